@@ -1,0 +1,14 @@
+//! unyo's domain: the registry of sites, terminals and network nodes, roles and their permissions,
+//! validation with Japanese messages, 和暦 and fiscal years, and the personal-identifier guard.
+//!
+//! Architecture invariant: this crate does no I/O and reads no clock. Time is passed in.
+
+pub mod error;
+pub mod pii;
+pub mod registry;
+pub mod role;
+pub mod time;
+pub mod wareki;
+
+pub use error::{DomainError, FieldError};
+pub use role::{Action, Role};

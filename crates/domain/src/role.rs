@@ -1,0 +1,210 @@
+//! Roles and the explicit permission table.
+//!
+//! Every write and every sensitive read in unyo asks [`Role::allows`] first. The table below is the one
+//! place that says who may do what; a test walks all of it.
+
+use serde::{Deserialize, Serialize};
+
+/// The four roles of R13.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 県管理者: prefecture administrator. Owns accounts and the registry.
+    Admin,
+    /// 県職員: prefecture staff. Files requests, confirms work, reads the registry.
+    Staff,
+    /// SE: support engineer of the contractor. Maintains the registry and does the work.
+    Se,
+    /// 監査: auditor. Reads everything, including the audit log; changes nothing.
+    Auditor,
+}
+
+impl Role {
+    /// All roles, in display order.
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Staff, Role::Se, Role::Auditor];
+
+    /// The stored/API name (`admin`, `staff`, `se`, `auditor`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Staff => "staff",
+            Role::Se => "se",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    /// Parses the stored/API name.
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// The Japanese label shown in the UI.
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Role::Admin => "県管理者",
+            Role::Staff => "県職員",
+            Role::Se => "SE",
+            Role::Auditor => "監査",
+        }
+    }
+
+    /// The English label.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Role::Admin => "Prefecture admin",
+            Role::Staff => "Prefecture staff",
+            Role::Se => "Support engineer",
+            Role::Auditor => "Auditor",
+        }
+    }
+
+    /// Whether this role may perform `action`, from [`PERMISSIONS`].
+    pub fn allows(self, action: Action) -> bool {
+        let row = PERMISSIONS
+            .iter()
+            .find(|(a, _)| *a == action)
+            .map(|(_, row)| row);
+        match row {
+            Some(row) => row[self.column()],
+            None => false,
+        }
+    }
+
+    fn column(self) -> usize {
+        match self {
+            Role::Admin => 0,
+            Role::Staff => 1,
+            Role::Se => 2,
+            Role::Auditor => 3,
+        }
+    }
+}
+
+/// Everything a person can ask unyo to do that needs a permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Read sites, terminals and network nodes.
+    ViewRegistry,
+    /// Create, edit and retire registry records.
+    EditRegistry,
+    /// Import the registry from CSV.
+    ImportRegistry,
+    /// Export the registry (CSV/XLSX). Audited.
+    ExportRegistry,
+    /// Read the audit log.
+    ViewAudit,
+    /// Export the audit log. Audited.
+    ExportAudit,
+    /// Create accounts, change roles, unlock and disable accounts.
+    ManageUsers,
+    /// Create API tokens for oneself.
+    UseApi,
+}
+
+impl Action {
+    /// All actions, in table order.
+    pub const ALL: [Action; 8] = [
+        Action::ViewRegistry,
+        Action::EditRegistry,
+        Action::ImportRegistry,
+        Action::ExportRegistry,
+        Action::ViewAudit,
+        Action::ExportAudit,
+        Action::ManageUsers,
+        Action::UseApi,
+    ];
+
+    /// Japanese description used in refusals and the permission page.
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Action::ViewRegistry => "台帳の閲覧",
+            Action::EditRegistry => "台帳の登録・変更・廃止",
+            Action::ImportRegistry => "台帳の取込",
+            Action::ExportRegistry => "台帳の出力",
+            Action::ViewAudit => "監査ログの閲覧",
+            Action::ExportAudit => "監査ログの出力",
+            Action::ManageUsers => "利用者の管理",
+            Action::UseApi => "APIトークンの発行",
+        }
+    }
+}
+
+const Y: bool = true;
+const N: bool = false;
+
+/// The permission table. Columns: 県管理者, 県職員, SE, 監査.
+pub const PERMISSIONS: &[(Action, [bool; 4])] = &[
+    //                          admin staff se  auditor
+    (Action::ViewRegistry, [Y, Y, Y, Y]),
+    (Action::EditRegistry, [Y, N, Y, N]),
+    (Action::ImportRegistry, [Y, N, Y, N]),
+    (Action::ExportRegistry, [Y, Y, Y, Y]),
+    (Action::ViewAudit, [Y, N, N, Y]),
+    (Action::ExportAudit, [Y, N, N, Y]),
+    (Action::ManageUsers, [Y, N, N, N]),
+    (Action::UseApi, [Y, Y, Y, Y]),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The expected matrix written out by hand, role by role, so that a change to the table must be made
+    /// twice (here and there) and is therefore deliberate.
+    #[test]
+    fn permission_table_is_exactly_as_specified() {
+        use Action::*;
+        let expect = |role: Role| -> Vec<Action> {
+            match role {
+                Role::Admin => Action::ALL.to_vec(),
+                Role::Staff => vec![ViewRegistry, ExportRegistry, UseApi],
+                Role::Se => vec![
+                    ViewRegistry,
+                    EditRegistry,
+                    ImportRegistry,
+                    ExportRegistry,
+                    UseApi,
+                ],
+                Role::Auditor => vec![ViewRegistry, ExportRegistry, ViewAudit, ExportAudit, UseApi],
+            }
+        };
+        for role in Role::ALL {
+            for action in Action::ALL {
+                assert_eq!(
+                    role.allows(action),
+                    expect(role).contains(&action),
+                    "{role:?} / {action:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_action_has_exactly_one_row() {
+        for action in Action::ALL {
+            let rows = PERMISSIONS.iter().filter(|(a, _)| *a == action).count();
+            assert_eq!(rows, 1, "{action:?}");
+        }
+        assert_eq!(PERMISSIONS.len(), Action::ALL.len());
+    }
+
+    #[test]
+    fn auditor_never_writes() {
+        for action in [
+            Action::EditRegistry,
+            Action::ImportRegistry,
+            Action::ManageUsers,
+        ] {
+            assert!(!Role::Auditor.allows(action));
+        }
+    }
+
+    #[test]
+    fn role_names_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}

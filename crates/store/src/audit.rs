@@ -1,0 +1,376 @@
+//! The tamper-evident audit log.
+//!
+//! Each entry's `hash` is the SHA-256 of the previous entry's hash and the entry's own fields, so changing,
+//! removing or inserting an entry anywhere breaks every link after it. The database refuses `UPDATE` and
+//! `DELETE` on the table (triggers in both migrations); [`Store::verify_audit_chain`] proves the rest.
+
+use crate::{Actor, Filter, Page, Param, Result, Store, contains_pattern};
+use futures_util::TryStreamExt;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{PgConnection, SqliteConnection};
+
+/// The `prev_hash` of the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// An entry about to be appended.
+#[derive(Debug, Clone)]
+pub struct NewAuditEntry {
+    /// Login name of whoever acted (`system` for the system itself, the attempted name for failed logins).
+    pub actor: String,
+    /// Dotted action name, e.g. `terminal.create`, `login.failure`, `export.registry`.
+    pub action: String,
+    /// Kind of record touched (`terminal`, `site`, ...), empty when none.
+    pub entity: String,
+    /// Id of the record touched, empty when none.
+    pub entity_id: String,
+    /// JSON with what changed (`{"field": [old, new]}`) or other context. Never secrets.
+    pub details: serde_json::Value,
+    /// Remote address or `cli`.
+    pub source: String,
+}
+
+impl NewAuditEntry {
+    /// An entry for `actor` doing `action` on `entity`/`entity_id`.
+    pub fn new(actor: &Actor, action: &str, entity: &str, entity_id: impl ToString) -> Self {
+        NewAuditEntry {
+            actor: actor.username.clone(),
+            action: action.into(),
+            entity: entity.into(),
+            entity_id: entity_id.to_string(),
+            details: serde_json::Value::Object(Default::default()),
+            source: actor.source.clone(),
+        }
+    }
+
+    /// Attaches details.
+    pub fn details(mut self, details: serde_json::Value) -> Self {
+        self.details = details;
+        self
+    }
+}
+
+/// A stored audit entry.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub details: String,
+    pub source: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The hash of an entry, given its predecessor's hash.
+#[allow(clippy::too_many_arguments)]
+pub fn entry_hash(
+    prev_hash: &str,
+    id: i64,
+    at: &str,
+    actor: &str,
+    action: &str,
+    entity: &str,
+    entity_id: &str,
+    details: &str,
+    source: &str,
+) -> String {
+    let mut h = Sha256::new();
+    // The unit separator cannot occur in any field we write, so the encoding is unambiguous.
+    for (i, part) in [
+        prev_hash,
+        &id.to_string(),
+        at,
+        actor,
+        action,
+        entity,
+        entity_id,
+        details,
+        source,
+    ]
+    .iter()
+    .enumerate()
+    {
+        if i > 0 {
+            h.update([0x1f]);
+        }
+        h.update(part.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+impl AuditEntry {
+    fn computed_hash(&self) -> String {
+        entry_hash(
+            &self.prev_hash,
+            self.id,
+            &self.at,
+            &self.actor,
+            &self.action,
+            &self.entity,
+            &self.entity_id,
+            &self.details,
+            &self.source,
+        )
+    }
+}
+
+/// Appends to the audit chain inside the caller's transaction. Implemented for both backends'
+/// connections so that code inside [`write_tx!`] can call it the same way.
+pub(crate) trait AuditSink {
+    /// Appends `entry` and returns its id.
+    async fn append_audit(&mut self, entry: &NewAuditEntry) -> Result<i64>;
+}
+
+const LAST: &str = "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1";
+const INSERT: &str = "INSERT INTO audit_log (id, at, actor, action, entity, entity_id, details, source, prev_hash, hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+macro_rules! append_impl {
+    ($conn:expr, $entry:expr) => {{
+        let last: Option<(i64, String)> = sqlx::query_as(LAST).fetch_optional(&mut *$conn).await?;
+        let (prev_id, prev_hash) = last.unwrap_or((0, GENESIS.to_string()));
+        let id = prev_id + 1;
+        let at = crate::now();
+        let details = $entry.details.to_string();
+        let hash = entry_hash(
+            &prev_hash,
+            id,
+            &at,
+            &$entry.actor,
+            &$entry.action,
+            &$entry.entity,
+            &$entry.entity_id,
+            &details,
+            &$entry.source,
+        );
+        sqlx::query(INSERT)
+            .bind(id)
+            .bind(&at)
+            .bind(&$entry.actor)
+            .bind(&$entry.action)
+            .bind(&$entry.entity)
+            .bind(&$entry.entity_id)
+            .bind(&details)
+            .bind(&$entry.source)
+            .bind(&prev_hash)
+            .bind(&hash)
+            .execute(&mut *$conn)
+            .await?;
+        Ok(id)
+    }};
+}
+
+impl AuditSink for SqliteConnection {
+    async fn append_audit(&mut self, entry: &NewAuditEntry) -> Result<i64> {
+        // The transaction was begun IMMEDIATE: no other writer can slip in between read and insert.
+        append_impl!(self, entry)
+    }
+}
+
+impl AuditSink for PgConnection {
+    async fn append_audit(&mut self, entry: &NewAuditEntry) -> Result<i64> {
+        // Serialise appenders across all instances until this transaction ends.
+        sqlx::query("SELECT pg_advisory_xact_lock(7164001)")
+            .execute(&mut *self)
+            .await?;
+        append_impl!(self, entry)
+    }
+}
+
+/// The outcome of walking the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ChainReport {
+    /// Every link holds.
+    Intact {
+        /// Number of entries checked.
+        entries: i64,
+        /// Hash of the last entry (the head), worth writing down elsewhere.
+        head: String,
+    },
+    /// The first entry whose link does not hold, and why.
+    Broken {
+        /// Id of the first bad entry.
+        id: i64,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// Filter for the audit log screen and export.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct AuditQuery {
+    /// Exact login name.
+    pub actor: Option<String>,
+    /// Action prefix, e.g. `login` matches `login.failure`.
+    pub action: Option<String>,
+    /// Entity kind and id (a record's history).
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    /// Inclusive date range in JST, `YYYY-MM-DD`.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Free text in details.
+    pub q: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+impl AuditQuery {
+    fn filter(&self) -> Filter {
+        let mut f = Filter::default();
+        let some = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        if let Some(a) = some(&self.actor) {
+            let p = f.bind(Param::Text(a));
+            f.push(format!("actor = {p}"));
+        }
+        if let Some(a) = some(&self.action) {
+            let p = f.bind(Param::Text(format!("{}%", a.replace(['%', '_'], ""))));
+            f.push(format!("action LIKE {p}"));
+        }
+        if let Some(e) = some(&self.entity) {
+            let p = f.bind(Param::Text(e));
+            f.push(format!("entity = {p}"));
+        }
+        if let Some(e) = some(&self.entity_id) {
+            let p = f.bind(Param::Text(e));
+            f.push(format!("entity_id = {p}"));
+        }
+        if let Some(from) = some(&self.from).and_then(|d| jst_day_start_utc(&d, 0)) {
+            let p = f.bind(Param::Text(from));
+            f.push(format!("at >= {p}"));
+        }
+        if let Some(to) = some(&self.to).and_then(|d| jst_day_start_utc(&d, 1)) {
+            let p = f.bind(Param::Text(to));
+            f.push(format!("at < {p}"));
+        }
+        if let Some(q) = some(&self.q) {
+            let p = f.bind(Param::Text(contains_pattern(&q)));
+            f.push(format!("LOWER(details) LIKE {p} ESCAPE '\\'"));
+        }
+        f
+    }
+}
+
+/// The UTC storage instant at which JST day `date` (+ `plus_days`) begins.
+fn jst_day_start_utc(date: &str, plus_days: i64) -> Option<String> {
+    let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?
+        + chrono::Duration::days(plus_days);
+    let local = d
+        .and_hms_opt(0, 0, 0)?
+        .and_local_timezone(unyo_domain::time::jst())
+        .single()?;
+    Some(unyo_domain::time::to_storage(
+        local.with_timezone(&chrono::Utc),
+    ))
+}
+
+impl Store {
+    /// Appends a standalone audit entry (for events that change nothing else: login failures, exports).
+    pub async fn audit(&self, entry: NewAuditEntry) -> Result<i64> {
+        Ok(write_tx!(self, |tx| tx.append_audit(&entry).await?))
+    }
+
+    /// A page of the audit log, newest first.
+    pub async fn audit_log(&self, q: &AuditQuery) -> Result<Page<AuditEntry>> {
+        let f = q.filter();
+        let per_page = q.per_page.unwrap_or(50).clamp(1, 1000);
+        let page = q.page.unwrap_or(1).max(1);
+        let count_sql = format!("SELECT COUNT(*) FROM audit_log{}", f.where_clause());
+        let list_sql = format!(
+            "SELECT * FROM audit_log{} ORDER BY id DESC LIMIT {per_page} OFFSET {}",
+            f.where_clause(),
+            (page - 1) * per_page
+        );
+        read_db!(self, |db| {
+            let total: i64 =
+                bind_params!(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)), f.params)
+                    .fetch_one(db)
+                    .await?;
+            let items: Vec<AuditEntry> =
+                bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(list_sql)), f.params)
+                    .fetch_all(db)
+                    .await?;
+            Ok(Page {
+                items,
+                total,
+                page,
+                per_page,
+            })
+        })
+    }
+
+    /// Every entry matching the filter, oldest first (for export).
+    pub async fn audit_export(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        let f = q.filter();
+        let sql = format!("SELECT * FROM audit_log{} ORDER BY id", f.where_clause());
+        read_db!(self, |db| Ok(bind_params!(
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)),
+            f.params
+        )
+        .fetch_all(db)
+        .await?))
+    }
+
+    /// The change history of one record, newest first.
+    pub async fn history(&self, entity: &str, entity_id: i64) -> Result<Vec<AuditEntry>> {
+        read_db!(self, |db| Ok(sqlx::query_as(
+            "SELECT * FROM audit_log WHERE entity = $1 AND entity_id = $2 ORDER BY id DESC"
+        )
+        .bind(entity)
+        .bind(entity_id.to_string())
+        .fetch_all(db)
+        .await?))
+    }
+
+    /// Walks the whole chain in order and reports the first broken link.
+    pub async fn verify_audit_chain(&self) -> Result<ChainReport> {
+        read_db!(self, |db| {
+            let mut rows =
+                sqlx::query_as::<_, AuditEntry>("SELECT * FROM audit_log ORDER BY id").fetch(db);
+            let mut prev_hash = GENESIS.to_string();
+            let mut expected_id = 1i64;
+            let mut count = 0i64;
+            while let Some(e) = rows.try_next().await? {
+                if e.id != expected_id {
+                    return Ok(ChainReport::Broken {
+                        id: e.id,
+                        reason: format!(
+                            "expected entry {expected_id}, found {} (entries missing)",
+                            e.id
+                        ),
+                    });
+                }
+                if e.prev_hash != prev_hash {
+                    return Ok(ChainReport::Broken {
+                        id: e.id,
+                        reason: "prev_hash does not match the previous entry's hash (an earlier entry was changed or removed)".into(),
+                    });
+                }
+                if e.computed_hash() != e.hash {
+                    return Ok(ChainReport::Broken {
+                        id: e.id,
+                        reason: "hash does not match the entry's contents (the entry was changed)"
+                            .into(),
+                    });
+                }
+                prev_hash = e.hash;
+                expected_id += 1;
+                count += 1;
+            }
+            Ok(ChainReport::Intact {
+                entries: count,
+                head: prev_hash,
+            })
+        })
+    }
+}

@@ -1,0 +1,153 @@
+//! unyo's storage: one [`Store`] over SQLite (default, embedded) or PostgreSQL (scale-out).
+//!
+//! SQL is written once with `$N` placeholders, which both backends accept; what differs between dialects
+//! (identity columns, trigger syntax, locking) lives in the per-backend migrations and in [`Backend`] arms.
+//! Every write runs in one transaction together with its audit entry (see [`audit`]).
+
+#[macro_use]
+mod backend;
+pub mod audit;
+pub mod registry;
+pub mod sessions;
+#[doc(hidden)]
+pub mod testing;
+pub mod users;
+
+use unyo_domain::{Action, DomainError, Role};
+
+pub use backend::{Backend, Store, redact_url, sqlite_url};
+
+/// Who is doing something: the person (or `system`) and where the request came from.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// The user's id, `None` for the system itself (CLI set-up, demo loader).
+    pub user_id: Option<i64>,
+    /// The login name written to the audit log.
+    pub username: String,
+    /// The role that decides permissions.
+    pub role: Role,
+    /// Where the request came from: a remote address, `cli` or `system`.
+    pub source: String,
+}
+
+impl Actor {
+    /// The system itself, acting with administrator rights (CLI commands run by the operator, demo loading).
+    pub fn system(source: &str) -> Actor {
+        Actor {
+            user_id: None,
+            username: "system".into(),
+            role: Role::Admin,
+            source: source.into(),
+        }
+    }
+
+    /// Refuses the action unless the role allows it.
+    pub fn require(&self, action: Action) -> Result<(), StoreError> {
+        if self.role.allows(action) {
+            Ok(())
+        } else {
+            Err(StoreError::Domain(DomainError::Forbidden))
+        }
+    }
+}
+
+/// A failure in the store: a domain rule, or the database itself.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A domain rule refused the change; the message is for people.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The database failed. The cause is logged, never shown.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrating the schema failed.
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Anything else that is our fault.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl StoreError {
+    /// Whether this is a unique-constraint violation from either backend.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+/// Result alias for store operations.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// One page of a list.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Page<T> {
+    /// The rows on this page.
+    pub items: Vec<T>,
+    /// Rows matching the filter across all pages.
+    pub total: i64,
+    /// 1-based page number.
+    pub page: i64,
+    /// Rows per page.
+    pub per_page: i64,
+}
+
+impl<T> Page<T> {
+    /// Number of pages (at least 1).
+    pub fn pages(&self) -> i64 {
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+}
+
+/// A bound value for dynamically built queries.
+#[derive(Debug, Clone)]
+#[doc(hidden)]
+pub enum Param {
+    Text(String),
+    Int(i64),
+}
+
+/// Collects `WHERE` conditions with `$N` placeholders numbered in order.
+#[derive(Default)]
+pub(crate) struct Filter {
+    pub conditions: Vec<String>,
+    pub params: Vec<Param>,
+}
+
+impl Filter {
+    /// Adds a parameter and returns its placeholder.
+    pub fn bind(&mut self, p: Param) -> String {
+        self.params.push(p);
+        format!("${}", self.params.len())
+    }
+
+    pub fn push(&mut self, condition: String) {
+        self.conditions.push(condition);
+    }
+
+    pub fn where_clause(&self) -> String {
+        if self.conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.conditions.join(" AND "))
+        }
+    }
+}
+
+/// A `LIKE` pattern matching `q` anywhere, with `%`, `_` and `\` escaped (use with `ESCAPE '\'`).
+pub(crate) fn contains_pattern(q: &str) -> String {
+    let mut p = String::with_capacity(q.len() + 2);
+    p.push('%');
+    for c in q.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// The current instant in storage form.
+pub(crate) fn now() -> String {
+    unyo_domain::time::to_storage(chrono::Utc::now())
+}
