@@ -109,7 +109,7 @@ impl ListQuery {
         )
     }
 
-    fn order(&self, allowed: &[(&str, &str)], default: &str) -> String {
+    fn order(&self, allowed: &[(&str, &str)], default: &str, alias: &str) -> String {
         let column = self
             .sort
             .as_deref()
@@ -121,7 +121,7 @@ impl ListQuery {
         } else {
             "ASC"
         };
-        format!(" ORDER BY {column} {dir}, id ASC")
+        format!(" ORDER BY {column} {dir}, {alias}.id ASC")
     }
 
     fn base_filter(&self, alias: &str, search_columns: &[&str]) -> Filter {
@@ -269,18 +269,17 @@ impl Store {
     pub async fn sites(&self, q: &ListQuery) -> Result<Page<Site>> {
         let f = q.base_filter("s", &["s.code", "s.name", "s.address", "s.note"]);
         let (page, per_page) = q.page();
-        let order = q
-            .order(
-                &[
-                    ("code", "s.code"),
-                    ("name", "s.name"),
-                    ("kind", "s.kind"),
-                    ("terminals", "terminal_count"),
-                    ("updated", "s.updated_at"),
-                ],
-                "s.id",
-            )
-            .replace("id ASC", "s.id ASC");
+        let order = q.order(
+            &[
+                ("code", "s.code"),
+                ("name", "s.name"),
+                ("kind", "s.kind"),
+                ("terminals", "terminal_count"),
+                ("updated", "s.updated_at"),
+            ],
+            "s.id",
+            "s",
+        );
         let count_sql = format!("SELECT COUNT(*) FROM sites s{}", f.where_clause());
         let list_sql = format!(
             "{SITE_SELECT}{}{order} LIMIT {per_page} OFFSET {}",
@@ -417,19 +416,18 @@ impl Store {
             f.push(format!("t.site_id = {p}"));
         }
         let (page, per_page) = q.page();
-        let order = q
-            .order(
-                &[
-                    ("hostname", "t.hostname_key"),
-                    ("site", "s.code"),
-                    ("kind", "t.kind"),
-                    ("ip", "t.ip_address"),
-                    ("os", "t.os_name"),
-                    ("updated", "t.updated_at"),
-                ],
-                "t.hostname_key",
-            )
-            .replace("id ASC", "t.id ASC");
+        let order = q.order(
+            &[
+                ("hostname", "t.hostname_key"),
+                ("site", "s.code"),
+                ("kind", "t.kind"),
+                ("ip", "t.ip_address"),
+                ("os", "t.os_name"),
+                ("updated", "t.updated_at"),
+            ],
+            "t.hostname_key",
+            "t",
+        );
         let count_sql = format!(
             "SELECT COUNT(*) FROM terminals t JOIN sites s ON s.id = t.site_id{}",
             f.where_clause()
@@ -536,18 +534,17 @@ impl Store {
             f.push(format!("n.site_id = {p}"));
         }
         let (page, per_page) = q.page();
-        let order = q
-            .order(
-                &[
-                    ("name", "n.name"),
-                    ("kind", "n.kind"),
-                    ("site", "s.name"),
-                    ("ip", "n.ip_address"),
-                    ("upstream", "u.name"),
-                ],
-                "n.id",
-            )
-            .replace("id ASC", "n.id ASC");
+        let order = q.order(
+            &[
+                ("name", "n.name"),
+                ("kind", "n.kind"),
+                ("site", "s.name"),
+                ("ip", "n.ip_address"),
+                ("upstream", "u.name"),
+            ],
+            "n.id",
+            "n",
+        );
         let count_sql = format!(
             "SELECT COUNT(*) FROM network_nodes n LEFT JOIN sites s ON s.id = n.site_id{}",
             f.where_clause()

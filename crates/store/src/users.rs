@@ -63,6 +63,17 @@ pub enum LoginOutcome {
     Disabled,
 }
 
+/// What a password check reads.
+#[derive(sqlx::FromRow)]
+struct Credentials {
+    id: i64,
+    password_hash: String,
+    failed_logins: i64,
+    locked_until: Option<String>,
+    disabled_at: Option<String>,
+    totp_enabled: bool,
+}
+
 const USER_COLUMNS: &str = "id, username, display_name, role, totp_enabled, failed_logins, locked_until, created_at, disabled_at";
 
 /// Hashes a password with Argon2id and a random salt.
@@ -223,24 +234,29 @@ impl Store {
         password: &str,
         source: &str,
     ) -> Result<LoginOutcome> {
-        let row: Option<(i64, String, i64, Option<String>, Option<String>, bool)> = read_db!(
-            self,
-            |db| {
-                sqlx::query_as(
+        let row: Option<Credentials> = read_db!(self, |db| {
+            sqlx::query_as(
             "SELECT id, password_hash, failed_logins, locked_until, disabled_at, totp_enabled FROM users WHERE username = $1"
         )
         .bind(username)
         .fetch_optional(db)
         .await?
-            }
-        );
+        });
         let anon = Actor {
             user_id: None,
             username: username.chars().take(64).collect(),
             role: Role::Auditor,
             source: source.into(),
         };
-        let Some((id, hash, failed, locked_until, disabled_at, totp)) = row else {
+        let Some(Credentials {
+            id,
+            password_hash: hash,
+            failed_logins: failed,
+            locked_until,
+            disabled_at,
+            totp_enabled: totp,
+        }) = row
+        else {
             // Spend the same effort as a real check so timing does not reveal which names exist.
             let _ = verify_password(password, dummy_hash());
             self.audit(

@@ -1,0 +1,90 @@
+//! unyo's web front: server-rendered pages (askama, no JavaScript needed), the JSON API under `/api/v1`,
+//! database-backed sessions, CSRF protection and security headers.
+//!
+//! Every handler that changes something calls a [`unyo_store::Store`] method with the person's
+//! [`unyo_store::Actor`]; the store checks the permission and writes the audit entry in the same
+//! transaction, so no page can skip either.
+
+pub mod api;
+pub mod assets;
+pub mod auth;
+pub mod error;
+pub mod i18n;
+pub mod page;
+pub mod pages;
+pub mod security;
+pub mod totp;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use std::sync::Arc;
+use unyo_store::Store;
+
+pub use error::WebError;
+
+/// Settings of the web front that are not in the database.
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (served over TLS directly or behind a TLS proxy).
+    pub secure_cookies: bool,
+    /// Trust `X-Forwarded-For` for the client address (only behind a known proxy).
+    pub trust_proxy: bool,
+    /// This instance serves the demo data set (shown in the header).
+    pub demo: bool,
+}
+
+/// Shared state of all handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The data.
+    pub store: Store,
+    /// Settings.
+    pub config: Arc<WebConfig>,
+}
+
+/// Largest request body accepted (CSV imports are the biggest).
+pub const MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
+
+/// The whole application.
+pub fn router(store: Store, config: WebConfig) -> Router {
+    let state = AppState {
+        store,
+        config: Arc::new(config),
+    };
+    let pages = Router::new()
+        .merge(auth::routes())
+        .merge(pages::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::csrf_guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::load_session,
+        ));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(pages)
+        .nest("/api/v1", api::routes(state.clone()))
+        .merge(assets::routes())
+        .fallback(|| async { WebError::NotFound })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::headers,
+        ))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> (axum::http::StatusCode, &'static str) {
+    match state.store.user_count().await {
+        Ok(_) => (axum::http::StatusCode::OK, "ok"),
+        Err(_) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "database unavailable",
+        ),
+    }
+}

@@ -1,0 +1,221 @@
+//! What every page needs: who is logged in, their language, the CSRF token, the navigation, and
+//! small helpers for dates and errors in templates.
+
+use crate::AppState;
+use crate::error::WebError;
+use crate::i18n::Tr;
+use crate::security::{ClientAddr, CurrentSession};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::Html;
+use unyo_domain::{Action, FieldError, Role};
+use unyo_store::Actor;
+use unyo_store::sessions::Session;
+use unyo_store::users::User;
+
+/// The logged-in person on a page request. Extracting it requires a full session (password and, when
+/// enrolled, the second factor); otherwise the request is sent to the login page.
+pub struct Ctx {
+    /// The account.
+    pub user: User,
+    /// The session (for the CSRF token).
+    pub session: Session,
+    /// The language.
+    pub tr: Tr,
+    /// Client address for the audit log.
+    pub source: String,
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = WebError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let next = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        let session = match parts.extensions.get::<CurrentSession>() {
+            Some(CurrentSession(Some(s))) if !s.second_factor_pending => s.clone(),
+            _ => return Err(WebError::LoginRequired { next }),
+        };
+        let tr = parts.extensions.get::<Tr>().copied().unwrap_or_default();
+        let source = parts
+            .extensions
+            .get::<ClientAddr>()
+            .map(|c| c.0.clone())
+            .unwrap_or_default();
+        Ok(Ctx {
+            user: session.user.clone(),
+            session,
+            tr,
+            source,
+        })
+    }
+}
+
+impl Ctx {
+    /// The actor for store calls.
+    pub fn actor(&self) -> Actor {
+        self.user.actor(&self.source)
+    }
+
+    /// Refuses unless the role allows `action`.
+    pub fn require(&self, action: Action) -> Result<(), WebError> {
+        if self.user.role().allows(action) {
+            Ok(())
+        } else {
+            Err(WebError::Forbidden)
+        }
+    }
+
+    /// The common page data.
+    pub fn page(&self, title: impl Into<String>, nav: &'static str) -> PageMeta {
+        let role = self.user.role();
+        PageMeta {
+            tr: self.tr,
+            title: title.into(),
+            nav,
+            csrf: self.session.csrf_token.clone(),
+            user: Some(UserView {
+                username: self.user.username.clone(),
+                display_name: self.user.display_name.clone(),
+                role_label: self.tr.pick(role.label_ja(), role.label_en()).to_string(),
+            }),
+            can_edit: role.allows(Action::EditRegistry),
+            can_import: role.allows(Action::ImportRegistry),
+            can_audit: role.allows(Action::ViewAudit),
+            can_users: role.allows(Action::ManageUsers),
+            flash: None,
+        }
+    }
+}
+
+/// The person shown in the header.
+#[derive(Debug, Clone)]
+pub struct UserView {
+    pub username: String,
+    pub display_name: String,
+    pub role_label: String,
+}
+
+/// Data every page template uses (through `base.html`).
+#[derive(Debug, Clone)]
+pub struct PageMeta {
+    pub tr: Tr,
+    pub title: String,
+    /// Which navigation entry is current (`aria-current`).
+    pub nav: &'static str,
+    pub csrf: String,
+    pub user: Option<UserView>,
+    pub can_edit: bool,
+    pub can_import: bool,
+    pub can_audit: bool,
+    pub can_users: bool,
+    /// A one-line confirmation ("保存しました。") after a redirect.
+    pub flash: Option<&'static str>,
+}
+
+impl PageMeta {
+    /// A page for someone not logged in (login, second factor).
+    pub fn public(tr: Tr, title: impl Into<String>, csrf: String) -> PageMeta {
+        PageMeta {
+            tr,
+            title: title.into(),
+            nav: "",
+            csrf,
+            user: None,
+            can_edit: false,
+            can_import: false,
+            can_audit: false,
+            can_users: false,
+            flash: None,
+        }
+    }
+
+    /// Sets the flash message from an `ok=` query key.
+    pub fn with_flash(mut self, ok: Option<&str>) -> PageMeta {
+        self.flash = match ok {
+            Some("saved") => Some(self.tr.t("common.saved")),
+            Some("retired") => Some(self.tr.t("common.retired_done")),
+            Some("imported") => Some(self.tr.t("import.done")),
+            _ => None,
+        };
+        self
+    }
+
+    /// `aria-current="page"` for the current navigation entry.
+    pub fn current(&self, nav: &str) -> &'static str {
+        if self.nav == nav { "page" } else { "false" }
+    }
+
+    /// A stored UTC instant shown in JST in the page's style (和暦 in Japanese).
+    pub fn datetime(&self, stored: &str) -> String {
+        show_datetime(self.tr, stored)
+    }
+
+    /// An optional stored instant.
+    pub fn datetime_opt(&self, stored: &Option<String>) -> String {
+        stored
+            .as_deref()
+            .map(|s| self.datetime(s))
+            .unwrap_or_default()
+    }
+}
+
+/// A stored UTC instant in JST: 和暦 for Japanese ("令和8年5月1日 09:05"), ISO-like for English.
+pub fn show_datetime(tr: Tr, stored: &str) -> String {
+    match unyo_domain::time::from_storage(stored) {
+        Some(at) => {
+            let local = unyo_domain::time::to_jst(at);
+            if tr.is_ja() {
+                unyo_domain::wareki::format_datetime_long(local)
+            } else {
+                local.format("%Y-%m-%d %H:%M").to_string()
+            }
+        }
+        None => stored.to_string(),
+    }
+}
+
+/// Field errors of a form, looked up by field in templates.
+#[derive(Debug, Clone, Default)]
+pub struct FormErrors(pub Vec<FieldError>);
+
+impl FormErrors {
+    /// The message for `field`, empty when none.
+    pub fn get(&self, field: &str) -> String {
+        self.0
+            .iter()
+            .filter(|e| e.field == field)
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Whether `field` has an error.
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
+    }
+
+    /// Whether there is any error.
+    pub fn any(&self) -> bool {
+        !self.0.is_empty()
+    }
+}
+
+/// Renders a template into an HTML response.
+pub fn render<T: askama::Template>(t: &T) -> Result<Html<String>, WebError> {
+    Ok(Html(t.render()?))
+}
+
+/// Role labels for selects.
+pub fn role_options(tr: Tr) -> Vec<(&'static str, &'static str)> {
+    Role::ALL
+        .iter()
+        .map(|r| (r.as_str(), tr.pick(r.label_ja(), r.label_en())))
+        .collect()
+}

@@ -1,0 +1,139 @@
+//! Login, second factor, lockout, CSRF and headers through the real router.
+
+mod common;
+
+use common::TestApp;
+
+#[tokio::test]
+async fn login_logout_and_csrf() {
+    let app = TestApp::new().await;
+    let anon = app.anonymous();
+
+    // Pages need a login.
+    let r = anon.get("/?x=1").await;
+    assert_eq!(r.status, 303);
+    assert!(
+        r.location().starts_with("/login?next=%2F%3Fx%3D1"),
+        "{}",
+        r.location()
+    );
+
+    // The login page sets the pre-login CSRF cookie; a POST without it is refused.
+    let page = anon.get("/login").await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("ログイン"));
+    let cookie = page
+        .headers
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let token = cookie
+        .split(';')
+        .next()
+        .and_then(|c| c.split_once('='))
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default();
+
+    let no_csrf = anon
+        .post_form(
+            "/login",
+            &[
+                ("_csrf", ""),
+                ("username", "admin"),
+                ("password", "admin-password"),
+            ],
+        )
+        .await;
+    assert_eq!(no_csrf.status, 403);
+
+    let mut c = anon.clone();
+    c.cookie = format!("unyo_login_csrf={token}");
+    c.csrf = token.clone();
+    let bad = c
+        .post_form("/login", &[("username", "admin"), ("password", "nope")])
+        .await;
+    assert_eq!(bad.status, 401);
+    assert!(
+        bad.text()
+            .contains("利用者IDまたはパスワードが正しくありません")
+    );
+
+    let ok = c
+        .post_form(
+            "/login",
+            &[
+                ("username", "admin"),
+                ("password", "admin-password"),
+                ("next", "/"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.text());
+    let set = ok
+        .headers
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert!(set.starts_with("unyo_session="), "{set}");
+
+    // Security headers on pages.
+    let logged = app.login("staff").await;
+    let home = logged.get("/").await;
+    assert_eq!(home.status, 200);
+    let csp = home
+        .headers
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert_eq!(
+        home.headers.get("x-frame-options").map(|v| v.as_bytes()),
+        Some(&b"DENY"[..])
+    );
+    assert_eq!(
+        home.headers
+            .get("x-content-type-options")
+            .map(|v| v.as_bytes()),
+        Some(&b"nosniff"[..])
+    );
+
+    // A logged-in POST with a wrong token is refused.
+    let mut forged = logged.clone();
+    forged.csrf = "0".repeat(64);
+    assert_eq!(forged.post_form("/logout", &[]).await.status, 403);
+    // Logout ends the session.
+    let out = logged.post_form("/logout", &[]).await;
+    assert_eq!(out.status, 303);
+    assert_eq!(logged.get("/").await.status, 303);
+}
+
+#[tokio::test]
+async fn lockout_after_five_failures() {
+    let app = TestApp::new().await;
+    let mut c = app.anonymous();
+    c.cookie = format!("unyo_login_csrf={}", "a".repeat(64));
+    c.csrf = "a".repeat(64);
+    for _ in 0..4 {
+        let r = c
+            .post_form("/login", &[("username", "se"), ("password", "wrong")])
+            .await;
+        assert_eq!(r.status, 401);
+    }
+    let r = c
+        .post_form("/login", &[("username", "se"), ("password", "wrong")])
+        .await;
+    assert!(r.text().contains("ロック"), "{}", r.text());
+    let r = c
+        .post_form("/login", &[("username", "se"), ("password", "se-password")])
+        .await;
+    assert_eq!(r.status, 401, "locked even with the right password");
+}
