@@ -6,7 +6,7 @@
 //!   the mandatory browser tests, then the storage and HTTP suites against
 //!   PostgreSQL. `--quick` skips the browser tests and PostgreSQL.
 //! * `e2e [FILTER...]` — only the browser tests, one at a time, output shown.
-//! * `bench` — placeholder.
+//! * `bench registry` — performance figures of the foundation (see `bench.rs`).
 //!
 //! Everything is plain `std::process::Command`; each step is printed before it
 //! runs and the first failure stops the run with a non-zero exit status.
@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+mod bench;
+
 const USAGE: &str = "\
 usage: cargo xtask <command> [options]
 
@@ -27,7 +29,7 @@ commands:
                    storage + HTTP tests on PostgreSQL.
                    --quick skips the browser tests and PostgreSQL.
   e2e [FILTER...]  only the browser tests (UNYO_E2E=1, one test at a time)
-  bench            benchmarks (none yet)
+  bench registry   registry import, list-page load (wrk) and audit-verify figures
   help             this message
 
 environment:
@@ -254,9 +256,14 @@ fn e2e(filters: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn bench(_args: &[String]) -> Result<()> {
-    println!("no benchmarks yet");
-    Ok(())
+fn bench(args: &[String]) -> Result<()> {
+    let root = workspace_root();
+    match args.split_first() {
+        Some((what, rest)) if what == "registry" => bench::registry(&root, rest),
+        _ => bail!(
+            "usage: cargo xtask bench registry [--sites N] [--terminals N] [--audit-entries N] [--seconds S] [--connections C] [--no-pg]"
+        ),
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -3,10 +3,14 @@
 //!
 //! Architecture invariant: this crate does no I/O and reads no clock. Time is passed in.
 
+#[macro_use]
+mod macros;
+
 pub mod error;
 pub mod pii;
 pub mod registry;
 pub mod role;
+pub mod support;
 pub mod time;
 pub mod wareki;
 

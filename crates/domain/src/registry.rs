@@ -6,30 +6,6 @@ use crate::pii;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
-macro_rules! coded_enum {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $code:literal, $ja:literal, $en:literal;)+ }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $name { $($(#[$vm])* #[serde(rename = $code)] $variant,)+ }
-
-        impl $name {
-            /// Every value, in display order.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
-            /// The stored/API code.
-            pub fn code(self) -> &'static str { match self { $($name::$variant => $code,)+ } }
-            /// The Japanese label.
-            pub fn label_ja(self) -> &'static str { match self { $($name::$variant => $ja,)+ } }
-            /// The English label.
-            pub fn label_en(self) -> &'static str { match self { $($name::$variant => $en,)+ } }
-            /// Parses a code or a Japanese label (as people type them into CSV files).
-            pub fn parse(s: &str) -> Option<Self> {
-                let s = s.trim();
-                $name::ALL.iter().copied().find(|v| v.code() == s || v.label_ja() == s)
-            }
-        }
-    };
-}
-
 coded_enum!(
     /// What kind of office a site is.
     SiteKind {

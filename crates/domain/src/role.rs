@@ -100,11 +100,25 @@ pub enum Action {
     ManageUsers,
     /// Create API tokens for oneself.
     UseApi,
+    /// Read support requests, work entries, contracts, consultations and the calendar.
+    ViewWork,
+    /// File a support request (the prefecture side).
+    FileRequest,
+    /// Record work entries (the SE side).
+    LogWork,
+    /// Create and edit contracts and their staff.
+    ManageContracts,
+    /// Record consultations (協議記録).
+    RecordConsultation,
+    /// Attach evidence files to requests and work entries.
+    UploadAttachment,
+    /// Download evidence files. Audited.
+    DownloadAttachment,
 }
 
 impl Action {
     /// All actions, in table order.
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 15] = [
         Action::ViewRegistry,
         Action::EditRegistry,
         Action::ImportRegistry,
@@ -113,6 +127,13 @@ impl Action {
         Action::ExportAudit,
         Action::ManageUsers,
         Action::UseApi,
+        Action::ViewWork,
+        Action::FileRequest,
+        Action::LogWork,
+        Action::ManageContracts,
+        Action::RecordConsultation,
+        Action::UploadAttachment,
+        Action::DownloadAttachment,
     ];
 
     /// Japanese description used in refusals and the permission page.
@@ -126,6 +147,13 @@ impl Action {
             Action::ExportAudit => "監査ログの出力",
             Action::ManageUsers => "利用者の管理",
             Action::UseApi => "APIトークンの発行",
+            Action::ViewWork => "支援要請・作業記録の閲覧",
+            Action::FileRequest => "支援要請の登録",
+            Action::LogWork => "作業記録の登録",
+            Action::ManageContracts => "契約の管理",
+            Action::RecordConsultation => "協議記録の登録",
+            Action::UploadAttachment => "証跡ファイルの添付",
+            Action::DownloadAttachment => "証跡ファイルの取得",
         }
     }
 }
@@ -144,6 +172,13 @@ pub const PERMISSIONS: &[(Action, [bool; 4])] = &[
     (Action::ExportAudit, [Y, N, N, Y]),
     (Action::ManageUsers, [Y, N, N, N]),
     (Action::UseApi, [Y, Y, Y, Y]),
+    (Action::ViewWork, [Y, Y, Y, Y]),
+    (Action::FileRequest, [Y, Y, N, N]),
+    (Action::LogWork, [Y, N, Y, N]),
+    (Action::ManageContracts, [Y, N, N, N]),
+    (Action::RecordConsultation, [Y, Y, Y, N]),
+    (Action::UploadAttachment, [Y, Y, Y, N]),
+    (Action::DownloadAttachment, [Y, Y, Y, Y]),
 ];
 
 #[cfg(test)]
@@ -158,15 +193,37 @@ mod tests {
         let expect = |role: Role| -> Vec<Action> {
             match role {
                 Role::Admin => Action::ALL.to_vec(),
-                Role::Staff => vec![ViewRegistry, ExportRegistry, UseApi],
+                Role::Staff => vec![
+                    ViewRegistry,
+                    ExportRegistry,
+                    UseApi,
+                    ViewWork,
+                    FileRequest,
+                    RecordConsultation,
+                    UploadAttachment,
+                    DownloadAttachment,
+                ],
                 Role::Se => vec![
                     ViewRegistry,
                     EditRegistry,
                     ImportRegistry,
                     ExportRegistry,
                     UseApi,
+                    ViewWork,
+                    LogWork,
+                    RecordConsultation,
+                    UploadAttachment,
+                    DownloadAttachment,
                 ],
-                Role::Auditor => vec![ViewRegistry, ExportRegistry, ViewAudit, ExportAudit, UseApi],
+                Role::Auditor => vec![
+                    ViewRegistry,
+                    ExportRegistry,
+                    ViewAudit,
+                    ExportAudit,
+                    UseApi,
+                    ViewWork,
+                    DownloadAttachment,
+                ],
             }
         };
         for role in Role::ALL {
@@ -195,6 +252,11 @@ mod tests {
             Action::EditRegistry,
             Action::ImportRegistry,
             Action::ManageUsers,
+            Action::FileRequest,
+            Action::LogWork,
+            Action::ManageContracts,
+            Action::RecordConsultation,
+            Action::UploadAttachment,
         ] {
             assert!(!Role::Auditor.allows(action));
         }

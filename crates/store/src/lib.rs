@@ -6,9 +6,11 @@
 
 #[macro_use]
 mod backend;
+pub mod attachments;
 pub mod audit;
 pub mod registry;
 pub mod sessions;
+pub mod support;
 #[doc(hidden)]
 pub mod testing;
 pub mod users;

@@ -1,12 +1,580 @@
-//! (being written)
+//! One's own account (R13): TOTP enrolment with a server-rendered QR code and one-time recovery codes,
+//! turning TOTP off, changing the password, and issuing API tokens. Secrets are shown once, on a result
+//! page, and never written to logs or audit details.
 
-use crate::AppState;
-use axum::Router;
+use crate::page::{Ctx, FormErrors, PageMeta, render};
+use crate::totp;
+use crate::{AppState, WebError};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use std::fmt::Write as _;
+use unyo_domain::{Action, DomainError, FieldError};
+use unyo_store::StoreError;
+use unyo_store::users::LoginOutcome;
 
 /// Extra UI words of this area: (key, 日本語, English).
-pub const TEXT: &[(&str, &str, &str)] = &[];
+pub const TEXT: &[(&str, &str, &str)] = &[
+    ("account.profile", "登録情報", "Profile"),
+    (
+        "account.totp_pending",
+        "設定途中（まだ有効ではありません）",
+        "Set-up not finished (not on yet)",
+    ),
+    (
+        "account.totp_intro",
+        "有効にすると、ログイン時にパスワードに加えて認証アプリの確認コードを求めます。",
+        "When on, logging in asks for a code from your authenticator app after the password.",
+    ),
+    (
+        "account.totp_restart",
+        "設定をやり直す",
+        "Start set-up again",
+    ),
+    ("account.totp_secret", "秘密鍵", "Secret"),
+    ("account.totp_uri", "登録用URI", "Set-up URI"),
+    (
+        "account.totp_qr_label",
+        "二要素認証を登録するためのQRコード",
+        "QR code for setting up two-factor authentication",
+    ),
+    ("account.totp_code", "確認コード（6桁）", "Code (6 digits)"),
+    (
+        "account.totp_wrong",
+        "確認コードが正しくありません。認証アプリと端末の時刻を確認し、新しいコードを入力してください。",
+        "The code is not correct. Check the time on your device and enter a new code.",
+    ),
+    (
+        "account.totp_enabled_done",
+        "二要素認証を有効にしました。",
+        "Two-factor authentication is on.",
+    ),
+    (
+        "account.totp_disable_help",
+        "無効にするには、認証アプリに表示されている現在の確認コードを入力してください。",
+        "To turn it off, enter the current code from your authenticator app.",
+    ),
+    (
+        "account.totp_disabled_done",
+        "二要素認証を無効にしました。",
+        "Two-factor authentication is off.",
+    ),
+    (
+        "account.recovery_help",
+        "認証アプリを使えなくなったときに、確認コードの代わりに各コードを1回ずつ使えます。この画面を離れると二度と表示されません。印刷するか、安全な場所に書き写してください。",
+        "Each code can be used once instead of the app's code. They are not shown again once you leave this page.",
+    ),
+    (
+        "account.current_password",
+        "現在のパスワード",
+        "Current password",
+    ),
+    (
+        "account.new_password2",
+        "新しいパスワード（確認のため再入力）",
+        "New password again",
+    ),
+    (
+        "account.password_submit",
+        "パスワードを変更",
+        "Change password",
+    ),
+    (
+        "account.password_mismatch",
+        "新しいパスワードが一致しません。",
+        "The new passwords do not match.",
+    ),
+    (
+        "account.password_wrong",
+        "現在のパスワードが正しくありません。",
+        "The current password is not correct.",
+    ),
+    (
+        "account.password_done",
+        "パスワードを変更しました。",
+        "Password changed.",
+    ),
+    (
+        "account.token_help",
+        "API（/api/v1）を利用するプログラム用のトークンを発行します。用途には個人番号などの個人情報を書かないでください。",
+        "Creates a token for programs using the API (/api/v1). Do not put personal data in the purpose.",
+    ),
+    (
+        "account.token_once",
+        "このトークンは一度だけ表示されます。今すぐ安全な場所に保管してください。紛失した場合は新しいトークンを発行してください。",
+        "This token is shown only once. Store it safely now; if lost, create a new one.",
+    ),
+    (
+        "account.token_usage",
+        "使い方: HTTP ヘッダー Authorization: Bearer （トークン）",
+        "Usage: HTTP header Authorization: Bearer (token)",
+    ),
+    (
+        "account.token_name_required",
+        "用途を入力してください。",
+        "Enter a purpose.",
+    ),
+    (
+        "account.token_name_long",
+        "用途は100文字以内で入力してください。",
+        "Use at most 100 characters for the purpose.",
+    ),
+    ("account.back", "アカウントへ戻る", "Back to account"),
+];
 
-/// Routes of this area.
+/// Issuer shown in authenticator apps.
+const ISSUER: &str = "unyo";
+/// Number of recovery codes issued with TOTP.
+pub const RECOVERY_CODES: usize = 10;
+/// Longest API token purpose.
+const MAX_TOKEN_NAME: usize = 100;
+
+/// `/account` and its forms.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/account", get(account_page))
+        .route("/account/totp/start", post(totp_start))
+        .route("/account/totp/confirm", post(totp_confirm))
+        .route("/account/totp/disable", post(totp_disable))
+        .route("/account/password", post(change_password))
+        .route("/account/tokens", post(create_token))
+}
+
+#[derive(askama::Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    page: PageMeta,
+    username: String,
+    display_name: String,
+    role_label: String,
+    totp_enabled: bool,
+    totp_pending: bool,
+    can_tokens: bool,
+    errors: FormErrors,
+    token_name: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "account_totp.html")]
+struct EnrolPage {
+    page: PageMeta,
+    secret_grouped: String,
+    uri: String,
+    qr_svg: String,
+    error: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "account_recovery.html")]
+struct RecoveryPage {
+    page: PageMeta,
+    codes: Vec<String>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "account_token.html")]
+struct TokenPage {
+    page: PageMeta,
+    name: String,
+    token: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct OkQuery {
+    ok: Option<String>,
+}
+
+fn flash(ctx: &Ctx, page: PageMeta, ok: Option<&str>) -> PageMeta {
+    let special = match ok {
+        Some("password") => Some(ctx.tr.t("account.password_done")),
+        Some("totp_off") => Some(ctx.tr.t("account.totp_disabled_done")),
+        _ => None,
+    };
+    let mut page = page.with_flash(ok);
+    if special.is_some() {
+        page.flash = special;
+    }
+    page
+}
+
+/// The account page, with `errors` (status 422) or without.
+async fn show(
+    state: &AppState,
+    ctx: &Ctx,
+    ok: Option<&str>,
+    errors: Vec<FieldError>,
+    token_name: String,
+) -> Result<Response, WebError> {
+    let role = ctx.user.role();
+    let pending = !ctx.user.totp_enabled && state.store.totp_secret(ctx.user.id).await?.is_some();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let html = render(&AccountPage {
+        page: flash(ctx, ctx.page(ctx.tr.t("account.title"), "account"), ok),
+        username: ctx.user.username.clone(),
+        display_name: ctx.user.display_name.clone(),
+        role_label: ctx.tr.pick(role.label_ja(), role.label_en()).to_string(),
+        totp_enabled: ctx.user.totp_enabled,
+        totp_pending: pending,
+        can_tokens: role.allows(Action::UseApi),
+        errors: FormErrors(errors),
+        token_name,
+    })?;
+    Ok((status, html).into_response())
+}
+
+async fn account_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<OkQuery>,
+) -> Result<Response, WebError> {
+    show(&state, &ctx, q.ok.as_deref(), Vec::new(), String::new()).await
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], WebError> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).map_err(|e| WebError::Internal(format!("random: {e}")))?;
+    Ok(b)
+}
+
+/// Letters and digits that are hard to confuse when copied by hand (no i, l, o, 0); 32 of them, so a
+/// random byte masked to 5 bits picks one without bias.
+const RECOVERY_ALPHABET: &[u8; 32] = b"abcdefghjkmnpqrstuvwxyz123456789";
+
+/// `n` random recovery codes like `abcd-efgh-jk` (50 bits each).
+pub fn recovery_codes(n: usize) -> Result<Vec<String>, WebError> {
+    (0..n)
+        .map(|_| {
+            let bytes = random_bytes::<10>()?;
+            let s: String = bytes
+                .iter()
+                .map(|b| RECOVERY_ALPHABET[usize::from(b & 31)] as char)
+                .collect();
+            Ok(format!("{}-{}-{}", &s[0..4], &s[4..8], &s[8..10]))
+        })
+        .collect()
+}
+
+/// A base32 secret in groups of four, as people type it.
+fn grouped(secret: &str) -> String {
+    secret
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn escape_attr(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// `text` as a QR code in inline SVG (dark modules as one path, a quiet zone of four modules), so the page
+/// needs neither JavaScript nor an image request.
+pub fn qr_svg(text: &str, label: &str) -> Option<String> {
+    use qrcodegen::{QrCode, QrCodeEcc};
+    let qr = QrCode::encode_text(text, QrCodeEcc::Medium).ok()?;
+    const BORDER: i32 = 4;
+    let size = qr.size();
+    let dim = size + 2 * BORDER;
+    let mut d = String::new();
+    for y in 0..size {
+        // One rectangle per horizontal run of dark modules keeps the path short.
+        let mut x = 0;
+        while x < size {
+            if qr.get_module(x, y) {
+                let start = x;
+                while x < size && qr.get_module(x, y) {
+                    x += 1;
+                }
+                let run = x - start;
+                let _ = write!(d, "M{},{}h{run}v1h-{run}z", start + BORDER, y + BORDER);
+            } else {
+                x += 1;
+            }
+        }
+    }
+    Some(format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {dim} {dim}" role="img" aria-label="{}" shape-rendering="crispEdges"><rect width="{dim}" height="{dim}" fill="#ffffff"/><path d="{d}" fill="#000000"/></svg>"##,
+        escape_attr(label)
+    ))
+}
+
+fn enrol_page(
+    ctx: &Ctx,
+    secret: &str,
+    error: &str,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let uri = totp::provisioning_uri(secret, &ctx.user.username, ISSUER);
+    let html = render(&EnrolPage {
+        page: ctx.page(ctx.tr.t("account.totp"), "account"),
+        secret_grouped: grouped(secret),
+        qr_svg: qr_svg(&uri, ctx.tr.t("account.totp_qr_label")).unwrap_or_default(),
+        uri,
+        error: error.to_string(),
+    })?;
+    Ok((status, html).into_response())
+}
+
+fn unix_now() -> u64 {
+    chrono::Utc::now().timestamp().max(0) as u64
+}
+
+/// `POST /account/totp/start`: a fresh secret, pending until a code confirms it.
+async fn totp_start(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
+    if ctx.user.totp_enabled {
+        // Replacing an active secret would switch the second factor off without a code.
+        return Ok(Redirect::to("/account").into_response());
+    }
+    let secret = totp::base32_encode(&random_bytes::<20>()?);
+    state
+        .store
+        .set_pending_totp(&ctx.actor(), ctx.user.id, &secret)
+        .await?;
+    enrol_page(&ctx, &secret, "", StatusCode::OK)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CodeForm {
+    code: String,
+}
+
+/// `POST /account/totp/confirm`: turns TOTP on and shows the recovery codes once.
+async fn totp_confirm(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, WebError> {
+    if ctx.user.totp_enabled {
+        return Ok(Redirect::to("/account").into_response());
+    }
+    let Some(secret) = state.store.totp_secret(ctx.user.id).await? else {
+        return Ok(Redirect::to("/account").into_response());
+    };
+    if !totp::verify(&secret, form.code.trim(), unix_now()) {
+        return enrol_page(
+            &ctx,
+            &secret,
+            ctx.tr.t("account.totp_wrong"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    let codes = recovery_codes(RECOVERY_CODES)?;
+    state
+        .store
+        .enable_totp(&ctx.actor(), ctx.user.id, &codes)
+        .await?;
+    let mut page = ctx.page(ctx.tr.t("account.totp"), "account");
+    page.flash = Some(ctx.tr.t("account.totp_enabled_done"));
+    Ok(render(&RecoveryPage { page, codes })?.into_response())
+}
+
+/// Ends the session after the account was locked from within it.
+async fn locked_out(state: &AppState, ctx: &Ctx) -> Result<Response, WebError> {
+    state.store.delete_session(&ctx.session.id_hash).await?;
+    Ok(Redirect::to("/login?locked=1").into_response())
+}
+
+/// `POST /account/totp/disable`: needs the current code; wrong codes count toward the lockout.
+async fn totp_disable(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, WebError> {
+    if !ctx.user.totp_enabled {
+        return Ok(Redirect::to("/account").into_response());
+    }
+    let secret = state
+        .store
+        .totp_secret(ctx.user.id)
+        .await?
+        .unwrap_or_default();
+    if !totp::verify(&secret, form.code.trim(), unix_now()) {
+        if state
+            .store
+            .record_second_factor_failure(&ctx.user, &ctx.source)
+            .await?
+        {
+            return locked_out(&state, &ctx).await;
+        }
+        let err = FieldError::new("totp_code", ctx.tr.t("account.totp_wrong"));
+        return show(&state, &ctx, None, vec![err], String::new()).await;
+    }
+    state.store.disable_totp(&ctx.actor(), ctx.user.id).await?;
+    Ok(Redirect::to("/account?ok=totp_off").into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    new_password2: String,
+}
+
+/// Field errors of a refused store call, or the error itself when it is not about fields.
+fn field_errors(e: StoreError, rename: &[(&str, &str)]) -> Result<Vec<FieldError>, WebError> {
+    match e {
+        StoreError::Domain(DomainError::Validation(fields)) => Ok(fields
+            .into_iter()
+            .map(|mut f| {
+                if let Some((_, to)) = rename.iter().find(|(from, _)| *from == f.field) {
+                    f.field = (*to).to_string();
+                }
+                f
+            })
+            .collect()),
+        other => Err(other.into()),
+    }
+}
+
+/// `POST /account/password`.
+async fn change_password(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, WebError> {
+    let tr = ctx.tr;
+    if form.new_password != form.new_password2 {
+        let err = FieldError::new("new_password2", tr.t("account.password_mismatch"));
+        return show(&state, &ctx, None, vec![err], String::new()).await;
+    }
+    if let Err(e) = unyo_store::users::check_password_policy(&form.new_password) {
+        let errors = field_errors(e.into(), &[("password", "new_password")])?;
+        return show(&state, &ctx, None, errors, String::new()).await;
+    }
+    match state
+        .store
+        .check_password(&ctx.user.username, &form.current_password, &ctx.source)
+        .await?
+    {
+        LoginOutcome::Success(_) | LoginOutcome::NeedsSecondFactor(_) => {}
+        LoginOutcome::Locked(_) => return locked_out(&state, &ctx).await,
+        LoginOutcome::Failed | LoginOutcome::Disabled => {
+            let err = FieldError::new("current_password", tr.t("account.password_wrong"));
+            return show(&state, &ctx, None, vec![err], String::new()).await;
+        }
+    }
+    if let Err(e) = state
+        .store
+        .set_password(&ctx.actor(), ctx.user.id, &form.new_password)
+        .await
+    {
+        let errors = field_errors(e, &[("password", "new_password")])?;
+        return show(&state, &ctx, None, errors, String::new()).await;
+    }
+    Ok(Redirect::to("/account?ok=password").into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TokenForm {
+    name: String,
+}
+
+/// `POST /account/tokens`: a new API token, shown once.
+async fn create_token(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<TokenForm>,
+) -> Result<Response, WebError> {
+    ctx.require(Action::UseApi)?;
+    let name = form.name.trim().to_string();
+    let problem = if name.is_empty() {
+        Some(ctx.tr.t("account.token_name_required"))
+    } else if name.chars().count() > MAX_TOKEN_NAME {
+        Some(ctx.tr.t("account.token_name_long"))
+    } else {
+        unyo_domain::pii::guard_free_text("name", &name)
+            .err()
+            .map(|e| e.message())
+    };
+    if let Some(message) = problem {
+        let err = FieldError::new("token_name", message);
+        return show(&state, &ctx, None, vec![err], name).await;
+    }
+    let token = state
+        .store
+        .create_api_token(&ctx.actor(), ctx.user.id, &name)
+        .await?;
+    Ok(render(&TokenPage {
+        page: ctx.page(ctx.tr.t("account.tokens"), "account"),
+        name,
+        token,
+    })?
+    .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovery_codes_look_right() {
+        let codes = recovery_codes(RECOVERY_CODES).expect("random");
+        assert_eq!(codes.len(), RECOVERY_CODES);
+        for c in &codes {
+            assert_eq!(c.len(), 12, "{c}");
+            let parts: Vec<&str> = c.split('-').collect();
+            assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [4, 4, 2]);
+            assert!(
+                c.bytes()
+                    .all(|b| b == b'-' || RECOVERY_ALPHABET.contains(&b))
+            );
+        }
+        let unique: std::collections::HashSet<_> = codes.iter().collect();
+        assert_eq!(unique.len(), codes.len());
+    }
+
+    #[test]
+    fn qr_is_one_path_with_a_label() {
+        let svg = qr_svg("otpauth://totp/unyo:a?secret=ABC", "QR \"x\"").expect("fits");
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert_eq!(svg.matches("<path").count(), 1);
+        assert!(svg.contains(r#"role="img""#) && svg.contains("aria-label=\"QR &quot;x&quot;\""));
+        assert!(!svg.contains("style="));
+        // Every dark module is drawn exactly once; the top-left finder pattern is a run of seven.
+        let qr = qrcodegen::QrCode::encode_text(
+            "otpauth://totp/unyo:a?secret=ABC",
+            qrcodegen::QrCodeEcc::Medium,
+        )
+        .expect("fits");
+        let dark = (0..qr.size())
+            .flat_map(|y| (0..qr.size()).map(move |x| (x, y)))
+            .filter(|&(x, y)| qr.get_module(x, y))
+            .count();
+        let d = svg
+            .split(" d=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("path data");
+        let drawn: usize = d
+            .split('M')
+            .skip(1)
+            .map(|seg| {
+                let run = seg.split('h').nth(1).and_then(|r| r.split('v').next());
+                run.unwrap_or("").parse::<usize>().expect("run length")
+            })
+            .sum();
+        assert_eq!(drawn, dark);
+        assert!(svg.contains(r#"d="M4,4h7v1h-7z"#));
+    }
+
+    #[test]
+    fn secret_grouping() {
+        assert_eq!(grouped("ABCDEFGHIJ"), "ABCD EFGH IJ");
+    }
 }

@@ -1,0 +1,538 @@
+//! The demo data set: the fleet named in clause 1(3) of the specification (R1) — 15 sites and 17
+//! terminals, three of them at the prefectural office, one the representative terminal — the
+//! 集約ネットワーク they connect through, and one account per role.
+//!
+//! Names and addresses are plausible, not real configuration: hostnames and addresses follow a
+//! made-up plan inside 10.41.0.0/16.
+
+use unyo_domain::Role;
+use unyo_domain::registry::{NodeInput, SiteInput, TerminalInput};
+use unyo_store::{Actor, Result, Store};
+
+/// The `meta` key that marks a database as holding demo data only.
+pub const DEMO_MARK: &str = "demo";
+
+/// A demo account: login name, display name, role, password.
+pub struct DemoAccount {
+    /// Login name.
+    pub username: &'static str,
+    /// Display name.
+    pub display_name: &'static str,
+    /// Role.
+    pub role: Role,
+    /// Password (demo only; printed at start).
+    pub password: &'static str,
+}
+
+/// One account per role.
+pub const ACCOUNTS: &[DemoAccount] = &[
+    DemoAccount {
+        username: "admin",
+        display_name: "佐賀 県子",
+        role: Role::Admin,
+        password: "admin-demo-2026",
+    },
+    DemoAccount {
+        username: "staff",
+        display_name: "市民 課男",
+        role: Role::Staff,
+        password: "staff-demo-2026",
+    },
+    DemoAccount {
+        username: "se",
+        display_name: "保守 技郎",
+        role: Role::Se,
+        password: "se-demo-2026",
+    },
+    DemoAccount {
+        username: "auditor",
+        display_name: "監査 正子",
+        role: Role::Auditor,
+        password: "auditor-demo-2026",
+    },
+];
+
+/// (name, kind, site code where installed, address, upstream name)
+const NODES: &[(&str, &str, &str, &str, &str)] = &[
+    ("都道府県サーバ", "server", "KENCHO", "10.41.0.10", ""),
+    (
+        "FW-住基ネット",
+        "firewall",
+        "KENCHO",
+        "10.41.0.1",
+        "都道府県サーバ",
+    ),
+    (
+        "RT-県庁コア",
+        "router",
+        "KENCHO",
+        "10.41.0.254",
+        "FW-住基ネット",
+    ),
+    (
+        "RT-佐賀中部",
+        "router",
+        "KENCHO",
+        "10.41.10.1",
+        "RT-県庁コア",
+    ),
+    (
+        "RT-唐津",
+        "router",
+        "ZEI-KARATSU",
+        "10.41.20.1",
+        "RT-県庁コア",
+    ),
+    (
+        "RT-伊万里",
+        "router",
+        "DOBOKU-IMARI",
+        "10.41.30.1",
+        "RT-県庁コア",
+    ),
+    (
+        "RT-武雄・杵藤",
+        "router",
+        "ZEI-TAKEO",
+        "10.41.40.1",
+        "RT-県庁コア",
+    ),
+    (
+        "RT-鳥栖",
+        "router",
+        "HOFUKU-TOSU",
+        "10.41.50.1",
+        "RT-県庁コア",
+    ),
+];
+
+/// (code, name, kind, address, uplink node)
+const SITES: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "KENCHO",
+        "県庁",
+        "honcho",
+        "佐賀県佐賀市城内一丁目1番59号",
+        "RT-県庁コア",
+    ),
+    (
+        "ZEI-SAGA",
+        "佐賀県税事務所",
+        "kenzei",
+        "佐賀県佐賀市",
+        "RT-佐賀中部",
+    ),
+    (
+        "ZEI-TAKEO",
+        "武雄県税事務所",
+        "kenzei",
+        "佐賀県武雄市",
+        "RT-武雄・杵藤",
+    ),
+    (
+        "ZEI-KARATSU",
+        "唐津県税事務所",
+        "kenzei",
+        "佐賀県唐津市",
+        "RT-唐津",
+    ),
+    (
+        "DOBOKU-SAGA",
+        "佐賀土木事務所",
+        "doboku",
+        "佐賀県佐賀市",
+        "RT-佐賀中部",
+    ),
+    (
+        "DOBOKU-KARATSU",
+        "唐津土木事務所",
+        "doboku",
+        "佐賀県唐津市",
+        "RT-唐津",
+    ),
+    (
+        "DOBOKU-IMARI",
+        "伊万里土木事務所",
+        "doboku",
+        "佐賀県伊万里市",
+        "RT-伊万里",
+    ),
+    (
+        "DOBOKU-KITO",
+        "杵藤土木事務所",
+        "doboku",
+        "佐賀県武雄市",
+        "RT-武雄・杵藤",
+    ),
+    (
+        "ARIAKE",
+        "有明海沿岸道路整備事務所",
+        "other",
+        "佐賀県佐賀市",
+        "RT-佐賀中部",
+    ),
+    (
+        "FUKUSHI-C",
+        "総合福祉センター",
+        "other",
+        "佐賀県佐賀市",
+        "RT-佐賀中部",
+    ),
+    (
+        "HOFUKU-CHUBU",
+        "佐賀中部保健福祉事務所",
+        "hofuku",
+        "佐賀県佐賀市",
+        "RT-佐賀中部",
+    ),
+    (
+        "HOFUKU-KARATSU",
+        "唐津保健福祉事務所",
+        "hofuku",
+        "佐賀県唐津市",
+        "RT-唐津",
+    ),
+    (
+        "HOFUKU-TOSU",
+        "鳥栖保健福祉事務所",
+        "hofuku",
+        "佐賀県鳥栖市",
+        "RT-鳥栖",
+    ),
+    (
+        "HOFUKU-IMARI",
+        "伊万里保健福祉事務所",
+        "hofuku",
+        "佐賀県伊万里市",
+        "RT-伊万里",
+    ),
+    (
+        "HOFUKU-KITO",
+        "杵藤保健福祉事務所",
+        "hofuku",
+        "佐賀県武雄市",
+        "RT-武雄・杵藤",
+    ),
+];
+
+/// (hostname, site code, kind, ip, os, os version, serial, asset)
+type TerminalRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+const TERMINALS: &[TerminalRow] = &[
+    (
+        "jk-kencho-rep01",
+        "KENCHO",
+        "representative",
+        "10.41.1.11",
+        "Windows 11 Enterprise",
+        "23H2 (22631.4460)",
+        "5CD3281K7Q",
+        "R8-JK-001",
+    ),
+    (
+        "jk-kencho-biz01",
+        "KENCHO",
+        "business",
+        "10.41.1.21",
+        "Windows 11 Enterprise",
+        "23H2 (22631.4460)",
+        "5CD3281K8B",
+        "R8-JK-002",
+    ),
+    (
+        "jk-kencho-biz02",
+        "KENCHO",
+        "business",
+        "10.41.1.22",
+        "Windows 11 Enterprise",
+        "23H2 (22631.4317)",
+        "5CD3281K9M",
+        "R8-JK-003",
+    ),
+    (
+        "jk-zei-saga01",
+        "ZEI-SAGA",
+        "business",
+        "10.41.11.21",
+        "Windows 11 Enterprise",
+        "23H2 (22631.4460)",
+        "5CD3302A1C",
+        "R8-JK-004",
+    ),
+    (
+        "jk-zei-takeo01",
+        "ZEI-TAKEO",
+        "business",
+        "10.41.41.21",
+        "Windows 11 Enterprise",
+        "23H2 (22631.4317)",
+        "5CD3302A2D",
+        "R8-JK-005",
+    ),
+    (
+        "jk-zei-karatsu01",
+        "ZEI-KARATSU",
+        "business",
+        "10.41.21.21",
+        "Windows 11 Enterprise",
+        "23H2 (22631.4460)",
+        "5CD3302A3E",
+        "R8-JK-006",
+    ),
+    (
+        "jk-dbk-saga01",
+        "DOBOKU-SAGA",
+        "business",
+        "10.41.12.21",
+        "Windows 11 Enterprise",
+        "22H2 (22621.4317)",
+        "5CD3302A4F",
+        "R8-JK-007",
+    ),
+    (
+        "jk-dbk-karatsu01",
+        "DOBOKU-KARATSU",
+        "business",
+        "10.41.22.21",
+        "Windows 11 Enterprise",
+        "23H2 (22631.4460)",
+        "5CD3302A5G",
+        "R8-JK-008",
+    ),
+    (
+        "jk-dbk-imari01",
+        "DOBOKU-IMARI",
+        "business",
+        "10.41.31.21",
+        "Windows 11 Enterprise",
+        "23H2 (22631.4460)",
+        "5CD3302A6H",
+        "R8-JK-009",
+    ),
+    (
+        "jk-dbk-kito01",
+        "DOBOKU-KITO",
+        "business",
+        "10.41.42.21",
+        "Windows 10 Enterprise LTSC 2021",
+        "21H2 (19044.5131)",
+        "5CD2150B1J",
+        "R8-JK-010",
+    ),
+    (
+        "jk-ariake01",
+        "ARIAKE",
+        "business",
+        "10.41.13.21",
+        "Windows 11 Enterprise",
+        "23H2 (22631.4460)",
+        "5CD3302A7K",
+        "R8-JK-011",
+    ),
+    (
+        "jk-fukushi01",
+        "FUKUSHI-C",
+        "business",
+        "10.41.14.21",
+        "Windows 11 Enterprise",
+        "23H2 (22631.4460)",
+        "5CD3302A8L",
+        "R8-JK-012",
+    ),
+    (
+        "jk-hfk-chubu01",
+        "HOFUKU-CHUBU",
+        "business",
+        "10.41.15.21",
+        "Windows 11 Enterprise",
+        "23H2 (22631.4460)",
+        "5CD3302A9M",
+        "R8-JK-013",
+    ),
+    (
+        "jk-hfk-karatsu01",
+        "HOFUKU-KARATSU",
+        "business",
+        "10.41.23.21",
+        "Windows 11 Enterprise",
+        "23H2 (22631.4317)",
+        "5CD3302B0N",
+        "R8-JK-014",
+    ),
+    (
+        "jk-hfk-tosu01",
+        "HOFUKU-TOSU",
+        "business",
+        "10.41.51.21",
+        "Windows 11 Enterprise",
+        "23H2 (22631.4460)",
+        "5CD3302B1P",
+        "R8-JK-015",
+    ),
+    (
+        "jk-hfk-imari01",
+        "HOFUKU-IMARI",
+        "business",
+        "10.41.32.21",
+        "Windows 11 Enterprise",
+        "23H2 (22631.4460)",
+        "5CD3302B2Q",
+        "R8-JK-016",
+    ),
+    (
+        "jk-hfk-kito01",
+        "HOFUKU-KITO",
+        "business",
+        "10.41.43.21",
+        "Windows 10 Enterprise LTSC 2021",
+        "21H2 (19044.5131)",
+        "5CD2150B3R",
+        "R8-JK-017",
+    ),
+];
+
+/// Loads the demo data set into an empty store and marks it as demo data. Every record goes through the
+/// same validated, audited store calls as a person's edits, so the demo's audit chain is real.
+pub async fn load(store: &Store) -> Result<()> {
+    let sys = Actor::system("demo");
+    for a in ACCOUNTS {
+        store
+            .create_user(&sys, a.username, a.display_name, a.role, a.password)
+            .await?;
+    }
+    // Nodes are created top-down, each after its upstream; sites need nodes, and nodes' sites are
+    // attached once the sites exist.
+    let mut node_ids = std::collections::HashMap::new();
+    for (name, kind, _site, ip, upstream) in NODES {
+        let node = store
+            .create_node(
+                &sys,
+                &NodeInput {
+                    name: (*name).into(),
+                    kind: (*kind).into(),
+                    ip_address: (*ip).into(),
+                    upstream_id: node_ids.get(upstream).copied(),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        node_ids.insert(*name, node.id);
+    }
+    let mut site_ids = std::collections::HashMap::new();
+    for (code, name, kind, address, uplink) in SITES {
+        let site = store
+            .create_site(
+                &sys,
+                &SiteInput {
+                    code: (*code).into(),
+                    name: (*name).into(),
+                    kind: (*kind).into(),
+                    address: (*address).into(),
+                    uplink_node_id: node_ids.get(uplink).copied(),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        site_ids.insert(*code, site.id);
+    }
+    for (name, kind, site, ip, upstream) in NODES {
+        store
+            .update_node(
+                &sys,
+                node_ids[name],
+                &NodeInput {
+                    name: (*name).into(),
+                    kind: (*kind).into(),
+                    site_id: site_ids.get(site).copied(),
+                    ip_address: (*ip).into(),
+                    upstream_id: node_ids.get(upstream).copied(),
+                    ..Default::default()
+                },
+            )
+            .await?;
+    }
+    for (host, site, kind, ip, os, ver, serial, asset) in TERMINALS {
+        store
+            .create_terminal(
+                &sys,
+                &TerminalInput {
+                    site_id: site_ids.get(site).copied(),
+                    hostname: (*host).into(),
+                    kind: (*kind).into(),
+                    ip_address: (*ip).into(),
+                    os_name: (*os).into(),
+                    os_version: (*ver).into(),
+                    serial_number: (*serial).into(),
+                    asset_number: (*asset).into(),
+                    note: if *kind == "representative" {
+                        "代表端末（県庁 情報政策課 執務室）".into()
+                    } else {
+                        String::new()
+                    },
+                },
+            )
+            .await?;
+    }
+    store.set_meta(DEMO_MARK, "true").await?;
+    Ok(())
+}
+
+/// Whether the store holds the demo data set (and nothing else was marked).
+pub async fn is_demo(store: &Store) -> Result<bool> {
+    Ok(store.meta(DEMO_MARK).await?.as_deref() == Some("true"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use unyo_store::registry::ListQuery;
+
+    #[tokio::test]
+    async fn demo_fleet_matches_the_specification() {
+        let db = unyo_store::testing::test_store().await.expect("store");
+        load(&db.store).await.expect("load");
+        let q = ListQuery {
+            per_page: Some(500),
+            ..Default::default()
+        };
+        let sites = db.store.sites(&q).await.expect("sites");
+        let terminals = db.store.terminals(&q).await.expect("terminals");
+        assert_eq!(sites.total, 15);
+        assert_eq!(terminals.total, 17);
+        let kencho: Vec<_> = terminals
+            .items
+            .iter()
+            .filter(|t| t.site_code == "KENCHO")
+            .collect();
+        assert_eq!(kencho.len(), 3);
+        assert_eq!(
+            terminals
+                .items
+                .iter()
+                .filter(|t| t.kind == "representative")
+                .count(),
+            1
+        );
+        assert!(kencho.iter().any(|t| t.kind == "representative"));
+        // Every other site has exactly one terminal.
+        for s in sites.items.iter().filter(|s| s.code != "KENCHO") {
+            assert_eq!(s.terminal_count, 1, "{}", s.name);
+            assert!(s.uplink_node_id.is_some(), "{} connects somewhere", s.name);
+        }
+        assert_eq!(db.store.users().await.expect("users").len(), 4);
+        assert!(is_demo(&db.store).await.expect("meta"));
+        assert!(matches!(
+            db.store.verify_audit_chain().await.expect("verify"),
+            unyo_store::audit::ChainReport::Intact { .. }
+        ));
+    }
+}

@@ -1,0 +1,547 @@
+//! Commands: `serve`, `demo`, `user add`, `token create`, `audit verify`, `backup`.
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use unyo_domain::Role;
+use unyo_store::audit::ChainReport;
+use unyo_store::{Actor, Store, redact_url};
+use unyo_web::WebConfig;
+
+#[derive(Parser)]
+#[command(
+    name = "unyo",
+    version,
+    about = "unyo — 住民基本台帳ネットワークシステム運用支援 (operations support for Juki-Net terminals)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the data lives: a data directory with an embedded SQLite database (default), or PostgreSQL.
+#[derive(Args, Clone)]
+struct DataArgs {
+    /// Data directory holding the SQLite database `unyo.db`.
+    #[arg(long, env = "UNYO_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// Database URL instead of a data directory, e.g. `postgres://user@host/unyo`.
+    #[arg(
+        long,
+        env = "UNYO_DATABASE_URL",
+        global = true,
+        conflicts_with = "data_dir"
+    )]
+    database_url: Option<String>,
+}
+
+impl DataArgs {
+    async fn open(&self, default_dir: &str) -> Result<Store> {
+        match &self.database_url {
+            Some(url) => Store::open(url)
+                .await
+                .with_context(|| format!("opening {}", redact_url(url))),
+            None => {
+                let dir = self
+                    .data_dir
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from(default_dir));
+                Store::open_data_dir(&dir)
+                    .await
+                    .with_context(|| format!("opening data directory {}", dir.display()))
+            }
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve unyo on an existing (or new, empty) database.
+    Serve {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080", env = "UNYO_LISTEN")]
+        listen: SocketAddr,
+        /// TLS certificate chain (PEM), e.g. from the prefecture's internal CA.
+        #[arg(long, requires = "tls_key", env = "UNYO_TLS_CERT")]
+        tls_cert: Option<PathBuf>,
+        /// TLS private key (PEM).
+        #[arg(long, requires = "tls_cert", env = "UNYO_TLS_KEY")]
+        tls_key: Option<PathBuf>,
+        /// Running behind a TLS-terminating proxy: cookies are `Secure` and `X-Forwarded-For` is trusted.
+        #[arg(long, env = "UNYO_BEHIND_TLS_PROXY")]
+        behind_tls_proxy: bool,
+    },
+    /// Create a fresh demo database (the fleet of the specification, one account per role) and serve it.
+    Demo {
+        /// Data directory for the demo database (replaced if it holds an earlier demo; never if it holds
+        /// other data).
+        #[arg(long, default_value = "data/demo")]
+        data_dir: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Import the registry from a CSV file (UTF-8 or CP932). All or nothing.
+    Import {
+        #[command(flatten)]
+        data: DataArgs,
+        /// What the file holds: sites, nodes or terminals.
+        kind: ImportKind,
+        /// The CSV file.
+        file: PathBuf,
+    },
+    /// Benchmark helpers (used by `cargo xtask bench`).
+    #[command(hide = true)]
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+    /// Write a consistent copy of a live SQLite database.
+    Backup {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The file to write (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ImportKind {
+    Sites,
+    Nodes,
+    Terminals,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Serve a trivial handler (the ceiling a real page is compared with).
+    Ceiling {
+        #[arg(long)]
+        listen: SocketAddr,
+    },
+    /// Append N synthetic audit entries.
+    SeedAudit {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        entries: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add an account. The password is asked for, or read from standard input with `--password-stdin`.
+    Add {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Login name.
+        name: String,
+        /// Role: admin, staff, se or auditor.
+        #[arg(long)]
+        role: String,
+        /// Display name (defaults to the login name).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user and print it (once).
+    Create {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The user the token acts as.
+        #[arg(long)]
+        user: String,
+        /// What the token is for.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain; exit 0 when intact, 1 and the first broken entry otherwise.
+    Verify {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+const DEFAULT_DATA_DIR: &str = "data/unyo";
+
+/// Runs the command line.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("UNYO_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Serve {
+            data,
+            listen,
+            tls_cert,
+            tls_key,
+            behind_tls_proxy,
+        } => {
+            let store = data.open(DEFAULT_DATA_DIR).await?;
+            ensure_first_admin(&store).await?;
+            let tls = tls_cert.zip(tls_key);
+            let config = WebConfig {
+                secure_cookies: tls.is_some() || behind_tls_proxy,
+                trust_proxy: behind_tls_proxy,
+                demo: false,
+            };
+            serve(store, listen, config, tls).await?;
+        }
+        Command::Demo { data_dir, listen } => {
+            let store = fresh_demo(&data_dir).await?;
+            let scheme = "http";
+            println!();
+            println!("unyo デモを起動しました / unyo demo is running");
+            println!("  URL: {scheme}://{listen}/");
+            println!("  データ / data: {}", data_dir.display());
+            println!("  ログイン / log in (ID / password):");
+            for a in unyo_demo::ACCOUNTS {
+                println!(
+                    "    {:<8} {:<18} {}",
+                    a.username,
+                    a.password,
+                    a.role.label_ja()
+                );
+            }
+            println!("  停止 / stop: Ctrl+C");
+            println!();
+            serve(
+                store,
+                listen,
+                WebConfig {
+                    demo: true,
+                    ..Default::default()
+                },
+                None,
+            )
+            .await?;
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    data,
+                    name,
+                    role,
+                    display_name,
+                    password_stdin,
+                },
+        } => {
+            let store = data.open(DEFAULT_DATA_DIR).await?;
+            let Some(role) = Role::parse(&role) else {
+                bail!("unknown role {role:?}: use admin, staff, se or auditor");
+            };
+            let password = if password_stdin {
+                read_stdin_line()?
+            } else {
+                prompt_password(&format!("Password for {name}: "))?
+            };
+            let user = store
+                .create_user(
+                    &Actor::system("cli"),
+                    &name,
+                    display_name.as_deref().unwrap_or(&name),
+                    role,
+                    &password,
+                )
+                .await
+                .map_err(human)?;
+            println!("created user {} ({})", user.username, role.as_str());
+        }
+        Command::Token {
+            command: TokenCommand::Create { data, user, name },
+        } => {
+            let store = data.open(DEFAULT_DATA_DIR).await?;
+            let Some(u) = store.user_by_name(&user).await? else {
+                bail!("no such user: {user}");
+            };
+            let token = store
+                .create_api_token(&Actor::system("cli"), u.id, &name)
+                .await
+                .map_err(human)?;
+            println!("{token}");
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { data },
+        } => {
+            let store = data.open(DEFAULT_DATA_DIR).await?;
+            let started = std::time::Instant::now();
+            match store.verify_audit_chain().await? {
+                ChainReport::Intact { entries, head } => {
+                    println!(
+                        "audit chain intact: {entries} entries, head {head} ({:.2?})",
+                        started.elapsed()
+                    );
+                }
+                ChainReport::Broken { id, reason } => {
+                    println!("audit chain BROKEN at entry {id}: {reason}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Command::Import { data, kind, file } => {
+            let store = data.open(DEFAULT_DATA_DIR).await?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let text = unyo_exchange::decode_text(&bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let actor = Actor::system("cli");
+            let started = std::time::Instant::now();
+            let outcome = match kind {
+                ImportKind::Sites => match unyo_exchange::parse_sites(&text) {
+                    Ok(rows) => store.import_sites(&actor, &rows).await.map_err(human)?,
+                    Err(errors) => Err(errors),
+                },
+                ImportKind::Nodes => match unyo_exchange::parse_nodes(&text) {
+                    Ok(rows) => store.import_nodes(&actor, &rows).await.map_err(human)?,
+                    Err(errors) => Err(errors),
+                },
+                ImportKind::Terminals => match unyo_exchange::parse_terminals(&text) {
+                    Ok(rows) => store.import_terminals(&actor, &rows).await.map_err(human)?,
+                    Err(errors) => Err(errors),
+                },
+            };
+            match outcome {
+                Ok(s) => println!(
+                    "imported {}: {} created, {} updated, {} unchanged ({:.2?})",
+                    file.display(),
+                    s.created,
+                    s.updated,
+                    s.unchanged,
+                    started.elapsed()
+                ),
+                Err(errors) => {
+                    eprintln!(
+                        "取込できませんでした（何も登録していません） / import refused, nothing written:"
+                    );
+                    for e in errors.iter().take(50) {
+                        eprintln!("  {}行目 {}: {}", e.line, e.column, e.message);
+                    }
+                    if errors.len() > 50 {
+                        eprintln!("  ... ({} errors in all)", errors.len());
+                    }
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Command::Bench {
+            command: BenchCommand::Ceiling { listen },
+        } => {
+            let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+            let listener = tokio::net::TcpListener::bind(listen).await?;
+            axum::serve(listener, app).await?;
+        }
+        Command::Bench {
+            command: BenchCommand::SeedAudit { data, entries },
+        } => {
+            let store = data.open(DEFAULT_DATA_DIR).await?;
+            store.seed_synthetic_audit(entries).await?;
+            store.close().await;
+        }
+        Command::Backup { data, to } => {
+            let store = data.open(DEFAULT_DATA_DIR).await?;
+            store.backup_to(&to).await.map_err(human)?;
+            println!("backup written to {}", to.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Turns a store error into a message for the operator (Japanese domain messages as they are).
+fn human(e: unyo_store::StoreError) -> anyhow::Error {
+    match e {
+        unyo_store::StoreError::Domain(unyo_domain::DomainError::Validation(fields)) => {
+            anyhow::anyhow!(
+                "{}",
+                fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.field, f.message))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        }
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+fn read_stdin_line() -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn prompt_password(prompt: &str) -> Result<String> {
+    let first = rpassword::prompt_password(prompt)?;
+    let second = rpassword::prompt_password("Again: ")?;
+    if first != second {
+        bail!("the passwords do not match");
+    }
+    Ok(first)
+}
+
+/// A new system has no accounts: ask for the first administrator's password on a terminal, or create
+/// one with a random password and print it once.
+async fn ensure_first_admin(store: &Store) -> Result<()> {
+    if store.user_count().await? > 0 {
+        return Ok(());
+    }
+    let sys = Actor::system("cli");
+    if std::io::stdin().is_terminal() {
+        println!("No accounts yet. Create the first administrator (login name: admin).");
+        loop {
+            let password = prompt_password("Password (10+ characters): ")?;
+            match store
+                .create_user(&sys, "admin", "県管理者", Role::Admin, &password)
+                .await
+            {
+                Ok(_) => break,
+                Err(e) => eprintln!("{}", human(e)),
+            }
+        }
+    } else {
+        let password = unyo_store::users::random_hex(12)?;
+        store
+            .create_user(&sys, "admin", "県管理者", Role::Admin, &password)
+            .await
+            .map_err(human)?;
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "Created the first administrator. This password is shown only once:"
+        )?;
+        writeln!(out, "  login: admin")?;
+        writeln!(out, "  password: {password}")?;
+    }
+    Ok(())
+}
+
+/// A fresh demo database in `dir`. An earlier demo there is replaced; any other data is left alone.
+async fn fresh_demo(dir: &Path) -> Result<Store> {
+    let db = dir.join("unyo.db");
+    if db.exists() {
+        let store = Store::open_data_dir(dir).await?;
+        let demo = unyo_demo::is_demo(&store).await?;
+        store.close().await;
+        if !demo {
+            bail!(
+                "{} holds data that is not the demo; refusing to replace it. Choose another --data-dir.",
+                dir.display()
+            );
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let f = dir.join(format!("unyo.db{suffix}"));
+            if f.exists() {
+                std::fs::remove_file(&f).with_context(|| format!("removing {}", f.display()))?;
+            }
+        }
+    }
+    let store = Store::open_data_dir(dir).await?;
+    unyo_demo::load(&store).await.map_err(human)?;
+    Ok(store)
+}
+
+async fn serve(
+    store: Store,
+    listen: SocketAddr,
+    config: WebConfig,
+    tls: Option<(PathBuf, PathBuf)>,
+) -> Result<()> {
+    // Housekeeping: sessions past their absolute timeout are removed hourly.
+    let hk = store.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = hk.purge_sessions(chrono::Utc::now()).await {
+                tracing::warn!(error = %e, "session purge failed");
+            }
+        }
+    });
+    let app =
+        unyo_web::router(store.clone(), config).into_make_service_with_connect_info::<SocketAddr>();
+    let handle = axum_server::Handle::new();
+    let shutdown = handle.clone();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        shutdown.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+    });
+    match tls {
+        Some((cert, key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let cfg = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+                .await
+                .with_context(|| {
+                    format!(
+                        "loading TLS certificate {} and key {}",
+                        cert.display(),
+                        key.display()
+                    )
+                })?;
+            tracing::info!(%listen, "serving https");
+            axum_server::bind_rustls(listen, cfg)
+                .handle(handle)
+                .serve(app)
+                .await?;
+        }
+        None => {
+            tracing::info!(%listen, "serving http");
+            axum_server::bind(listen).handle(handle).serve(app).await?;
+        }
+    }
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! The JSON API under `/api/v1`, authenticated with `Authorization: Bearer TOKEN`.
+//!
+//! * Authentication: every endpoint except `GET /api/v1/openapi.json` needs a token created with
+//!   [`unyo_store::Store::create_api_token`]. A missing or refused token answers `401` with
+//!   `WWW-Authenticate: Bearer`; every presented-but-refused token is written to the audit log as
+//!   `api.auth_failure` with the client address (see [`auth`]).
+//! * No cookies and no CSRF tokens: the API never reads the session cookie, and a bearer token is not
+//!   something a browser attaches to a request by itself (unlike a cookie), so a third-party page cannot
+//!   make a victim's browser send an authenticated API request. Cross-site request forgery therefore
+//!   does not apply here, and the page routes' CSRF guard is deliberately not layered on this router.
+//! * Authorisation: reads check [`unyo_domain::Action::ViewRegistry`] / `ViewAudit` explicitly; writes
+//!   call the store with the token owner's [`unyo_store::Actor`], and the store checks the permission
+//!   and writes the audit entry in the same transaction.
+//! * Errors are JSON (`{"error": {"code", "message", "fields"}}`, see [`error`]) with Japanese
+//!   messages; internal causes are logged, never returned.
+//! * The routes are built from one table ([`endpoints`]) which `openapi.json` is tested against.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+mod handlers;
+pub mod openapi;
+
+use crate::AppState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::Method;
+use axum::routing::{MethodFilter, MethodRouter, on};
+
+pub use auth::ApiUser;
+pub use error::ApiError;
+
+/// Largest JSON body the API accepts (records are small; the page routes allow more for CSV imports).
+pub const MAX_API_BODY_BYTES: usize = 64 * 1024;
+
+/// One API endpoint: method, path (relative to `/api/v1`, axum/OpenAPI `{param}` syntax) and handler.
+struct Endpoint {
+    method: Method,
+    path: &'static str,
+    handler: MethodRouter<AppState>,
+}
+
+fn ep(method: Method, path: &'static str, handler: MethodRouter<AppState>) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        handler,
+    }
+}
+
+/// The route table: the router is built from it and the OpenAPI test checks it.
+fn table() -> Vec<Endpoint> {
+    use handlers::*;
+    // One method per entry, so that the table (and the OpenAPI test) sees every method.
+    macro_rules! r {
+        ($m:ident, $path:literal, $h:expr) => {
+            ep(Method::$m, $path, on(MethodFilter::$m, $h))
+        };
+    }
+    vec![
+        r!(GET, "/openapi.json", openapi::serve),
+        r!(GET, "/me", me),
+        // Sites.
+        r!(GET, "/sites", list::<Sites>),
+        r!(POST, "/sites", create::<Sites>),
+        r!(GET, "/sites/{id}", show::<Sites>),
+        r!(PUT, "/sites/{id}", update::<Sites>),
+        r!(POST, "/sites/{id}/retire", retire::<Sites>),
+        r!(GET, "/sites/{id}/history", history::<Sites>),
+        // Terminals.
+        r!(GET, "/terminals", list::<Terminals>),
+        r!(POST, "/terminals", create::<Terminals>),
+        r!(GET, "/terminals/{id}", show::<Terminals>),
+        r!(PUT, "/terminals/{id}", update::<Terminals>),
+        r!(POST, "/terminals/{id}/retire", retire::<Terminals>),
+        r!(GET, "/terminals/{id}/history", history::<Terminals>),
+        // Network nodes.
+        r!(GET, "/nodes", list::<Nodes>),
+        r!(POST, "/nodes", create::<Nodes>),
+        r!(GET, "/nodes/{id}", show::<Nodes>),
+        r!(PUT, "/nodes/{id}", update::<Nodes>),
+        r!(POST, "/nodes/{id}/retire", retire::<Nodes>),
+        r!(GET, "/nodes/{id}/history", history::<Nodes>),
+        r!(GET, "/nodes/{id}/path", node_path),
+        // Audit log.
+        r!(GET, "/audit", audit_log),
+        r!(GET, "/audit/verify", audit_verify),
+    ]
+}
+
+/// Every `(method, path)` the API serves, paths relative to `/api/v1` (e.g. `GET /sites/{id}`).
+pub fn endpoints() -> Vec<(Method, &'static str)> {
+    table().into_iter().map(|e| (e.method, e.path)).collect()
+}
+
+/// API routes, nested by the caller at `/api/v1`.
+pub fn routes(_state: AppState) -> Router<AppState> {
+    let mut router = Router::new();
+    for e in table() {
+        // Several entries may share a path; axum merges their method routers.
+        router = router.route(e.path, e.handler);
+    }
+    router
+        // Unknown paths and methods under /api/v1 answer JSON, not the HTML error page.
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .fallback(|| async { ApiError::NoRoute })
+        .layer(DefaultBodyLimit::max(MAX_API_BODY_BYTES))
+}

@@ -1,0 +1,990 @@
+//! The registry (台帳) pages: sites, terminals and network nodes — lists with server-side search, sort and
+//! paging, detail pages with history, forms, retiring, the 集約ネットワーク map, CSV import and CSV/XLSX
+//! export. Everything is server-rendered and works without JavaScript.
+//!
+//! Every write goes through a [`unyo_store::Store`] method with the person's actor, which checks the
+//! permission again and writes the audit entry in the same transaction.
+
+mod export;
+mod history;
+mod import;
+mod network;
+mod nodes;
+mod sites;
+mod terminals;
+
+use crate::AppState;
+use crate::error::WebError;
+use crate::i18n::Tr;
+use axum::Router;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use unyo_domain::FieldError;
+use unyo_domain::registry::{NodeKind, SiteKind, TerminalKind};
+use unyo_store::StoreError;
+use unyo_store::registry::{ListQuery, Status};
+
+/// Extra UI words of this area: (key, 日本語, English).
+pub const TEXT: &[(&str, &str, &str)] = &[
+    ("registry.per_page", "表示件数", "Rows per page"),
+    ("registry.sorted_asc", "（昇順）", " (ascending)"),
+    ("registry.sorted_desc", "（降順）", " (descending)"),
+    ("registry.required_mark", "（必須）", "(required)"),
+    (
+        "registry.required_note",
+        "（必須）と表示された項目は必ず入力してください。",
+        "Fields marked (required) must be filled in.",
+    ),
+    ("registry.choose", "選択してください", "Choose"),
+    ("registry.none", "（なし）", "(none)"),
+    ("registry.blank", "（空欄）", "(blank)"),
+    ("registry.retired_at", "廃止日時", "Retired at"),
+    (
+        "registry.retired_notice",
+        "この記録は廃止されています。記録と変更履歴は保存されています。",
+        "This record is retired. The record and its history are kept.",
+    ),
+    (
+        "registry.retire_help",
+        "廃止しても記録と変更履歴は残ります。廃止の理由を入力してください（個人番号・住民票コードは記録できません）。",
+        "Retired records and their history are kept. Give the reason (never personal identifiers).",
+    ),
+    (
+        "registry.retire_failed",
+        "廃止できませんでした。",
+        "The record was not retired.",
+    ),
+    (
+        "registry.q_sites_hint",
+        "拠点コード・拠点名・所在地・備考から検索します。",
+        "Searches site code, name, address and remarks.",
+    ),
+    (
+        "registry.q_terminals_hint",
+        "ホスト名・IPアドレス・OS・拠点名・製造番号・備品番号から検索します。",
+        "Searches hostname, IP address, OS, site, serial and asset numbers.",
+    ),
+    (
+        "registry.q_nodes_hint",
+        "機器名・IPアドレス・拠点名・備考から検索します。",
+        "Searches name, IP address, site and remarks.",
+    ),
+    ("registry.export", "出力", "Export"),
+    (
+        "registry.export_help",
+        "現在の絞り込み条件に該当するすべての行を出力します（出力は監査ログに記録されます）。",
+        "Exports every row matching the current filter (recorded in the audit log).",
+    ),
+    (
+        "registry.terminals_here",
+        "この拠点の端末",
+        "Terminals at this site",
+    ),
+    (
+        "registry.site_path",
+        "この拠点から集約ネットワークへの経路",
+        "Path from this site into the network",
+    ),
+    (
+        "registry.no_uplink",
+        "接続機器が設定されていないため、経路を表示できません。",
+        "No uplink node is set, so there is no path to show.",
+    ),
+    ("registry.root", "最上位", "top"),
+    (
+        "registry.child_nodes",
+        "この機器に接続している下位機器",
+        "Nodes connected below this node",
+    ),
+    (
+        "registry.connected_sites",
+        "この機器を経由する拠点",
+        "Sites connected through this node",
+    ),
+    ("registry.via", "経由", "Via"),
+    ("registry.site_of_node", "設置拠点", "Installed at"),
+    ("registry.units", "台", "terminals"),
+    (
+        "registry.history_none",
+        "変更履歴はありません。",
+        "No changes recorded.",
+    ),
+    ("registry.act_create", "登録", "Created"),
+    ("registry.act_update", "変更", "Changed"),
+    ("registry.act_retire", "廃止", "Retired"),
+    (
+        "registry.act_import_create",
+        "取込（新規）",
+        "Imported (new)",
+    ),
+    (
+        "registry.act_import_update",
+        "取込（更新）",
+        "Imported (update)",
+    ),
+    ("registry.network_roots", "集約ネットワーク", "Network"),
+    (
+        "registry.no_nodes",
+        "ネットワーク機器が登録されていません。",
+        "No network nodes are registered.",
+    ),
+    (
+        "registry.all_connected",
+        "すべての拠点に接続機器が設定されています。",
+        "Every site has an uplink node.",
+    ),
+    ("registry.import_kind_terminals", "端末台帳", "Terminals"),
+    ("registry.import_kind_sites", "拠点台帳", "Sites"),
+    (
+        "registry.import_kind_nodes",
+        "ネットワーク機器台帳",
+        "Network nodes",
+    ),
+    (
+        "registry.import_columns",
+        "使用できる列（1行目の見出し）",
+        "Columns (header on line 1)",
+    ),
+    (
+        "registry.import_order",
+        "ネットワーク機器 → 拠点 → 端末の順に取り込むと、参照先が先に登録されます。",
+        "Import nodes first, then sites, then terminals, so that references exist.",
+    ),
+    ("registry.import_result", "取込結果", "Result"),
+    ("registry.import_errors", "誤りのある行", "Rows with errors"),
+    (
+        "registry.import_no_file",
+        "取り込むファイルを選択してください。",
+        "Choose a file to import.",
+    ),
+    (
+        "registry.import_bad_kind",
+        "取込対象を選択してください。",
+        "Choose what to import.",
+    ),
+    ("registry.whole_row", "（行全体）", "(whole row)"),
+];
+
+/// Routes of this area. Static segments (`new`, `export.csv`) are matched before `{id}` by axum's router;
+/// the tests check that they are not captured.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/sites", get(sites::list).post(sites::create))
+        .route("/sites/new", get(sites::new_form))
+        .route("/sites/export.csv", get(export::sites_csv))
+        .route("/sites/export.xlsx", get(export::sites_xlsx))
+        .route("/sites/{id}", get(sites::detail).post(sites::update))
+        .route("/sites/{id}/edit", get(sites::edit_form))
+        .route("/sites/{id}/retire", post(sites::retire))
+        .route("/terminals", get(terminals::list).post(terminals::create))
+        .route("/terminals/new", get(terminals::new_form))
+        .route("/terminals/export.csv", get(export::terminals_csv))
+        .route("/terminals/export.xlsx", get(export::terminals_xlsx))
+        .route(
+            "/terminals/{id}",
+            get(terminals::detail).post(terminals::update),
+        )
+        .route("/terminals/{id}/edit", get(terminals::edit_form))
+        .route("/terminals/{id}/retire", post(terminals::retire))
+        .route("/nodes", get(nodes::list).post(nodes::create))
+        .route("/nodes/new", get(nodes::new_form))
+        .route("/nodes/export.csv", get(export::nodes_csv))
+        .route("/nodes/export.xlsx", get(export::nodes_xlsx))
+        .route("/nodes/{id}", get(nodes::detail).post(nodes::update))
+        .route("/nodes/{id}/edit", get(nodes::edit_form))
+        .route("/nodes/{id}/retire", post(nodes::retire))
+        .route("/network", get(network::page))
+        .route("/import", get(import::form).post(import::submit))
+}
+
+// ------------------------------------------------------------------ shared view pieces
+
+/// One `<option>`.
+#[derive(Debug, Clone)]
+pub(super) struct Opt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl Opt {
+    fn new(value: impl Into<String>, label: impl Into<String>, current: &str) -> Opt {
+        let value = value.into();
+        let selected = value == current;
+        Opt {
+            value,
+            label: label.into(),
+            selected,
+        }
+    }
+}
+
+/// A small text badge (status is never shown by colour alone).
+#[derive(Debug, Clone)]
+pub(super) struct Badge {
+    pub class: &'static str,
+    pub text: String,
+}
+
+impl Badge {
+    fn status(tr: Tr, retired: bool) -> Badge {
+        if retired {
+            Badge {
+                class: "badge badge-retired",
+                text: tr.t("common.retired").into(),
+            }
+        } else {
+            Badge {
+                class: "badge badge-active",
+                text: tr.t("common.active").into(),
+            }
+        }
+    }
+
+    fn representative(tr: Tr) -> Badge {
+        let k = TerminalKind::Representative;
+        Badge {
+            class: "badge badge-rep",
+            text: tr.pick(k.label_ja(), k.label_en()).into(),
+        }
+    }
+}
+
+/// One table cell: text, an optional link and badges.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Cell {
+    pub text: String,
+    pub href: Option<String>,
+    pub badges: Vec<Badge>,
+    /// Extra CSS class (`num`, `mono`).
+    pub class: &'static str,
+}
+
+impl Cell {
+    fn text(text: impl Into<String>) -> Cell {
+        Cell {
+            text: text.into(),
+            ..Default::default()
+        }
+    }
+
+    fn link(text: impl Into<String>, href: impl Into<String>) -> Cell {
+        Cell {
+            text: text.into(),
+            href: Some(href.into()),
+            ..Default::default()
+        }
+    }
+
+    fn class(mut self, class: &'static str) -> Cell {
+        self.class = class;
+        self
+    }
+
+    fn badge(mut self, badge: Badge) -> Cell {
+        self.badges.push(badge);
+        self
+    }
+
+    fn status(tr: Tr, retired: bool) -> Cell {
+        Cell::default().badge(Badge::status(tr, retired))
+    }
+}
+
+/// A column header of a list; sortable ones link to the same list sorted by it.
+#[derive(Debug, Clone)]
+pub(super) struct Th {
+    pub label: String,
+    pub href: Option<String>,
+    /// `ascending` / `descending` on the sorted column, empty otherwise.
+    pub aria_sort: &'static str,
+    /// ▲ or ▼ on the sorted column.
+    pub arrow: &'static str,
+    /// The same in words.
+    pub state: &'static str,
+    pub class: &'static str,
+}
+
+/// A simple table inside a detail page.
+#[derive(Debug, Clone)]
+pub(super) struct SubTable {
+    pub heading: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// One property of a record on its detail page.
+#[derive(Debug, Clone)]
+pub(super) struct Prop {
+    pub label: String,
+    pub value: Cell,
+}
+
+impl Prop {
+    fn new(label: impl Into<String>, value: Cell) -> Prop {
+        Prop {
+            label: label.into(),
+            value,
+        }
+    }
+}
+
+/// The query string of a list page. Everything is text so that an empty select (`site_id=`) is not an
+/// error; [`ListParams::query`] turns it into the store's query.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct ListParams {
+    pub q: String,
+    pub kind: String,
+    pub site_id: String,
+    pub status: String,
+    pub sort: String,
+    pub dir: String,
+    pub page: String,
+    pub per_page: String,
+    pub ok: String,
+}
+
+/// Rows-per-page choices.
+const PER_PAGES: [i64; 4] = [20, 50, 100, 200];
+const DEFAULT_PER_PAGE: i64 = 50;
+
+impl ListParams {
+    fn status(&self) -> Status {
+        match self.status.as_str() {
+            "retired" => Status::Retired,
+            "all" => Status::All,
+            _ => Status::Active,
+        }
+    }
+
+    fn status_code(&self) -> &'static str {
+        match self.status() {
+            Status::Active => "active",
+            Status::Retired => "retired",
+            Status::All => "all",
+        }
+    }
+
+    fn per_page(&self) -> i64 {
+        self.per_page
+            .parse::<i64>()
+            .ok()
+            .filter(|n| PER_PAGES.contains(n))
+            .unwrap_or(DEFAULT_PER_PAGE)
+    }
+
+    fn page(&self) -> i64 {
+        self.page.parse::<i64>().unwrap_or(1).max(1)
+    }
+
+    fn site_id(&self) -> Option<i64> {
+        self.site_id.trim().parse().ok()
+    }
+
+    fn dir(&self) -> &'static str {
+        if self.dir == "desc" { "desc" } else { "asc" }
+    }
+
+    /// The store query for this page.
+    pub(super) fn query(&self) -> ListQuery {
+        ListQuery {
+            q: Some(self.q.trim().to_string()).filter(|q| !q.is_empty()),
+            site_id: self.site_id(),
+            kind: Some(self.kind.trim().to_string()).filter(|k| !k.is_empty()),
+            status: Some(self.status()),
+            sort: Some(self.sort.clone()).filter(|s| !s.is_empty()),
+            dir: Some(self.dir().to_string()),
+            page: Some(self.page()),
+            per_page: Some(self.per_page()),
+        }
+    }
+
+    /// The filter as recorded with an export in the audit log.
+    pub(super) fn filter_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "q": self.q.trim(),
+            "kind": self.kind.trim(),
+            "site_id": self.site_id(),
+            "status": self.status_code(),
+            "sort": self.sort,
+            "dir": self.dir(),
+        })
+    }
+
+    /// `base?…` with the current filter, sort and paging, `overrides` replacing (or, when empty,
+    /// dropping) single keys.
+    pub(super) fn href(&self, base: &str, overrides: &[(&str, &str)]) -> String {
+        let page = self.page().to_string();
+        let per_page = self.per_page().to_string();
+        let site = self.site_id().map(|s| s.to_string()).unwrap_or_default();
+        let current: [(&str, &str); 8] = [
+            ("q", self.q.trim()),
+            ("kind", self.kind.trim()),
+            ("site_id", &site),
+            ("status", self.status_code()),
+            ("sort", &self.sort),
+            ("dir", if self.sort.is_empty() { "" } else { self.dir() }),
+            ("page", &page),
+            ("per_page", &per_page),
+        ];
+        let mut ser = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in current {
+            let v = overrides
+                .iter()
+                .find(|(ok, _)| *ok == k)
+                .map(|(_, ov)| *ov)
+                .unwrap_or(v);
+            let default = match k {
+                "status" => v == "active",
+                "page" => v == "1",
+                "per_page" => v == DEFAULT_PER_PAGE.to_string(),
+                _ => false,
+            };
+            if !v.is_empty() && !default {
+                ser.append_pair(k, v);
+            }
+        }
+        let qs = ser.finish();
+        if qs.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base}?{qs}")
+        }
+    }
+
+    /// A column header; `key` is the store's sort key when the column is sortable, `default_sort` the key
+    /// the store sorts by when none is given.
+    fn th(
+        &self,
+        tr: Tr,
+        base: &str,
+        label: &str,
+        key: Option<&str>,
+        default_sort: Option<&str>,
+    ) -> Th {
+        let mut th = Th {
+            label: label.to_string(),
+            href: None,
+            aria_sort: "",
+            arrow: "",
+            state: "",
+            class: "",
+        };
+        let Some(key) = key else { return th };
+        let current = if self.sort.is_empty() {
+            default_sort
+        } else {
+            Some(self.sort.as_str())
+        };
+        let sorted = current == Some(key);
+        let desc = sorted && self.dir() == "desc";
+        if sorted {
+            th.aria_sort = if desc { "descending" } else { "ascending" };
+            th.arrow = if desc { "▼" } else { "▲" };
+            th.state = tr.t(if desc {
+                "registry.sorted_desc"
+            } else {
+                "registry.sorted_asc"
+            });
+        }
+        let next_dir = if sorted && !desc { "desc" } else { "asc" };
+        th.href = Some(self.href(base, &[("sort", key), ("dir", next_dir), ("page", "1")]));
+        th
+    }
+
+    fn status_options(&self, tr: Tr) -> Vec<Opt> {
+        let current = self.status_code();
+        vec![
+            Opt::new("active", tr.t("common.active"), current),
+            Opt::new("retired", tr.t("common.retired"), current),
+            Opt::new("all", tr.t("common.all"), current),
+        ]
+    }
+
+    fn per_page_options(&self) -> Vec<Opt> {
+        let current = self.per_page().to_string();
+        PER_PAGES
+            .iter()
+            .map(|n| Opt::new(n.to_string(), n.to_string(), &current))
+            .collect()
+    }
+}
+
+/// Everything a list page shows (one template serves all three lists).
+pub(super) struct ListView {
+    pub base: &'static str,
+    pub params: ListParams,
+    pub q_hint: &'static str,
+    pub kinds: Vec<Opt>,
+    pub sites: Option<Vec<Opt>>,
+    pub statuses: Vec<Opt>,
+    pub per_pages: Vec<Opt>,
+    pub headers: Vec<Th>,
+    pub rows: Vec<Vec<Cell>>,
+    pub summary: String,
+    pub page_label: String,
+    pub prev_href: Option<String>,
+    pub next_href: Option<String>,
+    pub export_csv: String,
+    pub export_xlsx: String,
+    pub new_href: String,
+}
+
+impl ListView {
+    #[allow(clippy::too_many_arguments)]
+    fn new<T>(
+        tr: Tr,
+        base: &'static str,
+        params: ListParams,
+        q_hint: &'static str,
+        kinds: Vec<Opt>,
+        sites: Option<Vec<Opt>>,
+        headers: Vec<Th>,
+        rows: Vec<Vec<Cell>>,
+        page: &unyo_store::Page<T>,
+    ) -> ListView {
+        let first = if page.total == 0 {
+            0
+        } else {
+            (page.page - 1) * page.per_page + 1
+        };
+        let last = (page.page * page.per_page).min(page.total);
+        let summary = if tr.is_ja() {
+            format!("全{}件中 {}–{}件", page.total, first, last)
+        } else {
+            format!("{}–{} of {}", first, last, page.total)
+        };
+        let page_label = if tr.is_ja() {
+            format!("{} / {} ページ", page.page, page.pages())
+        } else {
+            format!("Page {} of {}", page.page, page.pages())
+        };
+        let prev_href =
+            (page.page > 1).then(|| params.href(base, &[("page", &(page.page - 1).to_string())]));
+        let next_href = (page.page < page.pages())
+            .then(|| params.href(base, &[("page", &(page.page + 1).to_string())]));
+        let export = |ext: &str| {
+            params.href(
+                &format!("{base}/export.{ext}"),
+                &[("page", ""), ("per_page", "")],
+            )
+        };
+        ListView {
+            base,
+            q_hint,
+            kinds,
+            sites,
+            statuses: params.status_options(tr),
+            per_pages: params.per_page_options(),
+            headers,
+            rows,
+            summary,
+            page_label,
+            prev_href,
+            next_href,
+            export_csv: export("csv"),
+            export_xlsx: export("xlsx"),
+            new_href: format!("{base}/new"),
+            params,
+        }
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "registry_list.html")]
+pub(super) struct ListPage {
+    pub page: crate::page::PageMeta,
+    pub v: ListView,
+}
+
+/// Kind options for the selects, labelled in the page's language.
+fn site_kind_options(tr: Tr, current: &str) -> Vec<Opt> {
+    SiteKind::ALL
+        .iter()
+        .map(|k| Opt::new(k.code(), tr.pick(k.label_ja(), k.label_en()), current))
+        .collect()
+}
+
+fn terminal_kind_options(tr: Tr, current: &str) -> Vec<Opt> {
+    TerminalKind::ALL
+        .iter()
+        .map(|k| Opt::new(k.code(), tr.pick(k.label_ja(), k.label_en()), current))
+        .collect()
+}
+
+fn node_kind_options(tr: Tr, current: &str) -> Vec<Opt> {
+    NodeKind::ALL
+        .iter()
+        .map(|k| Opt::new(k.code(), tr.pick(k.label_ja(), k.label_en()), current))
+        .collect()
+}
+
+fn site_kind_label(tr: Tr, code: &str) -> String {
+    SiteKind::parse(code)
+        .map(|k| tr.pick(k.label_ja(), k.label_en()).to_string())
+        .unwrap_or_else(|| code.to_string())
+}
+
+fn terminal_kind_label(tr: Tr, code: &str) -> String {
+    TerminalKind::parse(code)
+        .map(|k| tr.pick(k.label_ja(), k.label_en()).to_string())
+        .unwrap_or_else(|| code.to_string())
+}
+
+fn node_kind_label(tr: Tr, code: &str) -> String {
+    NodeKind::parse(code)
+        .map(|k| tr.pick(k.label_ja(), k.label_en()).to_string())
+        .unwrap_or_else(|| code.to_string())
+}
+
+/// A record id from the path; anything else is "not found" (not a 400 with a parser message).
+fn parse_id(raw: &str) -> Result<i64, WebError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(WebError::NotFound)
+}
+
+/// An optional id from a form select (`""` = none).
+fn form_id(raw: Option<&String>) -> Option<i64> {
+    raw.and_then(|s| s.trim().parse::<i64>().ok())
+}
+
+// ------------------------------------------------------------------ forms
+
+/// One control of a registry form.
+#[derive(Debug, Clone)]
+pub(super) struct Field {
+    pub id: &'static str,
+    pub label: String,
+    /// `text`, `select` or `textarea`.
+    pub control: &'static str,
+    pub value: String,
+    pub required: bool,
+    pub hint: String,
+    pub options: Vec<Opt>,
+    pub error: String,
+    /// Ids for `aria-describedby` (hint and error).
+    pub described_by: String,
+    pub mono: bool,
+}
+
+impl Field {
+    fn text(id: &'static str, label: &str, value: &str) -> Field {
+        Field {
+            id,
+            label: label.to_string(),
+            control: "text",
+            value: value.to_string(),
+            required: false,
+            hint: String::new(),
+            options: Vec::new(),
+            error: String::new(),
+            described_by: String::new(),
+            mono: false,
+        }
+    }
+
+    fn textarea(id: &'static str, label: &str, value: &str) -> Field {
+        Field {
+            control: "textarea",
+            ..Field::text(id, label, value)
+        }
+    }
+
+    /// A select; `blank` is the label of the empty first option (none for a required select with a value).
+    fn select(id: &'static str, label: &str, blank: &str, options: Vec<Opt>) -> Field {
+        let mut all = vec![Opt {
+            value: String::new(),
+            label: blank.to_string(),
+            selected: !options.iter().any(|o| o.selected),
+        }];
+        all.extend(options);
+        Field {
+            control: "select",
+            options: all,
+            ..Field::text(id, label, "")
+        }
+    }
+
+    fn required(mut self) -> Field {
+        self.required = true;
+        self
+    }
+
+    fn mono(mut self) -> Field {
+        self.mono = true;
+        self
+    }
+
+    fn hint(mut self, hint: impl Into<String>) -> Field {
+        self.hint = hint.into();
+        self
+    }
+}
+
+/// An entry of the error summary at the top of a form.
+#[derive(Debug, Clone)]
+pub(super) struct ErrorItem {
+    /// `#field` when the error belongs to a control on the page.
+    pub href: String,
+    pub message: String,
+}
+
+/// A whole form page.
+pub(super) struct FormView {
+    pub action: String,
+    pub cancel: String,
+    pub fields: Vec<Field>,
+    pub errors: Vec<ErrorItem>,
+}
+
+impl FormView {
+    /// Attaches errors to their fields (message, `aria-describedby`) and builds the summary.
+    fn new(
+        action: String,
+        cancel: String,
+        mut fields: Vec<Field>,
+        errors: &[FieldError],
+    ) -> FormView {
+        let mut summary = Vec::new();
+        for e in errors {
+            let field = fields.iter_mut().find(|f| f.id == e.field);
+            let href = match field {
+                Some(f) => {
+                    if !f.error.is_empty() {
+                        f.error.push(' ');
+                    }
+                    f.error.push_str(&e.message);
+                    format!("#{}", f.id)
+                }
+                None => String::new(),
+            };
+            summary.push(ErrorItem {
+                href,
+                message: e.message.clone(),
+            });
+        }
+        for f in &mut fields {
+            let mut ids = Vec::new();
+            if !f.hint.is_empty() {
+                ids.push(format!("hint-{}", f.id));
+            }
+            if !f.error.is_empty() {
+                ids.push(format!("err-{}", f.id));
+            }
+            f.described_by = ids.join(" ");
+        }
+        FormView {
+            action,
+            cancel,
+            fields,
+            errors: summary,
+        }
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "registry_form.html")]
+pub(super) struct FormPage {
+    pub page: crate::page::PageMeta,
+    pub form: FormView,
+}
+
+/// Renders a form, with 422 when it carries errors.
+fn form_response(
+    page: crate::page::PageMeta,
+    form: FormView,
+) -> Result<axum::response::Response, WebError> {
+    use axum::response::IntoResponse;
+    let status = if form.errors.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let html = crate::page::render(&FormPage { page, form })?;
+    Ok((status, html).into_response())
+}
+
+/// The field errors a person can fix on the form; other failures stay errors. A duplicate key becomes an
+/// error on `key_field`.
+fn fixable(e: StoreError, key_field: &str) -> Result<Vec<FieldError>, WebError> {
+    use unyo_domain::DomainError;
+    match e {
+        StoreError::Domain(DomainError::Validation(fields)) => Ok(fields),
+        StoreError::Domain(DomainError::Conflict(message)) => {
+            let field = if message.contains("既に登録されています") {
+                key_field
+            } else {
+                ""
+            };
+            Ok(vec![FieldError::new(field, message)])
+        }
+        other => Err(other.into()),
+    }
+}
+
+// ------------------------------------------------------------------ detail pages
+
+/// A step of a path into the network.
+#[derive(Debug, Clone)]
+pub(super) struct PathStep {
+    pub label: String,
+    pub href: String,
+    pub detail: String,
+}
+
+/// A row of the change history.
+#[derive(Debug, Clone)]
+pub(super) struct HistoryRow {
+    pub when: String,
+    pub who: String,
+    pub action: String,
+    pub lines: Vec<String>,
+}
+
+/// Everything a detail page shows (one template serves all three).
+pub(super) struct DetailView {
+    pub back: &'static str,
+    pub edit_href: String,
+    pub retire_action: String,
+    pub retired: Option<String>,
+    pub props: Vec<Prop>,
+    pub path_heading: String,
+    /// `None`: the record has no path section; `Some(empty)`: no path (with `no_path` shown).
+    pub path: Option<Vec<PathStep>>,
+    pub no_path: String,
+    pub tables: Vec<SubTable>,
+    pub history: Vec<HistoryRow>,
+    /// Error on the reason field of the retire form.
+    pub reason_error: String,
+    /// Other reason the record could not be retired (e.g. terminals still at the site).
+    pub retire_error: String,
+    pub reason: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "registry_detail.html")]
+pub(super) struct DetailPage {
+    pub page: crate::page::PageMeta,
+    pub d: DetailView,
+}
+
+/// The retire form's errors from a failed retire.
+fn retire_errors(e: StoreError) -> Result<(String, String), WebError> {
+    use unyo_domain::DomainError;
+    match e {
+        StoreError::Domain(DomainError::Validation(fields)) => {
+            let (reason, other): (Vec<_>, Vec<_>) =
+                fields.into_iter().partition(|f| f.field == "reason");
+            Ok((
+                reason
+                    .into_iter()
+                    .map(|f| f.message)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                other
+                    .into_iter()
+                    .map(|f| f.message)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ))
+        }
+        StoreError::Domain(DomainError::Conflict(m)) => Ok((String::new(), m)),
+        other => Err(other.into()),
+    }
+}
+
+/// The form body of a retire request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct RetireForm {
+    pub reason: String,
+}
+
+/// Renders a detail page, with 422 after a refused retire.
+fn detail_response(
+    page: crate::page::PageMeta,
+    d: DetailView,
+) -> Result<axum::response::Response, WebError> {
+    use axum::response::IntoResponse;
+    let status = if d.reason_error.is_empty() && d.retire_error.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let html = crate::page::render(&DetailPage { page, d })?;
+    Ok((status, html).into_response())
+}
+
+/// `?ok=saved` after a redirect.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct OkQuery {
+    pub ok: String,
+}
+
+impl OkQuery {
+    fn get(&self) -> Option<&str> {
+        Some(self.ok.as_str()).filter(|s| !s.is_empty())
+    }
+}
+
+/// The path from `uplink` up to the root of the 集約ネットワーク, as steps to show.
+async fn path_steps(
+    state: &AppState,
+    tr: Tr,
+    uplink: Option<i64>,
+) -> Result<Vec<PathStep>, WebError> {
+    let Some(start) = uplink else {
+        return Ok(Vec::new());
+    };
+    let path = match state.store.node_path(start).await {
+        Ok(p) => p,
+        // A cycle cannot be stored, but a broken path must not break the page.
+        Err(StoreError::Domain(_)) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    let last = path.len().saturating_sub(1);
+    Ok(path
+        .into_iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let mut detail = node_kind_label(tr, &n.kind);
+            if let Some(ip) = &n.ip_address {
+                detail.push_str(&format!(" {ip}"));
+            }
+            if i == last {
+                detail.push_str(&format!("・{}", tr.t("registry.root")));
+            }
+            PathStep {
+                label: n.name,
+                href: format!("/nodes/{}", n.id),
+                detail,
+            }
+        })
+        .collect())
+}
+
+/// Common properties at the end of every detail page: status, created, updated, retired.
+fn status_props(
+    page: &crate::page::PageMeta,
+    created: &str,
+    updated: &str,
+    retired: &Option<String>,
+) -> Vec<Prop> {
+    let tr = page.tr;
+    let mut props = vec![
+        Prop::new(tr.t("common.status"), Cell::status(tr, retired.is_some())),
+        Prop::new(tr.t("common.created"), Cell::text(page.datetime(created))),
+        Prop::new(tr.t("common.updated"), Cell::text(page.datetime(updated))),
+    ];
+    if retired.is_some() {
+        props.push(Prop::new(
+            tr.t("registry.retired_at"),
+            Cell::text(page.datetime_opt(retired)),
+        ));
+    }
+    props
+}
