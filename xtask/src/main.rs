@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 mod bench;
+mod bench_probe;
+mod bench_reports;
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [options]
@@ -30,6 +32,8 @@ commands:
                    --quick skips the browser tests and PostgreSQL.
   e2e [FILTER...]  only the browser tests (UNYO_E2E=1, one test at a time)
   bench registry   registry import, list-page load (wrk) and audit-verify figures
+  bench reports    annual council pack of a large deployment's year: seconds and peak RSS
+  bench probe      connectivity engine on N loopback targets (--targets N --seconds S)
   help             this message
 
 environment:
@@ -129,10 +133,21 @@ fn ci(args: &[String]) -> Result<()> {
             .unwrap_or_else(|| DEFAULT_PG_URL.to_owned());
         match ensure_pg_database(&pg_url) {
             Ok(()) => report.step("storage + HTTP tests (PostgreSQL)", || {
-                cargo(&root, ["test", "-p", "unyo-store", "-p", "unyo-web"])
-                    .env("TEST_DATABASE_URL", &pg_url)
-                    .env("UNYO_E2E", "0")
-                    .run()
+                cargo(
+                    &root,
+                    [
+                        "test",
+                        "-p",
+                        "unyo-store",
+                        "-p",
+                        "unyo-web",
+                        "-p",
+                        "unyo-demo",
+                    ],
+                )
+                .env("TEST_DATABASE_URL", &pg_url)
+                .env("UNYO_E2E", "0")
+                .run()
             })?,
             Err(err) if env_is("UNYO_SKIP_PG", "1") => {
                 warn_loudly(&format!(
@@ -148,6 +163,17 @@ fn ci(args: &[String]) -> Result<()> {
                 ));
             }
         }
+
+        // The inventory parsers face hostile input from the network: fuzz them briefly on every run.
+        report.step("fuzz the inventory parsers briefly", || {
+            let mut cmd = Cmd::new("bash");
+            cmd.args(["crates/inventory/fuzz/run-briefly.sh", "15"])
+                .current_dir(&root);
+            if let Ok(dir) = env::var("CARGO_TARGET_DIR") {
+                cmd.env("FUZZ_TARGET_DIR", &format!("{dir}/fuzz"));
+            }
+            cmd.run()
+        })?;
     }
 
     report.finish();
@@ -173,6 +199,36 @@ fn ensure_pg_database(url: &str) -> Result<()> {
         .env("PGCONNECT_TIMEOUT", "5")
         .output()
         .with_context(|| format!("cannot reach PostgreSQL at {}", redact(&admin_url)))?;
+
+    // Each test opens its own database `unyo_t_<random>`; remove those left by earlier runs.
+    let stale = Cmd::new("psql")
+        .args([
+            admin_url.as_str(),
+            "-X",
+            "-tAc",
+            r"SELECT datname FROM pg_database WHERE datname LIKE 'unyo\_t\_%'",
+        ])
+        .env("PGCONNECT_TIMEOUT", "5")
+        .output()
+        .unwrap_or_default();
+    let stale: Vec<&str> = stale
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if !stale.is_empty() {
+        println!(
+            "    dropping {} test databases left by earlier runs",
+            stale.len()
+        );
+        for name in stale {
+            let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+            let _ = Cmd::new("psql")
+                .args([admin_url.as_str(), "-X", "-qc", drop.as_str()])
+                .env("PGCONNECT_TIMEOUT", "5")
+                .output();
+        }
+    }
 
     if exists.trim() == "1" {
         println!("    database `{dbname}` exists");
@@ -260,8 +316,10 @@ fn bench(args: &[String]) -> Result<()> {
     let root = workspace_root();
     match args.split_first() {
         Some((what, rest)) if what == "registry" => bench::registry(&root, rest),
+        Some((what, rest)) if what == "reports" => bench_reports::reports(&root, rest),
+        Some((what, rest)) if what == "probe" => bench_probe::probe(&root, rest),
         _ => bail!(
-            "usage: cargo xtask bench registry [--sites N] [--terminals N] [--audit-entries N] [--seconds S] [--connections C] [--no-pg]"
+            "usage: cargo xtask bench registry [--sites N] [--terminals N] [--audit-entries N] [--seconds S] [--connections C] [--no-pg]\n       cargo xtask bench probe [--targets N] [--seconds S] [--interval I] [--concurrency C] [--debug]\n       cargo xtask bench reports [--entries N] [--incidents N] [--keep]"
         ),
     }
 }

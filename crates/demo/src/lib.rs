@@ -1,13 +1,29 @@
 //! The demo data set: the fleet named in clause 1(3) of the specification (R1) — 15 sites and 17
 //! terminals, three of them at the prefectural office, one the representative terminal — the
-//! 集約ネットワーク they connect through, and one account per role.
+//! 集約ネットワーク they connect through, one account per role (and a second SE), and the current
+//! fiscal year so far ([`load_year`]): the SE contract, support requests with their timelines, the
+//! work log of both SEs and consultations — and the year's incidents with a small known-error library
+//! ([`load_incidents`]).
 //!
-//! Names and addresses are plausible, not real configuration: hostnames and addresses follow a
-//! made-up plan inside 10.41.0.0/16.
+//! Names, numbers and addresses are plausible, not real: hostnames and addresses follow a made-up plan
+//! inside 10.41.0.0/16, the contractor and the contract number are fictional.
+//!
+//! [`load`] is what `unyo demo` runs: the fleet, then the fiscal year up to today's date in JST. The
+//! year depends only on that date — the same day gives the same data.
 
+mod calendar;
+mod incidents;
+mod year;
+#[cfg(test)]
+mod year_tests;
+
+use chrono::NaiveDate;
 use unyo_domain::Role;
 use unyo_domain::registry::{NodeInput, SiteInput, TerminalInput};
 use unyo_store::{Actor, Result, Store};
+
+pub use incidents::{AUGUST_REQUEST_TITLE, IncidentSummary};
+pub use year::{CONTRACT_NAME, CONTRACTOR, MANAGER, YearSummary};
 
 /// The `meta` key that marks a database as holding demo data only.
 pub const DEMO_MARK: &str = "demo";
@@ -24,7 +40,7 @@ pub struct DemoAccount {
     pub password: &'static str,
 }
 
-/// One account per role.
+/// One account per role, and a second SE.
 pub const ACCOUNTS: &[DemoAccount] = &[
     DemoAccount {
         username: "admin",
@@ -43,6 +59,12 @@ pub const ACCOUNTS: &[DemoAccount] = &[
         display_name: "保守 技郎",
         role: Role::Se,
         password: "se-demo-2026",
+    },
+    DemoAccount {
+        username: "se2",
+        display_name: "運用 花子",
+        role: Role::Se,
+        password: "se2-demo-2026",
     },
     DemoAccount {
         username: "auditor",
@@ -400,9 +422,46 @@ const TERMINALS: &[TerminalRow] = &[
     ),
 ];
 
-/// Loads the demo data set into an empty store and marks it as demo data. Every record goes through the
-/// same validated, audited store calls as a person's edits, so the demo's audit chain is real.
+/// Loads the demo data set into an empty store and marks it as demo data: the fleet and accounts
+/// ([`load_fleet`]) and the fiscal year up to today in JST ([`load_year`] with
+/// [`unyo_store::support::jst_today`]). Every record goes through the same validated, audited store calls
+/// as a person's edits, so the demo's audit chain is real.
 pub async fn load(store: &Store) -> Result<()> {
+    load_fleet(store).await?;
+    let today = unyo_store::support::jst_today();
+    load_year(store, today).await?;
+    load_incidents(store, today).await?;
+    store.set_meta(DEMO_MARK, "true").await?;
+    Ok(())
+}
+
+/// Loads the support work of the fiscal year containing `today` (April 1 of that year up to `today`) on
+/// top of [`load_fleet`]'s data: the year's contract 「住民基本台帳ネットワークシステム運用支援SE業務委託」
+/// (term = the fiscal year, staffed by `se` and `se2`), support requests from April to `today` with their
+/// timelines, the work entries before `today` by both SEs, and consultations.
+///
+/// The data depends only on `today` (no randomness): any day works, and the same day gives the same
+/// data. Work is placed on office days (no weekends, holidays or 12/29–1/3) between 09:00–12:00 and
+/// 13:00–17:15, never overlapping for a worker, inside the contract term and never on or after `today`.
+/// Past months are complete and mostly 確認済; around `today` every status appears — 要請, 受付 (one of
+/// them overdue), 対応中, 完了, 差戻し — and a 取下げ from September. On the first days of a fiscal year
+/// there is naturally less to show.
+pub async fn load_year(store: &Store, today: NaiveDate) -> Result<YearSummary> {
+    year::load(store, today).await
+}
+
+/// Loads the incidents (障害対応) of the fiscal year containing `today` on top of [`load_year`]'s data,
+/// all on days before `today`: one closed with a witness for each of June and August (August's is the
+/// year's emergency request at 伊万里保健福祉事務所, linked to its work entries), and, in the last office
+/// days, one at 復旧作業, one at 復旧確認 awaiting the witness, an automatic one from the connectivity
+/// checks in 原因調査 and one just reported; plus a known-error library of three (one registered from the
+/// June incident). The same day gives the same data.
+pub async fn load_incidents(store: &Store, today: NaiveDate) -> Result<IncidentSummary> {
+    incidents::load(store, today).await
+}
+
+/// Loads the accounts, the 集約ネットワーク, the sites and the terminals (no mark, no fiscal year).
+pub async fn load_fleet(store: &Store) -> Result<()> {
     let sys = Actor::system("demo");
     for a in ACCOUNTS {
         store
@@ -482,7 +541,6 @@ pub async fn load(store: &Store) -> Result<()> {
             )
             .await?;
     }
-    store.set_meta(DEMO_MARK, "true").await?;
     Ok(())
 }
 
@@ -528,7 +586,28 @@ mod tests {
             assert_eq!(s.terminal_count, 1, "{}", s.name);
             assert!(s.uplink_node_id.is_some(), "{} connects somewhere", s.name);
         }
-        assert_eq!(db.store.users().await.expect("users").len(), 4);
+        assert_eq!(db.store.users().await.expect("users").len(), 5);
+        // The incidents of the year so far and the known-error library.
+        let known = db
+            .store
+            .known_errors(&unyo_store::incidents::KnownErrorQuery::default())
+            .await
+            .expect("known errors");
+        assert_eq!(known.total, 3);
+        let now = chrono::Utc::now();
+        let incidents = db
+            .store
+            .incidents(&unyo_store::incidents::IncidentQuery::default(), now)
+            .await
+            .expect("incidents");
+        for i in &incidents.items {
+            let times = i.times().expect("times");
+            assert!(
+                times.occurred_at < now && times.noticed_at < now,
+                "{}",
+                i.number
+            );
+        }
         assert!(is_demo(&db.store).await.expect("meta"));
         assert!(matches!(
             db.store.verify_audit_chain().await.expect("verify"),

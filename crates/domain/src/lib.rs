@@ -6,8 +6,13 @@
 #[macro_use]
 mod macros;
 
+pub mod campaign;
+pub mod connectivity;
 pub mod error;
+pub mod incident;
+pub mod inventory;
 pub mod pii;
+pub mod records;
 pub mod registry;
 pub mod role;
 pub mod support;

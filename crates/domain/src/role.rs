@@ -114,11 +114,54 @@ pub enum Action {
     UploadAttachment,
     /// Download evidence files. Audited.
     DownloadAttachment,
+    /// Read incidents (障害), their timelines and figures, and the known-error library.
+    ViewIncidents,
+    /// Report an incident, comment on one, reopen a closed one.
+    ReportIncident,
+    /// Work an incident (the SE side): investigation, workaround and guidance, recovery, linking work.
+    WorkIncident,
+    /// Record the witness of a recovery (立会い), the prefecture's sign-off that lets an incident close.
+    /// Not the SE: the SE's own presence at the recovery is evidenced by its recovery entries and work log,
+    /// while the witness record is the confirmation of the other party (separation of duties, as with
+    /// the confirmation of support requests).
+    WitnessRecovery,
+    /// Create and edit known errors (既知の障害).
+    ManageKnownErrors,
+    /// Read terminal inventories (OS, software, antivirus) and their history.
+    ViewInventory,
+    /// Import inventory files (upload, `unyo inventory import`).
+    ImportInventory,
+    /// Create and revoke the credentials inventory agents report with.
+    ManageAgents,
+    /// Work the inventory review queue: link an inventory to a terminal or register one from it.
+    ReviewInventory,
+    /// Read rollout campaigns (展開), their targets and evidence, and the compliance view (準拠状況).
+    ViewCampaigns,
+    /// Create and close rollout campaigns, exclude terminals from them (with a reason), and set the
+    /// compliance baseline.
+    ManageCampaigns,
+    /// Attest a campaign target's result (the SE side): 実施済 with a linked work-log entry, or 失敗.
+    AttestCampaign,
+    /// Confirm the witness (立会い) of an attested campaign target: the prefecture's side.
+    WitnessCampaign,
+    /// Read connectivity checks (疎通確認), their states, history, events and check-result sheets.
+    ViewChecks,
+    /// Create and edit connectivity checks and maintenance windows.
+    ManageChecks,
+    /// Run connectivity checks on demand and produce the 疎通確認結果表.
+    RunChecks,
+    /// Read monthly work records (業務実績簿) and their versions, preview drafts, download frozen files
+    /// (audited) and the annual council pack (審議会資料).
+    ViewRecords,
+    /// Submit a monthly work record (the SE side): freezes the PDF/XLSX of a new version.
+    PrepareRecords,
+    /// Confirm a submitted monthly work record or send it back with a reason (the prefecture).
+    ConfirmRecords,
 }
 
 impl Action {
     /// All actions, in table order.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 34] = [
         Action::ViewRegistry,
         Action::EditRegistry,
         Action::ImportRegistry,
@@ -134,6 +177,25 @@ impl Action {
         Action::RecordConsultation,
         Action::UploadAttachment,
         Action::DownloadAttachment,
+        Action::ViewIncidents,
+        Action::ReportIncident,
+        Action::WorkIncident,
+        Action::WitnessRecovery,
+        Action::ManageKnownErrors,
+        Action::ViewInventory,
+        Action::ImportInventory,
+        Action::ManageAgents,
+        Action::ReviewInventory,
+        Action::ViewCampaigns,
+        Action::ManageCampaigns,
+        Action::AttestCampaign,
+        Action::WitnessCampaign,
+        Action::ViewChecks,
+        Action::ManageChecks,
+        Action::RunChecks,
+        Action::ViewRecords,
+        Action::PrepareRecords,
+        Action::ConfirmRecords,
     ];
 
     /// Japanese description used in refusals and the permission page.
@@ -154,6 +216,25 @@ impl Action {
             Action::RecordConsultation => "協議記録の登録",
             Action::UploadAttachment => "証跡ファイルの添付",
             Action::DownloadAttachment => "証跡ファイルの取得",
+            Action::ViewIncidents => "障害・既知の障害の閲覧",
+            Action::ReportIncident => "障害の報告・コメント・再開",
+            Action::WorkIncident => "障害対応（原因調査・回避策・復旧作業）",
+            Action::WitnessRecovery => "障害復旧の立会い記録",
+            Action::ManageKnownErrors => "既知の障害の登録・変更",
+            Action::ViewInventory => "端末インベントリの閲覧",
+            Action::ImportInventory => "インベントリの取込",
+            Action::ManageAgents => "エージェント認証情報の管理",
+            Action::ReviewInventory => "インベントリの照合（端末への紐付け・登録）",
+            Action::ViewCampaigns => "展開・準拠状況の閲覧",
+            Action::ManageCampaigns => "展開の登録・完了・対象外の設定",
+            Action::AttestCampaign => "展開の実施結果の申告（SE）",
+            Action::WitnessCampaign => "展開の立会い確認",
+            Action::ViewChecks => "疎通確認の閲覧",
+            Action::ManageChecks => "疎通確認の設定（監視対象・保守時間帯）",
+            Action::RunChecks => "疎通確認の実施・結果表の作成",
+            Action::ViewRecords => "業務実績簿・審議会資料の閲覧",
+            Action::PrepareRecords => "業務実績簿の提出",
+            Action::ConfirmRecords => "業務実績簿の確認・差戻し",
         }
     }
 }
@@ -179,6 +260,25 @@ pub const PERMISSIONS: &[(Action, [bool; 4])] = &[
     (Action::RecordConsultation, [Y, Y, Y, N]),
     (Action::UploadAttachment, [Y, Y, Y, N]),
     (Action::DownloadAttachment, [Y, Y, Y, Y]),
+    (Action::ViewIncidents, [Y, Y, Y, Y]),
+    (Action::ReportIncident, [Y, Y, Y, N]),
+    (Action::WorkIncident, [Y, N, Y, N]),
+    (Action::WitnessRecovery, [Y, Y, N, N]),
+    (Action::ManageKnownErrors, [Y, N, Y, N]),
+    (Action::ViewInventory, [Y, Y, Y, Y]),
+    (Action::ImportInventory, [Y, N, Y, N]),
+    (Action::ManageAgents, [Y, N, N, N]),
+    (Action::ReviewInventory, [Y, N, Y, N]),
+    (Action::ViewCampaigns, [Y, Y, Y, Y]),
+    (Action::ManageCampaigns, [Y, N, Y, N]),
+    (Action::AttestCampaign, [Y, N, Y, N]),
+    (Action::WitnessCampaign, [Y, Y, N, N]),
+    (Action::ViewChecks, [Y, Y, Y, Y]),
+    (Action::ManageChecks, [Y, N, Y, N]),
+    (Action::RunChecks, [Y, N, Y, N]),
+    (Action::ViewRecords, [Y, Y, Y, Y]),
+    (Action::PrepareRecords, [Y, N, Y, N]),
+    (Action::ConfirmRecords, [Y, Y, N, N]),
 ];
 
 #[cfg(test)]
@@ -202,6 +302,15 @@ mod tests {
                     RecordConsultation,
                     UploadAttachment,
                     DownloadAttachment,
+                    ViewIncidents,
+                    ReportIncident,
+                    WitnessRecovery,
+                    ViewInventory,
+                    ViewCampaigns,
+                    WitnessCampaign,
+                    ViewChecks,
+                    ViewRecords,
+                    ConfirmRecords,
                 ],
                 Role::Se => vec![
                     ViewRegistry,
@@ -214,6 +323,21 @@ mod tests {
                     RecordConsultation,
                     UploadAttachment,
                     DownloadAttachment,
+                    ViewIncidents,
+                    ReportIncident,
+                    WorkIncident,
+                    ManageKnownErrors,
+                    ViewInventory,
+                    ImportInventory,
+                    ReviewInventory,
+                    ViewCampaigns,
+                    ManageCampaigns,
+                    AttestCampaign,
+                    ViewChecks,
+                    ManageChecks,
+                    RunChecks,
+                    ViewRecords,
+                    PrepareRecords,
                 ],
                 Role::Auditor => vec![
                     ViewRegistry,
@@ -223,6 +347,11 @@ mod tests {
                     UseApi,
                     ViewWork,
                     DownloadAttachment,
+                    ViewIncidents,
+                    ViewInventory,
+                    ViewCampaigns,
+                    ViewChecks,
+                    ViewRecords,
                 ],
             }
         };
@@ -257,6 +386,20 @@ mod tests {
             Action::ManageContracts,
             Action::RecordConsultation,
             Action::UploadAttachment,
+            Action::ReportIncident,
+            Action::WorkIncident,
+            Action::WitnessRecovery,
+            Action::ManageKnownErrors,
+            Action::ImportInventory,
+            Action::ManageAgents,
+            Action::ReviewInventory,
+            Action::ManageCampaigns,
+            Action::AttestCampaign,
+            Action::WitnessCampaign,
+            Action::ManageChecks,
+            Action::RunChecks,
+            Action::PrepareRecords,
+            Action::ConfirmRecords,
         ] {
             assert!(!Role::Auditor.allows(action));
         }

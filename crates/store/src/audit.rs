@@ -431,3 +431,15 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// The number of entries in the log (the id of the last one; ids have no gaps in an intact chain).
+    pub async fn audit_len(&self) -> Result<i64> {
+        read_db!(self, |db| Ok(sqlx::query_scalar::<_, Option<i64>>(
+            "SELECT MAX(id) FROM audit_log"
+        )
+        .fetch_one(db)
+        .await?
+        .unwrap_or(0)))
+    }
+}

@@ -8,6 +8,11 @@
 mod backend;
 pub mod attachments;
 pub mod audit;
+pub mod campaigns;
+pub mod connectivity;
+pub mod incidents;
+pub mod inventory;
+pub mod records;
 pub mod registry;
 pub mod sessions;
 pub mod support;

@@ -157,6 +157,14 @@ const TERMINAL_SELECT: &str = "SELECT t.id, t.site_id, s.code AS site_code, s.na
     t.ip_address, t.os_name, t.os_version, t.serial_number, t.asset_number, t.note, t.created_at, t.updated_at,
     t.retired_at FROM terminals t JOIN sites s ON s.id = t.site_id";
 
+/// Recomputes the search text of terminals marked for it (an empty `search_text`). Runs in the same
+/// transaction as the write that marked them.
+const REFRESH_TERMINAL_SEARCH: &str =
+    "UPDATE terminals SET search_text = lower(hostname || ' ' || COALESCE(ip_address, '') || ' '
+    || os_name || ' ' || os_version || ' ' || serial_number || ' ' || asset_number || ' '
+    || COALESCE((SELECT name FROM sites WHERE sites.id = terminals.site_id), ''))
+    WHERE search_text = ''";
+
 const NODE_SELECT: &str = "SELECT n.id, n.name, n.kind, n.site_id, s.name AS site_name, n.ip_address, n.upstream_id,
     u.name AS upstream_name, n.note, n.created_at, n.updated_at, n.retired_at
     FROM network_nodes n LEFT JOIN sites s ON s.id = n.site_id LEFT JOIN network_nodes u ON u.id = n.upstream_id";
@@ -312,6 +320,16 @@ impl Store {
             .await?))
     }
 
+    /// Sites in service as (id, code, name), for selects: cheaper than [`Store::all_sites`], which also
+    /// counts terminals.
+    pub async fn site_options(&self) -> Result<Vec<(i64, String, String)>> {
+        read_db!(self, |db| Ok(sqlx::query_as(
+            "SELECT id, code, name FROM sites WHERE retired_at IS NULL ORDER BY code"
+        )
+        .fetch_all(db)
+        .await?))
+    }
+
     /// One site.
     pub async fn site(&self, id: i64) -> Result<Site> {
         let sql = format!("{SITE_SELECT} WHERE s.id = $1");
@@ -368,6 +386,8 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| conflict_on_unique(e, || format!("拠点コード「{}」は既に登録されています。", draft.code)))?;
+            tx.mark_site_terminals(id).await?;
+            tx.refresh_terminal_search().await?;
             tx.append_audit(
                 &NewAuditEntry::new(actor, "site.update", "site", id)
                     .details(diff(&before, &to_json(&draft))),
@@ -399,18 +419,7 @@ impl Store {
 
     /// Terminals, filtered, sorted and paged. Sort keys: `hostname`, `site`, `kind`, `ip`, `os`, `updated`.
     pub async fn terminals(&self, q: &ListQuery) -> Result<Page<Terminal>> {
-        let mut f = q.base_filter(
-            "t",
-            &[
-                "t.hostname",
-                "t.ip_address",
-                "t.os_name",
-                "t.os_version",
-                "s.name",
-                "t.serial_number",
-                "t.asset_number",
-            ],
-        );
+        let mut f = q.base_filter("t", &["t.search_text"]);
         if let Some(site) = q.site_id {
             let p = f.bind(Param::Int(site));
             f.push(format!("t.site_id = {p}"));
@@ -428,10 +437,7 @@ impl Store {
             "t.hostname_key",
             "t",
         );
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM terminals t JOIN sites s ON s.id = t.site_id{}",
-            f.where_clause()
-        );
+        let count_sql = format!("SELECT COUNT(*) FROM terminals t{}", f.where_clause());
         let list_sql = format!(
             "{TERMINAL_SELECT}{}{order} LIMIT {per_page} OFFSET {}",
             f.where_clause(),
@@ -473,6 +479,7 @@ impl Store {
         let at = now();
         let id = write_tx!(self, |tx| {
             let id = tx.insert_terminal(&draft, &at).await?;
+            tx.refresh_terminal_search().await?;
             tx.append_audit(
                 &NewAuditEntry::new(actor, "terminal.create", "terminal", id)
                     .details(to_json(&draft)),
@@ -503,6 +510,7 @@ impl Store {
         let at = now();
         write_tx!(self, |tx| {
             tx.update_terminal(id, &draft, &at).await?;
+            tx.refresh_terminal_search().await?;
             tx.append_audit(
                 &NewAuditEntry::new(actor, "terminal.update", "terminal", id)
                     .details(diff(&before, &to_json(&draft))),
@@ -889,6 +897,7 @@ impl Store {
                     }
                 }
             }
+            tx.refresh_terminal_search().await?;
             tx.append_audit(
                 &NewAuditEntry::new(actor, "import.terminals", "", "").details(to_json(&summary)),
             )
@@ -967,6 +976,7 @@ impl Store {
                         sqlx::query("UPDATE sites SET name=$1, kind=$2, address=$3, phone=$4, uplink_node_id=$5, note=$6, updated_at=$7 WHERE id=$8")
                             .bind(&d.name).bind(d.kind.code()).bind(&d.address).bind(&d.phone).bind(d.uplink_node_id).bind(&d.note).bind(&at).bind(old.id)
                             .execute(&mut *tx).await?;
+                        tx.mark_site_terminals(old.id).await?;
                         tx.append_audit(
                             &NewAuditEntry::new(actor, "site.import_update", "site", old.id)
                                 .details(changes),
@@ -985,6 +995,7 @@ impl Store {
                     }
                 }
             }
+            tx.refresh_terminal_search().await?;
             tx.append_audit(
                 &NewAuditEntry::new(actor, "import.sites", "", "").details(to_json(&summary)),
             )
@@ -1152,6 +1163,10 @@ pub(crate) trait RegistryConn {
     async fn insert_terminal(&mut self, d: &TerminalDraft, at: &str) -> Result<i64>;
     async fn update_terminal(&mut self, id: i64, d: &TerminalDraft, at: &str) -> Result<()>;
     async fn insert_node(&mut self, d: &NodeDraft, at: &str) -> Result<i64>;
+    /// Recomputes the search text of terminals whose `search_text` was cleared by a write.
+    async fn refresh_terminal_search(&mut self) -> Result<()>;
+    /// Marks the terminals of a site for a search-text refresh (the site's name is part of it).
+    async fn mark_site_terminals(&mut self, site_id: i64) -> Result<()>;
 }
 
 macro_rules! registry_conn {
@@ -1181,7 +1196,7 @@ macro_rules! registry_conn {
             async fn update_terminal(&mut self, id: i64, d: &TerminalDraft, at: &str) -> Result<()> {
                 sqlx::query(
                     "UPDATE terminals SET site_id=$1, hostname=$2, hostname_key=$3, kind=$4, ip_address=$5, os_name=$6, os_version=$7,
-                     serial_number=$8, asset_number=$9, note=$10, updated_at=$11 WHERE id=$12",
+                     serial_number=$8, asset_number=$9, note=$10, updated_at=$11, search_text='' WHERE id=$12",
                 )
                 .bind(d.site_id).bind(&d.hostname).bind(d.hostname.to_lowercase()).bind(d.kind.code()).bind(&d.ip_address)
                 .bind(&d.os_name).bind(&d.os_version).bind(&d.serial_number).bind(&d.asset_number).bind(&d.note).bind(at).bind(id)
@@ -1199,6 +1214,17 @@ macro_rules! registry_conn {
                 .fetch_one(&mut *self)
                 .await
                 .map_err(|e| conflict_on_unique(e, || format!("機器名「{}」は既に登録されています。", d.name)))
+            }
+            async fn refresh_terminal_search(&mut self) -> Result<()> {
+                sqlx::query(REFRESH_TERMINAL_SEARCH).execute(&mut *self).await?;
+                Ok(())
+            }
+            async fn mark_site_terminals(&mut self, site_id: i64) -> Result<()> {
+                sqlx::query("UPDATE terminals SET search_text = '' WHERE site_id = $1")
+                    .bind(site_id)
+                    .execute(&mut *self)
+                    .await?;
+                Ok(())
             }
         }
     };

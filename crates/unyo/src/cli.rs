@@ -1,4 +1,5 @@
-//! Commands: `serve`, `demo`, `user add`, `token create`, `audit verify`, `backup`.
+//! Commands: `serve`, `demo`, `user add`, `token create`, `audit verify`, `backup`, `inventory import`,
+//! `agent credential create`.
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -110,6 +111,11 @@ enum Command {
         /// The CSV file.
         file: PathBuf,
     },
+    /// Documents: the monthly work record (業務実績簿) and the annual council pack (審議会資料).
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// Benchmark helpers (used by `cargo xtask bench`).
     #[command(hide = true)]
     Bench {
@@ -124,6 +130,101 @@ enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Terminal inventories (FusionInventory XML, GLPI-agent JSON).
+    Inventory {
+        #[command(subcommand)]
+        command: InventoryCommand,
+    },
+    /// Inventory agents reporting to `/ocsinventory`.
+    Agent {
+        #[command(subcommand)]
+        command: AgentCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum InventoryCommand {
+    /// Import inventory files (FusionInventory/OCS XML or GLPI-agent JSON, plain, zlib or gzip). Each
+    /// file is matched to a terminal (UUID, serial number, host name) or waits in the review queue;
+    /// exits 1 when any file was refused.
+    Import {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AgentCommand {
+    /// HTTP Basic credentials of agents.
+    Credential {
+        #[command(subcommand)]
+        command: AgentCredentialCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AgentCredentialCommand {
+    /// Create a credential and print its user and password (the password is shown only this once).
+    Create {
+        #[command(flatten)]
+        data: DataArgs,
+        /// What the credential is for (e.g. a site or a group of terminals).
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// The monthly work record (業務実績簿) of a contract and month, as generated from the data now (a
+    /// draft; submitting freezes a version and is done on the 業務実績簿 page).
+    Monthly {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The contract's id.
+        #[arg(long)]
+        contract: i64,
+        /// The month, `YYYY-MM` (or 令和8年5月).
+        #[arg(long)]
+        month: String,
+        /// pdf or xlsx.
+        #[arg(long, value_enum)]
+        format: ReportFormat,
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// The 提出日 printed (default: today in JST).
+        #[arg(long)]
+        issued_on: Option<String>,
+    },
+    /// The annual council pack (本人確認情報保護審議会資料) of a fiscal year.
+    Annual {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The contract's id.
+        #[arg(long)]
+        contract: i64,
+        /// The fiscal year by its starting calendar year (2026 = 令和8年度).
+        #[arg(long)]
+        fiscal_year: i32,
+        /// pdf or xlsx.
+        #[arg(long, value_enum)]
+        format: ReportFormat,
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// The 作成日 printed (default: today in JST).
+        #[arg(long)]
+        issued_on: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ReportFormat {
+    Pdf,
+    Xlsx,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -146,6 +247,29 @@ enum BenchCommand {
         data: DataArgs,
         #[arg(long)]
         entries: usize,
+    },
+    /// Fill an empty database with a large deployment's fiscal year (for `cargo xtask bench reports`).
+    SeedYear {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Work entries.
+        #[arg(long, default_value_t = 100_000)]
+        entries: usize,
+        /// Incidents.
+        #[arg(long, default_value_t = 5_000)]
+        incidents: usize,
+        /// Support requests.
+        #[arg(long, default_value_t = 5_000)]
+        requests: usize,
+        /// Sites (one terminal each).
+        #[arg(long, default_value_t = 300)]
+        sites: usize,
+        /// SEs on the contract.
+        #[arg(long, default_value_t = 40)]
+        workers: usize,
+        /// The fiscal year by its starting calendar year.
+        #[arg(long, default_value_t = 2026)]
+        fiscal_year: i32,
     },
 }
 
@@ -392,13 +516,211 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             store.seed_synthetic_audit(entries).await?;
             store.close().await;
         }
+        Command::Bench {
+            command:
+                BenchCommand::SeedYear {
+                    data,
+                    entries,
+                    incidents,
+                    requests,
+                    sites,
+                    workers,
+                    fiscal_year,
+                },
+        } => {
+            let store = data.open(DEFAULT_DATA_DIR).await?;
+            let started = std::time::Instant::now();
+            let s = store
+                .seed_synthetic_year(&unyo_store::records::SeedYear {
+                    fiscal_year: unyo_domain::wareki::FiscalYear(fiscal_year),
+                    work_entries: entries,
+                    incidents,
+                    requests,
+                    sites,
+                    workers,
+                    campaigns: 12,
+                })
+                .await
+                .map_err(human)?;
+            store.close().await;
+            println!(
+                "seeded contract {}: {} work entries, {} requests, {} incidents, {} audit entries ({:.1?})",
+                s.contract_id,
+                s.work_entries,
+                s.requests,
+                s.incidents,
+                s.audit_entries,
+                started.elapsed()
+            );
+        }
+        Command::Report { command } => return report(command).await,
         Command::Backup { data, to } => {
             let store = data.open(DEFAULT_DATA_DIR).await?;
             store.backup_to(&to).await.map_err(human)?;
             println!("backup written to {}", to.display());
         }
+        Command::Inventory {
+            command: InventoryCommand::Import { data, files },
+        } => {
+            let store = data.open(DEFAULT_DATA_DIR).await?;
+            return import_inventories(&store, &files).await;
+        }
+        Command::Agent {
+            command:
+                AgentCommand::Credential {
+                    command: AgentCredentialCommand::Create { data, name },
+                },
+        } => {
+            let store = data.open(DEFAULT_DATA_DIR).await?;
+            let c = store
+                .create_agent_credential(&Actor::system("cli"), &name)
+                .await
+                .map_err(human)?;
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
+                "Created agent credential {} ({}). The password is shown only once:",
+                c.id, c.name
+            )?;
+            writeln!(out, "user: {}", c.username)?;
+            writeln!(out, "password: {}", c.password)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `unyo inventory import FILE...`: each file on its own; a refused file does not stop the others.
+async fn import_inventories(store: &Store, files: &[PathBuf]) -> Result<ExitCode> {
+    use unyo_store::inventory::{InventorySource, Submitter, body_digest};
+    let by = Submitter::Person(Actor::system("cli"));
+    let mut failed = 0usize;
+    for file in files {
+        let bytes = match std::fs::read(file) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("{}: 読み込めません / cannot read: {e}", file.display());
+                failed += 1;
+                continue;
+            }
+        };
+        let snapshot = match unyo_inventory::parse_any(&bytes) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("{}: 取り込めません / refused: {e}", file.display());
+                failed += 1;
+                continue;
+            }
+        };
+        let (sha, size) = body_digest(&bytes);
+        let o = store
+            .store_inventory(&by, &snapshot, &sha, size, InventorySource::File)
+            .await
+            .map_err(human)?;
+        let host = snapshot.hostname.as_deref().unwrap_or("-");
+        match o.terminal_id {
+            Some(t) => println!(
+                "{}: inventory {} ({host}) matched terminal {t} by {}",
+                file.display(),
+                o.inventory_id,
+                o.matched_by.code()
+            ),
+            None => println!(
+                "{}: inventory {} ({host}) waits for review ({})",
+                file.display(),
+                o.inventory_id,
+                o.review_reason.as_deref().unwrap_or("unknown")
+            ),
+        }
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("{failed} of {} file(s) refused", files.len());
+        ExitCode::FAILURE
+    })
+}
+
+/// `unyo report monthly|annual`: renders the document and writes it; the export is audited (R12).
+async fn report(command: ReportCommand) -> Result<ExitCode> {
+    use unyo_documents::Format;
+    let today = unyo_store::support::jst_today();
+    let date = |s: Option<String>| -> Result<chrono::NaiveDate> {
+        match s {
+            None => Ok(today),
+            Some(s) => unyo_domain::support::parse_date(&s)
+                .with_context(|| format!("not a date: {s:?} (use YYYY-MM-DD or 令和8年6月10日)")),
+        }
+    };
+    let (store, doc, format, out, action, details) = match command {
+        ReportCommand::Monthly {
+            data,
+            contract,
+            month,
+            format,
+            out,
+            issued_on,
+        } => {
+            let m = unyo_domain::records::Month::parse(&month)
+                .with_context(|| format!("not a month: {month:?} (use YYYY-MM)"))?;
+            let store = data.open(DEFAULT_DATA_DIR).await?;
+            let doc =
+                unyo_documents::monthly_record(&store, contract, m.year, m.month, date(issued_on)?)
+                    .await
+                    .map_err(document_error)?;
+            let details = serde_json::json!({"contract_id": contract, "month": m.code()});
+            (store, doc, format, out, "export.monthly_record", details)
+        }
+        ReportCommand::Annual {
+            data,
+            contract,
+            fiscal_year,
+            format,
+            out,
+            issued_on,
+        } => {
+            let store = data.open(DEFAULT_DATA_DIR).await?;
+            let doc = unyo_documents::annual_pack(&store, contract, fiscal_year, date(issued_on)?)
+                .await
+                .map_err(document_error)?;
+            let details = serde_json::json!({"contract_id": contract, "fiscal_year": fiscal_year});
+            (store, doc, format, out, "export.annual_pack", details)
+        }
+    };
+    let format = match format {
+        ReportFormat::Pdf => Format::Pdf,
+        ReportFormat::Xlsx => Format::Xlsx,
+    };
+    let started = std::time::Instant::now();
+    let bytes = unyo_documents::render_blocking(doc, format)
+        .await
+        .map_err(document_error)?;
+    std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    let sha = unyo_documents::sha256_hex(&bytes);
+    let mut details = details;
+    details["format"] = serde_json::json!(format.ext());
+    details["size"] = serde_json::json!(bytes.len());
+    details["sha256"] = serde_json::json!(sha);
+    store
+        .audit(
+            unyo_store::audit::NewAuditEntry::new(&Actor::system("cli"), action, "", "")
+                .details(details),
+        )
+        .await?;
+    store.close().await;
+    println!(
+        "wrote {} ({} bytes, SHA-256 {sha}, rendered in {:.2?})",
+        out.display(),
+        bytes.len(),
+        started.elapsed()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn document_error(e: unyo_documents::DocumentError) -> anyhow::Error {
+    match e {
+        unyo_documents::DocumentError::Store(s) => human(s),
+        other => anyhow::anyhow!("{other}"),
+    }
 }
 
 /// Turns a store error into a message for the operator (Japanese domain messages as they are).
@@ -511,6 +833,9 @@ async fn serve(
             }
         }
     });
+    // The connectivity-check engine (疎通確認): runs the registered checks, writes results in batches,
+    // records state changes and opens automatic incidents. Stops with the server.
+    let _connectivity = unyo_probe::service::start(store.clone(), Default::default());
     let app =
         unyo_web::router(store.clone(), config).into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::new();

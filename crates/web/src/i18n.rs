@@ -83,6 +83,13 @@ pub const CATALOGS: &[&[(&str, &str, &str)]] = &[
     crate::pages::audit::TEXT,
     crate::pages::account::TEXT,
     crate::pages::users::TEXT,
+    crate::pages::requests::TEXT,
+    crate::pages::work::TEXT,
+    crate::pages::campaigns::TEXT,
+    crate::pages::incidents::TEXT,
+    crate::pages::inventory::TEXT,
+    crate::pages::connectivity::TEXT,
+    crate::pages::records::TEXT,
 ];
 
 /// (key, 日本語, English)
@@ -94,6 +101,14 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
     ),
     ("app.skip", "本文へ移動", "Skip to content"),
     ("nav.home", "ホーム", "Home"),
+    ("nav.requests", "支援要請", "Requests"),
+    ("nav.work", "作業記録", "Work log"),
+    ("nav.calendar", "予定・実績", "Calendar"),
+    ("nav.workload", "作業集計", "Workload"),
+    ("nav.consultations", "協議記録", "Consultations"),
+    ("nav.incidents", "障害対応", "Incidents"),
+    ("nav.known_errors", "既知の障害", "Known errors"),
+    ("nav.contracts", "契約", "Contracts"),
     ("nav.sites", "拠点", "Sites"),
     ("nav.terminals", "端末", "Terminals"),
     ("nav.nodes", "ネットワーク機器", "Network nodes"),

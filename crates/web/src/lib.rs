@@ -5,6 +5,7 @@
 //! [`unyo_store::Actor`]; the store checks the permission and writes the audit entry in the same
 //! transaction, so no page can skip either.
 
+pub mod agent;
 pub mod api;
 pub mod assets;
 pub mod auth;
@@ -66,6 +67,8 @@ pub fn router(store: Store, config: WebConfig) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(pages)
+        // Inventory agents: HTTP Basic, no session, no CSRF, own body limit (see `agent`).
+        .merge(agent::routes())
         .nest("/api/v1", api::routes(state.clone()))
         .merge(assets::routes())
         .fallback(|| async { WebError::NotFound })

@@ -10,6 +10,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use unyo_domain::FieldError;
 use unyo_domain::registry::{NodeInput, SiteInput, TerminalInput};
+use unyo_domain::support::{
+    ConsultationInput, ContractInput, RequestInput, TransitionInput, WorkInput,
+};
 
 /// A JSON request body the API accepts.
 ///
@@ -52,6 +55,65 @@ impl ApiInput for NodeInput {
         "retired_at",
         "site_name",
         "upstream_name",
+    ];
+}
+
+impl ApiInput for RequestInput {
+    const READ_ONLY: &'static [&'static str] = &[
+        "id",
+        "number",
+        "fiscal_year",
+        "status",
+        "filed_on",
+        "requester_id",
+        "requester",
+        "requester_name",
+        "assignee_id",
+        "assignee_name",
+        "planned_date",
+        "result",
+        "created_at",
+        "updated_at",
+        "accepted_at",
+        "started_at",
+        "completed_at",
+        "confirmed_at",
+        "closed_at",
+        "sites",
+        "overdue",
+    ];
+}
+
+impl ApiInput for TransitionInput {}
+
+impl ApiInput for WorkInput {
+    const READ_ONLY: &'static [&'static str] = &[
+        "id",
+        "contract_number",
+        "minutes",
+        "site_name",
+        "clause",
+        "request_number",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "workers",
+        "terminals",
+        "hours",
+    ];
+}
+
+impl ApiInput for ContractInput {
+    const READ_ONLY: &'static [&'static str] = &["id", "created_at", "updated_at", "staff"];
+}
+
+impl ApiInput for ConsultationInput {
+    const READ_ONLY: &'static [&'static str] = &[
+        "id",
+        "contract_number",
+        "recorded_by",
+        "created_at",
+        "requests",
     ];
 }
 
@@ -135,6 +197,7 @@ fn parse_object<T: ApiInput>(mut body: Map<String, Value>) -> Result<T, ApiError
             let expected = match default {
                 Value::String(_) => "文字列",
                 Value::Bool(_) => "真偽値（true/false）",
+                Value::Array(_) => "数値（ID）の配列",
                 // `Option<i64>` ids serialise as null by default; every numeric input is an id.
                 _ => "数値（ID）",
             };

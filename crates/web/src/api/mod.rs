@@ -8,18 +8,27 @@
 //!   something a browser attaches to a request by itself (unlike a cookie), so a third-party page cannot
 //!   make a victim's browser send an authenticated API request. Cross-site request forgery therefore
 //!   does not apply here, and the page routes' CSRF guard is deliberately not layered on this router.
-//! * Authorisation: reads check [`unyo_domain::Action::ViewRegistry`] / `ViewAudit` explicitly; writes
+//! * Authorisation: reads check [`unyo_domain::Action::ViewRegistry`] / `ViewWork` / `ViewAudit` explicitly; writes
 //!   call the store with the token owner's [`unyo_store::Actor`], and the store checks the permission
 //!   and writes the audit entry in the same transaction.
 //! * Errors are JSON (`{"error": {"code", "message", "fields"}}`, see [`error`]) with Japanese
 //!   messages; internal causes are logged, never returned.
+//! * Support work (requests and their transitions, work entries, contracts, consultations, workload) is
+//!   served by [`support`] with the same rules; an illegal status change is `409` with the domain's message.
+//! * Incidents and known errors are served by [`incidents`]; closing without a witness is `409` with the
+//!   domain's message.
 //! * The routes are built from one table ([`endpoints`]) which `openapi.json` is tested against.
 
 pub mod auth;
+mod campaigns;
+mod checks;
 pub mod error;
 pub mod extract;
 mod handlers;
+mod incidents;
+mod inventory;
 pub mod openapi;
+mod support;
 
 use crate::AppState;
 use axum::Router;
@@ -85,6 +94,72 @@ fn table() -> Vec<Endpoint> {
         // Audit log.
         r!(GET, "/audit", audit_log),
         r!(GET, "/audit/verify", audit_verify),
+        // Support requests (支援要請) and their lifecycle.
+        r!(GET, "/requests", support::list_requests),
+        r!(POST, "/requests", support::create_request),
+        r!(GET, "/requests/{id}", support::show_request),
+        r!(
+            POST,
+            "/requests/{id}/transitions",
+            support::transition_request
+        ),
+        // Work entries (作業記録).
+        r!(GET, "/work-entries", support::list_work),
+        r!(POST, "/work-entries", support::create_work),
+        r!(GET, "/work-entries/{id}", support::show_work),
+        r!(PUT, "/work-entries/{id}", support::update_work),
+        // Contracts.
+        r!(GET, "/contracts", support::list_contracts),
+        r!(POST, "/contracts", support::create_contract),
+        r!(GET, "/contracts/{id}", support::show_contract),
+        r!(PUT, "/contracts/{id}", support::update_contract),
+        // Consultations (協議記録).
+        r!(GET, "/consultations", support::list_consultations),
+        r!(POST, "/consultations", support::create_consultation),
+        r!(GET, "/consultations/{id}", support::show_consultation),
+        // Hours by category / clause and month of a fiscal year.
+        r!(GET, "/workload", support::workload),
+        // Rollout campaigns (展開) and the compliance grid (準拠状況).
+        r!(GET, "/campaigns", campaigns::list),
+        r!(POST, "/campaigns", campaigns::create),
+        r!(GET, "/campaigns/{id}", campaigns::show),
+        r!(
+            POST,
+            "/campaigns/{id}/targets/{terminal_id}/attest",
+            campaigns::attest
+        ),
+        r!(
+            POST,
+            "/campaigns/{id}/targets/{terminal_id}/exclude",
+            campaigns::exclude
+        ),
+        r!(POST, "/campaigns/{id}/close", campaigns::close),
+        r!(GET, "/compliance", campaigns::compliance),
+        // Incidents (障害対応) and the known-error library (既知の障害).
+        r!(GET, "/incidents", incidents::list),
+        r!(POST, "/incidents", incidents::create),
+        r!(GET, "/incidents/stats", incidents::stats),
+        r!(GET, "/incidents/{id}", incidents::show),
+        r!(POST, "/incidents/{id}/transitions", incidents::transition),
+        r!(POST, "/incidents/{id}/witness", incidents::witness),
+        r!(POST, "/incidents/{id}/entries", incidents::add_entry),
+        r!(POST, "/incidents/{id}/resolve", incidents::resolve),
+        r!(
+            POST,
+            "/incidents/{id}/known-error",
+            incidents::to_known_error
+        ),
+        r!(GET, "/known-errors", incidents::list_known_errors),
+        r!(POST, "/known-errors", incidents::create_known_error),
+        r!(GET, "/known-errors/{id}", incidents::show_known_error),
+        // Inventories reported by agents or imported from files.
+        r!(GET, "/inventories", inventory::list),
+        r!(GET, "/inventories/{id}", inventory::show),
+        // Connectivity checks (疎通確認) and their state changes.
+        r!(GET, "/checks", checks::list),
+        r!(POST, "/checks", checks::create),
+        r!(GET, "/checks/{id}", checks::show),
+        r!(GET, "/events", checks::events),
     ]
 }
 

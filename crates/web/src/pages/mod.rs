@@ -2,9 +2,16 @@
 
 pub mod account;
 pub mod audit;
+pub mod campaigns;
+pub mod connectivity;
 pub mod home;
+pub mod incidents;
+pub mod inventory;
+pub mod records;
 pub mod registry;
+pub mod requests;
 pub mod users;
+pub mod work;
 
 use crate::AppState;
 use axum::Router;
@@ -17,4 +24,11 @@ pub fn routes() -> Router<AppState> {
         .merge(audit::routes())
         .merge(account::routes())
         .merge(users::routes())
+        .merge(requests::routes())
+        .merge(work::routes())
+        .merge(campaigns::routes())
+        .merge(connectivity::routes())
+        .merge(incidents::routes())
+        .merge(inventory::routes())
+        .merge(records::routes())
 }

@@ -19,7 +19,11 @@ use unyo_store::registry::{NetworkNode, Site};
 const BASE: &str = "/nodes";
 
 fn site_label(s: &Site) -> String {
-    format!("{}（{}）", s.name, s.code)
+    option_label(&s.code, &s.name)
+}
+
+fn option_label(code: &str, name: &str) -> String {
+    format!("{name}（{code}）")
 }
 
 /// `GET /nodes`.
@@ -31,11 +35,11 @@ pub(super) async fn list(
     ctx.require(Action::ViewRegistry)?;
     let tr = ctx.tr;
     let page = state.store.nodes(&params.query()).await?;
-    let sites = state.store.all_sites().await?;
+    let sites = state.store.site_options().await?;
     let current_site = params.site_id.trim().to_string();
     let site_opts = sites
         .iter()
-        .map(|s| Opt::new(s.id.to_string(), site_label(s), &current_site))
+        .map(|(id, code, name)| Opt::new(id.to_string(), option_label(code, name), &current_site))
         .collect();
     let headers = vec![
         params.th(tr, BASE, tr.t("node.name"), Some("name"), None),

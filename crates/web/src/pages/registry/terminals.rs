@@ -27,11 +27,11 @@ pub(super) async fn list(
     ctx.require(Action::ViewRegistry)?;
     let tr = ctx.tr;
     let page = state.store.terminals(&params.query()).await?;
-    let sites = state.store.all_sites().await?;
+    let sites = state.store.site_options().await?;
     let current_site = params.site_id.trim().to_string();
     let site_opts = sites
         .iter()
-        .map(|s| Opt::new(s.id.to_string(), site_label(s), &current_site))
+        .map(|(id, code, name)| Opt::new(id.to_string(), option_label(code, name), &current_site))
         .collect();
     let def = Some("hostname");
     let headers = vec![
@@ -79,7 +79,11 @@ pub(super) async fn list(
 }
 
 fn site_label(s: &Site) -> String {
-    format!("{}（{}）", s.name, s.code)
+    option_label(&s.code, &s.name)
+}
+
+fn option_label(code: &str, name: &str) -> String {
+    format!("{name}（{code}）")
 }
 
 fn input_of(f: &HashMap<String, String>) -> TerminalInput {
@@ -119,14 +123,14 @@ async fn form_page(
     errors: &[FieldError],
 ) -> Result<Response, WebError> {
     let tr = ctx.tr;
-    let sites = state.store.all_sites().await?;
+    let sites = state.store.site_options().await?;
     let current_site = input.site_id.map(|s| s.to_string()).unwrap_or_default();
     let mut site_opts: Vec<Opt> = sites
         .iter()
-        .map(|s| Opt::new(s.id.to_string(), site_label(s), &current_site))
+        .map(|(id, code, name)| Opt::new(id.to_string(), option_label(code, name), &current_site))
         .collect();
     if let Some(sid) = input.site_id
-        && !sites.iter().any(|s| s.id == sid)
+        && !sites.iter().any(|(id, _, _)| *id == sid)
         && let Ok(s) = state.store.site(sid).await
     {
         site_opts.push(Opt::new(sid.to_string(), site_label(&s), &current_site));

@@ -1,0 +1,92 @@
+//! unyo's documents, built from the stored data as [`unyo_report::Document`]s (so the PDF and the XLSX
+//! always say the same thing):
+//!
+//! - the **monthly work record** (業務実績簿, R8) of a contract and month — [`monthly_record`] for a draft,
+//!   [`submit_monthly`] to freeze a new version, [`changes_since_submission`] to tell what changed in the
+//!   data since;
+//! - the **annual council pack** (本人確認情報保護審議会資料, R6) of a fiscal year — [`annual_pack`].
+//!
+//! Every date is printed in 和暦, every sheet is A4. Nothing here reads the clock: the issue date is passed
+//! in. What the store does not have yet is said so in the document (該当なし / 監視未導入) rather than left
+//! out.
+
+mod annual;
+mod monthly;
+mod text;
+
+pub use annual::{AnnualData, annual_data, annual_pack};
+pub use monthly::{
+    Edition, MonthlyData, changes_since_submission, monthly_data, monthly_record, submit_monthly,
+};
+
+use unyo_report::{Document, ReportError};
+use unyo_store::StoreError;
+
+/// Why a document could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    /// Reading or writing the data failed (including refusals: permissions, workflow rules).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Rendering failed.
+    #[error(transparent)]
+    Report(#[from] ReportError),
+}
+
+/// Result alias.
+pub type Result<T, E = DocumentError> = std::result::Result<T, E>;
+
+/// The two file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Pdf,
+    Xlsx,
+}
+
+impl Format {
+    /// `pdf` / `xlsx`.
+    pub fn parse(s: &str) -> Option<Format> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "pdf" => Some(Format::Pdf),
+            "xlsx" => Some(Format::Xlsx),
+            _ => None,
+        }
+    }
+
+    /// The file extension.
+    pub fn ext(self) -> &'static str {
+        match self {
+            Format::Pdf => "pdf",
+            Format::Xlsx => "xlsx",
+        }
+    }
+
+    /// The media type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Pdf => "application/pdf",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }
+    }
+}
+
+/// The SHA-256 of some bytes, as lower-case hex (how files are identified in unyo).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// Renders a document in one format (CPU-bound; see [`render_blocking`] from async code).
+pub fn render(doc: &Document, format: Format) -> Result<Vec<u8>> {
+    Ok(match format {
+        Format::Pdf => unyo_report::render_pdf(doc)?,
+        Format::Xlsx => unyo_report::render_xlsx(doc)?,
+    })
+}
+
+/// Renders a document on tokio's blocking pool, keeping the async workers free.
+pub async fn render_blocking(doc: Document, format: Format) -> Result<Vec<u8>> {
+    tokio::task::spawn_blocking(move || render(&doc, format))
+        .await
+        .map_err(|e| DocumentError::Store(StoreError::Internal(format!("render task: {e}"))))?
+}

@@ -1,0 +1,1015 @@
+//! Connectivity checks (疎通確認, R5): what a check is, how its results turn into states, path awareness and
+//! maintenance windows. Pure rules: no I/O, no clock (time is passed in).
+//!
+//! * A check probes one registered target (a terminal or a network node) with ICMP, TCP, HTTP(S) or DNS; the
+//!   address it probes must be the registered IP of that target ([`CheckInput::validate`]).
+//! * Results ([`ProbeStatus`]) pass through a flap damper ([`Damper`]): the state changes only after `n`
+//!   consecutive results agree; every change is a [`StateChange`] with its cause and the results behind it.
+//! * Path awareness ([`probable_failure_point`]): when a node on the way to the prefecture is down, checks
+//!   behind it are 影響 (impacted) and the event names that node as the probable point of failure.
+//! * Maintenance windows ([`MaintenanceWindow`]) suppress alerts and are excluded from availability.
+
+use crate::time::jst;
+use crate::{DomainError, FieldError};
+use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashSet, VecDeque};
+use std::net::IpAddr;
+
+/// The message a check reports when the kernel lets it send no ICMP at all.
+pub const ICMP_NOT_PERMITTED: &str =
+    "ICMPを送信できません: ping_group_range に含まれず CAP_NET_RAW もありません";
+
+/// What a check probes with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckKind {
+    /// ICMP echo.
+    Icmp,
+    /// TCP connect (closed with RST).
+    Tcp,
+    /// HTTP or HTTPS request.
+    Http,
+    /// DNS query against the target as server.
+    Dns,
+}
+
+impl CheckKind {
+    /// All kinds in display order.
+    pub const ALL: [CheckKind; 4] = [
+        CheckKind::Icmp,
+        CheckKind::Tcp,
+        CheckKind::Http,
+        CheckKind::Dns,
+    ];
+
+    /// Stored/API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckKind::Icmp => "icmp",
+            CheckKind::Tcp => "tcp",
+            CheckKind::Http => "http",
+            CheckKind::Dns => "dns",
+        }
+    }
+
+    /// Parses the stored/API name.
+    pub fn parse(s: &str) -> Option<CheckKind> {
+        CheckKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Label for screens.
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            CheckKind::Icmp => "ICMP (ping)",
+            CheckKind::Tcp => "TCP接続",
+            CheckKind::Http => "HTTP(S)",
+            CheckKind::Dns => "DNS",
+        }
+    }
+}
+
+/// What a check is attached to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    /// A registered terminal.
+    Terminal,
+    /// A registered network node of the 集約ネットワーク.
+    Node,
+}
+
+impl TargetKind {
+    /// Stored/API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::Terminal => "terminal",
+            TargetKind::Node => "node",
+        }
+    }
+
+    /// Parses the stored/API name.
+    pub fn parse(s: &str) -> Option<TargetKind> {
+        match s {
+            "terminal" => Some(TargetKind::Terminal),
+            "node" => Some(TargetKind::Node),
+            _ => None,
+        }
+    }
+}
+
+/// The kind-specific part of a check: what exactly is probed. Stored as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProbeSpec {
+    /// ICMP echo to `addr`.
+    Icmp { addr: IpAddr },
+    /// TCP connect to `addr:port`.
+    Tcp { addr: IpAddr, port: u16 },
+    /// HTTP(S) GET of `https?://addr:port/path`.
+    Http {
+        addr: IpAddr,
+        port: u16,
+        tls: bool,
+        /// Host header and TLS server name (defaults to the address).
+        host: String,
+        path: String,
+        /// Expected status (e.g. 200).
+        expect_status: u16,
+        /// Text the body must contain (empty: no condition).
+        body_contains: String,
+        /// With TLS: degraded when the certificate expires within this many days (0: no condition).
+        cert_warn_days: u32,
+    },
+    /// DNS query of `name` (A/AAAA) against the server `addr:port`.
+    Dns {
+        addr: IpAddr,
+        port: u16,
+        name: String,
+        /// Address the answer must contain (None: any answer).
+        expect: Option<IpAddr>,
+    },
+}
+
+impl ProbeSpec {
+    /// The kind of this spec.
+    pub fn kind(&self) -> CheckKind {
+        match self {
+            ProbeSpec::Icmp { .. } => CheckKind::Icmp,
+            ProbeSpec::Tcp { .. } => CheckKind::Tcp,
+            ProbeSpec::Http { .. } => CheckKind::Http,
+            ProbeSpec::Dns { .. } => CheckKind::Dns,
+        }
+    }
+
+    /// The address the probe sends packets to.
+    pub fn addr(&self) -> IpAddr {
+        match self {
+            ProbeSpec::Icmp { addr }
+            | ProbeSpec::Tcp { addr, .. }
+            | ProbeSpec::Http { addr, .. }
+            | ProbeSpec::Dns { addr, .. } => *addr,
+        }
+    }
+
+    /// A short human description (e.g. `tcp 10.1.2.3:443`).
+    pub fn describe(&self) -> String {
+        match self {
+            ProbeSpec::Icmp { addr } => format!("ICMP {addr}"),
+            ProbeSpec::Tcp { addr, port } => format!("TCP {addr}:{port}"),
+            ProbeSpec::Http {
+                addr,
+                port,
+                tls,
+                path,
+                ..
+            } => format!(
+                "{}://{}{}",
+                if *tls { "https" } else { "http" },
+                fmt_sock(*addr, *port),
+                path
+            ),
+            ProbeSpec::Dns {
+                addr, port, name, ..
+            } => format!("DNS {name} @{}", fmt_sock(*addr, *port)),
+        }
+    }
+}
+
+fn fmt_sock(addr: IpAddr, port: u16) -> String {
+    match addr {
+        IpAddr::V6(a) => format!("[{a}]:{port}"),
+        IpAddr::V4(a) => format!("{a}:{port}"),
+    }
+}
+
+/// The input of a new check, as a form or the API sends it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CheckInput {
+    pub name: String,
+    /// `terminal` or `node`.
+    pub target_kind: String,
+    pub target_id: i64,
+    /// `icmp`, `tcp`, `http`, `dns`.
+    pub kind: String,
+    /// The address to probe; must be the target's registered IP.
+    pub address: String,
+    pub port: Option<u16>,
+    /// HTTP: `http` or `https` (default http).
+    pub scheme: String,
+    pub host: String,
+    pub path: String,
+    pub expect_status: Option<u16>,
+    pub body_contains: String,
+    pub cert_warn_days: Option<u32>,
+    /// DNS: the name to resolve and the expected answer.
+    pub dns_name: String,
+    pub dns_expect: String,
+    pub interval_s: Option<u32>,
+    pub timeout_ms: Option<u32>,
+    pub retries: Option<u32>,
+    pub degraded_ms: Option<u32>,
+    pub flap_n: Option<u32>,
+}
+
+/// A validated check, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckDraft {
+    pub name: String,
+    pub target_kind: TargetKind,
+    pub target_id: i64,
+    pub spec: ProbeSpec,
+    pub settings: CheckSettings,
+}
+
+/// Timing and thresholds of a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckSettings {
+    /// Seconds between runs (5..=86400).
+    pub interval_s: u32,
+    /// Hard timeout of one attempt in ms (50..=60000).
+    pub timeout_ms: u32,
+    /// Extra attempts before a run counts as down (0..=5).
+    pub retries: u32,
+    /// A run slower than this (ms) is degraded (0: never).
+    pub degraded_ms: u32,
+    /// Consecutive results needed to change state (1..=10).
+    pub flap_n: u32,
+}
+
+impl Default for CheckSettings {
+    fn default() -> Self {
+        CheckSettings {
+            interval_s: 60,
+            timeout_ms: 2000,
+            retries: 1,
+            degraded_ms: 500,
+            flap_n: 3,
+        }
+    }
+}
+
+impl CheckInput {
+    /// Validates the input. `registered_ip` is the IP registered for the target (terminal or node):
+    /// a probe may reach only that address, so any other address is refused.
+    pub fn validate(&self, registered_ip: Option<&str>) -> Result<CheckDraft, DomainError> {
+        let mut errors = Vec::new();
+        let name = self.name.trim().to_string();
+        if name.is_empty() {
+            errors.push(FieldError::new("name", "名称を入力してください。"));
+        } else if name.chars().count() > 100 {
+            errors.push(FieldError::new(
+                "name",
+                "名称は100文字以内で入力してください。",
+            ));
+        }
+        if let Err(e) = crate::pii::guard_free_text("name", &name) {
+            errors.push(FieldError::new("name", e.message()));
+        }
+        let target_kind = TargetKind::parse(self.target_kind.trim());
+        if target_kind.is_none() {
+            errors.push(FieldError::new(
+                "target_kind",
+                "対象の種別（端末またはネットワーク機器）を選んでください。",
+            ));
+        }
+        if self.target_id <= 0 {
+            errors.push(FieldError::new("target_id", "対象を選んでください。"));
+        }
+        let kind = CheckKind::parse(self.kind.trim());
+        if kind.is_none() {
+            errors.push(FieldError::new(
+                "kind",
+                "種類は icmp / tcp / http / dns のいずれかです。",
+            ));
+        }
+        let addr: Option<IpAddr> = match self.address.trim().parse() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                errors.push(FieldError::new(
+                    "address",
+                    "宛先はIPアドレスで入力してください。",
+                ));
+                None
+            }
+        };
+        if let Some(a) = addr {
+            let registered: Option<IpAddr> = registered_ip.and_then(|s| s.trim().parse().ok());
+            match registered {
+                None => errors.push(FieldError::new(
+                    "address",
+                    "対象にIPアドレスが登録されていません。台帳に登録された対象にだけ疎通確認できます。",
+                )),
+                Some(r) if r != a => errors.push(FieldError::new(
+                    "address",
+                    format!(
+                        "宛先 {a} は対象の登録IPアドレス（{r}）と一致しません。台帳に登録された宛先にだけ疎通確認できます。"
+                    ),
+                )),
+                Some(_) => {}
+            }
+        }
+        let settings = CheckSettings {
+            interval_s: self.interval_s.unwrap_or(60),
+            timeout_ms: self.timeout_ms.unwrap_or(2000),
+            retries: self.retries.unwrap_or(1),
+            degraded_ms: self.degraded_ms.unwrap_or(500),
+            flap_n: self.flap_n.unwrap_or(3),
+        };
+        if !(5..=86_400).contains(&settings.interval_s) {
+            errors.push(FieldError::new(
+                "interval_s",
+                "間隔は5秒から86400秒の範囲で入力してください。",
+            ));
+        }
+        if !(50..=60_000).contains(&settings.timeout_ms) {
+            errors.push(FieldError::new(
+                "timeout_ms",
+                "タイムアウトは50msから60000msの範囲で入力してください。",
+            ));
+        }
+        if settings.retries > 5 {
+            errors.push(FieldError::new("retries", "再試行は0から5回です。"));
+        }
+        if !(1..=10).contains(&settings.flap_n) {
+            errors.push(FieldError::new(
+                "flap_n",
+                "状態変化に必要な連続回数は1から10です。",
+            ));
+        }
+        let port = |errors: &mut Vec<FieldError>, default: Option<u16>| -> u16 {
+            match self.port.or(default) {
+                Some(p) if p > 0 => p,
+                _ => {
+                    errors.push(FieldError::new("port", "ポート番号を入力してください。"));
+                    0
+                }
+            }
+        };
+        let spec = match (kind, addr) {
+            (Some(CheckKind::Icmp), Some(addr)) => Some(ProbeSpec::Icmp { addr }),
+            (Some(CheckKind::Tcp), Some(addr)) => Some(ProbeSpec::Tcp {
+                addr,
+                port: port(&mut errors, None),
+            }),
+            (Some(CheckKind::Http), Some(addr)) => {
+                let tls = match self.scheme.trim() {
+                    "" | "http" => false,
+                    "https" => true,
+                    _ => {
+                        errors.push(FieldError::new("scheme", "http または https です。"));
+                        false
+                    }
+                };
+                let path = if self.path.trim().is_empty() {
+                    "/".to_string()
+                } else {
+                    self.path.trim().to_string()
+                };
+                if !path.starts_with('/') || path.chars().any(|c| c.is_control() || c == ' ') {
+                    errors.push(FieldError::new(
+                        "path",
+                        "パスは / で始め、空白や制御文字を含めないでください。",
+                    ));
+                }
+                let host = self.host.trim().to_string();
+                if host.chars().any(|c| c.is_control() || c == ' ') {
+                    errors.push(FieldError::new("host", "ホスト名が正しくありません。"));
+                }
+                Some(ProbeSpec::Http {
+                    addr,
+                    port: port(&mut errors, Some(if tls { 443 } else { 80 })),
+                    tls,
+                    host,
+                    path,
+                    expect_status: self.expect_status.unwrap_or(200),
+                    body_contains: self.body_contains.clone(),
+                    cert_warn_days: self.cert_warn_days.unwrap_or(0),
+                })
+            }
+            (Some(CheckKind::Dns), Some(addr)) => {
+                let name = self.dns_name.trim().to_string();
+                if name.is_empty()
+                    || !name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+                {
+                    errors.push(FieldError::new(
+                        "dns_name",
+                        "問い合わせる名前（例: juki.example.lg.jp）を入力してください。",
+                    ));
+                }
+                let expect = if self.dns_expect.trim().is_empty() {
+                    None
+                } else {
+                    match self.dns_expect.trim().parse() {
+                        Ok(a) => Some(a),
+                        Err(_) => {
+                            errors.push(FieldError::new(
+                                "dns_expect",
+                                "期待する応答はIPアドレスで入力してください。",
+                            ));
+                            None
+                        }
+                    }
+                };
+                Some(ProbeSpec::Dns {
+                    addr,
+                    port: port(&mut errors, Some(53)),
+                    name,
+                    expect,
+                })
+            }
+            _ => None,
+        };
+        match (errors.is_empty(), target_kind, spec) {
+            (true, Some(target_kind), Some(spec)) => Ok(CheckDraft {
+                name,
+                target_kind,
+                target_id: self.target_id,
+                spec,
+                settings,
+            }),
+            _ => Err(DomainError::Validation(errors)),
+        }
+    }
+}
+
+/// The result of one run of a probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeStatus {
+    /// Answered within the degraded threshold and met every condition.
+    Up,
+    /// Answered, but slowly (or the TLS certificate expires soon).
+    Degraded,
+    /// No answer, refused, timed out, or a condition failed.
+    Down,
+    /// Could not be tried (e.g. ICMP not permitted on this host).
+    Unknown,
+}
+
+impl ProbeStatus {
+    /// Compact code stored with each result.
+    pub fn code(self) -> i16 {
+        match self {
+            ProbeStatus::Up => 0,
+            ProbeStatus::Degraded => 1,
+            ProbeStatus::Down => 2,
+            ProbeStatus::Unknown => 3,
+        }
+    }
+
+    /// From the stored code.
+    pub fn from_code(c: i64) -> ProbeStatus {
+        match c {
+            0 => ProbeStatus::Up,
+            1 => ProbeStatus::Degraded,
+            2 => ProbeStatus::Down,
+            _ => ProbeStatus::Unknown,
+        }
+    }
+
+    /// The state this result points to.
+    pub fn state(self) -> State {
+        match self {
+            ProbeStatus::Up => State::Up,
+            ProbeStatus::Degraded => State::Degraded,
+            ProbeStatus::Down => State::Down,
+            ProbeStatus::Unknown => State::Unknown,
+        }
+    }
+}
+
+/// The state of a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Unknown,
+    Up,
+    Degraded,
+    Down,
+}
+
+impl State {
+    /// Stored/API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Unknown => "unknown",
+            State::Up => "up",
+            State::Degraded => "degraded",
+            State::Down => "down",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Option<State> {
+        [State::Unknown, State::Up, State::Degraded, State::Down]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+
+    /// Label for screens (readable without colour).
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            State::Unknown => "不明",
+            State::Up => "正常",
+            State::Degraded => "低下",
+            State::Down => "停止",
+        }
+    }
+}
+
+/// One observed result (what the damper keeps as evidence for a change).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observation {
+    /// Unix seconds.
+    pub ts: i64,
+    pub status: ProbeStatus,
+    pub latency_ms: Option<u32>,
+    pub message: String,
+}
+
+/// A change of state, with its cause and the results behind it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateChange {
+    pub from: State,
+    pub to: State,
+    /// Unix seconds of the result that completed the change.
+    pub ts: i64,
+    /// Why (Japanese).
+    pub cause: String,
+    /// The consecutive results that made the change.
+    pub results: Vec<Observation>,
+}
+
+/// Flap damping: the state changes only after `n` consecutive results agree on a new state. From
+/// [`State::Unknown`] the first definite result is enough (there is nothing to flap from).
+#[derive(Debug, Clone)]
+pub struct Damper {
+    state: State,
+    streak: VecDeque<Observation>,
+}
+
+impl Default for Damper {
+    fn default() -> Self {
+        Damper::new(State::Unknown)
+    }
+}
+
+impl Damper {
+    /// Starts in `state` (e.g. restored from storage).
+    pub fn new(state: State) -> Damper {
+        Damper {
+            state,
+            streak: VecDeque::new(),
+        }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Feeds one result; returns the change it completes, if any.
+    pub fn observe(&mut self, obs: Observation, n: u32) -> Option<StateChange> {
+        let n = n.max(1) as usize;
+        let target = obs.status.state();
+        if target == self.state {
+            self.streak.clear();
+            return None;
+        }
+        if self
+            .streak
+            .back()
+            .is_some_and(|last| last.status.state() != target)
+        {
+            self.streak.clear();
+        }
+        self.streak.push_back(obs);
+        let needed = if self.state == State::Unknown { 1 } else { n };
+        if self.streak.len() < needed {
+            return None;
+        }
+        let results: Vec<Observation> = self.streak.drain(..).collect();
+        let last = results.last().cloned().unwrap_or_else(|| Observation {
+            ts: 0,
+            status: ProbeStatus::Unknown,
+            latency_ms: None,
+            message: String::new(),
+        });
+        let from = self.state;
+        self.state = target;
+        let cause = match target {
+            State::Up => format!("{}回連続で正常に応答しました", results.len()),
+            State::Degraded => format!(
+                "{}回連続で応答が遅延しました（{}）",
+                results.len(),
+                last.message
+            ),
+            State::Down => format!(
+                "{}回連続で応答がありません（{}）",
+                results.len(),
+                last.message
+            ),
+            State::Unknown => format!(
+                "{}回連続で確認できませんでした（{}）",
+                results.len(),
+                last.message
+            ),
+        };
+        Some(StateChange {
+            from,
+            to: target,
+            ts: last.ts,
+            cause,
+            results,
+        })
+    }
+}
+
+/// Decides a run's status from its answer: down on failure, degraded above `degraded_ms`, else up.
+pub fn classify(answered: bool, latency_ms: u32, degraded_ms: u32) -> ProbeStatus {
+    if !answered {
+        ProbeStatus::Down
+    } else if degraded_ms > 0 && latency_ms > degraded_ms {
+        ProbeStatus::Degraded
+    } else {
+        ProbeStatus::Up
+    }
+}
+
+/// Path awareness. `path` is the check's way to the prefecture, nearest node first (a terminal: its
+/// site's uplink node and everything above; a node: the nodes above it, not itself). `down_nodes` are the
+/// nodes whose own checks are down. Returns the probable point of failure: the down node nearest the root
+/// (everything below it is cut off by it), or `None` when the path is clear.
+pub fn probable_failure_point(path: &[i64], down_nodes: &HashSet<i64>) -> Option<i64> {
+    path.iter().rev().find(|n| down_nodes.contains(n)).copied()
+}
+
+/// When a maintenance window applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Recurrence {
+    /// Once, from `start` to `end` (UTC instants).
+    Once {
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    },
+    /// Every week on `weekday` (0 = Monday .. 6 = Sunday, JST) from `start_min` for `duration_min`
+    /// minutes (minutes after JST midnight; may run past midnight).
+    Weekly {
+        weekday: u32,
+        start_min: u32,
+        duration_min: u32,
+    },
+}
+
+/// A maintenance window: while it applies, its checks raise no alerts and their results count as
+/// maintenance, not as availability.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaintenanceWindow {
+    pub id: i64,
+    pub title: String,
+    /// Which checks: `None` = all; else the window applies to checks on these sites / nodes / checks.
+    pub site_id: Option<i64>,
+    pub node_id: Option<i64>,
+    pub check_id: Option<i64>,
+    pub when: Recurrence,
+}
+
+impl MaintenanceWindow {
+    /// Whether the window is in force at `at`.
+    pub fn active_at(&self, at: DateTime<Utc>) -> bool {
+        match &self.when {
+            Recurrence::Once { start, end } => *start <= at && at < *end,
+            Recurrence::Weekly {
+                weekday,
+                start_min,
+                duration_min,
+            } => {
+                let local = at.with_timezone(&jst());
+                let week_min = local.weekday().num_days_from_monday() * 1440
+                    + local.hour() * 60
+                    + local.minute();
+                let start = (weekday % 7) * 1440 + start_min;
+                let week = 7 * 1440;
+                let since = (week_min + week - start % week) % week;
+                since < *duration_min
+            }
+        }
+    }
+
+    /// Whether the window covers a check on `site` / behind the nodes on `path` / with id `check`.
+    pub fn covers(&self, check_id: i64, site_id: Option<i64>, node_ids: &[i64]) -> bool {
+        let any_scope = self.site_id.is_some() || self.node_id.is_some() || self.check_id.is_some();
+        if !any_scope {
+            return true;
+        }
+        self.check_id == Some(check_id)
+            || (self.site_id.is_some() && self.site_id == site_id)
+            || self.node_id.is_some_and(|n| node_ids.contains(&n))
+    }
+
+    /// Validates a window before storing.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        let mut errors = Vec::new();
+        if self.title.trim().is_empty() {
+            errors.push(FieldError::new("title", "件名を入力してください。"));
+        }
+        match &self.when {
+            Recurrence::Once { start, end } => {
+                if end <= start {
+                    errors.push(FieldError::new("end", "終了は開始より後にしてください。"));
+                } else if *end - *start > Duration::days(31) {
+                    errors.push(FieldError::new("end", "一回の保守は31日以内です。"));
+                }
+            }
+            Recurrence::Weekly {
+                weekday,
+                start_min,
+                duration_min,
+            } => {
+                if *weekday > 6 || *start_min >= 1440 {
+                    errors.push(FieldError::new(
+                        "weekday",
+                        "曜日・開始時刻が正しくありません。",
+                    ));
+                }
+                if *duration_min == 0 || *duration_min > 7 * 1440 {
+                    errors.push(FieldError::new(
+                        "duration_min",
+                        "時間は1分から1週間までです。",
+                    ));
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::Validation(errors))
+        }
+    }
+}
+
+/// Availability in percent from counts; maintenance is excluded. `None` when nothing counted.
+pub fn availability(up: i64, degraded: i64, down: i64) -> Option<f64> {
+    let total = up + degraded + down;
+    if total <= 0 {
+        None
+    } else {
+        Some((up + degraded) as f64 * 100.0 / total as f64)
+    }
+}
+
+/// Where state changes are told. Stored as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChannelConfig {
+    /// E-mail through an SMTP relay (plain SMTP on the closed network, or STARTTLS when `starttls`).
+    Email {
+        host: String,
+        port: u16,
+        starttls: bool,
+        from: String,
+        to: Vec<String>,
+    },
+    /// An HTTP POST of the event as JSON (`http://host:port/path`).
+    Webhook { url: String },
+    /// An RFC 5424 message over UDP to `addr` (`host:port`).
+    Syslog { addr: String },
+}
+
+impl ChannelConfig {
+    /// Stored name of the kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ChannelConfig::Email { .. } => "email",
+            ChannelConfig::Webhook { .. } => "webhook",
+            ChannelConfig::Syslog { .. } => "syslog",
+        }
+    }
+
+    /// Validates before storing.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        let mut errors = Vec::new();
+        match self {
+            ChannelConfig::Email { host, from, to, .. } => {
+                if host.trim().is_empty() {
+                    errors.push(FieldError::new(
+                        "host",
+                        "SMTPリレーのホストを入力してください。",
+                    ));
+                }
+                if !from.contains('@') || to.is_empty() || to.iter().any(|t| !t.contains('@')) {
+                    errors.push(FieldError::new(
+                        "to",
+                        "差出人と宛先のメールアドレスを入力してください。",
+                    ));
+                }
+            }
+            ChannelConfig::Webhook { url } => {
+                if !url.starts_with("http://") {
+                    errors.push(FieldError::new(
+                        "url",
+                        "Webhook の URL は http:// で始めてください（閉域網内の受信先）。",
+                    ));
+                }
+            }
+            ChannelConfig::Syslog { addr } => {
+                if addr.parse::<std::net::SocketAddr>().is_err() {
+                    errors.push(FieldError::new(
+                        "addr",
+                        "syslog の宛先は IPアドレス:ポート で入力してください。",
+                    ));
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::Validation(errors))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obs(ts: i64, status: ProbeStatus) -> Observation {
+        Observation {
+            ts,
+            status,
+            latency_ms: Some(1),
+            message: "m".into(),
+        }
+    }
+
+    /// Table: a sequence of results and the states after each, with n = 3.
+    #[test]
+    fn damper_table() {
+        use ProbeStatus::*;
+        use State as S;
+        let cases: &[(&[ProbeStatus], &[State])] = &[
+            (&[Up], &[S::Up]),
+            (&[Down], &[S::Down]),
+            (&[Up, Down, Down, Down], &[S::Up, S::Up, S::Up, S::Down]),
+            (
+                &[Up, Down, Up, Down, Up, Down],
+                &[S::Up, S::Up, S::Up, S::Up, S::Up, S::Up],
+            ),
+            (
+                &[Up, Down, Down, Degraded, Degraded, Degraded],
+                &[S::Up, S::Up, S::Up, S::Up, S::Up, S::Degraded],
+            ),
+            (
+                &[Up, Down, Down, Down, Up, Up, Down, Up],
+                &[
+                    S::Up,
+                    S::Up,
+                    S::Up,
+                    S::Down,
+                    S::Down,
+                    S::Down,
+                    S::Down,
+                    S::Down,
+                ],
+            ),
+            (&[Down, Up, Up, Up], &[S::Down, S::Down, S::Down, S::Up]),
+        ];
+        for (i, (input, expect)) in cases.iter().enumerate() {
+            let mut d = Damper::default();
+            for (j, (s, e)) in input.iter().zip(expect.iter()).enumerate() {
+                d.observe(obs(j as i64, *s), 3);
+                assert_eq!(d.state(), *e, "case {i} step {j}");
+            }
+        }
+    }
+
+    #[test]
+    fn change_carries_results_and_cause() {
+        let mut d = Damper::new(State::Up);
+        assert!(d.observe(obs(1, ProbeStatus::Down), 2).is_none());
+        let c = d.observe(obs(2, ProbeStatus::Down), 2).unwrap();
+        assert_eq!((c.from, c.to, c.ts), (State::Up, State::Down, 2));
+        assert_eq!(c.results.len(), 2);
+        assert!(c.cause.contains("2回連続"), "{}", c.cause);
+    }
+
+    #[test]
+    fn classify_by_threshold() {
+        assert_eq!(classify(false, 1, 100), ProbeStatus::Down);
+        assert_eq!(classify(true, 101, 100), ProbeStatus::Degraded);
+        assert_eq!(classify(true, 100, 100), ProbeStatus::Up);
+        assert_eq!(classify(true, 9999, 0), ProbeStatus::Up);
+    }
+
+    #[test]
+    fn failure_point_is_nearest_root() {
+        let down: HashSet<i64> = [2, 3].into_iter().collect();
+        assert_eq!(probable_failure_point(&[1, 2, 3, 4], &down), Some(3));
+        assert_eq!(probable_failure_point(&[1, 4], &down), None);
+        assert_eq!(probable_failure_point(&[], &down), None);
+    }
+
+    #[test]
+    fn weekly_window_in_jst() {
+        // Every Sunday 23:00 JST for 120 minutes (past midnight).
+        let w = MaintenanceWindow {
+            id: 1,
+            title: "定期保守".into(),
+            site_id: None,
+            node_id: None,
+            check_id: None,
+            when: Recurrence::Weekly {
+                weekday: 6,
+                start_min: 23 * 60,
+                duration_min: 120,
+            },
+        };
+        // 2026-04-05 is a Sunday. 23:30 JST = 14:30 UTC.
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        assert!(w.active_at(at("2026-04-05T14:30:00Z")));
+        assert!(w.active_at(at("2026-04-05T15:30:00Z"))); // Monday 00:30 JST
+        assert!(!w.active_at(at("2026-04-05T16:00:00Z"))); // Monday 01:00 JST
+        assert!(!w.active_at(at("2026-04-05T13:59:00Z")));
+        assert!(w.validate().is_ok());
+    }
+
+    #[test]
+    fn once_window_and_scope() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let w = MaintenanceWindow {
+            id: 1,
+            title: "回線工事".into(),
+            site_id: Some(5),
+            node_id: Some(9),
+            check_id: None,
+            when: Recurrence::Once {
+                start: at("2026-05-01T00:00:00Z"),
+                end: at("2026-05-01T02:00:00Z"),
+            },
+        };
+        assert!(w.active_at(at("2026-05-01T01:00:00Z")));
+        assert!(!w.active_at(at("2026-05-01T02:00:00Z")));
+        assert!(w.covers(1, Some(5), &[]));
+        assert!(w.covers(1, None, &[3, 9]));
+        assert!(!w.covers(1, Some(6), &[3]));
+    }
+
+    #[test]
+    fn refuses_unregistered_address() {
+        let input = CheckInput {
+            name: "県庁 ping".into(),
+            target_kind: "terminal".into(),
+            target_id: 1,
+            kind: "icmp".into(),
+            address: "10.0.0.9".into(),
+            ..Default::default()
+        };
+        let err = input.validate(Some("10.0.0.1")).unwrap_err();
+        assert!(format!("{err:?}").contains("一致しません"));
+        assert!(input.validate(None).is_err());
+        let ok = input.validate(Some("10.0.0.9")).unwrap();
+        assert_eq!(ok.spec.kind(), CheckKind::Icmp);
+    }
+
+    #[test]
+    fn http_and_dns_specs() {
+        let input = CheckInput {
+            name: "web".into(),
+            target_kind: "node".into(),
+            target_id: 2,
+            kind: "http".into(),
+            address: "127.0.0.1".into(),
+            scheme: "https".into(),
+            ..Default::default()
+        };
+        let d = input.validate(Some("127.0.0.1")).unwrap();
+        assert!(matches!(
+            d.spec,
+            ProbeSpec::Http {
+                port: 443,
+                tls: true,
+                expect_status: 200,
+                ..
+            }
+        ));
+        let dns = CheckInput {
+            kind: "dns".into(),
+            dns_name: "juki.example.lg.jp".into(),
+            dns_expect: "10.1.1.1".into(),
+            ..input
+        };
+        let d = dns.validate(Some("127.0.0.1")).unwrap();
+        assert!(matches!(d.spec, ProbeSpec::Dns { port: 53, .. }));
+    }
+
+    #[test]
+    fn availability_excludes_nothing_counted() {
+        assert_eq!(availability(0, 0, 0), None);
+        assert_eq!(availability(99, 0, 1), Some(99.0));
+    }
+}

@@ -1,0 +1,605 @@
+//! The monthly work record (業務実績簿, R8) as a submission: the workflow, the month it covers, and how a
+//! frozen submission is compared with the data it was made from.
+//!
+//! # Workflow
+//!
+//! ```text
+//! 作成（下書き、いつでも再作成） ──提出──► 提出済 ──確認──► 確認済（以後変更不可）
+//!                                          │
+//!                                          └──差戻し（理由必須）──► 差戻し ──提出（新しい版）──► 提出済 …
+//! ```
+//!
+//! A draft is not stored: it is generated from the data whenever someone looks at it. 提出 stores the PDF
+//! and the XLSX of that moment with their SHA-256 as a new version (第1版, 第2版 …); the bytes of a version
+//! never change afterwards. The SE side submits ([`Action::PrepareRecords`]); the prefecture confirms or
+//! sends back ([`Action::ConfirmRecords`]); everyone may read ([`Action::ViewRecords`]).
+//!
+//! # What changed since submission
+//!
+//! With each version the source rows it was made from are kept as [`SourceRow`]s (kind, id, a label and the
+//! fields the document shows, with a digest over them). [`compare_sources`] tells, field by field, which
+//! rows were added, removed or changed since.
+
+use crate::error::{DomainError, FieldError};
+use crate::pii;
+use crate::role::{Action, Role};
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+coded_enum!(
+    /// Where a submitted monthly record stands. A month without a record is 作成中 (draft only).
+    RecordStatus {
+        /// 提出済: submitted, awaiting the prefecture.
+        Submitted = "submitted", "提出済", "Submitted";
+        /// 確認済: confirmed by the prefecture; final.
+        Confirmed = "confirmed", "確認済", "Confirmed";
+        /// 差戻し: sent back with a reason; a new version is to be submitted.
+        Returned = "returned", "差戻し", "Returned";
+    }
+);
+
+coded_enum!(
+    /// What someone does to a monthly record.
+    RecordAction {
+        /// Submit a version (the SE side).
+        Submit = "submit", "提出", "Submit";
+        /// Confirm the submitted version (the prefecture).
+        Confirm = "confirm", "確認", "Confirm";
+        /// Send the submitted version back with a reason (the prefecture).
+        Return = "return", "差戻し", "Send back";
+    }
+);
+
+/// The label of a month's state: 作成中 when nothing was submitted yet.
+pub fn status_label_ja(status: Option<RecordStatus>) -> &'static str {
+    status.map_or("作成中", RecordStatus::label_ja)
+}
+
+/// Refusal of anything after confirmation.
+pub const CONFIRMED_MESSAGE: &str = "確認済みの業務実績簿は変更できません。";
+/// Refusal of a second submission while one awaits the prefecture.
+pub const AWAITING_MESSAGE: &str =
+    "提出済みの業務実績簿は県の確認待ちです。差戻しを受けた後に新しい版を提出してください。";
+/// Refusal of confirm/return when nothing awaits.
+pub const NOT_SUBMITTED_MESSAGE: &str = "確認待ちの業務実績簿ではありません。";
+/// Refusal of confirming or returning one's own submission.
+pub const OWN_SUBMISSION_MESSAGE: &str =
+    "自分が提出した業務実績簿を確認・差戻しすることはできません。";
+
+impl RecordAction {
+    /// The permission the action needs.
+    pub fn permission(self) -> Action {
+        match self {
+            RecordAction::Submit => Action::PrepareRecords,
+            RecordAction::Confirm | RecordAction::Return => Action::ConfirmRecords,
+        }
+    }
+
+    /// Whether `role` may perform the action at all.
+    pub fn allowed_for(self, role: Role) -> bool {
+        role.allows(self.permission())
+    }
+}
+
+/// The state after `action` on a month whose record is in `from` (`None`: nothing submitted yet).
+pub fn next_status(
+    from: Option<RecordStatus>,
+    action: RecordAction,
+) -> Result<RecordStatus, DomainError> {
+    use RecordAction as A;
+    use RecordStatus as S;
+    match (from, action) {
+        (None | Some(S::Returned), A::Submit) => Ok(S::Submitted),
+        (Some(S::Submitted), A::Confirm) => Ok(S::Confirmed),
+        (Some(S::Submitted), A::Return) => Ok(S::Returned),
+        (Some(S::Confirmed), _) => Err(DomainError::Conflict(CONFIRMED_MESSAGE.into())),
+        (Some(S::Submitted), A::Submit) => Err(DomainError::Conflict(AWAITING_MESSAGE.into())),
+        (None | Some(S::Returned), A::Confirm | A::Return) => {
+            Err(DomainError::Conflict(NOT_SUBMITTED_MESSAGE.into()))
+        }
+    }
+}
+
+/// The actions `role` can take on a month in `from`, in display order.
+pub fn available_actions(from: Option<RecordStatus>, role: Role) -> Vec<RecordAction> {
+    RecordAction::ALL
+        .iter()
+        .copied()
+        .filter(|a| a.allowed_for(role) && next_status(from, *a).is_ok())
+        .collect()
+}
+
+/// A calendar month (the period of one record).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Month {
+    pub year: i32,
+    pub month: u32,
+}
+
+impl Month {
+    /// A month, if `month` is 1..=12 and the year within chrono's range.
+    pub fn new(year: i32, month: u32) -> Option<Month> {
+        NaiveDate::from_ymd_opt(year, month, 1).map(|_| Month { year, month })
+    }
+
+    /// The month containing `date`.
+    pub fn of(date: NaiveDate) -> Month {
+        Month {
+            year: date.year(),
+            month: date.month(),
+        }
+    }
+
+    /// Parses `2026-05`, `2026/5`, `202605` or `令和8年5月`.
+    pub fn parse(text: &str) -> Option<Month> {
+        let t = text.trim();
+        if let Some(rest) = t.strip_suffix('月')
+            && let Some((era_year, m)) = rest.rsplit_once('年')
+        {
+            let first = crate::wareki::parse_wareki(&format!("{era_year}年{m}月1日")).ok()?;
+            return Month::new(first.year(), first.month());
+        }
+        let (y, m) = if let Some((y, m)) = t.split_once(['-', '/']) {
+            (y, m)
+        } else if t.len() == 6 && t.is_ascii() {
+            t.split_at(4)
+        } else {
+            return None;
+        };
+        if y.len() != 4 || m.is_empty() || m.len() > 2 {
+            return None;
+        }
+        Month::new(y.parse().ok()?, m.parse().ok()?)
+    }
+
+    /// The first day.
+    pub fn first_day(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, self.month, 1).unwrap_or(NaiveDate::MIN)
+    }
+
+    /// The last day.
+    pub fn last_day(self) -> NaiveDate {
+        self.next().first_day().pred_opt().unwrap_or(NaiveDate::MAX)
+    }
+
+    /// The following month.
+    pub fn next(self) -> Month {
+        if self.month == 12 {
+            Month {
+                year: self.year.saturating_add(1),
+                month: 1,
+            }
+        } else {
+            Month {
+                year: self.year,
+                month: self.month + 1,
+            }
+        }
+    }
+
+    /// The preceding month.
+    pub fn prev(self) -> Month {
+        if self.month == 1 {
+            Month {
+                year: self.year.saturating_sub(1),
+                month: 12,
+            }
+        } else {
+            Month {
+                year: self.year,
+                month: self.month - 1,
+            }
+        }
+    }
+
+    /// `2026-05`, the form used in URLs and the command line.
+    pub fn code(self) -> String {
+        format!("{:04}-{:02}", self.year, self.month)
+    }
+
+    /// `令和8年5月`.
+    pub fn label(self) -> String {
+        crate::wareki::format_year_month(self.year, self.month)
+    }
+
+    /// When the record is due: the 10th of the following month (仕様書 1(6)⑥ 「毎月」, due about the 10th).
+    pub fn due_date(self) -> NaiveDate {
+        let n = self.next();
+        NaiveDate::from_ymd_opt(n.year, n.month, 10).unwrap_or(NaiveDate::MAX)
+    }
+}
+
+/// Raw input of a return (差戻し).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ReturnInput {
+    /// Why it is sent back.
+    pub reason: String,
+}
+
+impl ReturnInput {
+    /// The reason, trimmed: required, at most 2,000 characters, no personal identifiers.
+    pub fn validate(&self) -> Result<String, DomainError> {
+        let reason = self.reason.trim().to_string();
+        if reason.is_empty() {
+            return Err(DomainError::invalid(
+                "reason",
+                "差戻しの理由を入力してください。",
+            ));
+        }
+        if reason.chars().count() > 2000 {
+            return Err(DomainError::invalid(
+                "reason",
+                "差戻しの理由は2000文字以内で入力してください。",
+            ));
+        }
+        if let Err(e) = pii::guard_free_text("reason", &reason) {
+            return Err(DomainError::Validation(vec![FieldError::new(
+                "reason",
+                e.message(),
+            )]));
+        }
+        Ok(reason)
+    }
+}
+
+/// The addressee printed on the record (e.g. 「佐賀県知事　様」), validated: required, one line, at most 60
+/// characters, no personal identifiers.
+pub fn validate_addressee(text: &str) -> Result<String, DomainError> {
+    let t = text.trim().to_string();
+    if t.is_empty() {
+        return Err(DomainError::invalid(
+            "addressee",
+            "宛先を入力してください。",
+        ));
+    }
+    if t.chars().count() > 60 || t.contains(['\n', '\r']) {
+        return Err(DomainError::invalid(
+            "addressee",
+            "宛先は1行・60文字以内で入力してください。",
+        ));
+    }
+    if let Err(e) = pii::guard_free_text("addressee", &t) {
+        return Err(DomainError::invalid("addressee", e.message()));
+    }
+    Ok(t)
+}
+
+coded_enum!(
+    /// The kind of record a document was made from.
+    SourceKind {
+        Contract = "contract", "契約", "Contract";
+        Work = "work", "作業記録", "Work entry";
+        Request = "request", "支援要請", "Support request";
+        Incident = "incident", "障害", "Incident";
+        Consultation = "consultation", "協議記録", "Consultation";
+        Campaign = "campaign", "展開", "Campaign";
+    }
+);
+
+/// One row a document was made from, with the fields the document shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceRow {
+    /// [`SourceKind`] code.
+    pub kind: String,
+    pub id: i64,
+    /// How people recognise it (e.g. 「5月12日 定期点検（県庁）」).
+    pub label: String,
+    /// When the row was last changed, as stored (informational).
+    #[serde(default)]
+    pub updated_at: String,
+    /// A digest over `fields` (hex SHA-256, filled by whoever builds the row).
+    #[serde(default)]
+    pub digest: String,
+    /// (field label, value as shown), in document order.
+    pub fields: Vec<(String, String)>,
+}
+
+impl SourceRow {
+    fn key(&self) -> (&str, i64) {
+        (self.kind.as_str(), self.id)
+    }
+
+    /// The kind's Japanese label.
+    pub fn kind_label(&self) -> &str {
+        match SourceKind::parse(&self.kind) {
+            Some(k) => k.label_ja(),
+            None => &self.kind,
+        }
+    }
+}
+
+coded_enum!(
+    /// How a source row differs from the submission.
+    ChangeKind {
+        Added = "added", "追加", "Added";
+        Removed = "removed", "削除・対象外", "Removed";
+        Changed = "changed", "変更", "Changed";
+    }
+);
+
+/// One field whose value differs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// A source row that differs from the submission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceChange {
+    pub change: ChangeKind,
+    /// [`SourceKind`] code.
+    pub kind: String,
+    pub id: i64,
+    /// The current label (the submitted one for removed rows).
+    pub label: String,
+    /// For [`ChangeKind::Changed`], the fields that differ (for added/removed rows: every field, with
+    /// the missing side empty).
+    pub fields: Vec<FieldChange>,
+}
+
+impl SourceChange {
+    /// The kind's Japanese label.
+    pub fn kind_label(&self) -> &str {
+        match SourceKind::parse(&self.kind) {
+            Some(k) => k.label_ja(),
+            None => &self.kind,
+        }
+    }
+}
+
+/// Rows added, removed or changed between what a submission was made from (`frozen`) and the data now
+/// (`current`), in the order of `current` (removed rows after, in their frozen order). Rows are matched by
+/// (kind, id); a row whose digest and fields are equal is unchanged.
+pub fn compare_sources(frozen: &[SourceRow], current: &[SourceRow]) -> Vec<SourceChange> {
+    use std::collections::HashMap;
+    let before: HashMap<(&str, i64), &SourceRow> = frozen.iter().map(|r| (r.key(), r)).collect();
+    let now: HashMap<(&str, i64), &SourceRow> = current.iter().map(|r| (r.key(), r)).collect();
+    let mut out = Vec::new();
+    for row in current {
+        match before.get(&row.key()) {
+            None => out.push(SourceChange {
+                change: ChangeKind::Added,
+                kind: row.kind.clone(),
+                id: row.id,
+                label: row.label.clone(),
+                fields: row
+                    .fields
+                    .iter()
+                    .map(|(f, v)| FieldChange {
+                        field: f.clone(),
+                        before: String::new(),
+                        after: v.clone(),
+                    })
+                    .collect(),
+            }),
+            Some(old) if old.digest != row.digest || old.fields != row.fields => {
+                let mut fields = Vec::new();
+                for (f, v) in &row.fields {
+                    let was = old
+                        .fields
+                        .iter()
+                        .find(|(g, _)| g == f)
+                        .map(|(_, w)| w.as_str())
+                        .unwrap_or("");
+                    if was != v {
+                        fields.push(FieldChange {
+                            field: f.clone(),
+                            before: was.to_string(),
+                            after: v.clone(),
+                        });
+                    }
+                }
+                for (f, w) in &old.fields {
+                    if !row.fields.iter().any(|(g, _)| g == f) {
+                        fields.push(FieldChange {
+                            field: f.clone(),
+                            before: w.clone(),
+                            after: String::new(),
+                        });
+                    }
+                }
+                // Equal fields with a different digest: the digest covers something not shown.
+                if fields.is_empty() {
+                    fields.push(FieldChange {
+                        field: "digest".into(),
+                        before: old.digest.clone(),
+                        after: row.digest.clone(),
+                    });
+                }
+                out.push(SourceChange {
+                    change: ChangeKind::Changed,
+                    kind: row.kind.clone(),
+                    id: row.id,
+                    label: row.label.clone(),
+                    fields,
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    for row in frozen {
+        if !now.contains_key(&row.key()) {
+            out.push(SourceChange {
+                change: ChangeKind::Removed,
+                kind: row.kind.clone(),
+                id: row.id,
+                label: row.label.clone(),
+                fields: row
+                    .fields
+                    .iter()
+                    .map(|(f, v)| FieldChange {
+                        field: f.clone(),
+                        before: v.clone(),
+                        after: String::new(),
+                    })
+                    .collect(),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workflow_follows_the_specification() {
+        use RecordAction as A;
+        use RecordStatus as S;
+        assert_eq!(next_status(None, A::Submit), Ok(S::Submitted));
+        assert_eq!(
+            next_status(Some(S::Submitted), A::Confirm),
+            Ok(S::Confirmed)
+        );
+        assert_eq!(next_status(Some(S::Submitted), A::Return), Ok(S::Returned));
+        assert_eq!(next_status(Some(S::Returned), A::Submit), Ok(S::Submitted));
+        for a in RecordAction::ALL {
+            assert!(next_status(Some(S::Confirmed), *a).is_err());
+        }
+        assert!(next_status(Some(S::Submitted), A::Submit).is_err());
+        assert!(next_status(None, A::Confirm).is_err());
+        assert!(next_status(Some(S::Returned), A::Return).is_err());
+    }
+
+    #[test]
+    fn who_may_do_what() {
+        assert_eq!(
+            available_actions(None, Role::Se),
+            vec![RecordAction::Submit]
+        );
+        assert_eq!(available_actions(None, Role::Staff), vec![]);
+        assert_eq!(
+            available_actions(Some(RecordStatus::Submitted), Role::Staff),
+            vec![RecordAction::Confirm, RecordAction::Return]
+        );
+        assert_eq!(
+            available_actions(Some(RecordStatus::Submitted), Role::Se),
+            vec![]
+        );
+        for s in [
+            None,
+            Some(RecordStatus::Submitted),
+            Some(RecordStatus::Returned),
+        ] {
+            assert!(available_actions(s, Role::Auditor).is_empty());
+        }
+        assert_eq!(status_label_ja(None), "作成中");
+    }
+
+    #[test]
+    fn months_parse_and_bound() {
+        let may = Month::new(2026, 5).unwrap();
+        for text in [
+            "2026-05",
+            "2026-5",
+            "2026/05",
+            "202605",
+            "令和8年5月",
+            " 2026-05 ",
+        ] {
+            assert_eq!(Month::parse(text), Some(may), "{text}");
+        }
+        for text in ["2026-13", "2026", "26-05", "", "令和8年13月", "2026-05-01"] {
+            assert_eq!(Month::parse(text), None, "{text}");
+        }
+        assert_eq!(may.first_day().to_string(), "2026-05-01");
+        assert_eq!(may.last_day().to_string(), "2026-05-31");
+        assert_eq!(
+            Month::new(2027, 2).unwrap().last_day().to_string(),
+            "2027-02-28"
+        );
+        assert_eq!(
+            Month::new(2026, 12).unwrap().next(),
+            Month::new(2027, 1).unwrap()
+        );
+        assert_eq!(
+            Month::new(2027, 1).unwrap().prev(),
+            Month::new(2026, 12).unwrap()
+        );
+        assert_eq!(may.code(), "2026-05");
+        assert_eq!(may.label(), "令和8年5月");
+        assert_eq!(may.due_date().to_string(), "2026-06-10");
+    }
+
+    #[test]
+    fn reasons_are_required_and_guarded() {
+        assert!(ReturnInput::default().validate().is_err());
+        assert_eq!(
+            ReturnInput {
+                reason: " 5月12日の作業時間が誤っています。 ".into()
+            }
+            .validate()
+            .unwrap(),
+            "5月12日の作業時間が誤っています。"
+        );
+        // A 個人番号 with a valid check digit is refused.
+        assert!(
+            ReturnInput {
+                reason: "123456789018".into()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(validate_addressee("佐賀県知事　様").is_ok());
+        assert!(validate_addressee("").is_err());
+        assert!(validate_addressee("一\n二").is_err());
+    }
+
+    fn row(kind: SourceKind, id: i64, fields: &[(&str, &str)]) -> SourceRow {
+        SourceRow {
+            kind: kind.code().into(),
+            id,
+            label: format!("{} {id}", kind.label_ja()),
+            updated_at: String::new(),
+            digest: fields.iter().map(|(_, v)| *v).collect::<Vec<_>>().join("|"),
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn changes_are_found_field_by_field() {
+        let frozen = vec![
+            row(
+                SourceKind::Work,
+                1,
+                &[("内容", "定期点検"), ("時間数", "1.5")],
+            ),
+            row(SourceKind::Work, 2, &[("内容", "更新"), ("時間数", "1")]),
+            row(SourceKind::Consultation, 1, &[("協議事項", "日程")]),
+        ];
+        let current = vec![
+            row(
+                SourceKind::Work,
+                1,
+                &[("内容", "定期点検"), ("時間数", "2")],
+            ),
+            row(
+                SourceKind::Work,
+                3,
+                &[("内容", "追加作業"), ("時間数", "1")],
+            ),
+            row(SourceKind::Consultation, 1, &[("協議事項", "日程")]),
+        ];
+        let changes = compare_sources(&frozen, &current);
+        assert_eq!(changes.len(), 3);
+        assert_eq!(changes[0].change, ChangeKind::Changed);
+        assert_eq!(
+            changes[0].fields,
+            vec![FieldChange {
+                field: "時間数".into(),
+                before: "1.5".into(),
+                after: "2".into()
+            }]
+        );
+        assert_eq!((changes[1].change, changes[1].id), (ChangeKind::Added, 3));
+        assert_eq!((changes[2].change, changes[2].id), (ChangeKind::Removed, 2));
+        assert!(compare_sources(&frozen, &frozen).is_empty());
+    }
+}

@@ -1,0 +1,154 @@
+//! The SE's on-demand 疎通確認: run the chosen checks now, and keep the 疎通確認結果表 (time, operator, each
+//! target's result and latency) as evidence, as XLSX (stored byte for byte) and lines for the print view.
+
+use crate::{Scheduled, run_now};
+use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
+use std::collections::HashSet;
+use unyo_domain::time::to_jst;
+use unyo_store::connectivity::SheetLine;
+use unyo_store::{Actor, Result, Store, StoreError};
+
+/// Runs the checks of the chosen sites and paths (nodes: the node itself and everything behind it) now,
+/// builds the sheet and stores it. Returns the sheet id. Needs `RunChecks` (checked by the store before the
+/// sheet is kept, and here before anything is probed).
+pub async fn run_and_keep(
+    store: &Store,
+    actor: &Actor,
+    site_ids: &[i64],
+    node_ids: &[i64],
+    work_entry_id: Option<i64>,
+    note: &str,
+) -> Result<i64> {
+    actor.require(unyo_domain::Action::RunChecks)?;
+    let checks = store.checks().await?;
+    let topo = store.check_topology().await?;
+    let sites: HashSet<i64> = site_ids.iter().copied().collect();
+    let nodes: HashSet<i64> = node_ids.iter().copied().collect();
+    let chosen: HashSet<i64> = topo
+        .iter()
+        .filter(|t| {
+            t.site_id.is_some_and(|s| sites.contains(&s))
+                || t.own_node.is_some_and(|n| nodes.contains(&n))
+                || t.path.iter().any(|n| nodes.contains(n))
+        })
+        .map(|t| t.check_id)
+        .collect();
+    let selected: Vec<_> = checks.iter().filter(|c| chosen.contains(&c.id)).collect();
+    if selected.is_empty() {
+        return Err(
+            unyo_domain::DomainError::Validation(vec![unyo_domain::FieldError::new(
+                "site_ids",
+                "選んだ拠点・経路に疎通確認が登録されていません。",
+            )])
+            .into(),
+        );
+    }
+    let scheduled: Vec<Scheduled> = selected
+        .iter()
+        .filter_map(|c| {
+            Some(Scheduled {
+                id: c.id,
+                spec: c.probe_spec()?,
+                settings: c.settings(),
+            })
+        })
+        .collect();
+    let results = run_now(&scheduled, 64).await;
+    let mut lines = Vec::with_capacity(results.len());
+    for c in &selected {
+        let Some(r) = results.iter().find(|r| r.check_id == c.id) else {
+            continue;
+        };
+        let at = chrono::DateTime::from_timestamp(r.ts, 0).unwrap_or_default();
+        let state = r.status.state();
+        lines.push(SheetLine {
+            check_id: c.id,
+            site: c.site_name.clone().unwrap_or_default(),
+            target: c.target_name.clone().unwrap_or_default(),
+            check: c.name.clone(),
+            probe: c.probe_spec().map(|s| s.describe()).unwrap_or_default(),
+            status: state.as_str().into(),
+            result: state.label_ja().into(),
+            latency_ms: r.latency_ms,
+            message: r.message.clone(),
+            at: to_jst(at).format("%Y-%m-%d %H:%M:%S").to_string(),
+        });
+    }
+    let now = to_jst(chrono::Utc::now())
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    let xlsx = sheet_xlsx(&lines, &now, &actor.username, work_entry_id)
+        .map_err(|e| StoreError::Internal(e.to_string()))?;
+    store
+        .create_check_sheet(actor, &lines, work_entry_id, note, &xlsx)
+        .await
+}
+
+/// The 疎通確認結果表 as XLSX: A4 landscape, title, time and operator, one row per target, repeated header.
+pub fn sheet_xlsx(
+    lines: &[SheetLine],
+    at: &str,
+    operator: &str,
+    work_entry_id: Option<i64>,
+) -> std::result::Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("疎通確認結果表")?;
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    let title = Format::new().set_bold().set_font_size(14);
+    let head = Format::new()
+        .set_bold()
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Center)
+        .set_background_color(0xDDDDDD);
+    let cell = Format::new().set_border(FormatBorder::Thin);
+    let bad = Format::new().set_border(FormatBorder::Thin).set_bold();
+    ws.write_with_format(0, 0, "疎通確認結果表", &title)?;
+    ws.write(1, 0, format!("実施日時: {at}"))?;
+    ws.write(2, 0, format!("実施者: {operator}"))?;
+    if let Some(w) = work_entry_id {
+        ws.write(3, 0, format!("作業記録: {w}"))?;
+    }
+    let header = [
+        "No.",
+        "拠点",
+        "対象",
+        "確認項目",
+        "宛先",
+        "結果",
+        "応答時間(ms)",
+        "詳細",
+        "確認時刻",
+    ];
+    let hr = 5;
+    for (i, h) in header.iter().enumerate() {
+        ws.write_with_format(hr, i as u16, *h, &head)?;
+    }
+    for (n, l) in lines.iter().enumerate() {
+        let row = hr + 1 + n as u32;
+        ws.write_with_format(row, 0, (n + 1) as u32, &cell)?;
+        ws.write_with_format(row, 1, &l.site, &cell)?;
+        ws.write_with_format(row, 2, &l.target, &cell)?;
+        ws.write_with_format(row, 3, &l.check, &cell)?;
+        ws.write_with_format(row, 4, &l.probe, &cell)?;
+        let f = if l.status == "up" { &cell } else { &bad };
+        ws.write_with_format(row, 5, &l.result, f)?;
+        match l.latency_ms {
+            Some(ms) => ws.write_with_format(row, 6, ms, &cell)?,
+            None => ws.write_with_format(row, 6, "-", &cell)?,
+        };
+        ws.write_with_format(row, 7, &l.message, &cell)?;
+        ws.write_with_format(row, 8, &l.at, &cell)?;
+    }
+    for (i, w) in [5.0, 22.0, 22.0, 24.0, 26.0, 8.0, 12.0, 40.0, 20.0]
+        .iter()
+        .enumerate()
+    {
+        ws.set_column_width(i as u16, *w)?;
+    }
+    ws.set_repeat_rows(hr, hr)?;
+    ws.set_footer("&C&P / &N");
+    wb.save_to_buffer()
+}

@@ -1,0 +1,426 @@
+//! Bar charts as standalone, accessible SVG, shared by documents (embedded in the PDF) and web pages.
+//!
+//! Pure string building: no fonts are measured, text widths are estimated (full-width characters one em,
+//! others about half), which is plenty for axis labels and legends.
+
+use std::fmt::Write as _;
+
+use crate::model::{Cell, Chart, Column, ExcelChart, Table};
+use crate::pdf::FONT_FAMILY;
+
+/// Colour-blind-safe palette (Okabe–Ito), in series order.
+pub(crate) const PALETTE: [&str; 8] = [
+    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#8C6D1F", "#555555",
+];
+
+const WIDTH: f64 = 760.0;
+const HEIGHT: f64 = 380.0;
+
+/// How several series share a category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BarMode {
+    /// One bar per category, series stacked on each other (totals readable at a glance).
+    #[default]
+    Stacked,
+    /// Series side by side.
+    Grouped,
+}
+
+/// A bar chart: categories along the x axis, one or more series of values.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BarChart {
+    pub title: String,
+    pub categories: Vec<String>,
+    /// (series name, one value per category). Missing values count as 0; negative values are drawn as 0.
+    pub series: Vec<(String, Vec<f64>)>,
+    pub y_label: String,
+    pub mode: BarMode,
+    /// Decimals for values in the data table and tooltips.
+    pub decimals: u8,
+}
+
+/// A stacked bar chart as SVG; see [`BarChart`] for grouped bars and the matching data table.
+pub fn bar_chart_svg(
+    title: &str,
+    categories: &[String],
+    series: &[(String, Vec<f64>)],
+    y_label: &str,
+) -> String {
+    BarChart {
+        title: title.to_string(),
+        categories: categories.to_vec(),
+        series: series.to_vec(),
+        y_label: y_label.to_string(),
+        mode: BarMode::Stacked,
+        decimals: 0,
+    }
+    .svg()
+}
+
+impl BarChart {
+    fn value(&self, series: usize, category: usize) -> f64 {
+        let v = self.series[series].1.get(category).copied().unwrap_or(0.0);
+        if v.is_finite() && v > 0.0 { v } else { 0.0 }
+    }
+
+    /// The same numbers as a table: the categories, one column per series, and a 計 column when stacked.
+    pub fn data_table(&self) -> Table {
+        let stacked = self.mode == BarMode::Stacked && self.series.len() > 1;
+        let mut columns = vec![Column::left("区分", 30.0)];
+        for (name, _) in &self.series {
+            columns.push(Column::right(name.clone(), 22.0));
+        }
+        if stacked {
+            columns.push(Column::right("計", 22.0));
+        }
+        let cell = |v: f64| {
+            if self.decimals == 0 {
+                Cell::Integer(v.round() as i64)
+            } else {
+                Cell::Number(v, self.decimals)
+            }
+        };
+        let mut table = Table::new(columns);
+        let mut column_totals = vec![0.0; self.series.len()];
+        for (c, category) in self.categories.iter().enumerate() {
+            let mut row = vec![Cell::text(category.clone())];
+            let mut sum = 0.0;
+            for ((_, values), total) in self.series.iter().zip(&mut column_totals) {
+                let v = values.get(c).copied().unwrap_or(0.0);
+                let v = if v.is_finite() { v } else { 0.0 };
+                sum += v;
+                *total += v;
+                row.push(cell(v));
+            }
+            if stacked {
+                row.push(cell(sum));
+            }
+            table.rows.push(row);
+        }
+        let mut totals = vec![Cell::text("合計")];
+        totals.extend(column_totals.iter().map(|&v| cell(v)));
+        if stacked {
+            totals.push(cell(column_totals.iter().sum()));
+        }
+        table.totals = Some(totals);
+        table
+    }
+
+    /// A short description of the chart for readers who cannot see it.
+    pub fn alt_text(&self) -> String {
+        let names: Vec<&str> = self.series.iter().map(|(n, _)| n.as_str()).collect();
+        let kind = match self.mode {
+            BarMode::Stacked if self.series.len() > 1 => "積み上げ棒グラフ",
+            _ => "棒グラフ",
+        };
+        let mut text = format!("{}（{}）。", self.title, kind);
+        if let (Some(first), Some(last)) = (self.categories.first(), self.categories.last()) {
+            let _ = write!(text, "横軸: {first}〜{last}。");
+        }
+        if !self.y_label.is_empty() {
+            let _ = write!(text, "縦軸: {}。", self.y_label);
+        }
+        if !names.is_empty() {
+            let _ = write!(text, "系列: {}。", names.join("、"));
+        }
+        text.push_str("数値は表のとおり。");
+        text
+    }
+
+    /// This chart as a document block: SVG, alt text and data table agree by construction.
+    pub fn to_chart(&self) -> Chart {
+        Chart {
+            title: self.title.clone(),
+            // The document shows the title above the chart; the SVG keeps it only as its <title>.
+            svg: self.render(false),
+            alt_text: self.alt_text(),
+            data: self.data_table(),
+            width_mm: None,
+            show_data: false,
+            excel_chart: Some(ExcelChart {
+                stacked: self.mode == BarMode::Stacked,
+                series_columns: (1..=self.series.len()).collect(),
+            }),
+        }
+    }
+
+    /// The chart as a standalone SVG document (760×380 user units, scalable), its title drawn on top.
+    pub fn svg(&self) -> String {
+        self.render(true)
+    }
+
+    fn render(&self, visible_title: bool) -> String {
+        let n_cat = self.categories.len();
+        let n_ser = self.series.len();
+        let max = (0..n_cat)
+            .map(|c| match self.mode {
+                BarMode::Stacked => (0..n_ser).map(|s| self.value(s, c)).sum::<f64>(),
+                BarMode::Grouped => (0..n_ser).map(|s| self.value(s, c)).fold(0.0, f64::max),
+            })
+            .fold(0.0, f64::max);
+        let (step, top) = nice_scale(max);
+
+        let mut svg = String::new();
+        let _ = write!(
+            svg,
+            r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-labelledby="chart-title chart-desc" font-family="'{FONT_FAMILY}', sans-serif" font-size="12">"##
+        );
+        let _ = write!(
+            svg,
+            r#"<title id="chart-title">{}</title><desc id="chart-desc">{}</desc>"#,
+            esc(&self.title),
+            esc(&self.alt_text())
+        );
+        let _ = write!(
+            svg,
+            r##"<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>"##
+        );
+        let mut ly = 22.0;
+        if visible_title {
+            let _ = write!(
+                svg,
+                r##"<text x="{}" y="24" text-anchor="middle" font-size="16" font-weight="bold" fill="#1a1a1a">{}</text>"##,
+                WIDTH / 2.0,
+                esc(&self.title)
+            );
+            ly = 46.0;
+        }
+
+        // Legend under the title, wrapping onto more rows when needed.
+        let mut legend = String::new();
+        let mut lx = 60.0;
+        for (s, (name, _)) in self.series.iter().enumerate() {
+            let w = 14.0 + 6.0 + text_width(name, 12.0) + 18.0;
+            if lx + w > WIDTH - 20.0 && lx > 60.0 {
+                lx = 60.0;
+                ly += 18.0;
+            }
+            let _ = write!(
+                legend,
+                r##"<rect x="{lx}" y="{}" width="14" height="14" fill="{}"/><text x="{}" y="{}" fill="#1a1a1a">{}</text>"##,
+                ly - 11.0,
+                PALETTE[s % PALETTE.len()],
+                lx + 20.0,
+                ly,
+                esc(name)
+            );
+            lx += w;
+        }
+        if n_ser > 0 {
+            let _ = write!(svg, r#"<g aria-label="凡例">{legend}</g>"#);
+        }
+
+        // Plot area.
+        let left = 72.0;
+        let right = WIDTH - 20.0;
+        // Room for the legend, then for the axis label written above the y axis.
+        let legend_bottom = if n_ser > 0 { ly } else { ly - 20.0 };
+        let axis_label_room = if self.y_label.is_empty() { 0.0 } else { 14.0 };
+        let plot_top = legend_bottom + 24.0 + axis_label_room;
+        let longest = self
+            .categories
+            .iter()
+            .map(|c| text_width(c, 11.0))
+            .fold(0.0, f64::max);
+        let band = if n_cat > 0 {
+            (right - left) / n_cat as f64
+        } else {
+            right - left
+        };
+        let rotate = longest > band - 4.0;
+        let label_room = if rotate {
+            (longest * 0.72).min(110.0) + 16.0
+        } else {
+            24.0
+        };
+        let bottom = HEIGHT - label_room;
+        let height = (bottom - plot_top).max(40.0);
+        let y_of = |v: f64| bottom - v / top * height;
+
+        // Grid lines and y ticks.
+        let mut tick = 0.0;
+        while tick <= top + step * 1e-9 {
+            let y = y_of(tick);
+            let _ = write!(
+                svg,
+                r##"<line x1="{left}" y1="{y:.1}" x2="{right}" y2="{y:.1}" stroke="{}" stroke-width="1"/><text x="{}" y="{:.1}" text-anchor="end" font-size="11" fill="#333333">{}</text>"##,
+                if tick == 0.0 { "#333333" } else { "#d9d9d9" },
+                left - 6.0,
+                y + 4.0,
+                esc(&tick_label(tick, step))
+            );
+            tick += step;
+        }
+        if !self.y_label.is_empty() {
+            // Written horizontally above the axis, as Japanese charts do (e.g. "（件）").
+            let _ = write!(
+                svg,
+                r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="11" fill="#333333">{}</text>"##,
+                left - 22.0,
+                plot_top - 12.0,
+                esc(&self.y_label)
+            );
+        }
+
+        // Bars.
+        let _ = write!(svg, r#"<g aria-label="データ">"#);
+        for (c, category) in self.categories.iter().enumerate() {
+            let x0 = left + band * c as f64;
+            let inner = band * 0.7;
+            let start = x0 + (band - inner) / 2.0;
+            let mut acc = 0.0;
+            for s in 0..n_ser {
+                let v = self.value(s, c);
+                let (x, w, y1, y2) = match self.mode {
+                    BarMode::Stacked => {
+                        let r = (start, inner, y_of(acc + v), y_of(acc));
+                        acc += v;
+                        r
+                    }
+                    BarMode::Grouped => {
+                        let w = inner / n_ser as f64;
+                        (start + w * s as f64, w, y_of(v), y_of(0.0))
+                    }
+                };
+                if v <= 0.0 {
+                    continue;
+                }
+                let _ = write!(
+                    svg,
+                    r##"<rect x="{x:.1}" y="{y1:.1}" width="{w:.1}" height="{:.1}" fill="{}" stroke="#ffffff" stroke-width="0.5"><title>{} {}: {}</title></rect>"##,
+                    (y2 - y1).max(0.0),
+                    PALETTE[s % PALETTE.len()],
+                    esc(category),
+                    esc(&self.series[s].0),
+                    crate::model::format_number(v, self.decimals)
+                );
+            }
+            let cx = x0 + band / 2.0;
+            if rotate {
+                let _ = write!(
+                    svg,
+                    r##"<text x="{cx:.1}" y="{:.1}" text-anchor="end" font-size="11" fill="#1a1a1a" transform="rotate(-40 {cx:.1} {:.1})">{}</text>"##,
+                    bottom + 14.0,
+                    bottom + 14.0,
+                    esc(category)
+                );
+            } else {
+                let _ = write!(
+                    svg,
+                    r##"<text x="{cx:.1}" y="{:.1}" text-anchor="middle" font-size="11" fill="#1a1a1a">{}</text>"##,
+                    bottom + 16.0,
+                    esc(category)
+                );
+            }
+        }
+        svg.push_str("</g></svg>");
+        svg
+    }
+}
+
+/// A step of 1, 2 or 5 × 10^k giving about five ticks, and the top of the axis.
+fn nice_scale(max: f64) -> (f64, f64) {
+    if max.is_nan() || max <= 0.0 {
+        return (1.0, 5.0);
+    }
+    let raw = max / 5.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * magnitude);
+    let top = (max / step).ceil() * step;
+    (step, top)
+}
+
+fn tick_label(value: f64, step: f64) -> String {
+    let decimals = if step >= 1.0 {
+        0
+    } else {
+        (-step.log10().floor()) as u8
+    };
+    crate::model::format_number(value, decimals)
+}
+
+/// Estimated width of a text: full-width characters one em, others about 0.55 em.
+fn text_width(s: &str, size: f64) -> f64 {
+    s.chars()
+        .map(|c| if (c as u32) < 0x2E80 { 0.55 } else { 1.0 })
+        .sum::<f64>()
+        * size
+}
+
+/// Escapes text for SVG/XML content and attribute values.
+pub(crate) fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Characters XML 1.0 does not allow at all.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scale_is_nice() {
+        assert_eq!(nice_scale(0.0), (1.0, 5.0));
+        assert_eq!(nice_scale(47.0), (10.0, 50.0));
+        assert_eq!(nice_scale(120.0), (50.0, 150.0));
+        assert_eq!(nice_scale(3.2), (1.0, 4.0));
+    }
+
+    #[test]
+    fn svg_is_accessible_and_escaped() {
+        let svg = bar_chart_svg(
+            "月別作業件数 <R&D>",
+            &["4月".to_string(), "5月".to_string()],
+            &[
+                ("①定期".to_string(), vec![3.0, 4.0]),
+                ("②障害\"対応\"".to_string(), vec![1.0, f64::NAN]),
+            ],
+            "件数",
+        );
+        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+        assert!(svg.contains("<title id=\"chart-title\">月別作業件数 &lt;R&amp;D&gt;</title>"));
+        assert!(svg.contains("②障害&quot;対応&quot;"));
+        assert!(svg.contains("BIZ UDPGothic"));
+        assert!(svg.contains(">4月</text>"));
+        assert!(svg.ends_with("</svg>"));
+    }
+
+    #[test]
+    fn data_table_matches_series() {
+        let chart = BarChart {
+            title: "t".into(),
+            categories: vec!["a".into(), "b".into()],
+            series: vec![("x".into(), vec![1.0, 2.0]), ("y".into(), vec![3.0])],
+            y_label: String::new(),
+            mode: BarMode::Stacked,
+            decimals: 0,
+        };
+        let t = chart.data_table();
+        assert_eq!(t.columns.len(), 4);
+        assert_eq!(
+            t.rows[1],
+            vec![
+                Cell::text("b"),
+                Cell::Integer(2),
+                Cell::Integer(0),
+                Cell::Integer(2)
+            ]
+        );
+        assert_eq!(t.totals.as_ref().unwrap()[3], Cell::Integer(6));
+    }
+}

@@ -1,0 +1,949 @@
+//! Connectivity checks (疎通確認, R5): checks on registered targets, compact raw results appended in batches,
+//! hourly and daily roll-ups kept for years, state-change events, maintenance windows, availability per site
+//! and month.
+//!
+//! Raw results and events are machine observations written by the engine (acting as `Actor::system`); they are
+//! not audited one by one (that would be one audit entry per probe). Creating checks and maintenance windows is
+//! audited as usual.
+
+use crate::audit::{AuditSink, NewAuditEntry};
+use crate::{Actor, Result, Store, StoreError, now};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+use unyo_domain::connectivity::{
+    CheckInput, CheckSettings, MaintenanceWindow, ProbeSpec, ProbeStatus, Recurrence, State,
+    TargetKind,
+};
+use unyo_domain::registry::upstream_path;
+use unyo_domain::{Action, DomainError};
+
+/// A check as listed and shown, with its current state.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct CheckRow {
+    pub id: i64,
+    pub name: String,
+    pub target_kind: String,
+    pub target_id: i64,
+    pub kind: String,
+    pub spec: String,
+    pub interval_s: i64,
+    pub timeout_ms: i64,
+    pub retries: i64,
+    pub degraded_ms: i64,
+    pub flap_n: i64,
+    pub enabled: bool,
+    pub state: String,
+    pub state_since: Option<i64>,
+    pub impacted_by: Option<i64>,
+    pub last_ts: Option<i64>,
+    pub last_status: Option<i64>,
+    pub last_latency_ms: Option<i64>,
+    pub last_message: String,
+    pub created_at: String,
+    /// The target's name (terminal hostname or node name).
+    pub target_name: Option<String>,
+    /// The site of the target.
+    pub site_id: Option<i64>,
+    pub site_name: Option<String>,
+}
+
+impl CheckRow {
+    /// The probe spec (stored as JSON).
+    pub fn probe_spec(&self) -> Option<ProbeSpec> {
+        serde_json::from_str(&self.spec).ok()
+    }
+
+    /// Timing and thresholds.
+    pub fn settings(&self) -> CheckSettings {
+        let u = |v: i64| u32::try_from(v).unwrap_or(0);
+        CheckSettings {
+            interval_s: u(self.interval_s),
+            timeout_ms: u(self.timeout_ms),
+            retries: u(self.retries),
+            degraded_ms: u(self.degraded_ms),
+            flap_n: u(self.flap_n),
+        }
+    }
+
+    /// The current state.
+    pub fn current_state(&self) -> State {
+        State::parse(&self.state).unwrap_or(State::Unknown)
+    }
+
+    /// Whether the last result was 影響 (a node on the path is down).
+    pub fn impacted(&self) -> bool {
+        self.last_status.is_some_and(|s| s & 8 != 0)
+    }
+
+    /// Whether the last result fell in a maintenance window.
+    pub fn in_maintenance(&self) -> bool {
+        self.last_status.is_some_and(|s| s & 4 != 0)
+    }
+}
+
+const CHECK_SELECT: &str = "SELECT c.id, c.name, c.target_kind, c.target_id, c.kind, c.spec, c.interval_s,
+    c.timeout_ms, c.retries, c.degraded_ms, c.flap_n, c.enabled, c.state, c.state_since, c.impacted_by, c.last_ts,
+    c.last_status, c.last_latency_ms, c.last_message, c.created_at,
+    COALESCE(t.hostname, n.name) AS target_name,
+    COALESCE(t.site_id, n.site_id) AS site_id,
+    s.name AS site_name
+    FROM connectivity_checks c
+    LEFT JOIN terminals t ON c.target_kind = 'terminal' AND t.id = c.target_id
+    LEFT JOIN network_nodes n ON c.target_kind = 'node' AND n.id = c.target_id
+    LEFT JOIN sites s ON s.id = COALESCE(t.site_id, n.site_id)";
+
+/// Where a check sits in the 集約ネットワーク (for path awareness and maintenance scopes).
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckTopology {
+    pub check_id: i64,
+    pub site_id: Option<i64>,
+    /// The node itself, for a check on a network node.
+    pub own_node: Option<i64>,
+    /// The nodes between the target and the root, nearest first (not including `own_node`).
+    pub path: Vec<i64>,
+}
+
+/// One raw result to append.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct NewResult {
+    pub check_id: i64,
+    /// Unix seconds.
+    pub ts: i64,
+    /// Status code with flags (bits 0–1 status, 4 maintenance, 8 影響).
+    pub code: i16,
+    pub latency_ms: Option<u32>,
+}
+
+/// A stored raw result.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ResultRow {
+    pub check_id: i64,
+    pub ts: i64,
+    pub status: i64,
+    pub latency_ms: Option<i64>,
+}
+
+impl ResultRow {
+    /// The probe status without flags.
+    pub fn probe_status(&self) -> ProbeStatus {
+        ProbeStatus::from_code(self.status & 3)
+    }
+}
+
+/// A state change to record.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewEvent {
+    pub check_id: i64,
+    pub ts: i64,
+    pub from: State,
+    pub to: State,
+    pub cause: String,
+    pub impacted_by: Option<i64>,
+    pub maintenance: bool,
+    /// The results behind the change, as JSON.
+    pub results: serde_json::Value,
+    /// The last result's message (kept on the check).
+    pub message: String,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct EventRow {
+    pub id: i64,
+    pub check_id: i64,
+    pub check_name: String,
+    pub ts: i64,
+    pub from_state: String,
+    pub to_state: String,
+    pub cause: String,
+    pub impacted_by: Option<i64>,
+    pub impacted_by_name: Option<String>,
+    pub maintenance: bool,
+    pub incident_id: Option<i64>,
+    pub results: String,
+}
+
+/// A roll-up bucket.
+#[derive(Debug, Clone, Default, Serialize, sqlx::FromRow)]
+pub struct RollupRow {
+    pub check_id: i64,
+    pub grain: i64,
+    pub bucket: i64,
+    pub up: i64,
+    pub degraded: i64,
+    pub down: i64,
+    pub unknown: i64,
+    pub maintenance: i64,
+    pub impacted: i64,
+    pub latency_sum: i64,
+    pub latency_n: i64,
+    pub latency_max: i64,
+}
+
+/// Availability of one site in one month (JST), maintenance excluded.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteMonth {
+    pub site_id: i64,
+    /// `YYYY-MM`.
+    pub month: String,
+    pub up: i64,
+    pub degraded: i64,
+    pub down: i64,
+    pub maintenance: i64,
+    /// Percent, `None` when nothing was counted.
+    pub availability: Option<f64>,
+}
+
+/// A maintenance window as stored: id, title, site, node, check, recurrence JSON.
+type WindowRow = (i64, String, Option<i64>, Option<i64>, Option<i64>, String);
+
+/// Roll-up grains.
+pub const HOUR: i64 = 3600;
+/// One JST day.
+pub const DAY: i64 = 86_400;
+const JST_OFFSET: i64 = 9 * 3600;
+
+/// The bucket of `ts` at `grain` (days are JST days).
+pub fn bucket_of(ts: i64, grain: i64) -> i64 {
+    if grain == DAY {
+        (ts + JST_OFFSET).div_euclid(DAY)
+    } else {
+        ts.div_euclid(grain)
+    }
+}
+
+impl Store {
+    /// Creates a check on a registered terminal or node. The address must be the target's registered IP
+    /// (probes reach only registered targets). Needs [`Action::ManageChecks`]; audited as `check.create`.
+    pub async fn create_check(&self, actor: &Actor, input: &CheckInput) -> Result<CheckRow> {
+        actor.require(Action::ManageChecks)?;
+        let registered: Option<String> = match TargetKind::parse(input.target_kind.trim()) {
+            Some(TargetKind::Terminal) => {
+                let t = self.terminal(input.target_id).await?;
+                if t.retired_at.is_some() {
+                    return Err(DomainError::NotFound(format!("端末 {}", input.target_id)).into());
+                }
+                t.ip_address
+            }
+            Some(TargetKind::Node) => {
+                let n = self.node(input.target_id).await?;
+                if n.retired_at.is_some() {
+                    return Err(DomainError::NotFound(format!(
+                        "ネットワーク機器 {}",
+                        input.target_id
+                    ))
+                    .into());
+                }
+                n.ip_address
+            }
+            None => None,
+        };
+        let d = input.validate(registered.as_deref())?;
+        let spec =
+            serde_json::to_string(&d.spec).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let at = now();
+        let s = d.settings;
+        let id: i64 = write_tx!(self, |tx| {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO connectivity_checks (name, target_kind, target_id, kind, spec, interval_s, timeout_ms,
+                 retries, degraded_ms, flap_n, created_by, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+            )
+            .bind(&d.name)
+            .bind(d.target_kind.as_str())
+            .bind(d.target_id)
+            .bind(d.spec.kind().as_str())
+            .bind(&spec)
+            .bind(i64::from(s.interval_s))
+            .bind(i64::from(s.timeout_ms))
+            .bind(i64::from(s.retries))
+            .bind(i64::from(s.degraded_ms))
+            .bind(i64::from(s.flap_n))
+            .bind(&actor.username)
+            .bind(&at)
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.append_audit(
+                &NewAuditEntry::new(actor, "check.create", "check", id).details(json!({
+                    "name": d.name, "target_kind": d.target_kind.as_str(), "target_id": d.target_id,
+                    "spec": d.spec, "settings": d.settings,
+                })),
+            )
+            .await?;
+            id
+        });
+        self.check(id).await
+    }
+
+    /// One check with its current state.
+    pub async fn check(&self, id: i64) -> Result<CheckRow> {
+        let sql = format!("{CHECK_SELECT} WHERE c.id = $1");
+        let row: Option<CheckRow> = read_db!(self, |db| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(db)
+            .await?);
+        row.ok_or_else(|| DomainError::NotFound(format!("疎通確認 {id}")).into())
+    }
+
+    /// All checks in service, ordered by site and name.
+    pub async fn checks(&self) -> Result<Vec<CheckRow>> {
+        let sql = format!(
+            "{CHECK_SELECT} WHERE c.retired_at IS NULL ORDER BY s.code, target_name, c.name, c.id"
+        );
+        Ok(read_db!(self, |db| sqlx::query_as(sqlx::AssertSqlSafe(
+            sql
+        ))
+        .fetch_all(db)
+        .await?))
+    }
+
+    /// Where each check in service sits: its site, its own node, the nodes above it.
+    pub async fn check_topology(&self) -> Result<Vec<CheckTopology>> {
+        let nodes = self.all_nodes().await?;
+        let ups: HashMap<i64, Option<i64>> = nodes.iter().map(|n| (n.id, n.upstream_id)).collect();
+        let uplinks: Vec<(i64, Option<i64>)> = read_db!(self, |db| sqlx::query_as(
+            "SELECT id, uplink_node_id FROM sites"
+        )
+        .fetch_all(db)
+        .await?);
+        let uplink: HashMap<i64, Option<i64>> = uplinks.into_iter().collect();
+        let path_from = |start: Option<i64>| -> Vec<i64> {
+            match start {
+                Some(n) => upstream_path(n, |x| ups.get(&x).copied().flatten()).unwrap_or_default(),
+                None => Vec::new(),
+            }
+        };
+        let mut out = Vec::new();
+        for c in self.checks().await? {
+            let (own_node, path) = if c.target_kind == "node" {
+                let p = path_from(Some(c.target_id));
+                (Some(c.target_id), p.into_iter().skip(1).collect())
+            } else {
+                let start = c.site_id.and_then(|s| uplink.get(&s).copied().flatten());
+                (None, path_from(start))
+            };
+            out.push(CheckTopology {
+                check_id: c.id,
+                site_id: c.site_id,
+                own_node,
+                path,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Appends a batch of raw results in one transaction, adds them to the hourly and daily roll-ups
+    /// (aggregated in memory first: one upsert per check and bucket) and keeps each check's last result.
+    /// The engine's writer calls this with everything that arrived since its last commit. Needs
+    /// [`Action::RunChecks`].
+    pub async fn append_check_results(&self, actor: &Actor, batch: &[NewResult]) -> Result<()> {
+        actor.require(Action::RunChecks)?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut sorted: Vec<NewResult> = batch.to_vec();
+        sorted.sort_by_key(|r| r.ts);
+        let mut roll: BTreeMap<(i64, i64, i64), RollupRow> = BTreeMap::new();
+        let mut last: HashMap<i64, NewResult> = HashMap::new();
+        for r in &sorted {
+            for grain in [HOUR, DAY] {
+                let e = roll
+                    .entry((r.check_id, grain, bucket_of(r.ts, grain)))
+                    .or_default();
+                if r.code & 4 != 0 {
+                    e.maintenance += 1;
+                } else {
+                    match ProbeStatus::from_code(i64::from(r.code & 3)) {
+                        ProbeStatus::Up => e.up += 1,
+                        ProbeStatus::Degraded => e.degraded += 1,
+                        ProbeStatus::Down => e.down += 1,
+                        ProbeStatus::Unknown => e.unknown += 1,
+                    }
+                }
+                if r.code & 8 != 0 {
+                    e.impacted += 1;
+                }
+                if let Some(l) = r.latency_ms {
+                    e.latency_sum += i64::from(l);
+                    e.latency_n += 1;
+                    e.latency_max = e.latency_max.max(i64::from(l));
+                }
+            }
+            last.insert(r.check_id, *r);
+        }
+        write_tx!(self, |tx| {
+            // Multi-row inserts, 200 rows (800 parameters) per statement.
+            for chunk in sorted.chunks(200) {
+                let mut sql = String::from(
+                    "INSERT INTO check_results (check_id, ts, status, latency_ms) VALUES ",
+                );
+                for i in 0..chunk.len() {
+                    if i > 0 {
+                        sql.push(',');
+                    }
+                    let b = i * 4;
+                    sql.push_str(&format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4));
+                }
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for r in chunk {
+                    q = q
+                        .bind(r.check_id)
+                        .bind(r.ts)
+                        .bind(i64::from(r.code))
+                        .bind(r.latency_ms.map(i64::from));
+                }
+                q.execute(&mut *tx).await?;
+            }
+            for ((check_id, grain, bucket), e) in &roll {
+                sqlx::query(
+                    "INSERT INTO check_rollups (check_id, grain, bucket, up, degraded, down, unknown, maintenance,
+                     impacted, latency_sum, latency_n, latency_max)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                     ON CONFLICT (check_id, grain, bucket) DO UPDATE SET
+                     up = check_rollups.up + excluded.up,
+                     degraded = check_rollups.degraded + excluded.degraded,
+                     down = check_rollups.down + excluded.down,
+                     unknown = check_rollups.unknown + excluded.unknown,
+                     maintenance = check_rollups.maintenance + excluded.maintenance,
+                     impacted = check_rollups.impacted + excluded.impacted,
+                     latency_sum = check_rollups.latency_sum + excluded.latency_sum,
+                     latency_n = check_rollups.latency_n + excluded.latency_n,
+                     latency_max = CASE WHEN excluded.latency_max > check_rollups.latency_max
+                                   THEN excluded.latency_max ELSE check_rollups.latency_max END",
+                )
+                .bind(check_id)
+                .bind(grain)
+                .bind(bucket)
+                .bind(e.up)
+                .bind(e.degraded)
+                .bind(e.down)
+                .bind(e.unknown)
+                .bind(e.maintenance)
+                .bind(e.impacted)
+                .bind(e.latency_sum)
+                .bind(e.latency_n)
+                .bind(e.latency_max)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for r in last.values() {
+                sqlx::query(
+                    "UPDATE connectivity_checks SET last_ts = $2, last_status = $3, last_latency_ms = $4
+                     WHERE id = $1",
+                )
+                .bind(r.check_id)
+                .bind(r.ts)
+                .bind(i64::from(r.code))
+                .bind(r.latency_ms.map(i64::from))
+                .execute(&mut *tx)
+                .await?;
+            }
+        });
+        Ok(())
+    }
+
+    /// Records a state change and sets the check's state. Needs [`Action::RunChecks`].
+    pub async fn record_check_event(&self, actor: &Actor, e: &NewEvent) -> Result<i64> {
+        actor.require(Action::RunChecks)?;
+        let id: i64 = write_tx!(self, |tx| {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO check_events (check_id, ts, from_state, to_state, cause, impacted_by, maintenance, results)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(e.check_id)
+            .bind(e.ts)
+            .bind(e.from.as_str())
+            .bind(e.to.as_str())
+            .bind(&e.cause)
+            .bind(e.impacted_by)
+            .bind(e.maintenance)
+            .bind(e.results.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE connectivity_checks SET state = $2, state_since = $3, impacted_by = $4, last_message = $5
+                 WHERE id = $1",
+            )
+            .bind(e.check_id)
+            .bind(e.to.as_str())
+            .bind(e.ts)
+            .bind(e.impacted_by)
+            .bind(&e.message)
+            .execute(&mut *tx)
+            .await?;
+            id
+        });
+        Ok(id)
+    }
+
+    /// Links an event to the incident the engine opened (or repeated) for it.
+    pub async fn link_check_event_incident(
+        &self,
+        actor: &Actor,
+        event_id: i64,
+        incident_id: i64,
+    ) -> Result<()> {
+        actor.require(Action::RunChecks)?;
+        write_tx!(self, |tx| {
+            sqlx::query("UPDATE check_events SET incident_id = $2 WHERE id = $1")
+                .bind(event_id)
+                .bind(incident_id)
+                .execute(&mut *tx)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// State changes, newest first: of one check, or of all.
+    pub async fn check_events(&self, check_id: Option<i64>, limit: i64) -> Result<Vec<EventRow>> {
+        let sql = "SELECT e.id, e.check_id, c.name AS check_name, e.ts, e.from_state, e.to_state, e.cause,
+            e.impacted_by, n.name AS impacted_by_name, e.maintenance, e.incident_id, e.results
+            FROM check_events e JOIN connectivity_checks c ON c.id = e.check_id
+            LEFT JOIN network_nodes n ON n.id = e.impacted_by
+            WHERE ($1 = 0 OR e.check_id = $1) ORDER BY e.ts DESC, e.id DESC LIMIT $2";
+        Ok(read_db!(self, |db| sqlx::query_as(sql)
+            .bind(check_id.unwrap_or(0))
+            .bind(limit.clamp(1, 10_000))
+            .fetch_all(db)
+            .await?))
+    }
+
+    /// Raw results of a check since `since` (Unix seconds), oldest first.
+    pub async fn check_results(&self, check_id: i64, since: i64) -> Result<Vec<ResultRow>> {
+        Ok(read_db!(self, |db| sqlx::query_as(
+            "SELECT check_id, ts, status, latency_ms FROM check_results
+             WHERE check_id = $1 AND ts >= $2 ORDER BY ts LIMIT 100000"
+        )
+        .bind(check_id)
+        .bind(since)
+        .fetch_all(db)
+        .await?))
+    }
+
+    /// Roll-up buckets of a check at `grain` from bucket `from`, oldest first.
+    pub async fn check_rollups(
+        &self,
+        check_id: i64,
+        grain: i64,
+        from: i64,
+    ) -> Result<Vec<RollupRow>> {
+        Ok(read_db!(self, |db| {
+            sqlx::query_as(
+            "SELECT check_id, grain, bucket, up, degraded, down, unknown, maintenance, impacted, latency_sum,
+             latency_n, latency_max FROM check_rollups
+             WHERE check_id = $1 AND grain = $2 AND bucket >= $3 ORDER BY bucket"
+        )
+        .bind(check_id)
+        .bind(grain)
+        .bind(from)
+        .fetch_all(db)
+        .await?
+        }))
+    }
+
+    /// Deletes raw results older than `before` (Unix seconds); roll-ups stay. Returns the rows deleted.
+    pub async fn prune_check_results(&self, actor: &Actor, before: i64) -> Result<u64> {
+        actor.require(Action::RunChecks)?;
+        let n = write_tx!(self, |tx| {
+            sqlx::query("DELETE FROM check_results WHERE ts < $1")
+                .bind(before)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+        });
+        Ok(n)
+    }
+
+    /// Deletes hourly roll-ups older than `before` (Unix seconds); daily roll-ups are kept for years.
+    pub async fn prune_hourly_rollups(&self, actor: &Actor, before: i64) -> Result<u64> {
+        actor.require(Action::RunChecks)?;
+        let n = write_tx!(self, |tx| {
+            sqlx::query("DELETE FROM check_rollups WHERE grain = $1 AND bucket < $2")
+                .bind(HOUR)
+                .bind(bucket_of(before, HOUR))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+        });
+        Ok(n)
+    }
+
+    /// Availability per site and JST month between two JST day numbers (e.g. a fiscal year), from the daily
+    /// roll-ups: one query. Maintenance is counted separately and excluded from the figure.
+    pub async fn site_availability(&self, from_day: i64, to_day: i64) -> Result<Vec<SiteMonth>> {
+        let rows: Vec<(i64, i64, i64, i64, i64, i64)> = read_db!(self, |db| sqlx::query_as(
+            "SELECT COALESCE(t.site_id, n.site_id) AS site_id, r.bucket,
+                    CAST(SUM(r.up) AS BIGINT), CAST(SUM(r.degraded) AS BIGINT),
+                    CAST(SUM(r.down) AS BIGINT), CAST(SUM(r.maintenance) AS BIGINT)
+             FROM check_rollups r JOIN connectivity_checks c ON c.id = r.check_id
+             LEFT JOIN terminals t ON c.target_kind = 'terminal' AND t.id = c.target_id
+             LEFT JOIN network_nodes n ON c.target_kind = 'node' AND n.id = c.target_id
+             WHERE r.grain = $1 AND r.bucket >= $2 AND r.bucket < $3
+               AND COALESCE(t.site_id, n.site_id) IS NOT NULL
+             GROUP BY COALESCE(t.site_id, n.site_id), r.bucket"
+        )
+        .bind(DAY)
+        .bind(from_day)
+        .bind(to_day)
+        .fetch_all(db)
+        .await?);
+        let mut by: BTreeMap<(i64, String), SiteMonth> = BTreeMap::new();
+        for (site_id, day, up, degraded, down, maintenance) in rows {
+            let month = chrono::DateTime::from_timestamp(day * DAY, 0)
+                .map(|d| d.format("%Y-%m").to_string())
+                .unwrap_or_default();
+            let e = by.entry((site_id, month.clone())).or_insert(SiteMonth {
+                site_id,
+                month,
+                up: 0,
+                degraded: 0,
+                down: 0,
+                maintenance: 0,
+                availability: None,
+            });
+            e.up += up;
+            e.degraded += degraded;
+            e.down += down;
+            e.maintenance += maintenance;
+        }
+        Ok(by
+            .into_values()
+            .map(|mut m| {
+                m.availability = unyo_domain::connectivity::availability(m.up, m.degraded, m.down);
+                m
+            })
+            .collect())
+    }
+
+    /// Adds a maintenance window. Needs [`Action::ManageChecks`]; audited as `maintenance.create`.
+    pub async fn create_maintenance_window(
+        &self,
+        actor: &Actor,
+        w: &MaintenanceWindow,
+    ) -> Result<i64> {
+        actor.require(Action::ManageChecks)?;
+        w.validate()?;
+        let rec =
+            serde_json::to_string(&w.when).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let at = now();
+        let id = write_tx!(self, |tx| {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO maintenance_windows (title, site_id, node_id, check_id, recurrence, created_by, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            )
+            .bind(w.title.trim())
+            .bind(w.site_id)
+            .bind(w.node_id)
+            .bind(w.check_id)
+            .bind(&rec)
+            .bind(&actor.username)
+            .bind(&at)
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.append_audit(
+                &NewAuditEntry::new(actor, "maintenance.create", "maintenance_window", id).details(
+                    json!({"title": w.title, "site_id": w.site_id, "node_id": w.node_id,
+                           "check_id": w.check_id, "when": w.when}),
+                ),
+            )
+            .await?;
+            id
+        });
+        Ok(id)
+    }
+
+    /// Maintenance windows in force (not retired).
+    pub async fn maintenance_windows(&self) -> Result<Vec<MaintenanceWindow>> {
+        let rows: Vec<WindowRow> = read_db!(self, |db| sqlx::query_as(
+            "SELECT id, title, site_id, node_id, check_id, recurrence FROM maintenance_windows
+                 WHERE retired_at IS NULL ORDER BY id"
+        )
+        .fetch_all(db)
+        .await?);
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, title, site_id, node_id, check_id, rec)| {
+                let when: Recurrence = serde_json::from_str(&rec).ok()?;
+                Some(MaintenanceWindow {
+                    id,
+                    title,
+                    site_id,
+                    node_id,
+                    check_id,
+                    when,
+                })
+            })
+            .collect())
+    }
+}
+
+/// One line of a 疎通確認結果表.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct SheetLine {
+    pub check_id: i64,
+    pub site: String,
+    pub target: String,
+    pub check: String,
+    /// e.g. `TCP 10.1.2.3:443`.
+    pub probe: String,
+    /// `up`, `degraded`, `down`, `unknown`.
+    pub status: String,
+    /// 正常 / 低下 / 停止 / 不明.
+    pub result: String,
+    pub latency_ms: Option<u32>,
+    pub message: String,
+    /// JST `YYYY-MM-DD hh:mm:ss`.
+    pub at: String,
+}
+
+/// A stored 疎通確認結果表.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sheet {
+    pub id: i64,
+    pub created_at: String,
+    pub operator: String,
+    pub work_entry_id: Option<i64>,
+    pub note: String,
+    pub lines: Vec<SheetLine>,
+}
+
+impl Store {
+    /// Keeps a 疎通確認結果表 as evidence (lines and the XLSX as produced). Needs [`Action::RunChecks`]; a
+    /// work entry, if given, must exist. Audited as `check_sheet.create`.
+    pub async fn create_check_sheet(
+        &self,
+        actor: &Actor,
+        lines: &[SheetLine],
+        work_entry_id: Option<i64>,
+        note: &str,
+        xlsx: &[u8],
+    ) -> Result<i64> {
+        actor.require(Action::RunChecks)?;
+        if let Err(e) = unyo_domain::pii::guard_free_text("note", note) {
+            return Err(DomainError::Validation(vec![unyo_domain::FieldError::new(
+                "note",
+                e.message(),
+            )])
+            .into());
+        }
+        if let Some(w) = work_entry_id {
+            let n: i64 = read_db!(self, |db| sqlx::query_scalar(
+                "SELECT COUNT(*) FROM work_entries WHERE id = $1"
+            )
+            .bind(w)
+            .fetch_one(db)
+            .await?);
+            if n == 0 {
+                return Err(DomainError::Validation(vec![unyo_domain::FieldError::new(
+                    "work_entry_id",
+                    format!("作業記録 {w} は存在しません。"),
+                )])
+                .into());
+            }
+        }
+        let json_lines =
+            serde_json::to_string(lines).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let at = now();
+        let id = write_tx!(self, |tx| {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO check_sheets (created_at, operator, operator_id, work_entry_id, note, lines, xlsx)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            )
+            .bind(&at)
+            .bind(&actor.username)
+            .bind(actor.user_id)
+            .bind(work_entry_id)
+            .bind(note.trim())
+            .bind(&json_lines)
+            .bind(xlsx)
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.append_audit(
+                &NewAuditEntry::new(actor, "check_sheet.create", "check_sheet", id).details(
+                    json!({
+                        "work_entry_id": work_entry_id,
+                        "checks": lines.iter().map(|l| l.check_id).collect::<Vec<_>>(),
+                        "down": lines.iter().filter(|l| l.status == "down").count(),
+                    }),
+                ),
+            )
+            .await?;
+            id
+        });
+        Ok(id)
+    }
+
+    /// A stored sheet.
+    pub async fn check_sheet(&self, id: i64) -> Result<Sheet> {
+        let row: Option<(i64, String, String, Option<i64>, String, String)> = read_db!(
+            self,
+            |db| {
+                sqlx::query_as(
+                "SELECT id, created_at, operator, work_entry_id, note, lines FROM check_sheets WHERE id = $1"
+            )
+            .bind(id)
+            .fetch_optional(db)
+            .await?
+            }
+        );
+        let (id, created_at, operator, work_entry_id, note, lines) =
+            row.ok_or_else(|| DomainError::NotFound(format!("疎通確認結果表 {id}")))?;
+        Ok(Sheet {
+            id,
+            created_at,
+            operator,
+            work_entry_id,
+            note,
+            lines: serde_json::from_str(&lines).unwrap_or_default(),
+        })
+    }
+
+    /// The XLSX of a stored sheet, exactly as it was produced.
+    pub async fn check_sheet_xlsx(&self, id: i64) -> Result<Vec<u8>> {
+        let row: Option<Vec<u8>> = read_db!(self, |db| sqlx::query_scalar(
+            "SELECT xlsx FROM check_sheets WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_optional(db)
+        .await?);
+        row.ok_or_else(|| DomainError::NotFound(format!("疎通確認結果表 {id}")).into())
+    }
+
+    /// Stored sheets, newest first (id, created_at, operator, work entry, lines count).
+    pub async fn check_sheets(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, String, Option<i64>)>> {
+        Ok(read_db!(self, |db| {
+            sqlx::query_as(
+            "SELECT id, created_at, operator, work_entry_id FROM check_sheets ORDER BY id DESC LIMIT $1"
+        )
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(db)
+        .await?
+        }))
+    }
+}
+
+/// A notification channel.
+#[derive(Debug, Clone, Serialize)]
+pub struct Channel {
+    pub id: i64,
+    pub name: String,
+    pub config: unyo_domain::connectivity::ChannelConfig,
+    pub enabled: bool,
+}
+
+/// A recorded delivery attempt.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Attempt {
+    pub id: i64,
+    pub channel_id: i64,
+    pub event_id: Option<i64>,
+    pub at: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+impl Store {
+    /// Adds a notification channel. Needs [`Action::ManageChecks`]; audited as `notification_channel.create`.
+    pub async fn create_notification_channel(
+        &self,
+        actor: &Actor,
+        name: &str,
+        config: &unyo_domain::connectivity::ChannelConfig,
+    ) -> Result<i64> {
+        actor.require(Action::ManageChecks)?;
+        config.validate()?;
+        let json_config =
+            serde_json::to_string(config).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let at = now();
+        let id = write_tx!(self, |tx| {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO notification_channels (name, kind, config, created_by, created_at)
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(name.trim())
+            .bind(config.kind())
+            .bind(&json_config)
+            .bind(&actor.username)
+            .bind(&at)
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.append_audit(
+                &NewAuditEntry::new(
+                    actor,
+                    "notification_channel.create",
+                    "notification_channel",
+                    id,
+                )
+                .details(json!({"name": name.trim(), "config": config})),
+            )
+            .await?;
+            id
+        });
+        Ok(id)
+    }
+
+    /// Enabled notification channels.
+    pub async fn notification_channels(&self) -> Result<Vec<Channel>> {
+        let rows: Vec<(i64, String, String, bool)> = read_db!(self, |db| {
+            sqlx::query_as(
+            "SELECT id, name, config, enabled FROM notification_channels WHERE enabled ORDER BY id"
+        )
+        .fetch_all(db)
+        .await?
+        });
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, name, config, enabled)| {
+                Some(Channel {
+                    id,
+                    name,
+                    config: serde_json::from_str(&config).ok()?,
+                    enabled,
+                })
+            })
+            .collect())
+    }
+
+    /// Records one delivery attempt. Needs [`Action::RunChecks`].
+    pub async fn record_notification_attempt(
+        &self,
+        actor: &Actor,
+        channel_id: i64,
+        event_id: Option<i64>,
+        ok: bool,
+        detail: &str,
+    ) -> Result<i64> {
+        actor.require(Action::RunChecks)?;
+        let at = now();
+        let id = write_tx!(self, |tx| {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO notification_attempts (channel_id, event_id, at, ok, detail)
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(channel_id)
+            .bind(event_id)
+            .bind(&at)
+            .bind(ok)
+            .bind(detail)
+            .fetch_one(&mut *tx)
+            .await?;
+            id
+        });
+        Ok(id)
+    }
+
+    /// Delivery attempts, newest first.
+    pub async fn notification_attempts(&self, limit: i64) -> Result<Vec<Attempt>> {
+        Ok(read_db!(self, |db| sqlx::query_as(
+            "SELECT id, channel_id, event_id, at, ok, detail FROM notification_attempts
+             ORDER BY id DESC LIMIT $1"
+        )
+        .bind(limit.clamp(1, 10_000))
+        .fetch_all(db)
+        .await?))
+    }
+}

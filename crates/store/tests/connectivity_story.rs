@@ -1,0 +1,220 @@
+//! The connectivity story (issue 5): checks only on registered addresses, batched raw results with hourly and
+//! daily roll-ups, events and state, a maintenance window, availability per site and month, retention, and
+//! the bytes one result costs — on SQLite by default and on PostgreSQL when `TEST_DATABASE_URL` names one.
+
+use chrono::{Duration, Utc};
+use serde_json::json;
+use unyo_domain::connectivity::{CheckInput, MaintenanceWindow, Recurrence, State};
+use unyo_domain::registry::{NodeInput, SiteInput, TerminalInput};
+use unyo_domain::{DomainError, Role};
+use unyo_store::connectivity::{DAY, HOUR, NewEvent, NewResult, bucket_of};
+use unyo_store::testing::test_store;
+use unyo_store::{Actor, StoreError};
+
+fn actor(role: Role) -> Actor {
+    Actor {
+        user_id: None,
+        username: format!("{}-user", role.as_str()),
+        role,
+        source: "test".into(),
+    }
+}
+
+#[tokio::test]
+async fn checks_results_rollups_events_and_availability() {
+    let db = test_store().await.unwrap();
+    let s = &db.store;
+    let a = Actor::system("test");
+    let core = s
+        .create_node(
+            &a,
+            &NodeInput {
+                name: "集約ルータ".into(),
+                kind: "router".into(),
+                ip_address: "127.0.0.1".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let site = s
+        .create_site(
+            &a,
+            &SiteInput {
+                code: "KARATSU".into(),
+                name: "唐津土木事務所".into(),
+                kind: "doboku".into(),
+                uplink_node_id: Some(core.id),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let term = s
+        .create_terminal(
+            &a,
+            &TerminalInput {
+                site_id: Some(site.id),
+                hostname: "KARATSU-DOBOKU-01".into(),
+                kind: "business".into(),
+                ip_address: "127.0.0.2".into(),
+                os_name: "Windows 11".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    // Only the registered address; only admin and SE.
+    let mut input = CheckInput {
+        name: "唐津土木 ping".into(),
+        target_kind: "terminal".into(),
+        target_id: term.id,
+        kind: "icmp".into(),
+        address: "127.0.0.9".into(),
+        ..Default::default()
+    };
+    let err = s.create_check(&a, &input).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::Domain(DomainError::Validation(_))),
+        "{err:?}"
+    );
+    input.address = "127.0.0.2".into();
+    let err = s
+        .create_check(&actor(Role::Staff), &input)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Domain(DomainError::Forbidden)));
+    let check = s.create_check(&actor(Role::Se), &input).await.unwrap();
+    assert_eq!(check.current_state(), State::Unknown);
+    assert_eq!(check.site_id, Some(site.id));
+    let node_check = s
+        .create_check(
+            &a,
+            &CheckInput {
+                name: "集約ルータ TCP".into(),
+                target_kind: "node".into(),
+                target_id: core.id,
+                kind: "tcp".into(),
+                address: "127.0.0.1".into(),
+                port: Some(22),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    let topo = s.check_topology().await.unwrap();
+    let t = topo.iter().find(|t| t.check_id == check.id).unwrap();
+    assert_eq!(t.path, vec![core.id]);
+    let n = topo.iter().find(|t| t.check_id == node_check.id).unwrap();
+    assert_eq!((n.own_node, n.path.clone()), (Some(core.id), vec![]));
+
+    // One batch: 100 results over two hours; one in maintenance, some down.
+    let base = (Utc::now() - Duration::hours(3)).timestamp() / HOUR * HOUR;
+    let batch: Vec<NewResult> = (0..100)
+        .map(|i| NewResult {
+            check_id: check.id,
+            ts: base + i * 72,
+            code: match i {
+                0..=89 => 0,
+                90..=97 => 2,
+                _ => 2 | 4,
+            },
+            latency_ms: (i < 90).then_some(10 + i as u32),
+        })
+        .collect();
+    s.append_check_results(&a, &batch).await.unwrap();
+    let err = s
+        .append_check_results(&actor(Role::Auditor), &batch)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Domain(DomainError::Forbidden)));
+    let raw = s.check_results(check.id, 0).await.unwrap();
+    assert_eq!(raw.len(), 100);
+    assert!(raw.windows(2).all(|w| w[0].ts <= w[1].ts));
+    let hours = s.check_rollups(check.id, HOUR, 0).await.unwrap();
+    assert_eq!(hours.len(), 2);
+    assert_eq!(hours.iter().map(|h| h.up).sum::<i64>(), 90);
+    assert_eq!(hours.iter().map(|h| h.maintenance).sum::<i64>(), 2);
+    assert_eq!(hours.iter().map(|h| h.latency_max).max(), Some(99));
+    let days = s.check_rollups(check.id, DAY, 0).await.unwrap();
+    assert_eq!(
+        days.iter()
+            .map(|d| d.up + d.down + d.maintenance)
+            .sum::<i64>(),
+        100
+    );
+
+    let day = bucket_of(base, DAY);
+    let avail = s.site_availability(day - 40, day + 40).await.unwrap();
+    let total_up: i64 = avail.iter().map(|m| m.up).sum();
+    assert_eq!(total_up, 90);
+    let pct = avail
+        .iter()
+        .find(|m| m.up > 0)
+        .unwrap()
+        .availability
+        .unwrap();
+    assert!(
+        (pct - 90.0 * 100.0 / 98.0).abs() < 1e-9 || avail.len() > 1,
+        "{pct}"
+    );
+
+    // An event sets the state.
+    let eid = s
+        .record_check_event(
+            &a,
+            &NewEvent {
+                check_id: check.id,
+                ts: base + 90 * 72,
+                from: State::Up,
+                to: State::Down,
+                cause: "3回連続で応答がありません".into(),
+                impacted_by: Some(core.id),
+                maintenance: false,
+                results: json!([{"ts": base, "status": "down"}]),
+                message: "タイムアウト".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let c = s.check(check.id).await.unwrap();
+    assert_eq!(c.current_state(), State::Down);
+    assert_eq!(c.impacted_by, Some(core.id));
+    let events = s.check_events(None, 10).await.unwrap();
+    assert_eq!(events[0].id, eid);
+    assert_eq!(events[0].impacted_by_name.as_deref(), Some("集約ルータ"));
+
+    // Maintenance windows.
+    let now = Utc::now();
+    let wid = s
+        .create_maintenance_window(
+            &actor(Role::Se),
+            &MaintenanceWindow {
+                id: 0,
+                title: "回線工事".into(),
+                site_id: Some(site.id),
+                node_id: None,
+                check_id: None,
+                when: Recurrence::Once {
+                    start: now,
+                    end: now + Duration::hours(2),
+                },
+            },
+        )
+        .await
+        .unwrap();
+    let ws = s.maintenance_windows().await.unwrap();
+    assert_eq!(ws.len(), 1);
+    assert_eq!(ws[0].id, wid);
+
+    // Retention keeps the roll-ups.
+    let pruned = s.prune_check_results(&a, base + 3600).await.unwrap();
+    assert_eq!(pruned, 50);
+    assert_eq!(s.check_rollups(check.id, HOUR, 0).await.unwrap().len(), 2);
+    // Hourly roll-ups have their own retention; daily ones stay.
+    assert_eq!(s.prune_hourly_rollups(&a, base + 3600).await.unwrap(), 1);
+    assert_eq!(s.check_rollups(check.id, HOUR, 0).await.unwrap().len(), 1);
+    assert!(!s.check_rollups(check.id, DAY, 0).await.unwrap().is_empty());
+}

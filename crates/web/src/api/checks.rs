@@ -1,0 +1,313 @@
+//! Connectivity checks (疎通確認) through the API: `GET/POST /checks`, `GET /checks/{id}` (with its current
+//! state, the last results and events), `GET /events` (state changes, newest first). Reads need
+//! [`Action::ViewChecks`] (every role); creating a check needs `ManageChecks` (admin, SE), checked by the store,
+//! which also refuses an address that is not the registered IP of the target.
+
+use super::auth::ApiUser;
+use super::error::ApiResult;
+use super::extract::{ApiId, ApiInput, ApiJson, ApiQuery};
+use super::handlers::PREFIX;
+use crate::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use unyo_domain::Action;
+use unyo_domain::connectivity::CheckInput;
+use unyo_store::connectivity::{CheckRow, EventRow, ResultRow};
+
+impl ApiInput for CheckInput {
+    const READ_ONLY: &'static [&'static str] = &[
+        "id",
+        "spec",
+        "enabled",
+        "state",
+        "state_since",
+        "impacted_by",
+        "last_ts",
+        "last_status",
+        "last_latency_ms",
+        "last_message",
+        "created_at",
+        "target_name",
+        "site_id",
+        "site_name",
+    ];
+}
+
+/// `GET /checks`: every check in service with its current state.
+pub(super) async fn list(
+    user: ApiUser,
+    State(state): State<AppState>,
+) -> ApiResult<Json<Vec<CheckRow>>> {
+    user.require(Action::ViewChecks)?;
+    Ok(Json(state.store.checks().await?))
+}
+
+/// `POST /checks`: registers a check on a registered terminal or node.
+pub(super) async fn create(
+    user: ApiUser,
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<CheckInput>,
+) -> ApiResult<Response> {
+    let c = state.store.create_check(&user.actor(), &input).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("{PREFIX}/checks/{}", c.id))],
+        Json(c),
+    )
+        .into_response())
+}
+
+/// One check with its recent history.
+#[derive(Debug, Serialize)]
+pub(super) struct CheckDetail {
+    check: CheckRow,
+    /// Raw results of the last 24 hours, oldest first.
+    results: Vec<ResultRow>,
+    /// The last 50 state changes, newest first.
+    events: Vec<EventRow>,
+}
+
+/// `GET /checks/{id}`.
+pub(super) async fn show(
+    user: ApiUser,
+    State(state): State<AppState>,
+    ApiId(id): ApiId,
+) -> ApiResult<Json<CheckDetail>> {
+    user.require(Action::ViewChecks)?;
+    let check = state.store.check(id).await?;
+    let since = chrono::Utc::now().timestamp() - 86_400;
+    let results = state.store.check_results(id, since).await?;
+    let events = state.store.check_events(Some(id), 50).await?;
+    Ok(Json(CheckDetail {
+        check,
+        results,
+        events,
+    }))
+}
+
+/// Filter of `GET /events`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct EventQuery {
+    check_id: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// `GET /events?check_id=N&limit=N`.
+pub(super) async fn events(
+    user: ApiUser,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<EventQuery>,
+) -> ApiResult<Json<Vec<EventRow>>> {
+    user.require(Action::ViewChecks)?;
+    Ok(Json(
+        state
+            .store
+            .check_events(q.check_id, q.limit.unwrap_or(100))
+            .await?,
+    ))
+}
+
+fn r(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn resp(name: &str) -> Value {
+    json!({"$ref": format!("#/components/responses/{name}")})
+}
+
+fn int() -> Value {
+    json!({"type": "integer"})
+}
+
+fn opt(t: &str, description: &str) -> Value {
+    json!({"type": [t, "null"], "description": description})
+}
+
+fn s(description: &str) -> Value {
+    json!({"type": "string", "description": description})
+}
+
+/// Adds the paths, schemas and tag to `openapi.json`.
+pub(super) fn document(doc: &mut Value) {
+    if let Some(tags) = doc.get_mut("tags").and_then(Value::as_array_mut) {
+        tags.push(json!({"name": "checks", "description": "疎通確認（ICMP・TCP・HTTP(S)・DNS、状態と状態変化）"}));
+    }
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        paths_into(paths);
+    }
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        schemas.extend(schemas_map());
+    }
+}
+
+fn paths_into(paths: &mut Map<String, Value>) {
+    let view = "疎通確認の閲覧権限（全ロール）が必要です。";
+    let std_errors = |codes: &[&str]| -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("401".into(), resp("Unauthorized"));
+        for c in codes {
+            let name = match *c {
+                "400" => "BadRequest",
+                "403" => "Forbidden",
+                "404" => "NotFound",
+                "409" => "Conflict",
+                "413" => "PayloadTooLarge",
+                "415" => "UnsupportedMediaType",
+                _ => "Validation",
+            };
+            m.insert((*c).into(), resp(name));
+        }
+        m.insert("500".into(), resp("Internal"));
+        m
+    };
+    let with = |mut m: Map<String, Value>, code: &str, v: Value| {
+        m.insert(code.into(), v);
+        Value::Object(m)
+    };
+    paths.insert(
+        "/checks".into(),
+        json!({
+            "get": {
+                "tags": ["checks"], "operationId": "list_checks",
+                "summary": "疎通確認の一覧（現在の状態つき）",
+                "description": view,
+                "responses": with(std_errors(&["403"]), "200", json!({"description": "一覧",
+                    "content": {"application/json": {"schema": {"type": "array", "items": r("Check")}}}})),
+            },
+            "post": {
+                "tags": ["checks"], "operationId": "create_check",
+                "summary": "疎通確認を登録（宛先は対象の端末・ネットワーク機器の登録IPアドレスに限る）",
+                "description": "疎通確認の設定権限（県管理者・SE）が必要です。監査ログ（check.create）に記録されます。",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": r("CheckInput")}}},
+                "responses": with(std_errors(&["400", "403", "404", "413", "415", "422"]), "201", json!({
+                    "description": "登録しました。",
+                    "headers": {"Location": {"description": "登録したデータのURL", "schema": {"type": "string"}}},
+                    "content": {"application/json": {"schema": r("Check")}},
+                })),
+            },
+        }),
+    );
+    paths.insert(
+        "/checks/{id}".into(),
+        json!({
+            "parameters": [{"$ref": "#/components/parameters/id"}],
+            "get": {
+                "tags": ["checks"], "operationId": "show_check",
+                "summary": "疎通確認1件（現在の状態、直近24時間の結果、状態変化）",
+                "description": view,
+                "responses": with(std_errors(&["403", "404"]), "200", json!({"description": "疎通確認",
+                    "content": {"application/json": {"schema": r("CheckDetail")}}})),
+            },
+        }),
+    );
+    paths.insert(
+        "/events".into(),
+        json!({
+            "get": {
+                "tags": ["checks"], "operationId": "list_check_events",
+                "summary": "状態変化（新しい順）",
+                "description": view,
+                "parameters": [
+                    {"name": "check_id", "in": "query", "required": false, "description": "疎通確認のID", "schema": int()},
+                    {"name": "limit", "in": "query", "required": false, "description": "件数（既定100、最大10000）", "schema": int()},
+                ],
+                "responses": with(std_errors(&["400", "403"]), "200", json!({"description": "状態変化",
+                    "content": {"application/json": {"schema": {"type": "array", "items": r("CheckEvent")}}}})),
+            },
+        }),
+    );
+}
+
+fn schemas_map() -> Map<String, Value> {
+    let state = json!({"type": "string", "enum": ["unknown", "up", "degraded", "down"],
+                       "description": "状態（不明・正常・低下・停止）"});
+    let check = json!({
+        "type": "object",
+        "required": ["id", "name", "target_kind", "target_id", "kind", "spec", "state", "enabled"],
+        "properties": {
+            "id": int(), "name": s("名称"),
+            "target_kind": {"type": "string", "enum": ["terminal", "node"]},
+            "target_id": int(),
+            "kind": {"type": "string", "enum": ["icmp", "tcp", "http", "dns"]},
+            "spec": s("宛先と条件（JSON文字列）"),
+            "interval_s": int(), "timeout_ms": int(), "retries": int(), "degraded_ms": int(), "flap_n": int(),
+            "enabled": {"type": "boolean"},
+            "state": state,
+            "state_since": opt("integer", "状態が変わった時刻（Unix秒）"),
+            "impacted_by": opt("integer", "影響: 経路上で停止しているネットワーク機器（推定障害箇所）"),
+            "last_ts": opt("integer", "最後の結果の時刻（Unix秒）"),
+            "last_status": opt("integer", "最後の結果（0 正常、1 低下、2 停止、3 不明; +4 保守中、+8 影響）"),
+            "last_latency_ms": opt("integer", "最後の応答時間（ms）"),
+            "last_message": s("最後の状態変化の内容"),
+            "created_at": s("登録日時"),
+            "target_name": opt("string", "対象名"),
+            "site_id": opt("integer", "拠点ID"),
+            "site_name": opt("string", "拠点名"),
+        },
+    });
+    let input = json!({
+        "type": "object",
+        "required": ["name", "target_kind", "target_id", "kind", "address"],
+        "properties": {
+            "name": s("名称"),
+            "target_kind": {"type": "string", "enum": ["terminal", "node"]},
+            "target_id": int(),
+            "kind": {"type": "string", "enum": ["icmp", "tcp", "http", "dns"]},
+            "address": s("宛先IPアドレス（対象の登録IPアドレスと一致すること）"),
+            "port": opt("integer", "ポート（tcp は必須、http 80/443、dns 53 が既定）"),
+            "scheme": s("http または https"),
+            "host": s("HTTP の Host（既定は宛先）"),
+            "path": s("HTTP のパス（既定 /）"),
+            "expect_status": opt("integer", "期待するHTTPステータス（既定200）"),
+            "body_contains": s("本文に含まれるべき文字列"),
+            "cert_warn_days": opt("integer", "証明書の残り日数がこれ未満で低下"),
+            "dns_name": s("DNS で問い合わせる名前"),
+            "dns_expect": s("DNS の期待する応答（IPアドレス）"),
+            "interval_s": opt("integer", "間隔（秒、既定60）"),
+            "timeout_ms": opt("integer", "タイムアウト（ms、既定2000）"),
+            "retries": opt("integer", "再試行回数（既定1）"),
+            "degraded_ms": opt("integer", "これより遅い応答は低下（ms、既定500）"),
+            "flap_n": opt("integer", "状態変化に必要な連続回数（既定3）"),
+        },
+    });
+    let result = json!({
+        "type": "object", "required": ["check_id", "ts", "status"],
+        "properties": {"check_id": int(), "ts": int(), "status": int(), "latency_ms": opt("integer", "応答時間（ms）")},
+    });
+    let event = json!({
+        "type": "object",
+        "required": ["id", "check_id", "check_name", "ts", "from_state", "to_state", "cause", "maintenance", "results"],
+        "properties": {
+            "id": int(), "check_id": int(), "check_name": s("疎通確認の名称"), "ts": int(),
+            "from_state": s("変化前の状態"), "to_state": s("変化後の状態"), "cause": s("原因"),
+            "impacted_by": opt("integer", "推定障害箇所（ネットワーク機器ID）"),
+            "impacted_by_name": opt("string", "推定障害箇所の名称"),
+            "maintenance": {"type": "boolean", "description": "保守時間帯中（通知しない）"},
+            "incident_id": opt("integer", "自動で起票した障害"),
+            "results": s("変化の根拠となった結果（JSON文字列）"),
+        },
+    });
+    let detail = json!({
+        "type": "object", "required": ["check", "results", "events"],
+        "properties": {
+            "check": r("Check"),
+            "results": {"type": "array", "items": r("CheckResult")},
+            "events": {"type": "array", "items": r("CheckEvent")},
+        },
+    });
+    let mut m = Map::new();
+    m.insert("Check".into(), check);
+    m.insert("CheckInput".into(), input);
+    m.insert("CheckResult".into(), result);
+    m.insert("CheckEvent".into(), event);
+    m.insert("CheckDetail".into(), detail);
+    m
+}

@@ -1,0 +1,587 @@
+//! 疎通確認 (connectivity checks, issue 5).
+//!
+//! - `GET /connectivity`: the status board: every check by site with its state (icon, colour and text, so it
+//!   reads without colour), 影響 (a node on the path is down: the probable point of failure is named) and
+//!   保守中 marks, the last state change, availability per site and month of the fiscal year (maintenance
+//!   excluded), the latest state changes, and the kept 疎通確認結果表.
+//! - `GET /connectivity/checks/{id}`: one check's history: an SVG latency chart of the last 24 hours rendered
+//!   on the server (no script), and its state changes with their causes.
+//! - `GET /connectivity/run`, `POST /connectivity/run`: the SE's on-demand run over chosen sites and paths;
+//!   the run finishes within the checks' timeouts and lands on the sheet.
+//! - `GET /connectivity/sheets/{id}`: the 疎通確認結果表, print-ready; `GET /connectivity/sheets/{id}/xlsx`: the
+//!   XLSX kept as evidence, byte for byte as produced.
+
+use crate::page::{Ctx, PageMeta};
+use crate::{AppState, WebError};
+use axum::Router;
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use chrono::{Datelike, NaiveDate, Utc};
+use std::collections::HashMap;
+use unyo_domain::Action;
+use unyo_domain::connectivity::{ProbeStatus, State as CheckState};
+use unyo_domain::time::to_jst;
+use unyo_store::connectivity::{CheckRow, DAY, EventRow, ResultRow, SheetLine, bucket_of};
+
+/// UI words of this area: (key, 日本語, English).
+pub const TEXT: &[(&str, &str, &str)] = &[
+    ("nav.connectivity", "疎通確認", "Connectivity"),
+    ("conn.title", "疎通確認", "Connectivity checks"),
+    ("conn.board", "状態一覧", "Status board"),
+    ("conn.site", "拠点", "Site"),
+    ("conn.target", "対象", "Target"),
+    ("conn.check", "確認項目", "Check"),
+    ("conn.probe", "宛先", "Probe"),
+    ("conn.state", "状態", "State"),
+    ("conn.since", "状態変化", "Since"),
+    ("conn.latency", "応答時間", "Latency"),
+    ("conn.last", "最終確認", "Last result"),
+    (
+        "conn.none",
+        "疎通確認は登録されていません。",
+        "No checks registered.",
+    ),
+    (
+        "conn.availability",
+        "稼働率（月別・保守時間帯を除く）",
+        "Availability per month (maintenance excluded)",
+    ),
+    ("conn.events", "最近の状態変化", "Recent state changes"),
+    ("conn.cause", "原因", "Cause"),
+    ("conn.impacted", "影響", "Impacted"),
+    ("conn.maintenance", "保守中", "Maintenance"),
+    ("conn.run", "疎通確認を実施", "Run checks now"),
+    (
+        "conn.run_help",
+        "拠点または経路（ネットワーク機器とその配下）を選んで実施します。結果は疎通確認結果表として保存されます。",
+        "Choose sites or paths (a network node and everything behind it). The results are kept as a check-result sheet.",
+    ),
+    ("conn.sites", "拠点", "Sites"),
+    (
+        "conn.paths",
+        "経路（ネットワーク機器）",
+        "Paths (network nodes)",
+    ),
+    (
+        "conn.work_entry",
+        "作業記録の番号（任意）",
+        "Work entry id (optional)",
+    ),
+    ("conn.note", "備考", "Note"),
+    ("conn.sheets", "疎通確認結果表", "Check-result sheets"),
+    ("conn.sheet", "疎通確認結果表", "Check-result sheet"),
+    ("conn.operator", "実施者", "Operator"),
+    ("conn.at", "実施日時", "Run at"),
+    ("conn.result", "結果", "Result"),
+    ("conn.detail", "詳細", "Detail"),
+    ("conn.xlsx", "XLSXで保存", "Download XLSX"),
+    (
+        "conn.history",
+        "履歴（直近24時間）",
+        "History (last 24 hours)",
+    ),
+    ("conn.chart", "応答時間の推移", "Latency"),
+    (
+        "conn.no_results",
+        "結果はまだありません。",
+        "No results yet.",
+    ),
+    ("conn.work_link", "作業記録", "Work entry"),
+];
+
+/// Routes of this area.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/connectivity", get(board))
+        .route("/connectivity/checks/{id}", get(check_page))
+        .route("/connectivity/run", get(run_form).post(run))
+        .route("/connectivity/sheets/{id}", get(sheet))
+        .route("/connectivity/sheets/{id}/xlsx", get(sheet_xlsx))
+}
+
+/// How a state is shown: icon + text + class (never colour alone).
+pub(crate) struct Badge {
+    pub icon: &'static str,
+    pub text: String,
+    pub class: &'static str,
+}
+
+fn state_badge(ctx: &Ctx, s: CheckState) -> Badge {
+    let text = if ctx.tr.is_ja() {
+        s.label_ja().to_string()
+    } else {
+        s.as_str().to_string()
+    };
+    let (icon, class) = match s {
+        CheckState::Up => ("●", "badge-active"),
+        CheckState::Degraded => ("▲", "badge-warn"),
+        CheckState::Down => ("✖", "badge-warn badge-down"),
+        CheckState::Unknown => ("?", "badge-retired"),
+    };
+    Badge { icon, text, class }
+}
+
+fn jst(ts: Option<i64>) -> String {
+    ts.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map(|d| to_jst(d).format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+struct BoardRow {
+    href: String,
+    site: String,
+    target: String,
+    name: String,
+    probe: String,
+    badge: Badge,
+    impacted: Option<String>,
+    maintenance: bool,
+    since: String,
+    latency: String,
+    last: String,
+}
+
+struct MonthCell {
+    text: String,
+}
+
+struct SiteAvail {
+    site: String,
+    months: Vec<MonthCell>,
+}
+
+struct EventView {
+    at: String,
+    check: String,
+    href: String,
+    from: Badge,
+    to: Badge,
+    cause: String,
+    impacted_by: Option<String>,
+    maintenance: bool,
+    incident: Option<i64>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "connectivity_board.html")]
+struct BoardPage {
+    page: PageMeta,
+    rows: Vec<BoardRow>,
+    month_labels: Vec<String>,
+    availability: Vec<SiteAvail>,
+    events: Vec<EventView>,
+    sheets: Vec<(i64, String, String, Option<i64>)>,
+    can_run: bool,
+}
+
+fn event_view(ctx: &Ctx, e: &EventRow) -> EventView {
+    EventView {
+        at: jst(Some(e.ts)),
+        check: e.check_name.clone(),
+        href: format!("/connectivity/checks/{}", e.check_id),
+        from: state_badge(
+            ctx,
+            CheckState::parse(&e.from_state).unwrap_or(CheckState::Unknown),
+        ),
+        to: state_badge(
+            ctx,
+            CheckState::parse(&e.to_state).unwrap_or(CheckState::Unknown),
+        ),
+        cause: e.cause.clone(),
+        impacted_by: e.impacted_by_name.clone(),
+        maintenance: e.maintenance,
+        incident: e.incident_id,
+    }
+}
+
+fn board_row(ctx: &Ctx, c: &CheckRow, nodes: &HashMap<i64, String>) -> BoardRow {
+    BoardRow {
+        href: format!("/connectivity/checks/{}", c.id),
+        site: c.site_name.clone().unwrap_or_default(),
+        target: c.target_name.clone().unwrap_or_default(),
+        name: c.name.clone(),
+        probe: c.probe_spec().map(|s| s.describe()).unwrap_or_default(),
+        badge: state_badge(ctx, c.current_state()),
+        impacted: c
+            .impacted_by
+            .filter(|_| c.current_state() == CheckState::Down)
+            .map(|n| nodes.get(&n).cloned().unwrap_or_else(|| n.to_string())),
+        maintenance: c.in_maintenance(),
+        since: jst(c.state_since),
+        latency: c
+            .last_latency_ms
+            .map(|l| format!("{l} ms"))
+            .unwrap_or_else(|| "-".into()),
+        last: jst(c.last_ts),
+    }
+}
+
+/// The fiscal year (April–March, JST) containing today: its first day and the twelve month starts.
+fn fiscal_months() -> Vec<NaiveDate> {
+    let today = to_jst(Utc::now()).date();
+    let fy = if today.month() >= 4 {
+        today.year()
+    } else {
+        today.year() - 1
+    };
+    (0..12)
+        .filter_map(|i| {
+            let m = (3 + i) % 12 + 1;
+            let y = if m >= 4 { fy } else { fy + 1 };
+            NaiveDate::from_ymd_opt(y, m, 1)
+        })
+        .collect()
+}
+
+fn day_number(d: NaiveDate) -> i64 {
+    let ts = d
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc().timestamp())
+        .unwrap_or(0)
+        - 9 * 3600;
+    bucket_of(ts, DAY)
+}
+
+/// `GET /connectivity`.
+async fn board(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
+    ctx.require(Action::ViewChecks)?;
+    let checks = state.store.checks().await?;
+    let nodes: HashMap<i64, String> = state
+        .store
+        .all_nodes()
+        .await?
+        .into_iter()
+        .map(|n| (n.id, n.name))
+        .collect();
+    let rows = checks.iter().map(|c| board_row(&ctx, c, &nodes)).collect();
+    let months = fiscal_months();
+    let from = months.first().map(|d| day_number(*d)).unwrap_or(0);
+    let to = months
+        .last()
+        .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
+        .map(day_number)
+        .unwrap_or(from);
+    let figures = state.store.site_availability(from, to).await?;
+    let sites = state.store.all_sites().await?;
+    let mut availability = Vec::new();
+    for s in &sites {
+        let mine: Vec<_> = figures.iter().filter(|f| f.site_id == s.id).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let months = months
+            .iter()
+            .map(|m| {
+                let key = m.format("%Y-%m").to_string();
+                let text = mine
+                    .iter()
+                    .find(|f| f.month == key)
+                    .and_then(|f| f.availability)
+                    .map(|a| format!("{a:.2}%"))
+                    .unwrap_or_else(|| "-".into());
+                MonthCell { text }
+            })
+            .collect();
+        availability.push(SiteAvail {
+            site: s.name.clone(),
+            months,
+        });
+    }
+    let events = state
+        .store
+        .check_events(None, 20)
+        .await?
+        .iter()
+        .map(|e| event_view(&ctx, e))
+        .collect();
+    let view = BoardPage {
+        page: ctx.page(ctx.tr.t("conn.title"), "connectivity"),
+        rows,
+        month_labels: months.iter().map(|m| format!("{}月", m.month())).collect(),
+        availability,
+        events,
+        sheets: state.store.check_sheets(20).await?,
+        can_run: ctx.user.role().allows(Action::RunChecks),
+    };
+    Ok((StatusCode::OK, crate::page::render(&view)?).into_response())
+}
+
+#[derive(askama::Template)]
+#[template(path = "connectivity_check.html")]
+struct CheckPage {
+    page: PageMeta,
+    row: BoardRow,
+    chart: String,
+    events: Vec<EventView>,
+    count: usize,
+}
+
+/// A latency chart (SVG, server-rendered): latency as a polyline, down results as marks on the baseline.
+/// Only numbers are interpolated into the markup.
+pub fn latency_svg(results: &[ResultRow], from: i64, to: i64) -> String {
+    let (w, h, pad) = (720.0_f64, 200.0_f64, 40.0_f64);
+    let max = results
+        .iter()
+        .filter_map(|r| r.latency_ms)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let span = (to - from).max(1) as f64;
+    let x = |ts: i64| pad + (ts - from) as f64 / span * (w - 2.0 * pad);
+    let y = |ms: i64| h - pad - ms as f64 / max * (h - 2.0 * pad);
+    let mut points = String::new();
+    let mut downs = String::new();
+    for r in results {
+        match (r.probe_status(), r.latency_ms) {
+            (ProbeStatus::Up | ProbeStatus::Degraded, Some(l)) => {
+                points.push_str(&format!("{:.1},{:.1} ", x(r.ts), y(l)));
+            }
+            _ => downs.push_str(&format!(
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"3\" height=\"10\" fill=\"#b00020\"/>",
+                x(r.ts) - 1.5,
+                h - pad - 10.0
+            )),
+        }
+    }
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\" \
+         aria-label=\"latency 0-{max:.0} ms\">\
+         <line x1=\"{pad}\" y1=\"{b}\" x2=\"{r}\" y2=\"{b}\" stroke=\"#666\"/>\
+         <line x1=\"{pad}\" y1=\"{pad}\" x2=\"{pad}\" y2=\"{b}\" stroke=\"#666\"/>\
+         <text x=\"4\" y=\"{t}\" font-size=\"11\">{max:.0} ms</text>\
+         <text x=\"4\" y=\"{b}\" font-size=\"11\">0</text>\
+         <polyline fill=\"none\" stroke=\"#1f5fbf\" stroke-width=\"1.5\" points=\"{points}\"/>{downs}</svg>",
+        b = h - pad,
+        r = w - pad,
+        t = pad + 4.0,
+    )
+}
+
+/// `GET /connectivity/checks/{id}`.
+async fn check_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    ctx.require(Action::ViewChecks)?;
+    let c = state.store.check(id).await?;
+    let nodes: HashMap<i64, String> = state
+        .store
+        .all_nodes()
+        .await?
+        .into_iter()
+        .map(|n| (n.id, n.name))
+        .collect();
+    let now = Utc::now().timestamp();
+    let results = state.store.check_results(id, now - 86_400).await?;
+    let events = state
+        .store
+        .check_events(Some(id), 50)
+        .await?
+        .iter()
+        .map(|e| event_view(&ctx, e))
+        .collect();
+    let view = CheckPage {
+        page: ctx.page(c.name.clone(), "connectivity"),
+        row: board_row(&ctx, &c, &nodes),
+        chart: latency_svg(&results, now - 86_400, now),
+        count: results.len(),
+        events,
+    };
+    Ok((StatusCode::OK, crate::page::render(&view)?).into_response())
+}
+
+struct Choice {
+    id: i64,
+    label: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "connectivity_run.html")]
+struct RunPage {
+    page: PageMeta,
+    sites: Vec<Choice>,
+    nodes: Vec<Choice>,
+    error: String,
+}
+
+async fn run_page(state: &AppState, ctx: &Ctx, error: String) -> Result<Response, WebError> {
+    let sites = state
+        .store
+        .all_sites()
+        .await?
+        .into_iter()
+        .filter(|s| s.retired_at.is_none())
+        .map(|s| Choice {
+            id: s.id,
+            label: s.name,
+        })
+        .collect();
+    let nodes = state
+        .store
+        .all_nodes()
+        .await?
+        .into_iter()
+        .filter(|n| n.retired_at.is_none())
+        .map(|n| Choice {
+            id: n.id,
+            label: n.name,
+        })
+        .collect();
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let view = RunPage {
+        page: ctx.page(ctx.tr.t("conn.run"), "connectivity"),
+        sites,
+        nodes,
+        error,
+    };
+    Ok((status, crate::page::render(&view)?).into_response())
+}
+
+/// `GET /connectivity/run`.
+async fn run_form(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
+    ctx.require(Action::RunChecks)?;
+    run_page(&state, &ctx, String::new()).await
+}
+
+/// `POST /connectivity/run`: runs now, keeps the sheet, shows it.
+async fn run(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    ctx.require(Action::RunChecks)?;
+    let ids = |k: &str| -> Vec<i64> {
+        f.iter()
+            .filter(|(n, _)| n == k)
+            .filter_map(|(_, v)| v.parse().ok())
+            .collect()
+    };
+    let one = |k: &str| -> String {
+        f.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let work = one("work_entry_id");
+    let work_entry_id = if work.is_empty() {
+        None
+    } else {
+        match work.parse::<i64>() {
+            Ok(w) => Some(w),
+            Err(_) => {
+                return run_page(
+                    &state,
+                    &ctx,
+                    "作業記録の番号は数字で入力してください。".into(),
+                )
+                .await;
+            }
+        }
+    };
+    match unyo_probe::sheet::run_and_keep(
+        &state.store,
+        &ctx.actor(),
+        &ids("site_ids"),
+        &ids("node_ids"),
+        work_entry_id,
+        &one("note"),
+    )
+    .await
+    {
+        Ok(id) => Ok(Redirect::to(&format!("/connectivity/sheets/{id}")).into_response()),
+        Err(unyo_store::StoreError::Domain(unyo_domain::DomainError::Validation(errs))) => {
+            let msg = errs
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join(" ");
+            run_page(&state, &ctx, msg).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+struct LineView {
+    no: usize,
+    line: SheetLine,
+    ok: bool,
+    latency: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "connectivity_sheet.html")]
+struct SheetPage {
+    page: PageMeta,
+    id: i64,
+    at: String,
+    operator: String,
+    work_entry_id: Option<i64>,
+    note: String,
+    lines: Vec<LineView>,
+}
+
+/// `GET /connectivity/sheets/{id}`.
+async fn sheet(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    ctx.require(Action::ViewChecks)?;
+    let s = state.store.check_sheet(id).await?;
+    let page = ctx.page(ctx.tr.t("conn.sheet"), "connectivity");
+    let at = page.datetime(&s.created_at);
+    let view = SheetPage {
+        id: s.id,
+        at,
+        operator: s.operator,
+        work_entry_id: s.work_entry_id,
+        note: s.note,
+        lines: s
+            .lines
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| LineView {
+                no: i + 1,
+                ok: l.status == "up",
+                latency: l
+                    .latency_ms
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                line: l,
+            })
+            .collect(),
+        page,
+    };
+    Ok((StatusCode::OK, crate::page::render(&view)?).into_response())
+}
+
+/// `GET /connectivity/sheets/{id}/xlsx`.
+async fn sheet_xlsx(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    ctx.require(Action::ViewChecks)?;
+    let body = state.store.check_sheet_xlsx(id).await?;
+    let mut res = body.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"connectivity_sheet_{id}.xlsx\""
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
