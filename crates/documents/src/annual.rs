@@ -15,6 +15,7 @@ use unyo_report::{
 use unyo_store::Store;
 use unyo_store::audit::ChainReport;
 use unyo_store::campaigns::{Campaign, CampaignQuery};
+use unyo_store::connectivity::SiteMonth;
 use unyo_store::incidents::{IncidentQuery, IncidentRow, IncidentStats};
 use unyo_store::records::{AuditFigure, MonthlyRecord, RequestFigure, WorkFigure};
 use unyo_store::registry::Site;
@@ -62,6 +63,8 @@ pub struct AnnualData {
     pub consultations: usize,
     /// The contract's monthly records of the year.
     pub records: Vec<MonthlyRecord>,
+    /// The connectivity checks' availability per site and month (empty while nothing is monitored).
+    pub availability: Vec<SiteMonth>,
 }
 
 /// Reads a fiscal year for the pack, as of `issued_on`.
@@ -159,6 +162,12 @@ pub async fn annual_data(
         .await?
         .len();
     let records = store.monthly_records(Some(contract_id), Some(fy)).await?;
+    let availability = store
+        .site_availability(
+            crate::day_number(fy.start()),
+            crate::day_number(fy.end()) + 1,
+        )
+        .await?;
     Ok(AnnualData {
         contract,
         fy,
@@ -173,6 +182,7 @@ pub async fn annual_data(
         chain,
         consultations,
         records,
+        availability,
     })
 }
 
@@ -396,6 +406,11 @@ impl AnnualData {
             "すべて監査ログに記録".into(),
         );
         row(
+            "稼働率（疎通監視）",
+            self.availability_cell(None).display(),
+            "全拠点、保守時間帯を除く".into(),
+        );
+        row(
             "監査ログの改ざん検知",
             chain,
             "ハッシュチェーンの検証".into(),
@@ -419,21 +434,22 @@ impl AnnualData {
             .push(Block::Table(t))
     }
 
-    /// Rows per key, columns the twelve months and 合計.
+    /// One row per month (and a 合計 row), one column per key (and a 合計 column). `_first` names what
+    /// the keys are (shown in the caption's sense; the first column is always the month).
     fn month_table(
         &self,
         caption: &str,
-        first: &str,
-        rows: &[(String, Vec<f64>)],
+        _first: &str,
+        keys: &[(String, Vec<f64>)],
         decimals: u8,
     ) -> Table {
-        let mut cols = vec![Column::left(first, 56.0)];
+        let width = ((267.0 - 34.0) / (keys.len() as f64 + 1.0)).min(40.0);
+        let mut cols = vec![Column::left("月", 34.0)];
         cols.extend(
-            self.months()
-                .into_iter()
-                .map(|(_, m)| Column::right(month_short(m), 15.5)),
+            keys.iter()
+                .map(|(label, _)| Column::right(label.clone(), width)),
         );
-        cols.push(Column::right("合計", 22.0));
+        cols.push(Column::right("合計", width));
         let cell = |v: f64| {
             if decimals == 0 {
                 Cell::Integer(v.round() as i64)
@@ -442,14 +458,17 @@ impl AnnualData {
             }
         };
         let mut t = Table::new(cols).caption(caption);
-        let mut totals = [0.0; 12];
-        for (label, values) in rows {
-            let mut r = vec![Cell::text(label.clone())];
-            for (i, v) in values.iter().enumerate() {
-                totals[i] += v;
-                r.push(cell(*v));
+        let mut totals = vec![0.0; keys.len()];
+        for (i, (y, m)) in self.months().into_iter().enumerate() {
+            let mut r = vec![Cell::text(format_year_month(y, m))];
+            let mut sum = 0.0;
+            for (k, (_, values)) in keys.iter().enumerate() {
+                let v = values.get(i).copied().unwrap_or(0.0);
+                totals[k] += v;
+                sum += v;
+                r.push(cell(v));
             }
-            r.push(cell(values.iter().sum()));
+            r.push(cell(sum));
             t.rows.push(r);
         }
         let mut tr = vec![Cell::text("合計")];
@@ -545,10 +564,10 @@ impl AnnualData {
             ))
             .push(Block::Chart(sized(chart.to_chart())))
             .push(Block::Table(self.month_table(
-                "区分別・月別の作業時間（時間、小数第1位まで表示）",
+                "区分別・月別の作業時間（時間）",
                 "区分",
                 &hours_rows,
-                1,
+                2,
             )))
             .push(Block::Table(self.month_table(
                 "区分別・月別の作業件数（件）",
@@ -730,13 +749,38 @@ impl AnnualData {
             .push(Block::Table(longest))
     }
 
+    /// (up, degraded, down, maintenance) of the year, all sites or one.
+    fn monitored(&self, site: Option<i64>) -> Option<(i64, i64, i64, i64)> {
+        let mine: Vec<&SiteMonth> = self
+            .availability
+            .iter()
+            .filter(|m| site.is_none_or(|s| m.site_id == s))
+            .collect();
+        if mine.is_empty() {
+            return None;
+        }
+        Some(mine.iter().fold((0, 0, 0, 0), |(u, g, d, m), x| {
+            (u + x.up, g + x.degraded, d + x.down, m + x.maintenance)
+        }))
+    }
+
+    fn availability_cell(&self, site: Option<i64>) -> Cell {
+        match self
+            .monitored(site)
+            .and_then(|(u, g, d, _)| unyo_domain::connectivity::availability(u, g, d))
+        {
+            Some(a) => Cell::Percent(a / 100.0, 2),
+            None => Cell::text("該当なし（監視未導入）"),
+        }
+    }
+
     fn availability_section(&self) -> Section {
         let mut t = Table::new(vec![
             Column::left("拠点コード", 30.0),
             Column::left("拠点名", 80.0),
-            Column::left("稼働率（監視）", 50.0),
+            Column::right("稼働率（監視）", 50.0),
             Column::right("障害件数", 24.0),
-            Column::right("停止時間計", 32.0),
+            Column::right("停止時間計", 36.0),
             Column::right("最長停止", 32.0),
         ]);
         let by_site: BTreeMap<i64, &Figures> = self
@@ -750,21 +794,21 @@ impl AnnualData {
             t.rows.push(vec![
                 Cell::text(site.code.clone()),
                 Cell::text(site.name.clone()),
-                Cell::text("該当なし（監視未導入）"),
+                self.availability_cell(Some(site.id)),
                 integer(f.map_or(0, |f| f.count)),
                 Cell::text(duration(Some(f.map_or(0, |f| f.total_outage_minutes)))),
                 Cell::text(f.map_or_else(|| "―".to_string(), |f| duration(f.max_mttr_minutes))),
             ]);
         }
-        // The connectivity engine (R5) stores no check results yet, so there is no measured
-        // availability. Once it does, the 稼働率（監視） column is filled from its per-site figures for the
-        // fiscal year; the outage columns stay as they are (they come from the incident records).
+        let text = if self.availability.is_empty() {
+            "疎通確認による常時監視の記録がないため、監視に基づく稼働率は該当なし（監視未導入）です。参考として、障害記録（発生から復旧まで）に基づく拠点別の停止時間を示します。"
+        } else {
+            "稼働率（監視）は疎通確認の自動監視による確認のうち正常・低下の割合です（保守時間帯を除く）。監視対象のない拠点は該当なし（監視未導入）です。停止時間は障害記録（発生から復旧まで）によります。"
+        };
         Section::new("5. 拠点別の稼働状況")
             .sheet("稼働状況")
             .on_new_page()
-            .push(Block::Paragraph(
-                "疎通確認による常時監視は未導入のため、監視に基づく稼働率は該当なし（監視未導入）です。参考として、障害記録（発生から復旧まで）に基づく拠点別の停止時間を示します。".into(),
-            ))
+            .push(Block::Paragraph(text.into()))
             .push(Block::Table(t))
     }
 

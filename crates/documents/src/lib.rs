@@ -33,6 +33,11 @@ pub enum DocumentError {
     Report(#[from] ReportError),
 }
 
+/// The JST day number (days since 1970-01-01) of a date, as the connectivity roll-ups count days.
+pub(crate) fn day_number(d: chrono::NaiveDate) -> i64 {
+    (d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days()
+}
+
 /// Result alias.
 pub type Result<T, E = DocumentError> = std::result::Result<T, E>;
 

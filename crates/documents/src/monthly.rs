@@ -14,6 +14,7 @@ use unyo_domain::time::{jst, to_storage};
 use unyo_domain::wareki::format_long;
 use unyo_report::{Approval, ApprovalColumn, Block, Cell, Column, Document, Section, Table};
 use unyo_store::campaigns::{Campaign, CampaignQuery};
+use unyo_store::connectivity::SiteMonth;
 use unyo_store::incidents::{IncidentQuery, IncidentRow};
 use unyo_store::records::{CampaignActivity, MonthlyRecord, Submission};
 use unyo_store::support::{Consultation, Contract, RequestQuery, RequestRow, WorkQuery, WorkRow};
@@ -54,6 +55,9 @@ pub struct MonthlyData {
     pub campaigns: Vec<(Campaign, CampaignActivity)>,
     /// Consultations held in the month, oldest first.
     pub consultations: Vec<Consultation>,
+    /// The connectivity checks' availability of the month per site (code, name, figures); empty while
+    /// nothing is monitored.
+    pub connectivity: Vec<(String, String, SiteMonth)>,
 }
 
 /// The UTC instant of 00:00 JST on `d`.
@@ -195,6 +199,23 @@ pub async fn monthly_data(store: &Store, contract_id: i64, month: Month) -> Resu
         .consultations(Some(contract_id), Some(first), Some(last))
         .await?;
     consultations.reverse();
+
+    // Connectivity (R5): the checks' daily roll-ups of the month, per site.
+    let sites = store.all_sites().await?;
+    let mut connectivity: Vec<(String, String, SiteMonth)> = store
+        .site_availability(crate::day_number(first), crate::day_number(last) + 1)
+        .await?
+        .into_iter()
+        .filter(|m| m.month == month.code())
+        .map(|m| {
+            let (code, name) = sites.iter().find(|s| s.id == m.site_id).map_or_else(
+                || (String::new(), format!("拠点 {}", m.site_id)),
+                |s| (s.code.clone(), s.name.clone()),
+            );
+            (code, name, m)
+        })
+        .collect();
+    connectivity.sort_by(|a, b| (&a.0, a.2.site_id).cmp(&(&b.0, b.2.site_id)));
     Ok(MonthlyData {
         contract,
         month,
@@ -204,6 +225,7 @@ pub async fn monthly_data(store: &Store, contract_id: i64, month: Month) -> Resu
         incidents,
         campaigns,
         consultations,
+        connectivity,
     })
 }
 
@@ -458,6 +480,23 @@ impl MonthlyData {
         ]
     }
 
+    fn connectivity_fields(name: &str, m: &SiteMonth) -> Vec<(&'static str, String)> {
+        vec![
+            ("拠点", name.to_string()),
+            ("正常", m.up.to_string()),
+            ("低下", m.degraded.to_string()),
+            ("停止", m.down.to_string()),
+            ("保守中", m.maintenance.to_string()),
+            (
+                "稼働率",
+                m.availability.map_or_else(
+                    || "―".to_string(),
+                    |a| format!("{}%", unyo_report::format_number(a, 2)),
+                ),
+            ),
+        ]
+    }
+
     fn consultation_fields(k: &Consultation) -> Vec<(&'static str, String)> {
         vec![
             ("協議日", wareki(&k.held_on)),
@@ -536,6 +575,15 @@ impl MonthlyData {
                 format!("{} {}", c.number, c.title),
                 &c.updated_at,
                 Self::campaign_fields(c, a),
+            ));
+        }
+        for (_, name, m) in &self.connectivity {
+            out.push(source(
+                SourceKind::Connectivity,
+                m.site_id,
+                format!("{name} {}", self.month.label()),
+                "",
+                Self::connectivity_fields(name, m),
             ));
         }
         for k in &self.consultations {
@@ -832,26 +880,43 @@ impl MonthlyData {
     }
 
     fn connectivity_section(&self) -> Section {
-        // The connectivity engine (R5) has no stored results yet. Once it has, this section lists each
-        // site's check results of the month from its store call (per-site reachability counts and the
-        // state changes between `first_day` and `last_day`); until then it says so.
         let checks = self
             .work
             .iter()
             .filter(|w| w.category == Category::ConnectivityCheck.code())
             .count();
         let mut t = Table::new(vec![
-            Column::left("拠点", 60.0),
-            Column::right("確認回数", 25.0),
-            Column::right("到達不可", 25.0),
-            Column::left("備考", 100.0),
+            Column::left("拠点", 70.0),
+            Column::right("正常（回）", 30.0),
+            Column::right("低下（回）", 30.0),
+            Column::right("停止（回）", 30.0),
+            Column::right("保守中（回）", 30.0),
+            Column::right("稼働率", 30.0),
         ]);
+        for (_, name, m) in &self.connectivity {
+            t.rows.push(vec![
+                Cell::text(name.clone()),
+                Cell::Integer(m.up),
+                Cell::Integer(m.degraded),
+                Cell::Integer(m.down),
+                Cell::Integer(m.maintenance),
+                m.availability
+                    .map_or_else(|| Cell::text("―"), |a| Cell::Percent(a / 100.0, 2)),
+            ]);
+        }
         t.empty_text = Some("該当なし（疎通監視は未導入）".into());
+        let text = if self.connectivity.is_empty() {
+            format!(
+                "疎通確認の自動監視の記録がないため、監視結果の集計は該当なしです。当月に実施した疎通確認支援の作業は{checks}件で、「1. 作業実績」に記載しています。"
+            )
+        } else {
+            format!(
+                "疎通確認の自動監視による拠点別の確認結果です。稼働率は保守時間帯を除いた確認のうち正常・低下の割合です。当月に実施した疎通確認支援の作業は{checks}件で、「1. 作業実績」に記載しています。"
+            )
+        };
         Section::new("6. 疎通確認の結果")
             .sheet("疎通確認")
-            .push(Block::Paragraph(format!(
-                "疎通確認の自動監視（疎通確認結果の記録）は未導入のため、監視結果の集計は該当なしです。当月に実施した疎通確認支援の作業は{checks}件で、「1. 作業実績」に記載しています。"
-            )))
+            .push(Block::Paragraph(text))
             .push(Block::Table(t))
     }
 

@@ -104,16 +104,23 @@ async fn annual_pack_fy2026() {
 
     // Work by clause and month: the hours table's grand total is the year's.
     let work = sheet(&xlsx, "作業実績");
-    let (caption, _) =
-        find(&work, "区分別・月別の作業時間（時間、小数第1位まで表示）").expect("hours table");
+    let (caption, _) = find(&work, "区分別・月別の作業時間（時間）").expect("hours table");
     let total = work
         .rows()
         .skip(caption)
         .find(|r| text(&r[0]) == "合計")
         .expect("totals")
         .to_vec();
-    assert_eq!(total[13], calamine::Data::Float(FY_MINUTES as f64 / 60.0));
-    assert_eq!(total.len(), 14, "label, twelve months, total");
+    // Month, ①–⑤, total.
+    assert_eq!(total[6], calamine::Data::Float(FY_MINUTES as f64 / 60.0));
+    let months: Vec<String> = work
+        .rows()
+        .skip(caption + 2)
+        .take(12)
+        .map(|r| text(&r[0]))
+        .collect();
+    assert_eq!(months.first().map(String::as_str), Some("令和8年4月"));
+    assert_eq!(months.last().map(String::as_str), Some("令和9年3月"));
     assert!(
         find(&work, "月別・区分別の作業時間（令和8年度）").is_some(),
         "chart data"

@@ -274,6 +274,7 @@ coded_enum!(
         Incident = "incident", "障害", "Incident";
         Consultation = "consultation", "協議記録", "Consultation";
         Campaign = "campaign", "展開", "Campaign";
+        Connectivity = "connectivity", "疎通確認", "Connectivity";
     }
 );
 
