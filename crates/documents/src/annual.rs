@@ -628,6 +628,7 @@ impl AnnualData {
         by_category.totals = Some(vec![Cell::text("合計"), integer(total)]);
         Section::new("3. 支援要請")
             .sheet("支援要請")
+            .on_new_page()
             .push(Block::Paragraph(
                 "県から受けた支援要請の件数です（要請日の月に計上、状態は作成時点）。".into(),
             ))
