@@ -4,17 +4,26 @@
 //! - the **monthly work record** (業務実績簿, R8) of a contract and month — [`monthly_record`] for a draft,
 //!   [`submit_monthly`] to freeze a new version, [`changes_since_submission`] to tell what changed in the
 //!   data since;
-//! - the **annual council pack** (本人確認情報保護審議会資料, R6) of a fiscal year — [`annual_pack`].
+//! - the **annual council pack** (本人確認情報保護審議会資料, R6) of a fiscal year — [`annual_pack`];
+//! - the **incident report** (障害報告書, R7) of one incident — [`incident_document`], laid out from the same
+//!   shaped content as its XLSX;
+//! - the **connectivity check-result sheet** (疎通確認結果表) of a kept run — [`check_sheet_document`].
 //!
 //! Every date is printed in 和暦, every sheet is A4. Nothing here reads the clock: the issue date is passed
 //! in. What the store does not have yet is said so in the document (該当なし / 監視未導入) rather than left
 //! out.
 
 mod annual;
+mod check_sheet;
+mod incident_report;
 mod monthly;
 mod text;
 
 pub use annual::{AnnualData, annual_data, annual_pack};
+pub use check_sheet::{check_sheet_document, check_sheet_pdf_file_name};
+pub use incident_report::{
+    incident_document, incident_report_document, incident_report_pdf_file_name,
+};
 pub use monthly::{
     Edition, MonthlyData, changes_since_submission, monthly_data, monthly_record, submit_monthly,
 };

@@ -2,8 +2,8 @@
 //!
 //! The data is shaped first ([`incident_report`] turns a stored [`IncidentDetail`] into an
 //! [`IncidentReport`]: plain strings in Japanese, times in 和暦 with the time of day), then written
-//! ([`incident_report_xlsx`]). The PDF version through the report engine can start from the same
-//! [`IncidentReport`], so both say the same thing.
+//! ([`incident_report_xlsx`]). The PDF version (`unyo_documents::incident_document`, through the report
+//! engine) is laid out from the same [`IncidentReport`], so both say the same thing.
 //!
 //! The workbook has one sheet, 障害報告書, laid out for A4 portrait (one page wide, as many pages tall as
 //! needed, page numbers in the footer) in numbered sections: 1 概要, 2 発生から完了までの時刻 (発生・認知・

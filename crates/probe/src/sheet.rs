@@ -8,6 +8,23 @@ use unyo_domain::time::to_jst;
 use unyo_store::connectivity::SheetLine;
 use unyo_store::{Actor, Result, Store, StoreError};
 
+/// The sheet's name and printed title.
+pub const SHEET_TITLE: &str = "疎通確認結果表";
+
+/// The column labels of the result table (the line number first), in the order both the XLSX and the PDF
+/// print them.
+pub const SHEET_COLUMNS: [&str; 9] = [
+    "No.",
+    "拠点",
+    "対象",
+    "確認項目",
+    "宛先",
+    "結果",
+    "応答時間(ms)",
+    "詳細",
+    "確認時刻",
+];
+
 /// Runs the checks of the chosen sites and paths (nodes: the node itself and everything behind it) now,
 /// builds the sheet and stores it. Returns the sheet id. Needs `RunChecks` (checked by the store before the
 /// sheet is kept, and here before anything is probed).
@@ -93,7 +110,7 @@ pub fn sheet_xlsx(
 ) -> std::result::Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
-    ws.set_name("疎通確認結果表")?;
+    ws.set_name(SHEET_TITLE)?;
     ws.set_landscape();
     ws.set_paper_size(9);
     ws.set_print_fit_to_pages(1, 0);
@@ -105,25 +122,14 @@ pub fn sheet_xlsx(
         .set_background_color(0xDDDDDD);
     let cell = Format::new().set_border(FormatBorder::Thin);
     let bad = Format::new().set_border(FormatBorder::Thin).set_bold();
-    ws.write_with_format(0, 0, "疎通確認結果表", &title)?;
+    ws.write_with_format(0, 0, SHEET_TITLE, &title)?;
     ws.write(1, 0, format!("実施日時: {at}"))?;
     ws.write(2, 0, format!("実施者: {operator}"))?;
     if let Some(w) = work_entry_id {
         ws.write(3, 0, format!("作業記録: {w}"))?;
     }
-    let header = [
-        "No.",
-        "拠点",
-        "対象",
-        "確認項目",
-        "宛先",
-        "結果",
-        "応答時間(ms)",
-        "詳細",
-        "確認時刻",
-    ];
     let hr = 5;
-    for (i, h) in header.iter().enumerate() {
+    for (i, h) in SHEET_COLUMNS.iter().enumerate() {
         ws.write_with_format(hr, i as u16, *h, &head)?;
     }
     for (n, l) in lines.iter().enumerate() {

@@ -211,3 +211,105 @@ async fn pages_board_run_sheet_and_history() {
     );
     assert!(!body.contains("style="), "CSP: no style attributes");
 }
+
+/// A kept sheet as PDF: linked next to the XLSX on the sheet page, served as a real PDF, audited as
+/// `export.check_sheet`; refused without a session, with nothing audited. The XLSX route is unchanged.
+#[tokio::test]
+async fn the_sheet_pdf_downloads_and_is_audited() {
+    let app = TestApp::new().await;
+    let se = app
+        .store()
+        .user_by_name("se")
+        .await
+        .expect("query")
+        .expect("se")
+        .actor("test");
+    let lines = vec![
+        unyo_store::connectivity::SheetLine {
+            check_id: 1,
+            site: "佐賀県税事務所".into(),
+            target: "SAGA-TAX-01".into(),
+            check: "業務端末 TCP".into(),
+            probe: "TCP 127.0.0.1:443".into(),
+            status: "up".into(),
+            result: "正常".into(),
+            latency_ms: Some(17),
+            message: String::new(),
+            at: "2026-05-12 09:30:05".into(),
+        },
+        unyo_store::connectivity::SheetLine {
+            check_id: 2,
+            site: "佐賀県税事務所".into(),
+            target: "SAGA-TAX-02".into(),
+            check: "業務端末 TCP".into(),
+            probe: "TCP 127.0.0.2:443".into(),
+            status: "down".into(),
+            result: "停止".into(),
+            latency_ms: None,
+            message: "接続拒否".into(),
+            at: "2026-05-12 09:30:06".into(),
+        },
+    ];
+    let xlsx = unyo_probe::sheet::sheet_xlsx(&lines, "2026-05-12 09:30:07", "se", None).unwrap();
+    let id = app
+        .store()
+        .create_check_sheet(&se, &lines, None, "", &xlsx)
+        .await
+        .expect("sheet");
+    let exports = || async {
+        app.store()
+            .audit_log(&unyo_store::audit::AuditQuery {
+                action: Some("export.check_sheet".into()),
+                ..Default::default()
+            })
+            .await
+            .expect("audit")
+    };
+
+    // Every role may read the sheets, so only a missing session is refused: to the login page.
+    let r = app
+        .anonymous()
+        .get(&format!("/connectivity/sheets/{id}/pdf"))
+        .await;
+    assert_eq!(r.status, 303);
+    assert!(r.location().starts_with("/login"), "{}", r.location());
+    assert_eq!(exports().await.total, 0, "a refused export writes nothing");
+
+    let staff = app.login("staff").await;
+    let page = staff
+        .get(&format!("/connectivity/sheets/{id}"))
+        .await
+        .text();
+    assert!(page.contains(&format!("href=\"/connectivity/sheets/{id}/pdf\"")));
+    assert!(page.contains(&format!("href=\"/connectivity/sheets/{id}/xlsx\"")));
+    assert!(page.contains("PDFで保存"));
+    let r = staff.get(&format!("/connectivity/sheets/{id}/pdf")).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.headers["content-type"].to_str().expect("ct"),
+        "application/pdf"
+    );
+    assert!(r.body.starts_with(b"%PDF-"));
+    let cd = r.headers["content-disposition"].to_str().expect("cd");
+    assert!(
+        cd.contains(&format!("filename=\"connectivity_sheet_{id}.pdf\"")),
+        "{cd}"
+    );
+    let log = exports().await;
+    assert_eq!(log.total, 1);
+    assert_eq!(log.items[0].actor, "staff");
+    assert_eq!(log.items[0].entity_id, id.to_string());
+    let details: serde_json::Value = serde_json::from_str(&log.items[0].details).expect("json");
+    assert_eq!(details["format"], "pdf");
+    assert_eq!(details["lines"], 2);
+
+    // The kept XLSX is still served byte for byte.
+    let r = staff.get(&format!("/connectivity/sheets/{id}/xlsx")).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, xlsx);
+    assert_eq!(
+        staff.get("/connectivity/sheets/999999/pdf").await.status,
+        404
+    );
+    assert_eq!(exports().await.total, 1);
+}

@@ -1,8 +1,8 @@
 //! Incidents (障害対応) through the real router: an incident walked through every stage to a witnessed close,
 //! closing without a witness refused with the domain's message and nothing changed, the witness recorded
-//! by the prefecture, permissions per role, reopening, the 障害報告書 download (audited), a known error
-//! from a closed incident and the figures page with its SVG chart. Runs on SQLite, and on PostgreSQL when
-//! `TEST_DATABASE_URL` is set.
+//! by the prefecture, permissions per role, reopening, the 障害報告書 downloads (XLSX and PDF, audited), a
+//! known error from a closed incident and the figures page with its SVG chart. Runs on SQLite, and on
+//! PostgreSQL when `TEST_DATABASE_URL` is set.
 
 mod common;
 
@@ -598,6 +598,69 @@ async fn the_incident_report_downloads_and_is_audited() {
         auditor.get("/incidents/999999/report.xlsx").await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+/// The same report as PDF: linked next to the Excel one, served as a real PDF with a Japanese file name,
+/// audited with its format, size and SHA-256; refused without a session, with nothing audited.
+#[tokio::test]
+async fn the_incident_report_pdf_downloads_and_is_audited() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let id = to_closed(&app, &w, "報告書をPDFで出力する障害").await;
+    let exports = || async {
+        app.store()
+            .audit_log(&AuditQuery {
+                action: Some("export.incident_report".into()),
+                ..Default::default()
+            })
+            .await
+            .expect("audit")
+    };
+
+    // Every role may read incidents, so only a missing session is refused: to the login page.
+    let r = app
+        .anonymous()
+        .get(&format!("/incidents/{id}/report.pdf"))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.location().starts_with("/login"), "{}", r.location());
+    assert_eq!(exports().await.total, 0, "a refused export writes nothing");
+
+    let auditor = app.login("auditor").await;
+    let html = auditor.get(&format!("/incidents/{id}")).await.text();
+    assert!(html.contains("障害報告書（PDF）"));
+    assert!(html.contains(&format!("href=\"/incidents/{id}/report.pdf\"")));
+    assert!(html.contains(&format!("href=\"/incidents/{id}/report.xlsx\"")));
+    let r = auditor.get(&format!("/incidents/{id}/report.pdf")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.headers["content-type"].to_str().expect("ct"),
+        "application/pdf"
+    );
+    assert!(r.body.starts_with(b"%PDF-"));
+    let cd = r.headers["content-disposition"].to_str().expect("cd");
+    assert!(cd.starts_with("attachment;"), "{cd}");
+    assert!(cd.contains("filename=\"incident_report_INC-R"), "{cd}");
+    assert!(cd.contains(".pdf\""), "{cd}");
+    assert!(
+        cd.contains("filename*=UTF-8''%E9%9A%9C%E5%AE%B3%E5%A0%B1%E5%91%8A%E6%9B%B8_INC-R"),
+        "{cd}"
+    );
+    let log = exports().await;
+    assert_eq!(log.total, 1);
+    assert_eq!(log.items[0].actor, "auditor");
+    assert_eq!(log.items[0].entity_id, id.to_string());
+    let details: serde_json::Value = serde_json::from_str(&log.items[0].details).expect("json");
+    assert_eq!(details["format"], "pdf");
+    assert_eq!(
+        details["sha256"].as_str().expect("sha256"),
+        unyo_documents::sha256_hex(&r.body)
+    );
+    assert_eq!(
+        auditor.get("/incidents/999999/report.pdf").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(exports().await.total, 1);
 }
 
 #[tokio::test]

@@ -9,7 +9,8 @@
 //! - `GET /connectivity/run`, `POST /connectivity/run`: the SE's on-demand run over chosen sites and paths;
 //!   the run finishes within the checks' timeouts and lands on the sheet.
 //! - `GET /connectivity/sheets/{id}`: the 疎通確認結果表, print-ready; `GET /connectivity/sheets/{id}/xlsx`: the
-//!   XLSX kept as evidence, byte for byte as produced.
+//!   XLSX kept as evidence, byte for byte as produced; `GET /connectivity/sheets/{id}/pdf`: the same lines laid
+//!   out as PDF by the report engine (和暦, A4 landscape), audited as `export.check_sheet`.
 
 use crate::page::{Ctx, PageMeta};
 use crate::{AppState, WebError};
@@ -19,10 +20,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use chrono::{Datelike, NaiveDate, Utc};
+use serde_json::json;
 use std::collections::HashMap;
 use unyo_domain::Action;
 use unyo_domain::connectivity::{ProbeStatus, State as CheckState};
 use unyo_domain::time::to_jst;
+use unyo_store::audit::NewAuditEntry;
 use unyo_store::connectivity::{CheckRow, DAY, EventRow, ResultRow, SheetLine, bucket_of};
 
 /// UI words of this area: (key, 日本語, English).
@@ -77,6 +80,12 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ("conn.result", "結果", "Result"),
     ("conn.detail", "詳細", "Detail"),
     ("conn.xlsx", "XLSXで保存", "Download XLSX"),
+    ("conn.pdf", "PDFで保存", "Download PDF"),
+    (
+        "conn.pdf_help",
+        "PDFの出力は監査ログに記録されます。",
+        "PDF downloads are recorded in the audit log.",
+    ),
     (
         "conn.history",
         "履歴（直近24時間）",
@@ -99,6 +108,7 @@ pub fn routes() -> Router<AppState> {
         .route("/connectivity/run", get(run_form).post(run))
         .route("/connectivity/sheets/{id}", get(sheet))
         .route("/connectivity/sheets/{id}/xlsx", get(sheet_xlsx))
+        .route("/connectivity/sheets/{id}/pdf", get(sheet_pdf))
 }
 
 /// How a state is shown: icon + text + class (never colour alone).
@@ -581,6 +591,62 @@ async fn sheet_xlsx(
     if let Ok(v) = HeaderValue::from_str(&format!(
         "attachment; filename=\"connectivity_sheet_{id}.xlsx\""
     )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
+
+/// `filename*=UTF-8''…` encoding (RFC 5987/6266): everything but unreserved ASCII is percent-encoded.
+fn rfc5987(name: &str) -> String {
+    name.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// `GET /connectivity/sheets/{id}/pdf`: the kept lines laid out by the report engine on the blocking pool. The
+/// same permission as the sheet and its XLSX (ViewChecks); audited as `export.check_sheet` with the file's
+/// size and SHA-256, as every document export is.
+async fn sheet_pdf(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    ctx.require(Action::ViewChecks)?;
+    let s = state.store.check_sheet(id).await?;
+    let doc = unyo_documents::check_sheet_document(&s);
+    let body = unyo_documents::render_blocking(doc, unyo_documents::Format::Pdf)
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    state
+        .store
+        .audit(
+            NewAuditEntry::new(&ctx.actor(), "export.check_sheet", "check_sheet", id).details(
+                json!({
+                    "format": "pdf",
+                    "lines": s.lines.len(),
+                    "size": body.len(),
+                    "sha256": unyo_documents::sha256_hex(&body),
+                }),
+            ),
+        )
+        .await?;
+    let disposition = format!(
+        "attachment; filename=\"connectivity_sheet_{id}.pdf\"; filename*=UTF-8''{}",
+        rfc5987(&unyo_documents::check_sheet_pdf_file_name(id))
+    );
+    let mut res = body.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(unyo_documents::Format::Pdf.content_type()),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(res)

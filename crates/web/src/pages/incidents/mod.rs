@@ -1,8 +1,8 @@
 //! 障害対応 (incidents, R7) and 既知の障害 (the known-error library): the incident list (open ones first, with
 //! age and stage, filters, counts per stage, paging), the report form, the incident page (the six times in
 //! 和暦 with MTTA/MTTR, affected sites/terminals/nodes, the timeline by stage with guidance, witness record
-//! and linked work, the forms the person's role may use now), the 障害報告書 download, the fiscal-year
-//! figures with a server-rendered SVG chart, and the known-error library.
+//! and linked work, the forms the person's role may use now), the 障害報告書 downloads (XLSX and PDF), the
+//! fiscal-year figures with a server-rendered SVG chart, and the known-error library.
 //!
 //! Every rule lives in the domain ([`unyo_domain::incident`]) and the store: the pages offer only the
 //! actions [`unyo_domain::incident::available_actions`] allows, but a forged form is refused by the store
@@ -283,6 +283,11 @@ pub const TEXT: &[(&str, &str, &str)] = &[
         "Incident report (Excel)",
     ),
     (
+        "inc.report_pdf",
+        "障害報告書（PDF）",
+        "Incident report (PDF)",
+    ),
+    (
         "inc.report_help",
         "出力は監査ログに記録されます。",
         "Downloads are recorded in the audit log.",
@@ -395,6 +400,7 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents/{id}/resolve", post(detail::resolve))
         .route("/incidents/{id}/known-error", post(detail::to_known_error))
         .route("/incidents/{id}/report.xlsx", get(report::xlsx))
+        .route("/incidents/{id}/report.pdf", get(report::pdf))
         .route(
             "/known-errors",
             get(known_errors::list).post(known_errors::create),

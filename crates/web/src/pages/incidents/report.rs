@@ -1,5 +1,6 @@
-//! `GET /incidents/{id}/report.xlsx`: the 障害報告書 of one incident (ViewIncidents), written to the audit
-//! log as `export.incident_report` (R12).
+//! `GET /incidents/{id}/report.xlsx` and `GET /incidents/{id}/report.pdf`: the 障害報告書 of one incident
+//! (ViewIncidents), written to the audit log as `export.incident_report` with the format (R12). Both files are
+//! made from the same shaped report, so they say the same thing.
 
 use super::parse_id;
 use crate::page::Ctx;
@@ -9,11 +10,10 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde_json::json;
+use unyo_documents::{Format, incident_document, render_blocking};
 use unyo_domain::Action;
 use unyo_store::audit::NewAuditEntry;
 use unyo_store::support::jst_today;
-
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// `filename*=UTF-8''…` encoding (RFC 5987/6266): everything but unreserved ASCII is percent-encoded.
 pub(super) fn rfc5987(name: &str) -> String {
@@ -28,20 +28,28 @@ pub(super) fn rfc5987(name: &str) -> String {
         .collect()
 }
 
-/// A download named 障害報告書_INC-R8-0001.xlsx (ASCII `incident_report_INC-R8-0001.xlsx` for old
+/// A download named 障害報告書_INC-R8-0001.xlsx / .pdf (ASCII `incident_report_INC-R8-0001.xlsx` for old
 /// browsers).
-fn attachment(body: Vec<u8>, number: &str) -> Response {
+fn attachment(body: Vec<u8>, number: &str, format: Format) -> Response {
     let ascii: String = number
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
         .collect();
+    let name = match format {
+        Format::Xlsx => unyo_exchange::incident_report_file_name(number),
+        Format::Pdf => unyo_documents::incident_report_pdf_file_name(number),
+    };
     let disposition = format!(
-        "attachment; filename=\"incident_report_{ascii}.xlsx\"; filename*=UTF-8''{}",
-        rfc5987(&unyo_exchange::incident_report_file_name(number))
+        "attachment; filename=\"incident_report_{ascii}.{}\"; filename*=UTF-8''{}",
+        format.ext(),
+        rfc5987(&name)
     );
     let mut res = body.into_response();
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(XLSX));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
@@ -71,7 +79,37 @@ pub(super) async fn xlsx(
             ),
         )
         .await?;
-    Ok(attachment(body, &d.incident.number))
+    Ok(attachment(body, &d.incident.number, Format::Xlsx))
+}
+
+/// `GET /incidents/{id}/report.pdf`: the same report through the report engine (A4, 和暦, page numbers),
+/// rendered on the blocking pool. Audited like the XLSX, with the file's size and SHA-256.
+pub(super) async fn pdf(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    ctx.require(Action::ViewIncidents)?;
+    let id = parse_id(&id)?;
+    let d = state.store.incident(id, Utc::now()).await?;
+    let body = render_blocking(incident_document(&d, jst_today()), Format::Pdf)
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    state
+        .store
+        .audit(
+            NewAuditEntry::new(&ctx.actor(), "export.incident_report", "incident", id).details(
+                json!({
+                    "format": "pdf",
+                    "number": d.incident.number,
+                    "stage": d.incident.stage,
+                    "size": body.len(),
+                    "sha256": unyo_documents::sha256_hex(&body),
+                }),
+            ),
+        )
+        .await?;
+    Ok(attachment(body, &d.incident.number, Format::Pdf))
 }
 
 #[cfg(test)]
