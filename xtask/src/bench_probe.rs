@@ -1,6 +1,8 @@
 //! `cargo xtask bench probe [--targets N] [--seconds S] [--interval I] [--concurrency C] [--debug]`: builds
 //! and runs the probe benchmark (`crates/probe/examples/bench_probe.rs`, release profile unless `--debug`).
-//! Figures are printed, never asserted.
+//! Also passed through: `--raw-retention-seconds`, `--hourly-retention-seconds`, `--prune-every` (the
+//! retention run during the benchmark) and `--growth-checks`, `--growth-days` (the storage sample; 0 checks
+//! skips it). Figures are printed, never asserted.
 
 use anyhow::{Result, bail};
 use std::path::Path;
@@ -13,7 +15,15 @@ pub fn probe(root: &Path, args: &[String]) -> Result<()> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--targets" | "--seconds" | "--interval" | "--concurrency" => {
+            "--targets"
+            | "--seconds"
+            | "--interval"
+            | "--concurrency"
+            | "--raw-retention-seconds"
+            | "--hourly-retention-seconds"
+            | "--prune-every"
+            | "--growth-checks"
+            | "--growth-days" => {
                 let Some(v) = it.next() else {
                     bail!("bench probe: {a} needs a value");
                 };

@@ -1,18 +1,28 @@
 //! `cargo xtask bench probe --targets N --seconds S`: the engine against N loopback targets (127.0.0.0/8),
 //! half TCP (one listener on 0.0.0.0:PORT answers on every loopback address; every tenth TCP target uses a
-//! port that stays closed), half ICMP. Results go through the real writer path (batched commits into a
-//! temporary SQLite store with roll-ups). Prints checks/s, start lateness, CPU per check, peak RSS, memory per
-//! target, database bytes per result, and the same sweep by `fping` and `nmap -sT` when installed.
-//! Figures are printed, never asserted.
+//! port that stays closed), half ICMP. Every result goes through the service's own writer
+//! (`service::Writer`: the evaluator with its flap damper, batched commits into a temporary SQLite store
+//! with roll-ups, and the retention run every `--prune-every` seconds with a short cut-off so that it
+//! really deletes). The targets are stable, so every state change after a check's first state is a false
+//! one and is counted. Then a separate store is filled with a realistic sample (60 s interval) to measure
+//! the bytes per stored raw result, hourly and daily roll-up, and what a retention run costs on a large
+//! raw table. Prints checks/s, start lateness (overall, after the first cycle, while retention runs), CPU,
+//! RSS, bytes per result, false state changes, growth per target-year, and the same sweep by `fping` and
+//! `nmap -sT` when installed. Figures are printed, never asserted.
 
+use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use unyo_domain::connectivity::{CheckSettings, ProbeSpec, ProbeStatus};
-use unyo_probe::{Engine, EngineConfig, ResultRecord, Scheduled, icmp_mode, percentile};
-use unyo_store::connectivity::NewResult;
+use unyo_domain::connectivity::{CheckSettings, ProbeSpec, ProbeStatus, State};
+use unyo_probe::service::{ServiceConfig, Writer};
+use unyo_probe::{
+    CheckPlace, Engine, EngineConfig, Evaluator, ResultRecord, Scheduled, icmp_mode, percentile,
+};
+use unyo_store::connectivity::{DAY, HOUR, NewResult, bucket_of};
 use unyo_store::{Actor, Store};
 
 fn arg(args: &[String], name: &str, default: u64) -> u64 {
@@ -36,13 +46,22 @@ fn cpu_us() -> (u64, u64) {
     (g(11) + g(12), g(13) + g(14))
 }
 
-fn status_kb(key: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+fn proc_kv(file: &str, key: &str) -> u64 {
+    std::fs::read_to_string(file)
         .unwrap_or_default()
         .lines()
         .find_map(|l| l.strip_prefix(key))
         .and_then(|v| v.split_whitespace().next().and_then(|n| n.parse().ok()))
         .unwrap_or(0)
+}
+
+fn status_kb(key: &str) -> u64 {
+    proc_kv("/proc/self/status", key)
+}
+
+/// Bytes this process caused to be written to storage (the database, its WAL and checkpoints).
+fn write_bytes() -> u64 {
+    proc_kv("/proc/self/io", "write_bytes:")
 }
 
 fn addr(i: usize) -> Ipv4Addr {
@@ -51,7 +70,7 @@ fn addr(i: usize) -> Ipv4Addr {
     Ipv4Addr::new(127, 1 + ((n >> 16) & 0x7f) as u8, (n >> 8) as u8, n as u8)
 }
 
-fn dir_bytes(dir: &std::path::Path) -> u64 {
+fn dir_bytes(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
         .map(|rd| {
             rd.filter_map(|e| e.ok())
@@ -62,6 +81,25 @@ fn dir_bytes(dir: &std::path::Path) -> u64 {
         .unwrap_or(0)
 }
 
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn lateness_line(label: &str, v: &mut [Duration]) {
+    v.sort();
+    if v.is_empty() {
+        println!("{label:<19}no samples");
+        return;
+    }
+    println!(
+        "{label:<19}p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} runs)",
+        ms(percentile(v, 0.5)),
+        ms(percentile(v, 0.99)),
+        ms(v.last().copied().unwrap_or_default()),
+        v.len()
+    );
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -69,7 +107,38 @@ async fn main() -> anyhow::Result<()> {
     let seconds = arg(&args, "--seconds", 10);
     let interval = arg(&args, "--interval", (seconds / 2).clamp(1, 60)) as u32;
     let concurrency = arg(&args, "--concurrency", 1024) as usize;
+    // A cut-off short enough that retention deletes during the run (the service keeps 7 days).
+    let raw_retention = arg(&args, "--raw-retention-seconds", (seconds / 2).clamp(5, 60));
+    let hourly_retention = arg(&args, "--hourly-retention-seconds", raw_retention);
+    let prune_every = arg(&args, "--prune-every", 10).max(1);
+    let growth_checks = arg(&args, "--growth-checks", 1000) as usize;
+    let growth_days = arg(&args, "--growth-days", 7).max(1);
 
+    live_run(
+        n,
+        seconds,
+        interval,
+        concurrency,
+        raw_retention,
+        hourly_retention,
+        prune_every,
+    )
+    .await?;
+    if growth_checks > 0 {
+        growth(growth_checks, growth_days).await?;
+    }
+    Ok(())
+}
+
+async fn live_run(
+    n: usize,
+    seconds: u64,
+    interval: u32,
+    concurrency: usize,
+    raw_retention: u64,
+    hourly_retention: u64,
+    prune_every: u64,
+) -> anyhow::Result<()> {
     let open = TcpListener::bind("0.0.0.0:0").await?;
     let port = open.local_addr()?.port();
     tokio::spawn(async move { while open.accept().await.is_ok() {} });
@@ -89,17 +158,22 @@ async fn main() -> anyhow::Result<()> {
     };
     let mut tcp_addrs = Vec::new();
     let mut icmp_addrs = Vec::new();
+    // What each check must settle on; anything after that is a false state change.
+    let mut expected = Vec::with_capacity(n);
     let checks: Vec<Scheduled> = (0..n)
         .map(|i| {
             let a = addr(i);
             let spec = if i % 2 == 0 || !icmp_ok {
                 tcp_addrs.push(a);
+                let is_closed = i % 10 == 0;
+                expected.push(if is_closed { State::Down } else { State::Up });
                 ProbeSpec::Tcp {
                     addr: IpAddr::V4(a),
-                    port: if i % 10 == 0 { closed } else { port },
+                    port: if is_closed { closed } else { port },
                 }
             } else {
                 icmp_addrs.push(a);
+                expected.push(State::Up);
                 ProbeSpec::Icmp {
                     addr: IpAddr::V4(a),
                 }
@@ -111,6 +185,14 @@ async fn main() -> anyhow::Result<()> {
             }
         })
         .collect();
+    let places: Vec<CheckPlace> = checks
+        .iter()
+        .map(|c| CheckPlace {
+            check_id: c.id,
+            flap_n: settings.flap_n,
+            ..Default::default()
+        })
+        .collect();
     let rss_targets = status_kb("VmRSS:");
 
     let dir = std::env::temp_dir().join(format!("unyo-bench-probe-{}", std::process::id()));
@@ -120,7 +202,17 @@ async fn main() -> anyhow::Result<()> {
     Store::open(&url).await?.close().await;
     let db0 = dir_bytes(&dir);
     let store = Store::open(&url).await?;
-    let actor = Actor::system("bench");
+    let config = ServiceConfig {
+        retention: Duration::from_secs(raw_retention),
+        hourly_retention: Duration::from_secs(hourly_retention),
+        ..Default::default()
+    };
+    let mut writer = Writer::new(
+        store.clone(),
+        Actor::system("bench"),
+        Evaluator::new(places, vec![]),
+        config,
+    );
 
     println!(
         "unyo probe benchmark — {n} targets ({} TCP incl. every 10th closed, {} ICMP{}), interval {interval} s, {seconds} s, concurrency {concurrency}",
@@ -132,8 +224,12 @@ async fn main() -> anyhow::Result<()> {
             " — ICMP not permitted here".into()
         }
     );
-    let (tx, mut rx) = mpsc::channel::<ResultRecord>(65_536);
+    println!(
+        "retention          every {prune_every} s: raw results older than {raw_retention} s, hourly roll-ups older than {hourly_retention} s (the service: 7 days / 35 days, hourly)"
+    );
+    let (tx, mut rx) = mpsc::channel::<ResultRecord>(config.batch_max * 2);
     let cpu0 = cpu_us().0;
+    let wb0 = write_bytes();
     let t0 = Instant::now();
     let engine = Engine::spawn(
         checks,
@@ -143,89 +239,172 @@ async fn main() -> anyhow::Result<()> {
         },
         tx,
     );
+    // The first cycle is when every check gets its first state (one event, hence one commit, per result).
+    let first_cycle_end = t0 + Duration::from_secs(u64::from(interval)) + Duration::from_secs(2);
+    // CPU, bytes written and results when the first cycle ended, for the steady-state figures.
+    let mut at_first: Option<(u64, Instant, u64, u64)> = None;
     let mut lateness = Vec::new();
-    let mut batch: Vec<NewResult> = Vec::new();
-    let (mut up, mut down, mut other) = (0u64, 0u64, 0u64);
-    let mut commits = 0u64;
+    let mut lateness_steady = Vec::new();
+    let mut lateness_pruning = Vec::new();
+    let mut prune_windows: VecDeque<(Instant, Instant)> = VecDeque::new();
+    let mut prune_times = Vec::new();
+    let (mut pruned_raw, mut pruned_hourly) = (0u64, 0u64);
+    let mut first: Vec<Option<State>> = vec![None; n];
+    let (mut wrong_first, mut false_changes) = (0u64, 0u64);
+    let mut false_samples: Vec<String> = Vec::new();
+    let (mut up, mut degraded, mut down, mut unknown) = (0u64, 0u64, 0u64, 0u64);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut tick = tokio::time::interval(config.flush_every);
+    let mut prune_at = Instant::now() + Duration::from_secs(prune_every);
     loop {
         tokio::select! {
             _ = tokio::time::sleep_until(deadline) => break,
             r = rx.recv() => {
                 let Some(r) = r else { break };
                 match r.status {
-                    ProbeStatus::Up | ProbeStatus::Degraded => up += 1,
+                    ProbeStatus::Up => up += 1,
+                    ProbeStatus::Degraded => degraded += 1,
                     ProbeStatus::Down => down += 1,
-                    ProbeStatus::Unknown => other += 1,
+                    ProbeStatus::Unknown => unknown += 1,
                 }
                 lateness.push(r.lateness);
-                batch.push(NewResult { check_id: r.check_id, ts: r.ts, code: r.status.code(), latency_ms: r.latency_ms });
-                if batch.len() >= 5000 {
-                    store.append_check_results(&actor, &batch).await?;
-                    commits += 1;
-                    batch.clear();
+                if r.started >= first_cycle_end {
+                    lateness_steady.push(r.lateness);
+                }
+                // Runs that started while a retention run held the writer (and the database).
+                if prune_windows.iter().rev().take(4).any(|(s, e)| r.started >= *s && r.started <= *e) {
+                    lateness_pruning.push(r.lateness);
+                }
+                if let Some(ev) = writer.push(&r).await {
+                    let i = (ev.check_id - 1) as usize;
+                    let c = &ev.change;
+                    match first[i] {
+                        None => {
+                            first[i] = Some(c.to);
+                            if c.to != expected[i] {
+                                wrong_first += 1;
+                            }
+                        }
+                        Some(_) => {
+                            false_changes += 1;
+                            if false_samples.len() < 10 {
+                                false_samples.push(format!(
+                                    "check {} at {:.0} s: {} → {} ({})",
+                                    ev.check_id,
+                                    t0.elapsed().as_secs_f64(),
+                                    c.from.as_str(),
+                                    c.to.as_str(),
+                                    c.cause
+                                ));
+                            }
+                        }
+                    }
                 }
             }
             _ = tick.tick() => {
-                if !batch.is_empty() {
-                    store.append_check_results(&actor, &batch).await?;
-                    commits += 1;
-                    batch.clear();
+                writer.flush().await;
+                let now = Instant::now();
+                if at_first.is_none() && now >= first_cycle_end {
+                    at_first = Some((cpu_us().0, now, write_bytes(), up + degraded + down + unknown));
+                }
+                if now >= prune_at {
+                    let p = writer.prune(chrono::Utc::now().timestamp()).await;
+                    let end = Instant::now();
+                    pruned_raw += p.raw;
+                    pruned_hourly += p.hourly;
+                    prune_times.push(end - now);
+                    prune_windows.push_back((now, end));
+                    if prune_windows.len() > 8 {
+                        prune_windows.pop_front();
+                    }
+                    prune_at = now + Duration::from_secs(prune_every);
                 }
             }
         }
     }
     engine.stop();
-    if !batch.is_empty() {
-        store.append_check_results(&actor, &batch).await?;
-        commits += 1;
-    }
+    writer.flush().await;
     let elapsed = t0.elapsed().as_secs_f64();
-    let cpu = cpu_us().0 - cpu0;
-    let results = up + down + other;
+    let cpu_end = cpu_us().0;
+    let cpu = cpu_end - cpu0;
+    let written_end = write_bytes();
+    let written = written_end.saturating_sub(wb0);
+    let results = up + degraded + down + unknown;
     store.close().await;
     let db1 = dir_bytes(&dir);
-    lateness.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+
     println!(
-        "results            {results} ({up} up, {down} down, {other} unknown) in {elapsed:.1} s, {commits} commits"
+        "results            {results} ({up} up, {degraded} degraded, {down} down, {unknown} unknown) in {elapsed:.1} s, {} commits ({} failed)",
+        writer.commits, writer.failed_commits
     );
     println!("checks/s           {:.0}", results as f64 / elapsed);
+    lateness_line("start lateness", &mut lateness);
+    lateness_line("  after 1st cycle", &mut lateness_steady);
+    lateness_line("  while pruning", &mut lateness_pruning);
+    prune_times.sort();
     println!(
-        "start lateness     p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        ms(percentile(&lateness, 0.5)),
-        ms(percentile(&lateness, 0.99)),
-        ms(lateness.last().copied().unwrap_or_default())
+        "retention runs     {} ({pruned_raw} raw results and {pruned_hourly} hourly roll-ups deleted), each p50 {:.1} ms, max {:.1} ms",
+        prune_times.len(),
+        ms(percentile(&prune_times, 0.5)),
+        ms(prune_times.last().copied().unwrap_or_default())
     );
+    let settled = first.iter().filter(|s| s.is_some()).count();
+    println!(
+        "false state changes: {false_changes} (after each check's first state; {settled} of {n} checks settled, {wrong_first} settled on an unexpected state)"
+    );
+    for s in &false_samples {
+        println!("  {s}");
+    }
     let per_check = if results > 0 {
         cpu as f64 / results as f64
     } else {
         0.0
     };
     println!(
-        "CPU                {:.2} s total ({:.0}% of one core), {per_check:.1} µs per check (engine + writer + SQLite)",
+        "CPU                {:.2} s total ({:.0}% of one core), {per_check:.1} µs per check (engine + evaluator + writer + SQLite + the loopback listener)",
         cpu as f64 / 1e6,
         cpu as f64 / 1e6 / elapsed * 100.0
     );
+    let steady =
+        at_first.filter(|(_, i1, _, r1)| i1.elapsed().as_secs_f64() > 1.0 && results > *r1);
+    if let Some((c1, i1, _, r1)) = steady {
+        let c = (cpu_end - c1) as f64;
+        println!(
+            "  after 1st cycle  {:.0}% of one core, {:.1} µs per check",
+            c / 1e6 / i1.elapsed().as_secs_f64() * 100.0,
+            c / (results - r1) as f64
+        );
+    }
     println!("peak RSS           {} KiB", status_kb("VmHWM:"));
     println!(
         "memory per target  {:.0} bytes (RSS growth for the target list; engine state adds the scheduler heap entry, ~24 B)",
         (rss_targets.saturating_sub(rss0) * 1024) as f64 / n.max(1) as f64
     );
-    let per_result = if results > 0 {
-        (db1.saturating_sub(db0)) as f64 / results as f64
-    } else {
-        0.0
+    let per = |b: u64| {
+        if results > 0 {
+            b as f64 / results as f64
+        } else {
+            0.0
+        }
     };
     println!(
-        "database           {} bytes grown, {per_result:.1} bytes per result (raw row + index + hourly/daily roll-ups, SQLite incl. WAL)",
-        db1.saturating_sub(db0)
+        "database           {} bytes at the end ({:.1} per result; pruned rows leave free pages that later rows reuse)",
+        db1.saturating_sub(db0),
+        per(db1.saturating_sub(db0))
     );
+    println!(
+        "written to storage {written} bytes, {:.1} per result (raw row, index, roll-up upserts, WAL and checkpoints)",
+        per(written)
+    );
+    if let Some((_, _, w1, r1)) = steady {
+        println!(
+            "  after 1st cycle  {:.1} per result",
+            written_end.saturating_sub(w1) as f64 / (results - r1) as f64
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 
     // The same targets swept by fping (ICMP) and nmap -sT (TCP), if installed.
-    let ours_icmp_cpu = per_check;
     if !icmp_addrs.is_empty() && Command::new("fping").arg("-v").output().is_ok() {
         let c0 = cpu_us().1;
         let t = Instant::now();
@@ -245,7 +424,7 @@ async fn main() -> anyhow::Result<()> {
         if fping_per > 0.0 {
             println!(
                 "  ratio            our CPU per check / fping's = {:.2}",
-                ours_icmp_cpu / fping_per
+                per_check / fping_per
             );
         } else {
             println!("  ratio            fping's CPU below the 10 ms clock tick; no ratio");
@@ -279,5 +458,131 @@ async fn main() -> anyhow::Result<()> {
     } else {
         println!("nmap               not run (not installed)");
     }
+    Ok(())
+}
+
+/// Size of a compacted copy of the database (`VACUUM INTO`, the store's backup), i.e. the bytes its rows
+/// really need, without free pages.
+async fn compact_bytes(store: &Store, dir: &Path, name: &str) -> anyhow::Result<u64> {
+    let to = dir.join(name);
+    store.backup_to(&to).await?;
+    let n = std::fs::metadata(&to)?.len();
+    std::fs::remove_file(&to)?;
+    Ok(n)
+}
+
+/// Fills a fresh store through the store's own calls with `checks` checks at a 60 s interval for `days`
+/// JST days (realistic counts per roll-up row), then measures the bytes each kind of row needs and what a
+/// retention run costs on that raw table.
+async fn growth(checks: usize, days: u64) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("unyo-bench-growth-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let url = unyo_store::sqlite_url(&dir.join("unyo.db"));
+    let store = Store::open(&url).await?;
+    let actor = Actor::system("bench");
+    let v0 = compact_bytes(&store, &dir, "v0.db").await?;
+    store.close().await;
+    let live0 = dir_bytes(&dir);
+    let store = Store::open(&url).await?;
+
+    // Whole JST days ending before today; ids in the six-digit range a large fleet has (a bigger id takes
+    // a byte more in every row and key).
+    let today = bucket_of(chrono::Utc::now().timestamp(), DAY);
+    let start = (today - days as i64) * DAY - 9 * 3600;
+    let minutes = days as i64 * 1440;
+    let id0 = 100_000i64;
+    let t = Instant::now();
+    let mut batch: Vec<NewResult> = Vec::with_capacity(checks * 60);
+    let mut raw_rows = 0u64;
+    for m in 0..minutes {
+        let ts = start + m * 60;
+        for c in 0..checks as i64 {
+            // Mostly up at a few to some tens of ms, one result in 2,000 down.
+            let k = (m * 131 + c * 17) as u64;
+            let (code, latency_ms) = if k.is_multiple_of(2000) {
+                (ProbeStatus::Down.code(), None)
+            } else {
+                (ProbeStatus::Up.code(), Some(2 + (k % 29) as u32))
+            };
+            batch.push(NewResult {
+                check_id: id0 + c,
+                ts,
+                code,
+                latency_ms,
+            });
+        }
+        // One commit per simulated hour.
+        if (m + 1) % 60 == 0 {
+            raw_rows += batch.len() as u64;
+            store.append_check_results(&actor, &batch).await?;
+            batch.clear();
+        }
+    }
+    if !batch.is_empty() {
+        raw_rows += batch.len() as u64;
+        store.append_check_results(&actor, &batch).await?;
+    }
+    let fill = t.elapsed().as_secs_f64();
+    let hourly_rows = checks as u64 * days * 24;
+    let daily_rows = checks as u64 * days;
+    store.close().await;
+    let live1 = dir_bytes(&dir);
+    let store = Store::open(&url).await?;
+    let v1 = compact_bytes(&store, &dir, "v1.db").await?;
+
+    // Retention on this raw table: first one simulated hour (a small slice of a large table), then the rest.
+    let t = Instant::now();
+    let slice = store
+        .prune_check_results(&actor, start + HOUR)
+        .await
+        .unwrap_or(0);
+    let slice_time = t.elapsed();
+    let t = Instant::now();
+    let rest = store
+        .prune_check_results(&actor, start + minutes * 60 + 1)
+        .await
+        .unwrap_or(0);
+    let rest_time = t.elapsed();
+    let v2 = compact_bytes(&store, &dir, "v2.db").await?;
+    let t = Instant::now();
+    let hourly_deleted = store
+        .prune_hourly_rollups(&actor, start + minutes * 60 + HOUR)
+        .await
+        .unwrap_or(0);
+    let hourly_time = t.elapsed();
+    let v3 = compact_bytes(&store, &dir, "v3.db").await?;
+    store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let raw_b = v1.saturating_sub(v2) as f64 / raw_rows.max(1) as f64;
+    let hourly_b = v2.saturating_sub(v3) as f64 / hourly_rows.max(1) as f64;
+    let daily_b = v3.saturating_sub(v0) as f64 / daily_rows.max(1) as f64;
+    let live_factor = live1.saturating_sub(live0) as f64 / v1.saturating_sub(v0).max(1) as f64;
+    println!(
+        "growth sample      {checks} checks × {days} days at 60 s: {raw_rows} raw results, {hourly_rows} hourly and {daily_rows} daily roll-ups in {fill:.1} s (one commit per simulated hour)"
+    );
+    println!(
+        "bytes per row      raw result {raw_b:.1} (row + index), hourly roll-up {hourly_b:.1}, daily roll-up {daily_b:.1} (compacted; the live file was {live_factor:.2}× the compacted size)"
+    );
+    println!(
+        "per target-year    kept for years (daily roll-ups): {:.1} KB compacted, {:.1} KB at the live fill factor",
+        daily_b * 365.0 / 1000.0,
+        daily_b * 365.0 / 1000.0 * live_factor
+    );
+    let window = |raw_days: f64, hourly_days: f64| {
+        (raw_days * 1440.0 * raw_b + hourly_days * 24.0 * hourly_b) / 1e6
+    };
+    println!(
+        "bounded window     per target at a 60 s interval: raw 7 days + hourly 35 days = {:.2} MB (hourly 400 days instead: {:.2} MB)",
+        window(7.0, 35.0),
+        window(7.0, 400.0)
+    );
+    let table_m = raw_rows as f64 / 1e6;
+    println!(
+        "retention cost     deleting one hour ({slice} rows) from {table_m:.1} M raw rows: {:.0} ms; the remaining {rest}: {:.0} ms; {hourly_deleted} hourly roll-ups: {:.0} ms",
+        ms(slice_time),
+        ms(rest_time),
+        ms(hourly_time)
+    );
     Ok(())
 }

@@ -50,12 +50,16 @@ pub struct ResultRecord {
     /// How late the run started against its schedule (zero for on-demand runs).
     #[serde(skip)]
     pub lateness: Duration,
+    /// When the run started (monotonic), so that lateness can be related to what else was running then.
+    #[serde(skip)]
+    pub started: Instant,
 }
 
 /// Runs a check once: up to `retries + 1` attempts, each bounded by `timeout_ms`; the first success
 /// decides (degraded when slower than `degraded_ms`, or when the TLS certificate expires within
 /// `cert_warn_days`).
 pub async fn run_check(id: i64, spec: &ProbeSpec, settings: &CheckSettings) -> ResultRecord {
+    let started = Instant::now();
     let ts = Utc::now().timestamp();
     let timeout = Duration::from_millis(u64::from(settings.timeout_ms));
     let mut last = None;
@@ -105,6 +109,7 @@ pub async fn run_check(id: i64, spec: &ProbeSpec, settings: &CheckSettings) -> R
         message,
         cert_days_left: a.cert_days_left,
         lateness: Duration::ZERO,
+        started,
     }
 }
 
@@ -203,7 +208,9 @@ async fn schedule(checks: Vec<Scheduled>, config: EngineConfig, sink: mpsc::Send
         let Ok(permit) = sem.clone().acquire_owned().await else {
             return;
         };
-        let lateness = tokio::time::Instant::now().saturating_duration_since(due);
+        let now = tokio::time::Instant::now();
+        let lateness = now.saturating_duration_since(due);
+        let started = now.into_std();
         let c = &checks[i];
         let next = due + Duration::from_secs(u64::from(c.settings.interval_s.max(1)));
         heap.push(Reverse((next, i)));
@@ -215,22 +222,24 @@ async fn schedule(checks: Vec<Scheduled>, config: EngineConfig, sink: mpsc::Send
             let hard = Duration::from_millis(
                 u64::from(c.settings.timeout_ms) * (u64::from(c.settings.retries) + 1) + 500,
             );
-            let started = Utc::now().timestamp();
+            let started_ts = Utc::now().timestamp();
             let mut rec =
                 match tokio::time::timeout(hard, run_check(c.id, &c.spec, &c.settings)).await {
                     Ok(r) => r,
                     Err(_) => ResultRecord {
                         check_id: c.id,
-                        ts: started,
+                        ts: started_ts,
                         status: ProbeStatus::Down,
                         latency_ms: None,
                         message: "タイムアウト（全体）".into(),
                         cert_days_left: None,
                         lateness: Duration::ZERO,
+                        started,
                     },
                 };
             drop(permit);
             rec.lateness = lateness;
+            rec.started = started;
             let _ = sink.send(rec).await;
         });
     }
@@ -296,19 +305,42 @@ pub struct Evaluated {
 pub struct Evaluator {
     checks: HashMap<i64, (CheckPlace, Damper)>,
     windows: Vec<MaintenanceWindow>,
+    /// Nodes with at least one own check down, and how many are: kept up to date on each change, so a
+    /// down result does not scan every check (O(checks) per result would cost a core in a large outage).
+    down: HashSet<i64>,
+    down_checks: HashMap<i64, u32>,
 }
 
 impl Evaluator {
     /// An evaluator for these checks and maintenance windows.
     pub fn new(places: Vec<CheckPlace>, windows: Vec<MaintenanceWindow>) -> Evaluator {
-        let checks = places
-            .into_iter()
-            .map(|p| {
-                let d = Damper::new(p.state.unwrap_or(State::Unknown));
-                (p.check_id, (p, d))
-            })
-            .collect();
-        Evaluator { checks, windows }
+        let mut ev = Evaluator {
+            windows,
+            ..Default::default()
+        };
+        for p in places {
+            let state = p.state.unwrap_or(State::Unknown);
+            if let (Some(node), State::Down) = (p.own_node, state) {
+                ev.node_check_down(node, true);
+            }
+            ev.checks.insert(p.check_id, (p, Damper::new(state)));
+        }
+        ev
+    }
+
+    fn node_check_down(&mut self, node: i64, down: bool) {
+        let n = self.down_checks.entry(node).or_default();
+        if down {
+            *n += 1;
+        } else {
+            *n = n.saturating_sub(1);
+        }
+        if *n == 0 {
+            self.down_checks.remove(&node);
+            self.down.remove(&node);
+        } else {
+            self.down.insert(node);
+        }
     }
 
     /// Replaces the maintenance windows.
@@ -323,21 +355,20 @@ impl Evaluator {
 
     /// Nodes whose own checks are down.
     pub fn down_nodes(&self) -> HashSet<i64> {
-        self.checks
-            .values()
-            .filter(|(p, d)| p.own_node.is_some() && d.state() == State::Down)
-            .filter_map(|(p, _)| p.own_node)
-            .collect()
+        self.down.clone()
     }
 
     /// The probable point of failure on a check's path right now, if any.
     pub fn impacted_by(&self, check_id: i64) -> Option<i64> {
         let (place, _) = self.checks.get(&check_id)?;
-        probable_failure_point(&place.path, &self.down_nodes())
+        probable_failure_point(&place.path, &self.down)
     }
 
     /// Whether a maintenance window covers the check at `at`.
     pub fn in_maintenance(&self, check_id: i64, at: DateTime<Utc>) -> bool {
+        if self.windows.is_empty() {
+            return false;
+        }
         let Some((place, _)) = self.checks.get(&check_id) else {
             return false;
         };
@@ -385,6 +416,17 @@ impl Evaluator {
                         impacted_by,
                         maintenance,
                     })
+                    .map(|event| (place.own_node, event))
+            })
+            .map(|(own_node, event)| {
+                if let Some(node) = own_node {
+                    if event.change.to == State::Down {
+                        self.node_check_down(node, true);
+                    } else if event.change.from == State::Down {
+                        self.node_check_down(node, false);
+                    }
+                }
+                event
             });
         Evaluated {
             code,
