@@ -29,6 +29,8 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) backend: Backend,
+    /// The terminal list's in-memory index, shared by every clone of this store.
+    pub(crate) terminal_index: std::sync::Arc<crate::terminal_index::TerminalIndex>,
 }
 
 /// Runs `$body` inside one write transaction on whichever backend is in use. `$tx` is a
@@ -104,6 +106,7 @@ impl Store {
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
             Store {
                 backend: Backend::Postgres(pool),
+                terminal_index: Default::default(),
             }
         } else if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)?
@@ -123,6 +126,7 @@ impl Store {
                 .await?;
             Store {
                 backend: Backend::Sqlite { read, write },
+                terminal_index: Default::default(),
             }
         } else {
             return Err(StoreError::Internal(format!(

@@ -1299,7 +1299,6 @@ impl Store {
         let at = now();
         let terminal_id = write_tx!(self, |tx| {
             let terminal_id = tx.insert_terminal(&draft, &at).await?;
-            tx.refresh_terminal_search().await?;
             tx.append_audit(
                 &NewAuditEntry::new(actor, "terminal.create", "terminal", terminal_id).details(
                     serde_json::to_value(&draft)

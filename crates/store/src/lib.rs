@@ -16,6 +16,7 @@ pub mod records;
 pub mod registry;
 pub mod sessions;
 pub mod support;
+mod terminal_index;
 #[doc(hidden)]
 pub mod testing;
 pub mod users;

@@ -157,14 +157,6 @@ const TERMINAL_SELECT: &str = "SELECT t.id, t.site_id, s.code AS site_code, s.na
     t.ip_address, t.os_name, t.os_version, t.serial_number, t.asset_number, t.note, t.created_at, t.updated_at,
     t.retired_at FROM terminals t JOIN sites s ON s.id = t.site_id";
 
-/// Recomputes the search text of terminals marked for it (an empty `search_text`). Runs in the same
-/// transaction as the write that marked them.
-const REFRESH_TERMINAL_SEARCH: &str =
-    "UPDATE terminals SET search_text = lower(hostname || ' ' || COALESCE(ip_address, '') || ' '
-    || os_name || ' ' || os_version || ' ' || serial_number || ' ' || asset_number || ' '
-    || COALESCE((SELECT name FROM sites WHERE sites.id = terminals.site_id), ''))
-    WHERE search_text = ''";
-
 const NODE_SELECT: &str = "SELECT n.id, n.name, n.kind, n.site_id, s.name AS site_name, n.ip_address, n.upstream_id,
     u.name AS upstream_name, n.note, n.created_at, n.updated_at, n.retired_at
     FROM network_nodes n LEFT JOIN sites s ON s.id = n.site_id LEFT JOIN network_nodes u ON u.id = n.upstream_id";
@@ -330,6 +322,16 @@ impl Store {
         .await?))
     }
 
+    /// The id, code and name of the site with this code (exact, as registered), if any.
+    pub async fn site_by_code(&self, code: &str) -> Result<Option<(i64, String, String)>> {
+        read_db!(self, |db| Ok(sqlx::query_as(
+            "SELECT id, code, name FROM sites WHERE code = $1"
+        )
+        .bind(code)
+        .fetch_optional(db)
+        .await?))
+    }
+
     /// One site.
     pub async fn site(&self, id: i64) -> Result<Site> {
         let sql = format!("{SITE_SELECT} WHERE s.id = $1");
@@ -386,8 +388,6 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| conflict_on_unique(e, || format!("拠点コード「{}」は既に登録されています。", draft.code)))?;
-            tx.mark_site_terminals(id).await?;
-            tx.refresh_terminal_search().await?;
             tx.append_audit(
                 &NewAuditEntry::new(actor, "site.update", "site", id)
                     .details(diff(&before, &to_json(&draft))),
@@ -417,48 +417,42 @@ impl Store {
 
     // ---------------------------------------------------------------- terminals
 
-    /// Terminals, filtered, sorted and paged. Sort keys: `hostname`, `site`, `kind`, `ip`, `os`, `updated`.
+    /// Terminals, filtered, sorted and paged. Sort keys: `hostname`, `site` (code), `kind`, `ip`
+    /// (numeric), `os` (name and version), `updated`. The search matches the host name, address, OS,
+    /// serial and asset numbers and the site's code and name, ignoring case and full/half width.
+    /// Answered from the in-memory index (see `terminal_index`); the rows themselves are read fresh.
     pub async fn terminals(&self, q: &ListQuery) -> Result<Page<Terminal>> {
-        let mut f = q.base_filter("t", &["t.search_text"]);
-        if let Some(site) = q.site_id {
-            let p = f.bind(Param::Int(site));
-            f.push(format!("t.site_id = {p}"));
-        }
         let (page, per_page) = q.page();
-        let order = q.order(
-            &[
-                ("hostname", "t.hostname_key"),
-                ("site", "s.code"),
-                ("kind", "t.kind"),
-                ("ip", "t.ip_address"),
-                ("os", "t.os_name"),
-                ("updated", "t.updated_at"),
-            ],
-            "t.hostname_key",
-            "t",
-        );
-        let count_sql = format!("SELECT COUNT(*) FROM terminals t{}", f.where_clause());
-        let list_sql = format!(
-            "{TERMINAL_SELECT}{}{order} LIMIT {per_page} OFFSET {}",
-            f.where_clause(),
-            (page - 1) * per_page
-        );
-        read_db!(self, |db| {
-            let total: i64 =
-                bind_params!(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)), f.params)
-                    .fetch_one(db)
-                    .await?;
-            let items: Vec<Terminal> =
-                bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(list_sql)), f.params)
-                    .fetch_all(db)
-                    .await?;
-            Ok(Page {
-                items,
-                total,
-                page,
-                per_page,
-            })
+        let offset = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
+        let (ids, total) = self.terminal_page_ids(q, offset, per_page as usize).await?;
+        let items = self.terminals_by_id(&ids).await?;
+        Ok(Page {
+            items,
+            total: total as i64,
+            page,
+            per_page,
         })
+    }
+
+    /// The terminals with these ids, in the order given (ids that do not exist are left out).
+    async fn terminals_by_id(&self, ids: &[i64]) -> Result<Vec<Terminal>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "{TERMINAL_SELECT} WHERE t.id IN ({})",
+            placeholders.join(", ")
+        );
+        let params: Vec<Param> = ids.iter().map(|&i| Param::Int(i)).collect();
+        let rows: Vec<Terminal> = read_db!(self, |db| bind_params!(
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)),
+            params
+        )
+        .fetch_all(db)
+        .await?);
+        let mut by_id: HashMap<i64, Terminal> = rows.into_iter().map(|t| (t.id, t)).collect();
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
 
     /// One terminal.
@@ -479,7 +473,6 @@ impl Store {
         let at = now();
         let id = write_tx!(self, |tx| {
             let id = tx.insert_terminal(&draft, &at).await?;
-            tx.refresh_terminal_search().await?;
             tx.append_audit(
                 &NewAuditEntry::new(actor, "terminal.create", "terminal", id)
                     .details(to_json(&draft)),
@@ -510,7 +503,6 @@ impl Store {
         let at = now();
         write_tx!(self, |tx| {
             tx.update_terminal(id, &draft, &at).await?;
-            tx.refresh_terminal_search().await?;
             tx.append_audit(
                 &NewAuditEntry::new(actor, "terminal.update", "terminal", id)
                     .details(diff(&before, &to_json(&draft))),
@@ -864,6 +856,7 @@ impl Store {
         let at = now();
         let mut summary = ImportSummary::default();
         write_tx!(self, |tx| {
+            let mut new = Vec::new();
             for (_, d) in &drafts {
                 match existing.get(&d.hostname.to_lowercase()) {
                     Some(old) => {
@@ -886,18 +879,22 @@ impl Store {
                         .await?;
                         summary.updated += 1;
                     }
-                    None => {
-                        let id = tx.insert_terminal(d, &at).await?;
-                        tx.append_audit(
-                            &NewAuditEntry::new(actor, "terminal.import_create", "terminal", id)
-                                .details(to_json(d)),
-                        )
-                        .await?;
-                        summary.created += 1;
-                    }
+                    None => new.push(d),
                 }
             }
-            tx.refresh_terminal_search().await?;
+            // New terminals go in with multi-row inserts, their audit entries likewise: a fleet-sized
+            // file is a few hundred statements rather than a few hundred thousand round trips.
+            let ids = tx.insert_terminals(&new, &at).await?;
+            let entries: Vec<NewAuditEntry> = new
+                .iter()
+                .zip(&ids)
+                .map(|(d, id)| {
+                    NewAuditEntry::new(actor, "terminal.import_create", "terminal", id)
+                        .details(to_json(d))
+                })
+                .collect();
+            tx.append_audit_batch(&entries).await?;
+            summary.created += ids.len();
             tx.append_audit(
                 &NewAuditEntry::new(actor, "import.terminals", "", "").details(to_json(&summary)),
             )
@@ -976,7 +973,6 @@ impl Store {
                         sqlx::query("UPDATE sites SET name=$1, kind=$2, address=$3, phone=$4, uplink_node_id=$5, note=$6, updated_at=$7 WHERE id=$8")
                             .bind(&d.name).bind(d.kind.code()).bind(&d.address).bind(&d.phone).bind(d.uplink_node_id).bind(&d.note).bind(&at).bind(old.id)
                             .execute(&mut *tx).await?;
-                        tx.mark_site_terminals(old.id).await?;
                         tx.append_audit(
                             &NewAuditEntry::new(actor, "site.import_update", "site", old.id)
                                 .details(changes),
@@ -995,7 +991,6 @@ impl Store {
                     }
                 }
             }
-            tx.refresh_terminal_search().await?;
             tx.append_audit(
                 &NewAuditEntry::new(actor, "import.sites", "", "").details(to_json(&summary)),
             )
@@ -1161,16 +1156,37 @@ impl Store {
 pub(crate) trait RegistryConn {
     async fn insert_site(&mut self, d: &SiteDraft, at: &str) -> Result<i64>;
     async fn insert_terminal(&mut self, d: &TerminalDraft, at: &str) -> Result<i64>;
+    /// Inserts many terminals with multi-row statements; their ids, in the order given.
+    async fn insert_terminals(&mut self, drafts: &[&TerminalDraft], at: &str) -> Result<Vec<i64>>;
     async fn update_terminal(&mut self, id: i64, d: &TerminalDraft, at: &str) -> Result<()>;
     async fn insert_node(&mut self, d: &NodeDraft, at: &str) -> Result<i64>;
-    /// Recomputes the search text of terminals whose `search_text` was cleared by a write.
-    async fn refresh_terminal_search(&mut self) -> Result<()>;
-    /// Marks the terminals of a site for a search-text refresh (the site's name is part of it).
-    async fn mark_site_terminals(&mut self, site_id: i64) -> Result<()>;
+}
+
+/// Terminals per multi-row insert. PostgreSQL: many per statement saves round trips (11 parameters
+/// each stays under its 65,535 limit). SQLite has no round trips, and binding to one statement costs
+/// time quadratic in its parameter count there, so a few rows per statement is fastest.
+const TERMINAL_BATCH_ROWS_PG: usize = 1000;
+const TERMINAL_BATCH_ROWS_SQLITE: usize = 16;
+
+/// `INSERT INTO terminals ... VALUES (...), (...) RETURNING id, hostname_key` for `rows` terminals.
+fn terminal_batch_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO terminals (site_id, hostname, hostname_key, kind, ip_address, os_name, os_version, serial_number, asset_number, note, created_at, updated_at) VALUES ",
+    );
+    for r in 0..rows {
+        let b = r * 11;
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        let p: Vec<String> = (1..=11).map(|c| format!("${}", b + c)).collect();
+        sql.push_str(&format!("({}, ${})", p.join(", "), b + 11));
+    }
+    sql.push_str(" RETURNING id, hostname_key");
+    sql
 }
 
 macro_rules! registry_conn {
-    ($conn:ty) => {
+    ($conn:ty, $batch_rows:expr) => {
         impl RegistryConn for $conn {
             async fn insert_site(&mut self, d: &SiteDraft, at: &str) -> Result<i64> {
                 sqlx::query_scalar(
@@ -1193,10 +1209,37 @@ macro_rules! registry_conn {
                 .await
                 .map_err(|e| conflict_on_unique(e, || format!("ホスト名「{}」は既に登録されています。", d.hostname)))
             }
+            async fn insert_terminals(&mut self, drafts: &[&TerminalDraft], at: &str) -> Result<Vec<i64>> {
+                let mut ids = Vec::with_capacity(drafts.len());
+                for chunk in drafts.chunks($batch_rows) {
+                    let sql = terminal_batch_sql(chunk.len());
+                    let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
+                    for d in chunk {
+                        q = q.bind(d.site_id).bind(&d.hostname).bind(d.hostname.to_lowercase()).bind(d.kind.code())
+                            .bind(&d.ip_address).bind(&d.os_name).bind(&d.os_version).bind(&d.serial_number)
+                            .bind(&d.asset_number).bind(&d.note).bind(at);
+                    }
+                    // RETURNING gives no order guarantee: match the ids back by host name.
+                    let mut by_key: HashMap<String, i64> = q
+                        .fetch_all(&mut *self)
+                        .await
+                        .map_err(|e| conflict_on_unique(e, || "ホスト名が既に登録されている端末があります。".to_string()))?
+                        .into_iter()
+                        .map(|(id, key)| (key, id))
+                        .collect();
+                    for d in chunk {
+                        let id = by_key.remove(&d.hostname.to_lowercase()).ok_or_else(|| {
+                            StoreError::Internal(format!("no id returned for terminal {}", d.hostname))
+                        })?;
+                        ids.push(id);
+                    }
+                }
+                Ok(ids)
+            }
             async fn update_terminal(&mut self, id: i64, d: &TerminalDraft, at: &str) -> Result<()> {
                 sqlx::query(
                     "UPDATE terminals SET site_id=$1, hostname=$2, hostname_key=$3, kind=$4, ip_address=$5, os_name=$6, os_version=$7,
-                     serial_number=$8, asset_number=$9, note=$10, updated_at=$11, search_text='' WHERE id=$12",
+                     serial_number=$8, asset_number=$9, note=$10, updated_at=$11 WHERE id=$12",
                 )
                 .bind(d.site_id).bind(&d.hostname).bind(d.hostname.to_lowercase()).bind(d.kind.code()).bind(&d.ip_address)
                 .bind(&d.os_name).bind(&d.os_version).bind(&d.serial_number).bind(&d.asset_number).bind(&d.note).bind(at).bind(id)
@@ -1215,22 +1258,11 @@ macro_rules! registry_conn {
                 .await
                 .map_err(|e| conflict_on_unique(e, || format!("機器名「{}」は既に登録されています。", d.name)))
             }
-            async fn refresh_terminal_search(&mut self) -> Result<()> {
-                sqlx::query(REFRESH_TERMINAL_SEARCH).execute(&mut *self).await?;
-                Ok(())
-            }
-            async fn mark_site_terminals(&mut self, site_id: i64) -> Result<()> {
-                sqlx::query("UPDATE terminals SET search_text = '' WHERE site_id = $1")
-                    .bind(site_id)
-                    .execute(&mut *self)
-                    .await?;
-                Ok(())
-            }
         }
     };
 }
-registry_conn!(sqlx::SqliteConnection);
-registry_conn!(sqlx::PgConnection);
+registry_conn!(sqlx::SqliteConnection, TERMINAL_BATCH_ROWS_SQLITE);
+registry_conn!(sqlx::PgConnection, TERMINAL_BATCH_ROWS_PG);
 
 fn site_draft_of(s: &Site) -> Value {
     json!({

@@ -16,6 +16,17 @@ pub const ABSOLUTE_TIMEOUT_HOURS: i64 = 12;
 /// A pending second-factor step must be finished within this.
 pub const SECOND_FACTOR_MINUTES: i64 = 5;
 
+/// A session row joined with its user.
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    csrf_token: String,
+    second_factor_pending: bool,
+    session_created_at: String,
+    last_seen_at: String,
+    #[sqlx(flatten)]
+    user: User,
+}
+
 /// A live session.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -68,15 +79,26 @@ impl Store {
     /// the idle timer (at most once a minute, to keep reads cheap).
     pub async fn session(&self, token: &str, now_utc: DateTime<Utc>) -> Result<Option<Session>> {
         let id_hash = sha256_hex(token);
-        let row: Option<(String, bool, String, String, i64)> = read_db!(self, |db| {
+        // One query for the session and its user: this runs before every page.
+        let row: Option<SessionRow> = read_db!(self, |db| {
             sqlx::query_as(
-            "SELECT csrf_token, second_factor_pending, created_at, last_seen_at, user_id FROM sessions WHERE id_hash = $1"
-        )
-        .bind(&id_hash)
-        .fetch_optional(db)
-        .await?
+                "SELECT s.csrf_token, s.second_factor_pending, s.created_at AS session_created_at, s.last_seen_at,
+                 u.id, u.username, u.display_name, u.role, u.totp_enabled, u.failed_logins, u.locked_until,
+                 u.created_at, u.disabled_at
+                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
+            )
+            .bind(&id_hash)
+            .fetch_optional(db)
+            .await?
         });
-        let Some((csrf_token, pending, created, seen, user_id)) = row else {
+        let Some(SessionRow {
+            csrf_token,
+            second_factor_pending: pending,
+            session_created_at: created,
+            last_seen_at: seen,
+            user,
+        }) = row
+        else {
             return Ok(None);
         };
         let (Some(created), Some(seen)) = (from_storage(&created), from_storage(&seen)) else {
@@ -93,9 +115,6 @@ impl Store {
             self.delete_session(&id_hash).await?;
             return Ok(None);
         }
-        let Some(user) = self.user(user_id).await? else {
-            return Ok(None);
-        };
         if user.disabled_at.is_some() {
             self.delete_session(&id_hash).await?;
             return Ok(None);

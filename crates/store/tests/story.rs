@@ -412,3 +412,80 @@ async fn audit_chain_refuses_changes_and_detects_tampering() {
         other => panic!("tampering not detected: {other:?}"),
     }
 }
+
+/// The terminal list is answered from an in-memory index: it must follow every write, including
+/// writes made through another instance on the same database and a site's rename.
+#[tokio::test]
+async fn terminal_list_follows_writes_from_any_instance() {
+    let db = test_store().await.expect("store");
+    let a = &db.store;
+    let b = unyo_store::Store::open(&db.url)
+        .await
+        .expect("second instance");
+    let sys = Actor::system("test");
+    let saga = a
+        .create_site(&sys, &site("S01", "佐賀土木事務所"))
+        .await
+        .expect("site");
+    let search = |q: &str| ListQuery {
+        q: Some(q.into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        b.terminals(&search("doboku-")).await.expect("list").total,
+        0
+    );
+
+    // A write through instance A shows in B's next list.
+    let t = a
+        .create_terminal(&sys, &terminal(saga.id, "DOBOKU-01"))
+        .await
+        .expect("terminal");
+    let page = b.terminals(&search("ｄｏｂｏｋｕ－")).await.expect("list");
+    assert_eq!(page.total, 1, "full-width search matches");
+    assert_eq!(page.items[0].hostname, "DOBOKU-01");
+
+    // The site's name and code are searchable, and a rename is followed.
+    assert_eq!(
+        b.terminals(&search("土木事務所"))
+            .await
+            .expect("list")
+            .total,
+        1
+    );
+    let mut renamed = site("S01", "佐賀土木事務所（新庁舎）");
+    renamed.kind = "honcho".into();
+    a.update_site(&sys, saga.id, &renamed)
+        .await
+        .expect("rename");
+    assert_eq!(b.terminals(&search("新庁舎")).await.expect("list").total, 1);
+    assert_eq!(b.terminals(&search("s01")).await.expect("list").total, 1);
+
+    // A change made directly in the database (no store code at all) is followed too: the version
+    // counter is kept by triggers.
+    match db.url.starts_with("postgres") {
+        true => {
+            let mut c = sqlx::PgConnection::connect(&db.url).await.expect("pg");
+            sqlx::query("UPDATE terminals SET hostname = 'moved-01', hostname_key = 'moved-01' WHERE id = $1")
+                .bind(t.id)
+                .execute(&mut c)
+                .await
+                .expect("update");
+        }
+        false => {
+            let mut c = sqlx::SqliteConnection::connect(&db.url)
+                .await
+                .expect("sqlite");
+            sqlx::query("UPDATE terminals SET hostname = 'moved-01', hostname_key = 'moved-01' WHERE id = $1")
+                .bind(t.id)
+                .execute(&mut c)
+                .await
+                .expect("update");
+        }
+    }
+    assert_eq!(b.terminals(&search("doboku")).await.expect("list").total, 0);
+    assert_eq!(
+        a.terminals(&search("moved-01")).await.expect("list").total,
+        1
+    );
+}

@@ -833,6 +833,13 @@ async fn serve(
             }
         }
     });
+    // Build the terminal list's index now rather than on the first visitor's request.
+    let warm = store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = warm.warm_terminal_index().await {
+            tracing::warn!(error = %e, "terminal index warm-up failed");
+        }
+    });
     // The connectivity-check engine (疎通確認): runs the registered checks, writes results in batches,
     // records state changes and opens automatic incidents. Stops with the server.
     let _connectivity = unyo_probe::service::start(store.clone(), Default::default());

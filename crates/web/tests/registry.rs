@@ -831,3 +831,50 @@ async fn network_map_site_and_node_pages() {
     assert_eq!(r.status, 422);
     assert!(r.text().contains("循環"));
 }
+
+/// A large fleet gets a 拠点コード field instead of a drop-down of every site; an unknown code says so
+/// and lists nothing.
+#[tokio::test]
+async fn many_sites_filter_by_site_code() {
+    let app = TestApp::new().await;
+    let (kencho, _) = seed(&app).await;
+    add_terminal(&app, kencho, "kencho-pc01", "business").await;
+    let sys = Actor::system("test");
+    for i in 0..200 {
+        let s = app
+            .store()
+            .create_site(
+                &sys,
+                &SiteInput {
+                    code: format!("S{i:05}"),
+                    name: format!("出先機関{i:03}"),
+                    kind: "other".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("site");
+        if i == 42 {
+            add_terminal(&app, s.id, "dept042-pc01", "business").await;
+        }
+    }
+    let c = app.login("staff").await;
+    let t = c.get("/terminals").await.text();
+    assert!(t.contains("name=\"site_code\""), "{t}");
+    assert!(!t.contains("<select id=\"f-site\""), "no drop-down of 202 sites");
+    assert!(t.contains("全2件中"), "{t}");
+
+    let t = c.get("/terminals?site_code=S00042").await.text();
+    assert!(t.contains("全1件中"), "{t}");
+    assert!(t.contains("dept042-pc01"), "{t}");
+    assert!(t.contains("value=\"S00042\""), "the code stays in the field");
+
+    let t = c.get("/terminals?site_code=NOPE").await.text();
+    assert!(t.contains("拠点コード「NOPE」は登録されていません。"), "{t}");
+    assert!(t.contains("全0件中"), "{t}");
+
+    // A link by id (as from a site's page) shows that site's code in the field.
+    let t = c.get(&format!("/terminals?site_id={kencho}")).await.text();
+    assert!(t.contains("value=\"KENCHO\""), "{t}");
+    assert!(t.contains("kencho-pc01"), "{t}");
+}

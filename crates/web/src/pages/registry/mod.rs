@@ -61,8 +61,14 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ),
     (
         "registry.q_terminals_hint",
-        "ホスト名・IPアドレス・OS・拠点名・製造番号・備品番号から検索します。",
-        "Searches hostname, IP address, OS, site, serial and asset numbers.",
+        "ホスト名・IPアドレス・OS・拠点コード・拠点名・製造番号・備品番号から検索します（大文字・小文字、全角・半角を区別しません）。",
+        "Searches hostname, IP address, OS, site code and name, serial and asset numbers (ignoring case and full/half width).",
+    ),
+    ("registry.site_code_filter", "拠点コード", "Site code"),
+    (
+        "registry.site_code_hint",
+        "拠点が多いため、拠点コードで絞り込みます（例: S00042）。",
+        "There are many sites: filter by site code (e.g. S00042).",
     ),
     (
         "registry.q_nodes_hint",
@@ -337,6 +343,8 @@ pub(super) struct ListParams {
     pub q: String,
     pub kind: String,
     pub site_id: String,
+    /// The site by its code, from the code field shown instead of the drop-down in large fleets.
+    pub site_code: String,
     pub status: String,
     pub sort: String,
     pub dir: String,
@@ -511,13 +519,85 @@ impl ListParams {
     }
 }
 
+/// Up to this many sites in service the site filter is a drop-down; beyond, a 拠点コード field (a
+/// select of thousands of options is neither usable nor cheap to send with every page).
+const SITE_SELECT_MAX: i64 = 200;
+
+/// The site filter of a list page: a drop-down, or a code field with what was typed and why it
+/// matched nothing.
+#[derive(Default)]
+pub(super) struct SiteFilter {
+    pub options: Option<Vec<Opt>>,
+    pub code: Option<String>,
+    pub error: Option<String>,
+}
+
+impl SiteFilter {
+    /// Resolves `site_code` (when typed) into `params.site_id` and picks the control to show. An
+    /// unknown code filters to nothing and says so.
+    pub(super) async fn resolve(
+        state: &AppState,
+        tr: Tr,
+        params: &mut ListParams,
+    ) -> Result<SiteFilter, WebError> {
+        let mut error = None;
+        let typed = params.site_code.trim().to_string();
+        if !typed.is_empty() {
+            match state.store.site_by_code(&typed).await? {
+                Some((id, _, _)) => params.site_id = id.to_string(),
+                None => {
+                    error = Some(if tr.is_ja() {
+                        format!("拠点コード「{typed}」は登録されていません。")
+                    } else {
+                        format!("No site has the code \u{201c}{typed}\u{201d}.")
+                    });
+                    // Matches no site, so the list is empty rather than unfiltered.
+                    params.site_id = "0".into();
+                }
+            }
+        }
+        if state.store.active_site_count().await? <= SITE_SELECT_MAX {
+            let current = params.site_id.trim().to_string();
+            let options = state
+                .store
+                .site_options()
+                .await?
+                .iter()
+                .map(|(id, code, name)| {
+                    Opt::new(id.to_string(), format!("{name}（{code}）"), &current)
+                })
+                .collect();
+            return Ok(SiteFilter {
+                options: Some(options),
+                code: None,
+                error,
+            });
+        }
+        let code = match params.site_id() {
+            _ if !typed.is_empty() => typed,
+            Some(id) => state
+                .store
+                .site(id)
+                .await
+                .map(|s| s.code)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        Ok(SiteFilter {
+            options: None,
+            code: Some(code),
+            error,
+        })
+    }
+}
+
 /// Everything a list page shows (one template serves all three lists).
 pub(super) struct ListView {
     pub base: &'static str,
     pub params: ListParams,
     pub q_hint: &'static str,
     pub kinds: Vec<Opt>,
-    pub sites: Option<Vec<Opt>>,
+    pub sites: Option<SiteFilter>,
     pub statuses: Vec<Opt>,
     pub per_pages: Vec<Opt>,
     pub headers: Vec<Th>,
@@ -539,7 +619,7 @@ impl ListView {
         params: ListParams,
         q_hint: &'static str,
         kinds: Vec<Opt>,
-        sites: Option<Vec<Opt>>,
+        sites: Option<SiteFilter>,
         headers: Vec<Th>,
         rows: Vec<Vec<Cell>>,
         page: &unyo_store::Page<T>,

@@ -3,8 +3,8 @@
 use super::history::{Entity, history};
 use super::{
     Cell, DetailView, Field, FormView, ListPage, ListParams, ListView, OkQuery, Opt, Prop,
-    RetireForm, SubTable, detail_response, fixable, form_id, form_response, node_kind_label,
-    node_kind_options, parse_id, path_steps, retire_errors, status_props,
+    RetireForm, SiteFilter, SubTable, detail_response, fixable, form_id, form_response,
+    node_kind_label, node_kind_options, parse_id, path_steps, retire_errors, status_props,
 };
 use crate::page::{Ctx, render};
 use crate::{AppState, WebError};
@@ -30,17 +30,12 @@ fn option_label(code: &str, name: &str) -> String {
 pub(super) async fn list(
     State(state): State<AppState>,
     ctx: Ctx,
-    Query(params): Query<ListParams>,
+    Query(mut params): Query<ListParams>,
 ) -> Result<Html<String>, WebError> {
     ctx.require(Action::ViewRegistry)?;
     let tr = ctx.tr;
+    let sites = SiteFilter::resolve(&state, tr, &mut params).await?;
     let page = state.store.nodes(&params.query()).await?;
-    let sites = state.store.site_options().await?;
-    let current_site = params.site_id.trim().to_string();
-    let site_opts = sites
-        .iter()
-        .map(|(id, code, name)| Opt::new(id.to_string(), option_label(code, name), &current_site))
-        .collect();
     let headers = vec![
         params.th(tr, BASE, tr.t("node.name"), Some("name"), None),
         params.th(tr, BASE, tr.t("common.kind"), Some("kind"), None),
@@ -77,7 +72,7 @@ pub(super) async fn list(
         params,
         tr.t("registry.q_nodes_hint"),
         kinds,
-        Some(site_opts),
+        Some(sites),
         headers,
         rows,
         &page,

@@ -3,7 +3,7 @@
 use super::history::{Entity, history};
 use super::{
     Badge, Cell, DetailView, Field, FormView, ListPage, ListParams, ListView, OkQuery, Opt, Prop,
-    RetireForm, detail_response, fixable, form_id, form_response, parse_id, path_steps,
+    RetireForm, SiteFilter, detail_response, fixable, form_id, form_response, parse_id, path_steps,
     retire_errors, status_props, terminal_kind_label, terminal_kind_options,
 };
 use crate::page::{Ctx, render};
@@ -22,17 +22,12 @@ const BASE: &str = "/terminals";
 pub(super) async fn list(
     State(state): State<AppState>,
     ctx: Ctx,
-    Query(params): Query<ListParams>,
+    Query(mut params): Query<ListParams>,
 ) -> Result<Html<String>, WebError> {
     ctx.require(Action::ViewRegistry)?;
     let tr = ctx.tr;
+    let sites = SiteFilter::resolve(&state, tr, &mut params).await?;
     let page = state.store.terminals(&params.query()).await?;
-    let sites = state.store.site_options().await?;
-    let current_site = params.site_id.trim().to_string();
-    let site_opts = sites
-        .iter()
-        .map(|(id, code, name)| Opt::new(id.to_string(), option_label(code, name), &current_site))
-        .collect();
     let def = Some("hostname");
     let headers = vec![
         params.th(tr, BASE, tr.t("terminal.hostname"), Some("hostname"), def),
@@ -70,7 +65,7 @@ pub(super) async fn list(
         params,
         tr.t("registry.q_terminals_hint"),
         kinds,
-        Some(site_opts),
+        Some(sites),
         headers,
         rows,
         &page,
