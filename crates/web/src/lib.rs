@@ -42,6 +42,8 @@ pub struct AppState {
     pub store: Store,
     /// Settings.
     pub config: Arc<WebConfig>,
+    /// On-demand connectivity runs in progress (in memory; see `pages::connectivity::live`).
+    pub runs: Arc<pages::connectivity::live::Runs>,
 }
 
 /// Largest request body accepted (CSV imports are the biggest).
@@ -52,6 +54,7 @@ pub fn router(store: Store, config: WebConfig) -> Router {
     let state = AppState {
         store,
         config: Arc::new(config),
+        runs: Arc::default(),
     };
     let pages = Router::new()
         .merge(auth::routes())

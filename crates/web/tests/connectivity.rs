@@ -10,6 +10,30 @@ use unyo_domain::registry::NodeInput;
 use unyo_store::Actor;
 use unyo_store::connectivity::NewEvent;
 
+/// Polls a run's progress page (as its self-refresh would) until the run ends; returns the sheet's link.
+async fn finished_sheet(c: &common::Client, progress: &str) -> String {
+    assert!(progress.starts_with("/connectivity/runs/"), "{progress}");
+    for _ in 0..200 {
+        let r = c.get(progress).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let body = r.text();
+        if let Some(i) = body.find("href=\"/connectivity/sheets/") {
+            assert!(
+                !body.contains("http-equiv=\"refresh\""),
+                "a finished run stops refreshing"
+            );
+            let rest = &body[i + 6..];
+            return rest[..rest.find('"').expect("closing quote")].to_string();
+        }
+        assert!(
+            body.contains("http-equiv=\"refresh\" content=\"1\""),
+            "{body}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the run did not finish");
+}
+
 async fn token(app: &TestApp, username: &str) -> String {
     let user = app
         .store()
@@ -171,7 +195,7 @@ async fn pages_board_run_sheet_and_history() {
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.text());
-    let href = r.location();
+    let href = finished_sheet(&se, &r.location()).await;
     let r = se.get(&href).await;
     assert_eq!(r.status, 200);
     let body = r.text();
@@ -312,4 +336,574 @@ async fn the_sheet_pdf_downloads_and_is_audited() {
         404
     );
     assert_eq!(exports().await.total, 1);
+}
+
+async fn saga_site(app: &TestApp) -> unyo_store::registry::Site {
+    app.store()
+        .create_site(
+            &Actor::system("test"),
+            &unyo_domain::registry::SiteInput {
+                code: "SAGA".into(),
+                name: "佐賀県税事務所".into(),
+                kind: "honcho".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+}
+
+/// Maintenance windows: the SE creates one-off and weekly windows (shown in 和暦 / as the weekly rule);
+/// refused forms say why in Japanese and save nothing; staff and auditors read but cannot create; a
+/// missing CSRF token is refused; a window in force marks its checks 保守中 on the board.
+#[tokio::test]
+async fn maintenance_windows_page() {
+    let app = TestApp::new().await;
+    let site = saga_site(&app).await;
+    let sid = site.id.to_string();
+    let se = app.login("se").await;
+    let r = se.get("/connectivity/maintenance").await;
+    assert_eq!(r.status, 200);
+    let body = r.text();
+    assert!(body.contains("保守時間帯は登録されていません。"), "{body}");
+    assert!(body.contains("action=\"/connectivity/maintenance\""));
+
+    let r = se
+        .post_form(
+            "/connectivity/maintenance",
+            &[
+                ("title", "回線工事"),
+                ("site_id", &sid),
+                ("kind", "once"),
+                ("start", "2026-05-12T09:30"),
+                ("end", "2026-05-12T11:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(r.location(), "/connectivity/maintenance?ok=saved");
+    let r = se
+        .post_form(
+            "/connectivity/maintenance",
+            &[
+                ("title", "定期保守"),
+                ("kind", "weekly"),
+                ("weekday", "5"),
+                ("start_time", "23:00"),
+                ("duration_min", "120"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+
+    // End before start; an unknown site; a bad time: 422, every reason, nothing saved.
+    let r = se
+        .post_form(
+            "/connectivity/maintenance",
+            &[
+                ("title", "誤り"),
+                ("site_id", "999999"),
+                ("kind", "once"),
+                ("start", "2026-05-12T11:00"),
+                ("end", "2026-05-12T09:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let body = r.text();
+    assert!(body.contains("終了は開始より後にしてください。"), "{body}");
+    assert!(
+        body.contains("拠点 999999 は登録されていません。"),
+        "{body}"
+    );
+    assert!(
+        body.contains("value=\"誤り\""),
+        "the typed values come back"
+    );
+    let r = se
+        .post_form(
+            "/connectivity/maintenance",
+            &[
+                ("title", "誤り"),
+                ("kind", "weekly"),
+                ("start_time", "25:00"),
+                ("weekday", "1"),
+                ("duration_min", "60"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("開始時刻を 時:分 で入力してください"));
+    assert_eq!(app.store().maintenance_windows().await.unwrap().len(), 2);
+
+    for who in ["staff", "auditor"] {
+        let c = app.login(who).await;
+        let r = c.get("/connectivity/maintenance?ok=saved").await;
+        assert_eq!(r.status, 200);
+        let body = r.text();
+        assert!(
+            body.contains("回線工事") && body.contains("佐賀県税事務所"),
+            "{body}"
+        );
+        assert!(
+            body.contains("令和8年5月12日") && body.contains("毎週土曜日 23:00 から 120 分間"),
+            "{body}"
+        );
+        assert!(
+            !body.contains("action=\"/connectivity/maintenance\""),
+            "{who} sees no form"
+        );
+        let r = c
+            .post_form(
+                "/connectivity/maintenance",
+                &[
+                    ("title", "x"),
+                    ("kind", "weekly"),
+                    ("weekday", "0"),
+                    ("start_time", "01:00"),
+                    ("duration_min", "10"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 403, "{who}");
+    }
+    let r = se
+        .post_form(
+            "/connectivity/maintenance",
+            &[
+                ("_csrf", ""),
+                ("title", "x"),
+                ("kind", "weekly"),
+                ("weekday", "0"),
+                ("start_time", "01:00"),
+                ("duration_min", "10"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403, "no CSRF token");
+    assert_eq!(app.store().maintenance_windows().await.unwrap().len(), 2);
+
+    // A window over everything, in force now: the board marks the site's check 保守中 at once.
+    let term = app
+        .store()
+        .create_terminal(
+            &Actor::system("test"),
+            &unyo_domain::registry::TerminalInput {
+                site_id: Some(site.id),
+                hostname: "SAGA-TAX-01".into(),
+                kind: "business".into(),
+                ip_address: "127.0.0.1".into(),
+                os_name: "Windows 11".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    app.store()
+        .create_check(
+            &Actor::system("test"),
+            &unyo_domain::connectivity::CheckInput {
+                name: "業務端末 TCP".into(),
+                target_kind: "terminal".into(),
+                target_id: term.id,
+                kind: "tcp".into(),
+                address: "127.0.0.1".into(),
+                port: Some(9),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let board = se.get("/connectivity").await.text();
+    assert!(
+        !board.contains("badge-retired\">保守中"),
+        "no window in force yet"
+    );
+    let now = chrono::Utc::now() + chrono::Duration::hours(9);
+    let start = (now - chrono::Duration::minutes(5))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let end = (now + chrono::Duration::hours(1))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let r = se
+        .post_form(
+            "/connectivity/maintenance",
+            &[
+                ("title", "全体保守"),
+                ("kind", "once"),
+                ("start", &start),
+                ("end", &end),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let board = se.get("/connectivity").await.text();
+    assert!(board.contains("badge-retired\">保守中"), "{board}");
+    assert!(board.contains("href=\"/connectivity/maintenance\""));
+}
+
+/// Notification channels: the SE creates e-mail, webhook and syslog channels; refused forms say why;
+/// staff and auditors read the channels and the delivery attempts (with the error text) but cannot
+/// create; a missing CSRF token is refused.
+#[tokio::test]
+async fn notification_channels_page() {
+    let app = TestApp::new().await;
+    let se = app.login("se").await;
+    let r = se
+        .post_form(
+            "/connectivity/channels",
+            &[
+                ("name", "運用チーム"),
+                ("kind", "email"),
+                ("host", "smtp.pref.lg.jp"),
+                ("port", "25"),
+                ("from", "unyo@pref.lg.jp"),
+                ("to", "ops@pref.lg.jp, se@pref.lg.jp"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(r.location(), "/connectivity/channels?ok=saved");
+    let r = se
+        .post_form(
+            "/connectivity/channels",
+            &[
+                ("name", "監視サーバ"),
+                ("kind", "syslog"),
+                ("addr", "127.0.0.1:514"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let r = se
+        .post_form(
+            "/connectivity/channels",
+            &[("name", ""), ("kind", "webhook"), ("url", "https://hook")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let body = r.text();
+    assert!(body.contains("名称を入力してください。"), "{body}");
+    assert!(body.contains("http:// で始めてください"), "{body}");
+    let r = se
+        .post_form(
+            "/connectivity/channels",
+            &[("name", "x"), ("kind", "syslog"), ("addr", "somewhere")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("IPアドレス:ポート"));
+    let channels = app.store().notification_channels().await.unwrap();
+    assert_eq!(channels.len(), 2);
+    app.store()
+        .record_notification_attempt(
+            &Actor::system("test"),
+            channels[0].id,
+            None,
+            false,
+            "SMTPリレーに接続できません",
+        )
+        .await
+        .unwrap();
+
+    for who in ["staff", "auditor"] {
+        let c = app.login(who).await;
+        let r = c.get("/connectivity/channels").await;
+        assert_eq!(r.status, 200);
+        let body = r.text();
+        assert!(
+            body.contains("運用チーム") && body.contains("SMTP smtp.pref.lg.jp:25"),
+            "{body}"
+        );
+        assert!(
+            body.contains("ops@pref.lg.jp, se@pref.lg.jp") && body.contains("UDP 127.0.0.1:514"),
+            "{body}"
+        );
+        assert!(
+            body.contains("失敗") && body.contains("SMTPリレーに接続できません"),
+            "{body}"
+        );
+        assert!(
+            !body.contains("action=\"/connectivity/channels\""),
+            "{who} sees no form"
+        );
+        let r = c
+            .post_form(
+                "/connectivity/channels",
+                &[("name", "x"), ("kind", "syslog"), ("addr", "127.0.0.1:514")],
+            )
+            .await;
+        assert_eq!(r.status, 403, "{who}");
+    }
+    let r = se
+        .post_form(
+            "/connectivity/channels",
+            &[
+                ("_csrf", "nope"),
+                ("name", "x"),
+                ("kind", "syslog"),
+                ("addr", "127.0.0.1:514"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403, "a wrong CSRF token");
+    assert_eq!(app.store().notification_channels().await.unwrap().len(), 2);
+}
+
+/// The API: maintenance windows, notification channels and delivery attempts.
+#[tokio::test]
+async fn api_maintenance_windows_and_channels() {
+    let app = TestApp::new().await;
+    let site = saga_site(&app).await;
+    let c = app.anonymous();
+    let se = token(&app, "se").await;
+    let staff = token(&app, "staff").await;
+    let window = json!({"title": "回線工事", "site_id": site.id,
+        "when": {"type": "once", "start": "2026-05-12T00:30:00Z", "end": "2026-05-12T02:00:00Z"}});
+    let r = c
+        .api(
+            "POST",
+            "/api/v1/maintenance-windows",
+            &staff,
+            Some(window.clone()),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let r = c
+        .api(
+            "POST",
+            "/api/v1/maintenance-windows",
+            &se,
+            Some(window.clone()),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert!(r.json()["id"].as_i64().unwrap() > 0);
+    let mut bad = window.clone();
+    bad["when"]["end"] = json!("2026-05-11T00:00:00Z");
+    bad["node_id"] = json!(424242);
+    let r = c
+        .api("POST", "/api/v1/maintenance-windows", &se, Some(bad))
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.text().contains("終了は開始より後") && r.text().contains("ネットワーク機器 424242"),
+        "{}",
+        r.text()
+    );
+    let r = c
+        .api(
+            "POST",
+            "/api/v1/maintenance-windows",
+            &se,
+            Some(json!({"title": "x"})),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let r = c
+        .api("GET", "/api/v1/maintenance-windows", &staff, None)
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()[0]["when"]["type"], "once");
+    assert_eq!(r.json().as_array().unwrap().len(), 1);
+
+    let channel =
+        json!({"name": "監視", "config": {"kind": "webhook", "url": "http://127.0.0.1:9/hook"}});
+    let r = c
+        .api(
+            "POST",
+            "/api/v1/notification-channels",
+            &staff,
+            Some(channel.clone()),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let r = c
+        .api("POST", "/api/v1/notification-channels", &se, Some(channel))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_i64().unwrap();
+    let r = c
+        .api(
+            "POST",
+            "/api/v1/notification-channels",
+            &se,
+            Some(json!({"name": "x", "config": {"kind": "syslog", "addr": "nowhere"}})),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("IPアドレス:ポート"), "{}", r.text());
+    let r = c
+        .api("GET", "/api/v1/notification-channels", &staff, None)
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()[0]["config"]["kind"], "webhook");
+    app.store()
+        .record_notification_attempt(&Actor::system("test"), id, None, true, "HTTP 200")
+        .await
+        .unwrap();
+    let r = c
+        .api("GET", "/api/v1/notification-attempts?limit=5", &staff, None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()[0]["ok"], true);
+    assert_eq!(r.json()[0]["channel_id"], id);
+}
+
+/// The on-demand run watched live: the run starts in the background; the progress page shows the
+/// finished target with its result while a slow one is still 実行中, refreshes itself until the end, then
+/// links to the sheet, which is kept once with every target's line and audited once.
+#[tokio::test]
+async fn on_demand_run_is_watched_live() {
+    let app = TestApp::new().await;
+    let a = Actor::system("test");
+    let site = saga_site(&app).await;
+    let term = app
+        .store()
+        .create_terminal(
+            &a,
+            &unyo_domain::registry::TerminalInput {
+                site_id: Some(site.id),
+                hostname: "SAGA-TAX-01".into(),
+                kind: "business".into(),
+                ip_address: "127.0.0.1".into(),
+                os_name: "Windows 11".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // One listener that accepts (TCP: up at once), one that accepts and never answers (HTTP: times out).
+    let open = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let open_port = open.local_addr().unwrap().port();
+    tokio::spawn(async move { while open.accept().await.is_ok() {} });
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = silent.accept().await {
+            held.push(s);
+        }
+    });
+    for (name, kind, port, timeout) in [
+        ("業務端末 TCP", "tcp", open_port, None),
+        ("業務端末 HTTP", "http", silent_port, Some(1500)),
+    ] {
+        app.store()
+            .create_check(
+                &a,
+                &unyo_domain::connectivity::CheckInput {
+                    name: name.into(),
+                    target_kind: "terminal".into(),
+                    target_id: term.id,
+                    kind: kind.into(),
+                    address: "127.0.0.1".into(),
+                    port: Some(port),
+                    timeout_ms: timeout,
+                    retries: Some(0),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let se = app.login("se").await;
+    let sid = site.id.to_string();
+    let r = se
+        .post_form(
+            "/connectivity/run",
+            &[("site_ids", &sid), ("note", "月次確認")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let progress = r.location();
+    assert!(progress.starts_with("/connectivity/runs/"), "{progress}");
+
+    // While the silent target waits for its timeout, the open one is already shown as 正常.
+    let mut seen_partial = false;
+    for _ in 0..40 {
+        let body = se.get(&progress).await.text();
+        if body.contains("完了した対象: 1 / 2") {
+            assert!(body.contains("正常") && body.contains("実行中"), "{body}");
+            assert!(
+                body.contains("http-equiv=\"refresh\" content=\"1\""),
+                "{body}"
+            );
+            seen_partial = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(
+        seen_partial,
+        "the finished target shows before the run ends"
+    );
+    // Only the operator (or an administrator) watches; other roles cannot run at all.
+    assert_eq!(app.login("staff").await.get(&progress).await.status, 403);
+    assert_eq!(
+        app.login("se")
+            .await
+            .get("/connectivity/runs/999999")
+            .await
+            .status,
+        404
+    );
+
+    let sheet = finished_sheet(&se, &progress).await;
+    let body = se.get(&progress).await.text();
+    assert!(
+        body.contains("完了した対象: 2 / 2") && body.contains("停止"),
+        "{body}"
+    );
+    let r = se.get(&sheet).await;
+    assert_eq!(r.status, 200);
+    let body = r.text();
+    assert!(
+        body.contains("業務端末 TCP") && body.contains("業務端末 HTTP"),
+        "{body}"
+    );
+    assert!(
+        body.contains("正常") && body.contains("停止") && body.contains("月次確認"),
+        "{body}"
+    );
+    let id: i64 = sheet.rsplit('/').next().unwrap().parse().unwrap();
+    let kept = app.store().check_sheet(id).await.unwrap();
+    assert_eq!(kept.operator, "se");
+    assert_eq!(kept.lines.len(), 2);
+    let line = |name: &str| {
+        kept.lines
+            .iter()
+            .find(|l| l.check == name)
+            .unwrap_or_else(|| panic!("{name}: {:?}", kept.lines))
+    };
+    assert_eq!(line("業務端末 TCP").status, "up");
+    assert!(line("業務端末 TCP").latency_ms.is_some());
+    assert_eq!(line("業務端末 HTTP").status, "down");
+    assert_eq!(
+        app.store().check_sheets(10).await.unwrap().len(),
+        1,
+        "kept once"
+    );
+    let audited = app
+        .store()
+        .audit_log(&unyo_store::audit::AuditQuery {
+            action: Some("check_sheet.create".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(audited.total, 1);
+    assert_eq!(audited.items[0].actor, "se");
+
+    // A work entry that does not exist is refused before anything is probed.
+    let r = se
+        .post_form(
+            "/connectivity/run",
+            &[("site_ids", &sid), ("work_entry_id", "999999")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("作業記録 999999 は存在しません。"));
+    assert_eq!(app.store().check_sheets(10).await.unwrap().len(), 1);
 }

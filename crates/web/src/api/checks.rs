@@ -1,7 +1,9 @@
 //! Connectivity checks (疎通確認) through the API: `GET/POST /checks`, `GET /checks/{id}` (with its current
-//! state, the last results and events), `GET /events` (state changes, newest first). Reads need
-//! [`Action::ViewChecks`] (every role); creating a check needs `ManageChecks` (admin, SE), checked by the store,
-//! which also refuses an address that is not the registered IP of the target.
+//! state, the last results and events), `GET /events` (state changes, newest first),
+//! `GET/POST /maintenance-windows`, `GET/POST /notification-channels` and `GET /notification-attempts`. Reads need
+//! [`Action::ViewChecks`] (every role); creating a check, a maintenance window or a channel needs
+//! `ManageChecks` (admin, SE), checked by the store, which also refuses an address that is not the registered
+//! IP of the target. Windows and channels are validated as on their pages (same rules, same messages).
 
 use super::auth::ApiUser;
 use super::error::ApiResult;
@@ -14,9 +16,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use unyo_domain::Action;
-use unyo_domain::connectivity::CheckInput;
-use unyo_store::connectivity::{CheckRow, EventRow, ResultRow};
+use unyo_domain::connectivity::{ChannelConfig, CheckInput, MaintenanceWindow, Recurrence};
+use unyo_domain::{Action, DomainError};
+use unyo_store::connectivity::{Attempt, Channel, CheckRow, EventRow, ResultRow};
 
 impl ApiInput for CheckInput {
     const READ_ONLY: &'static [&'static str] = &[
@@ -108,6 +110,135 @@ pub(super) async fn events(
         state
             .store
             .check_events(q.check_id, q.limit.unwrap_or(100))
+            .await?,
+    ))
+}
+
+/// The body of `POST /maintenance-windows`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub(super) struct WindowInput {
+    title: String,
+    site_id: Option<i64>,
+    node_id: Option<i64>,
+    check_id: Option<i64>,
+    when: Option<Recurrence>,
+}
+
+impl ApiInput for WindowInput {
+    const READ_ONLY: &'static [&'static str] = &["id"];
+}
+
+/// `GET /maintenance-windows`: the windows in force.
+pub(super) async fn list_windows(
+    user: ApiUser,
+    State(state): State<AppState>,
+) -> ApiResult<Json<Vec<MaintenanceWindow>>> {
+    user.require(Action::ViewChecks)?;
+    Ok(Json(state.store.maintenance_windows().await?))
+}
+
+/// `POST /maintenance-windows`: a one-off or weekly window over every check, or those of a site, behind a
+/// node, or one check (which must exist).
+pub(super) async fn create_window(
+    user: ApiUser,
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<WindowInput>,
+) -> ApiResult<Response> {
+    user.require(Action::ManageChecks)?;
+    let Some(when) = input.when else {
+        return Err(DomainError::invalid(
+            "when",
+            "日時（when: 一回限り once または毎週 weekly）を指定してください。",
+        )
+        .into());
+    };
+    let mut w = MaintenanceWindow {
+        id: 0,
+        title: input.title.trim().to_string(),
+        site_id: input.site_id,
+        node_id: input.node_id,
+        check_id: input.check_id,
+        when,
+    };
+    crate::pages::connectivity::maintenance::validate_window(&state.store, &w).await?;
+    w.id = state
+        .store
+        .create_maintenance_window(&user.actor(), &w)
+        .await?;
+    Ok((StatusCode::CREATED, Json(w)).into_response())
+}
+
+/// The body of `POST /notification-channels`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub(super) struct ChannelInput {
+    name: String,
+    config: Option<ChannelConfig>,
+}
+
+impl ApiInput for ChannelInput {
+    const READ_ONLY: &'static [&'static str] = &["id", "enabled"];
+}
+
+/// `GET /notification-channels`: the enabled channels.
+pub(super) async fn list_channels(
+    user: ApiUser,
+    State(state): State<AppState>,
+) -> ApiResult<Json<Vec<Channel>>> {
+    user.require(Action::ViewChecks)?;
+    Ok(Json(state.store.notification_channels().await?))
+}
+
+/// `POST /notification-channels`.
+pub(super) async fn create_channel(
+    user: ApiUser,
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<ChannelInput>,
+) -> ApiResult<Response> {
+    user.require(Action::ManageChecks)?;
+    crate::pages::connectivity::channels::validate_name(&input.name)?;
+    let Some(config) = input.config else {
+        return Err(DomainError::invalid(
+            "config",
+            "通知の設定（config: kind が email・webhook・syslog のいずれか）を指定してください。",
+        )
+        .into());
+    };
+    let id = state
+        .store
+        .create_notification_channel(&user.actor(), &input.name, &config)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Channel {
+            id,
+            name: input.name.trim().to_string(),
+            config,
+            enabled: true,
+        }),
+    )
+        .into_response())
+}
+
+/// Filter of `GET /notification-attempts`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct AttemptQuery {
+    limit: Option<i64>,
+}
+
+/// `GET /notification-attempts?limit=N`: delivery attempts, newest first.
+pub(super) async fn attempts(
+    user: ApiUser,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<AttemptQuery>,
+) -> ApiResult<Json<Vec<Attempt>>> {
+    user.require(Action::ViewChecks)?;
+    Ok(Json(
+        state
+            .store
+            .notification_attempts(q.limit.unwrap_or(100))
             .await?,
     ))
 }
@@ -224,6 +355,66 @@ fn paths_into(paths: &mut Map<String, Value>) {
             },
         }),
     );
+    let manage = "疎通確認の設定権限（県管理者・SE）が必要です。";
+    paths.insert(
+        "/maintenance-windows".into(),
+        json!({
+            "get": {
+                "tags": ["checks"], "operationId": "list_maintenance_windows",
+                "summary": "保守時間帯の一覧（有効なもの）",
+                "description": view,
+                "responses": with(std_errors(&["403"]), "200", json!({"description": "保守時間帯",
+                    "content": {"application/json": {"schema": {"type": "array", "items": r("MaintenanceWindow")}}}})),
+            },
+            "post": {
+                "tags": ["checks"], "operationId": "create_maintenance_window",
+                "summary": "保守時間帯を登録（一回限り・毎週）",
+                "description": format!("{manage}終了が開始より前、存在しない拠点・機器・疎通確認の指定は 422 です。監査ログ（maintenance.create）に記録されます。"),
+                "requestBody": {"required": true, "content": {"application/json": {"schema": r("MaintenanceWindowInput")}}},
+                "responses": with(std_errors(&["400", "403", "413", "415", "422"]), "201", json!({
+                    "description": "登録しました。",
+                    "content": {"application/json": {"schema": r("MaintenanceWindow")}},
+                })),
+            },
+        }),
+    );
+    paths.insert(
+        "/notification-channels".into(),
+        json!({
+            "get": {
+                "tags": ["checks"], "operationId": "list_notification_channels",
+                "summary": "通知先の一覧（有効なもの）",
+                "description": view,
+                "responses": with(std_errors(&["403"]), "200", json!({"description": "通知先",
+                    "content": {"application/json": {"schema": {"type": "array", "items": r("NotificationChannel")}}}})),
+            },
+            "post": {
+                "tags": ["checks"], "operationId": "create_notification_channel",
+                "summary": "通知先を登録（メール・Webhook・syslog）",
+                "description": format!("{manage}監査ログ（notification_channel.create）に記録されます。"),
+                "requestBody": {"required": true, "content": {"application/json": {"schema": r("NotificationChannelInput")}}},
+                "responses": with(std_errors(&["400", "403", "413", "415", "422"]), "201", json!({
+                    "description": "登録しました。",
+                    "content": {"application/json": {"schema": r("NotificationChannel")}},
+                })),
+            },
+        }),
+    );
+    paths.insert(
+        "/notification-attempts".into(),
+        json!({
+            "get": {
+                "tags": ["checks"], "operationId": "list_notification_attempts",
+                "summary": "通知の送信履歴（新しい順）",
+                "description": view,
+                "parameters": [
+                    {"name": "limit", "in": "query", "required": false, "description": "件数（既定100、最大10000）", "schema": int()},
+                ],
+                "responses": with(std_errors(&["400", "403"]), "200", json!({"description": "送信履歴",
+                    "content": {"application/json": {"schema": {"type": "array", "items": r("NotificationAttempt")}}}})),
+            },
+        }),
+    );
 }
 
 fn schemas_map() -> Map<String, Value> {
@@ -303,11 +494,92 @@ fn schemas_map() -> Map<String, Value> {
             "events": {"type": "array", "items": r("CheckEvent")},
         },
     });
+    let recurrence = json!({
+        "oneOf": [
+            {"type": "object", "required": ["type", "start", "end"], "properties": {
+                "type": {"type": "string", "enum": ["once"]},
+                "start": {"type": "string", "format": "date-time", "description": "開始（RFC 3339）"},
+                "end": {"type": "string", "format": "date-time", "description": "終了（開始より後、31日以内）"},
+            }},
+            {"type": "object", "required": ["type", "weekday", "start_min", "duration_min"], "properties": {
+                "type": {"type": "string", "enum": ["weekly"]},
+                "weekday": {"type": "integer", "minimum": 0, "maximum": 6, "description": "曜日（0 月曜 … 6 日曜、日本時間）"},
+                "start_min": {"type": "integer", "minimum": 0, "maximum": 1439, "description": "開始（日本時間0時からの分）"},
+                "duration_min": {"type": "integer", "minimum": 1, "maximum": 10080, "description": "時間（分）"},
+            }},
+        ],
+        "description": "一回限り（once）または毎週（weekly）",
+    });
+    let scope = |m: &mut Map<String, Value>| {
+        m.insert(
+            "site_id".into(),
+            opt("integer", "対象の拠点（配下の疎通確認）"),
+        );
+        m.insert(
+            "node_id".into(),
+            opt("integer", "対象のネットワーク機器（自身と配下）"),
+        );
+        m.insert("check_id".into(), opt("integer", "対象の疎通確認"));
+    };
+    let mut window_props = Map::new();
+    window_props.insert("id".into(), int());
+    window_props.insert("title".into(), s("件名"));
+    scope(&mut window_props);
+    window_props.insert("when".into(), recurrence.clone());
+    let window = json!({"type": "object", "required": ["id", "title", "when"], "properties": window_props,
+        "description": "保守時間帯（対象を指定しなければすべての疎通確認）"});
+    let mut window_in_props = Map::new();
+    window_in_props.insert("title".into(), s("件名"));
+    scope(&mut window_in_props);
+    window_in_props.insert("when".into(), recurrence);
+    let window_input =
+        json!({"type": "object", "required": ["title", "when"], "properties": window_in_props});
+    let config = json!({
+        "oneOf": [
+            {"type": "object", "required": ["kind", "host", "port", "starttls", "from", "to"], "properties": {
+                "kind": {"type": "string", "enum": ["email"]},
+                "host": s("SMTPリレーのホスト"), "port": int(),
+                "starttls": {"type": "boolean"},
+                "from": s("差出人"),
+                "to": {"type": "array", "items": {"type": "string"}, "description": "宛先"},
+            }},
+            {"type": "object", "required": ["kind", "url"], "properties": {
+                "kind": {"type": "string", "enum": ["webhook"]},
+                "url": s("http:// で始まる受信先（閉域網内）"),
+            }},
+            {"type": "object", "required": ["kind", "addr"], "properties": {
+                "kind": {"type": "string", "enum": ["syslog"]},
+                "addr": s("IPアドレス:ポート（RFC 5424 over UDP）"),
+            }},
+        ],
+    });
+    let channel = json!({
+        "type": "object", "required": ["id", "name", "config", "enabled"],
+        "properties": {"id": int(), "name": s("名称"), "config": config.clone(), "enabled": {"type": "boolean"}},
+    });
+    let channel_input = json!({
+        "type": "object", "required": ["name", "config"],
+        "properties": {"name": s("名称"), "config": config},
+    });
+    let attempt = json!({
+        "type": "object", "required": ["id", "channel_id", "at", "ok", "detail"],
+        "properties": {
+            "id": int(), "channel_id": int(),
+            "event_id": opt("integer", "通知した状態変化（試験送信は null）"),
+            "at": s("送信日時"), "ok": {"type": "boolean", "description": "成功"},
+            "detail": s("結果の詳細（失敗時はエラー内容）"),
+        },
+    });
     let mut m = Map::new();
     m.insert("Check".into(), check);
     m.insert("CheckInput".into(), input);
     m.insert("CheckResult".into(), result);
     m.insert("CheckEvent".into(), event);
     m.insert("CheckDetail".into(), detail);
+    m.insert("MaintenanceWindow".into(), window);
+    m.insert("MaintenanceWindowInput".into(), window_input);
+    m.insert("NotificationChannel".into(), channel);
+    m.insert("NotificationChannelInput".into(), channel_input);
+    m.insert("NotificationAttempt".into(), attempt);
     m
 }

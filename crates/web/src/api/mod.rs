@@ -160,6 +160,11 @@ fn table() -> Vec<Endpoint> {
         r!(POST, "/checks", checks::create),
         r!(GET, "/checks/{id}", checks::show),
         r!(GET, "/events", checks::events),
+        r!(GET, "/maintenance-windows", checks::list_windows),
+        r!(POST, "/maintenance-windows", checks::create_window),
+        r!(GET, "/notification-channels", checks::list_channels),
+        r!(POST, "/notification-channels", checks::create_channel),
+        r!(GET, "/notification-attempts", checks::attempts),
     ]
 }
 

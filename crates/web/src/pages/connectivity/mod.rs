@@ -7,17 +7,24 @@
 //! - `GET /connectivity/checks/{id}`: one check's history: an SVG latency chart of the last 24 hours rendered
 //!   on the server (no script), and its state changes with their causes.
 //! - `GET /connectivity/run`, `POST /connectivity/run`: the SE's on-demand run over chosen sites and paths;
-//!   the run finishes within the checks' timeouts and lands on the sheet.
+//!   the run goes on in the background and `GET /connectivity/runs/{id}` shows its results as they arrive
+//!   (see [`live`]), then links to the kept sheet.
+//! - `GET/POST /connectivity/maintenance`: maintenance windows (see [`maintenance`]).
+//! - `GET/POST /connectivity/channels`: notification channels and delivery attempts (see [`channels`]).
 //! - `GET /connectivity/sheets/{id}`: the 疎通確認結果表, print-ready; `GET /connectivity/sheets/{id}/xlsx`: the
 //!   XLSX kept as evidence, byte for byte as produced; `GET /connectivity/sheets/{id}/pdf`: the same lines laid
 //!   out as PDF by the report engine (和暦, A4 landscape), audited as `export.check_sheet`.
 
+pub mod channels;
+pub mod live;
+pub mod maintenance;
+
 use crate::page::{Ctx, PageMeta};
 use crate::{AppState, WebError};
 use axum::Router;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{Datelike, NaiveDate, Utc};
 use serde_json::json;
@@ -98,6 +105,125 @@ pub const TEXT: &[(&str, &str, &str)] = &[
         "No results yet.",
     ),
     ("conn.work_link", "作業記録", "Work entry"),
+    (
+        "conn.back",
+        "疎通確認の状態一覧へ戻る",
+        "Back to the status board",
+    ),
+    ("conn.node", "ネットワーク機器", "Network node"),
+    (
+        "conn.node_path",
+        "ネットワーク機器（配下を含む）",
+        "Network node (and everything behind it)",
+    ),
+    // ---- live progress of an on-demand run
+    ("conn.progress", "疎通確認の実施状況", "Run in progress"),
+    ("conn.running", "実行中", "Running"),
+    ("conn.finished", "完了", "Finished"),
+    (
+        "conn.failed",
+        "結果表を保存できませんでした",
+        "The sheet was not kept",
+    ),
+    ("conn.failed_help", "理由:", "Reason:"),
+    ("conn.done_of", "完了した対象", "Targets done"),
+    (
+        "conn.refresh_help",
+        "このページは1秒ごとに自動で更新されます。",
+        "This page reloads itself every second.",
+    ),
+    (
+        "conn.open_sheet",
+        "疎通確認結果表を開く",
+        "Open the check-result sheet",
+    ),
+    ("conn.targets", "対象ごとの結果", "Results per target"),
+    // ---- maintenance windows
+    ("mw.title", "保守時間帯", "Maintenance windows"),
+    (
+        "mw.help",
+        "保守時間帯の間、対象の疎通確認は通知せず、稼働率の計算から除きます。",
+        "During a maintenance window its checks raise no alerts and are left out of availability.",
+    ),
+    (
+        "mw.list",
+        "登録済みの保守時間帯",
+        "Maintenance windows in force",
+    ),
+    (
+        "mw.none",
+        "保守時間帯は登録されていません。",
+        "No maintenance windows.",
+    ),
+    ("mw.subject", "件名", "Title"),
+    ("mw.scope", "対象", "Covers"),
+    (
+        "mw.scope_help",
+        "何も選ばなければすべての疎通確認が対象です。複数選ぶと、いずれかに当てはまる疎通確認が対象です。",
+        "Choose nothing to cover every check; with several choices, a check matching any of them is covered.",
+    ),
+    ("mw.all", "すべての疎通確認", "Every check"),
+    ("mw.when", "日時", "When"),
+    ("mw.active", "保守中", "In force now"),
+    ("mw.inactive", "時間外", "Not now"),
+    ("mw.new", "保守時間帯を登録", "New maintenance window"),
+    ("mw.kind", "繰り返し", "Recurrence"),
+    ("mw.once", "一回限り（開始〜終了）", "Once (from – to)"),
+    ("mw.weekly", "毎週", "Every week"),
+    ("mw.start", "開始日時", "Start"),
+    ("mw.end", "終了日時", "End"),
+    ("mw.weekday", "曜日", "Weekday"),
+    ("mw.start_time", "開始時刻", "Start time"),
+    ("mw.duration", "時間（分）", "Duration (minutes)"),
+    ("mw.create", "登録する", "Create"),
+    // ---- notification channels
+    ("ch.title", "通知先", "Notification channels"),
+    (
+        "ch.help",
+        "疎通確認の状態変化（停止・復旧）を知らせる先です。送信の結果は下の送信履歴に残ります。",
+        "Where state changes (down, recovered) are told. Every delivery attempt is listed below.",
+    ),
+    ("ch.list", "登録済みの通知先", "Channels"),
+    ("ch.none", "通知先は登録されていません。", "No channels."),
+    ("ch.name", "名称", "Name"),
+    ("ch.kind", "種類", "Kind"),
+    (
+        "ch.kind_help",
+        "種類を選び、その種類の欄だけを入力してください。",
+        "Choose a kind and fill in its fields only.",
+    ),
+    ("ch.settings", "設定", "Settings"),
+    ("ch.email", "メール（SMTPリレー）", "E-mail (SMTP relay)"),
+    ("ch.webhook", "Webhook（HTTP POST）", "Webhook (HTTP POST)"),
+    ("ch.syslog", "syslog（UDP）", "Syslog (UDP)"),
+    ("ch.host", "SMTPリレーのホスト", "SMTP relay host"),
+    ("ch.port", "ポート", "Port"),
+    ("ch.from", "差出人", "From"),
+    ("ch.to", "宛先", "To"),
+    (
+        "ch.to_help",
+        "複数の宛先はカンマで区切ります。",
+        "Separate several addresses with commas.",
+    ),
+    ("ch.addr", "宛先（IPアドレス:ポート）", "Address (IP:port)"),
+    (
+        "ch.attempts",
+        "送信履歴（新しい順）",
+        "Delivery attempts (newest first)",
+    ),
+    (
+        "ch.no_attempts",
+        "送信履歴はありません。",
+        "No delivery attempts.",
+    ),
+    ("ch.at", "日時", "Time"),
+    ("ch.event", "状態変化", "Event"),
+    ("ch.test_event", "（試験送信）", "(test)"),
+    ("ch.ok", "成功", "Delivered"),
+    ("ch.ng", "失敗", "Failed"),
+    ("ch.error", "エラー内容", "Error"),
+    ("ch.new", "通知先を登録", "New channel"),
+    ("ch.create", "登録する", "Create"),
 ];
 
 /// Routes of this area.
@@ -105,7 +231,16 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/connectivity", get(board))
         .route("/connectivity/checks/{id}", get(check_page))
-        .route("/connectivity/run", get(run_form).post(run))
+        .route("/connectivity/run", get(run_form).post(live::run))
+        .route("/connectivity/runs/{id}", get(live::progress))
+        .route(
+            "/connectivity/maintenance",
+            get(maintenance::list).post(maintenance::create),
+        )
+        .route(
+            "/connectivity/channels",
+            get(channels::list).post(channels::create),
+        )
         .route("/connectivity/sheets/{id}", get(sheet))
         .route("/connectivity/sheets/{id}/xlsx", get(sheet_xlsx))
         .route("/connectivity/sheets/{id}/pdf", get(sheet_pdf))
@@ -118,7 +253,7 @@ pub(crate) struct Badge {
     pub class: &'static str,
 }
 
-fn state_badge(ctx: &Ctx, s: CheckState) -> Badge {
+pub(crate) fn state_badge(ctx: &Ctx, s: CheckState) -> Badge {
     let text = if ctx.tr.is_ja() {
         s.label_ja().to_string()
     } else {
@@ -133,7 +268,7 @@ fn state_badge(ctx: &Ctx, s: CheckState) -> Badge {
     Badge { icon, text, class }
 }
 
-fn jst(ts: Option<i64>) -> String {
+pub(crate) fn jst(ts: Option<i64>) -> String {
     ts.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
         .map(|d| to_jst(d).format("%Y-%m-%d %H:%M:%S").to_string())
         .unwrap_or_else(|| "-".into())
@@ -265,7 +400,41 @@ async fn board(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebE
         .into_iter()
         .map(|n| (n.id, n.name))
         .collect();
-    let rows = checks.iter().map(|c| board_row(&ctx, c, &nodes)).collect();
+    // 保守中 as soon as a window applies, not only once the engine has reported a result inside it.
+    let now = Utc::now();
+    let windows: Vec<_> = state
+        .store
+        .maintenance_windows()
+        .await?
+        .into_iter()
+        .filter(|w| w.active_at(now))
+        .collect();
+    let covered: std::collections::HashSet<i64> = if windows.is_empty() {
+        Default::default()
+    } else {
+        state
+            .store
+            .check_topology()
+            .await?
+            .into_iter()
+            .filter(|t| {
+                let mut on_path = t.path.clone();
+                on_path.extend(t.own_node);
+                windows
+                    .iter()
+                    .any(|w| w.covers(t.check_id, t.site_id, &on_path))
+            })
+            .map(|t| t.check_id)
+            .collect()
+    };
+    let rows = checks
+        .iter()
+        .map(|c| {
+            let mut row = board_row(&ctx, c, &nodes);
+            row.maintenance |= covered.contains(&c.id);
+            row
+        })
+        .collect();
     let months = fiscal_months();
     let from = months.first().map(|d| day_number(*d)).unwrap_or(0);
     let to = months
@@ -403,9 +572,9 @@ async fn check_page(
     Ok((StatusCode::OK, crate::page::render(&view)?).into_response())
 }
 
-struct Choice {
-    id: i64,
-    label: String,
+pub(crate) struct Choice {
+    pub id: i64,
+    pub label: String,
 }
 
 #[derive(askama::Template)]
@@ -417,7 +586,11 @@ struct RunPage {
     error: String,
 }
 
-async fn run_page(state: &AppState, ctx: &Ctx, error: String) -> Result<Response, WebError> {
+pub(crate) async fn run_page(
+    state: &AppState,
+    ctx: &Ctx,
+    error: String,
+) -> Result<Response, WebError> {
     let sites = state
         .store
         .all_sites()
@@ -458,64 +631,6 @@ async fn run_page(state: &AppState, ctx: &Ctx, error: String) -> Result<Response
 async fn run_form(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     ctx.require(Action::RunChecks)?;
     run_page(&state, &ctx, String::new()).await
-}
-
-/// `POST /connectivity/run`: runs now, keeps the sheet, shows it.
-async fn run(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Result<Response, WebError> {
-    ctx.require(Action::RunChecks)?;
-    let ids = |k: &str| -> Vec<i64> {
-        f.iter()
-            .filter(|(n, _)| n == k)
-            .filter_map(|(_, v)| v.parse().ok())
-            .collect()
-    };
-    let one = |k: &str| -> String {
-        f.iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    let work = one("work_entry_id");
-    let work_entry_id = if work.is_empty() {
-        None
-    } else {
-        match work.parse::<i64>() {
-            Ok(w) => Some(w),
-            Err(_) => {
-                return run_page(
-                    &state,
-                    &ctx,
-                    "作業記録の番号は数字で入力してください。".into(),
-                )
-                .await;
-            }
-        }
-    };
-    match unyo_probe::sheet::run_and_keep(
-        &state.store,
-        &ctx.actor(),
-        &ids("site_ids"),
-        &ids("node_ids"),
-        work_entry_id,
-        &one("note"),
-    )
-    .await
-    {
-        Ok(id) => Ok(Redirect::to(&format!("/connectivity/sheets/{id}")).into_response()),
-        Err(unyo_store::StoreError::Domain(unyo_domain::DomainError::Validation(errs))) => {
-            let msg = errs
-                .iter()
-                .map(|e| e.message.clone())
-                .collect::<Vec<_>>()
-                .join(" ");
-            run_page(&state, &ctx, msg).await
-        }
-        Err(e) => Err(e.into()),
-    }
 }
 
 struct LineView {
