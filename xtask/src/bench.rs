@@ -83,6 +83,7 @@ pub fn registry(root: &Path, args: &[String]) -> Result<()> {
         o.sites, o.terminals, o.connections, o.seconds
     )?;
 
+    writeln!(report, "{}", load_average())?;
     // The ceiling: a trivial axum handler on the same machine, same wrk settings.
     let port = free_port()?;
     let mut ceiling = spawn(
@@ -186,6 +187,7 @@ pub fn registry(root: &Path, args: &[String]) -> Result<()> {
         seeded.as_secs_f64()
     )?;
 
+    writeln!(report, "{}", load_average())?;
     let _ = std::fs::remove_dir_all(&work);
     println!();
     println!("{report}");
@@ -271,6 +273,15 @@ fn run_backend(
     let result = (|| -> Result<Wrk> {
         wait_http(port, "/healthz")?;
         let cookie = login(work, port)?;
+        // One request first: the server builds the terminal index in the background at start, and
+        // the figures are about serving the list, not about that one-off build.
+        let warm = Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-H", &format!("Cookie: {cookie}")])
+            .arg(format!("http://127.0.0.1:{port}/terminals"))
+            .status()?;
+        if !warm.success() {
+            bail!("warm-up request failed");
+        }
         wrk(work, port, Some(&cookie), o.connections, o.seconds, true)
     })();
     let _ = server.kill();
@@ -450,6 +461,17 @@ end
         p50: pct("50%").context("no p50")?,
         p99: pct("99%").context("no p99")?,
     })
+}
+
+/// The machine's load average, printed with the figures: on a shared machine they mean little without it.
+fn load_average() -> String {
+    let avg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let parts: Vec<&str> = avg.split_whitespace().take(3).collect();
+    format!(
+        "load average (1/5/15 min): {} on {} CPUs",
+        parts.join(" "),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    )
 }
 
 fn parse_ms(v: &str) -> Option<f64> {
