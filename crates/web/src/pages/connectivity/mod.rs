@@ -120,6 +120,7 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ("conn.progress", "疎通確認の実施状況", "Run in progress"),
     ("conn.running", "実行中", "Running"),
     ("conn.finished", "完了", "Finished"),
+    ("conn.saving", "結果表を保存中", "Keeping the sheet"),
     (
         "conn.failed",
         "結果表を保存できませんでした",
