@@ -861,16 +861,25 @@ async fn many_sites_filter_by_site_code() {
     let c = app.login("staff").await;
     let t = c.get("/terminals").await.text();
     assert!(t.contains("name=\"site_code\""), "{t}");
-    assert!(!t.contains("<select id=\"f-site\""), "no drop-down of 202 sites");
+    assert!(
+        !t.contains("<select id=\"f-site\""),
+        "no drop-down of 202 sites"
+    );
     assert!(t.contains("全2件中"), "{t}");
 
     let t = c.get("/terminals?site_code=S00042").await.text();
     assert!(t.contains("全1件中"), "{t}");
     assert!(t.contains("dept042-pc01"), "{t}");
-    assert!(t.contains("value=\"S00042\""), "the code stays in the field");
+    assert!(
+        t.contains("value=\"S00042\""),
+        "the code stays in the field"
+    );
 
     let t = c.get("/terminals?site_code=NOPE").await.text();
-    assert!(t.contains("拠点コード「NOPE」は登録されていません。"), "{t}");
+    assert!(
+        t.contains("拠点コード「NOPE」は登録されていません。"),
+        "{t}"
+    );
     assert!(t.contains("全0件中"), "{t}");
 
     // A link by id (as from a site's page) shows that site's code in the field.
