@@ -85,19 +85,59 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn lateness_line(label: &str, v: &mut [Duration]) {
-    v.sort();
-    if v.is_empty() {
-        println!("{label:<19}no samples");
-        return;
+/// Start lateness in 10 µs buckets (exact up to 10 s, beyond that counted in the last bucket; the maximum is
+/// kept exactly): a fixed size, so that a long soak's samples do not inflate the RSS being measured.
+struct Lateness {
+    buckets: Vec<u32>,
+    n: u64,
+    max: Duration,
+}
+
+impl Lateness {
+    const STEP_US: u64 = 10;
+    const BUCKETS: usize = 1_000_000;
+
+    fn new() -> Lateness {
+        Lateness {
+            buckets: vec![0; Self::BUCKETS],
+            n: 0,
+            max: Duration::ZERO,
+        }
     }
-    println!(
-        "{label:<19}p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} runs)",
-        ms(percentile(v, 0.5)),
-        ms(percentile(v, 0.99)),
-        ms(v.last().copied().unwrap_or_default()),
-        v.len()
-    );
+
+    fn add(&mut self, d: Duration) {
+        let i = (d.as_micros() as u64 / Self::STEP_US).min(Self::BUCKETS as u64 - 1) as usize;
+        self.buckets[i] += 1;
+        self.n += 1;
+        self.max = self.max.max(d);
+    }
+
+    /// The upper edge of the bucket holding the `p` quantile.
+    fn quantile(&self, p: f64) -> Duration {
+        let rank = ((self.n as f64 - 1.0) * p).round() as u64 + 1;
+        let mut seen = 0u64;
+        for (i, c) in self.buckets.iter().enumerate() {
+            seen += u64::from(*c);
+            if seen >= rank {
+                return Duration::from_micros((i as u64 + 1) * Self::STEP_US).min(self.max);
+            }
+        }
+        self.max
+    }
+
+    fn line(&self, label: &str) {
+        if self.n == 0 {
+            println!("{label:<19}no samples");
+            return;
+        }
+        println!(
+            "{label:<19}p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} runs)",
+            ms(self.quantile(0.5)),
+            ms(self.quantile(0.99)),
+            ms(self.max),
+            self.n
+        );
+    }
 }
 
 #[tokio::main]
@@ -243,9 +283,9 @@ async fn live_run(
     let first_cycle_end = t0 + Duration::from_secs(u64::from(interval)) + Duration::from_secs(2);
     // CPU, bytes written and results when the first cycle ended, for the steady-state figures.
     let mut at_first: Option<(u64, Instant, u64, u64)> = None;
-    let mut lateness = Vec::new();
-    let mut lateness_steady = Vec::new();
-    let mut lateness_pruning = Vec::new();
+    let mut lateness = Lateness::new();
+    let mut lateness_steady = Lateness::new();
+    let mut lateness_pruning = Lateness::new();
     let mut prune_windows: VecDeque<(Instant, Instant)> = VecDeque::new();
     let mut prune_times = Vec::new();
     let (mut pruned_raw, mut pruned_hourly) = (0u64, 0u64);
@@ -267,13 +307,13 @@ async fn live_run(
                     ProbeStatus::Down => down += 1,
                     ProbeStatus::Unknown => unknown += 1,
                 }
-                lateness.push(r.lateness);
+                lateness.add(r.lateness);
                 if r.started >= first_cycle_end {
-                    lateness_steady.push(r.lateness);
+                    lateness_steady.add(r.lateness);
                 }
                 // Runs that started while a retention run held the writer (and the database).
                 if prune_windows.iter().rev().take(4).any(|(s, e)| r.started >= *s && r.started <= *e) {
-                    lateness_pruning.push(r.lateness);
+                    lateness_pruning.add(r.lateness);
                 }
                 if let Some(ev) = writer.push(&r).await {
                     let i = (ev.check_id - 1) as usize;
@@ -338,9 +378,9 @@ async fn live_run(
         writer.commits, writer.failed_commits
     );
     println!("checks/s           {:.0}", results as f64 / elapsed);
-    lateness_line("start lateness", &mut lateness);
-    lateness_line("  after 1st cycle", &mut lateness_steady);
-    lateness_line("  while pruning", &mut lateness_pruning);
+    lateness.line("start lateness");
+    lateness_steady.line("  after 1st cycle");
+    lateness_pruning.line("  while pruning");
     prune_times.sort();
     println!(
         "retention runs     {} ({pruned_raw} raw results and {pruned_hourly} hourly roll-ups deleted), each p50 {:.1} ms, max {:.1} ms",
