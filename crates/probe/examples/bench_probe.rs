@@ -291,6 +291,9 @@ async fn live_run(
     let (mut pruned_raw, mut pruned_hourly) = (0u64, 0u64);
     let mut first: Vec<Option<State>> = vec![None; n];
     let (mut wrong_first, mut false_changes) = (0u64, 0u64);
+    // Of the false changes: away from the expected state (a flap the damper let through), and back to it
+    // after a wrong first state (from 不明 the first result decides, so a slow first run sets one).
+    let (mut away, mut back) = (0u64, 0u64);
     let mut false_samples: Vec<String> = Vec::new();
     let (mut up, mut degraded, mut down, mut unknown) = (0u64, 0u64, 0u64, 0u64);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
@@ -327,7 +330,14 @@ async fn live_run(
                         }
                         Some(_) => {
                             false_changes += 1;
-                            if false_samples.len() < 10 {
+                            let is_back = c.from != expected[i] && c.to == expected[i];
+                            if is_back {
+                                back += 1;
+                            } else {
+                                away += 1;
+                            }
+                            // Show the flaps first; a few corrections only when there is room.
+                            if false_samples.len() < if is_back { 3 } else { 10 } {
                                 false_samples.push(format!(
                                     "check {} at {:.0} s: {} → {} ({})",
                                     ev.check_id,
@@ -390,7 +400,7 @@ async fn live_run(
     );
     let settled = first.iter().filter(|s| s.is_some()).count();
     println!(
-        "false state changes: {false_changes} (after each check's first state; {settled} of {n} checks settled, {wrong_first} settled on an unexpected state)"
+        "false state changes: {false_changes} (after each check's first state: {away} away from the expected state, {back} back to it after a wrong first state; {settled} of {n} checks settled, {wrong_first} first on an unexpected state)"
     );
     for s in &false_samples {
         println!("  {s}");
