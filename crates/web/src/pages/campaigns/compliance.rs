@@ -263,33 +263,20 @@ pub(super) async fn baseline(
     }
 }
 
-/// `filename*=UTF-8''…` encoding (RFC 5987/6266).
-fn rfc5987(name: &str) -> String {
-    name.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 fn attachment(body: Vec<u8>, content_type: &'static str, ext: &str) -> Response {
     let date = unyo_domain::time::to_jst(chrono::Utc::now())
         .format("%Y%m%d")
         .to_string();
-    let disposition = format!(
-        "attachment; filename=\"compliance_{date}.{ext}\"; filename*=UTF-8''{}",
-        rfc5987(&format!("準拠状況_{date}.{ext}"))
-    );
     let mut res = body.into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        crate::download::content_disposition(
+            &format!("compliance_{date}.{ext}"),
+            &format!("準拠状況_{date}.{ext}"),
+        ),
+    );
     res
 }
 

@@ -712,19 +712,6 @@ async fn sheet_xlsx(
     Ok(res)
 }
 
-/// `filename*=UTF-8''…` encoding (RFC 5987/6266): everything but unreserved ASCII is percent-encoded.
-fn rfc5987(name: &str) -> String {
-    name.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// `GET /connectivity/sheets/{id}/pdf`: the kept lines laid out by the report engine on the blocking pool. The
 /// same permission as the sheet and its XLSX (ViewChecks); audited as `export.check_sheet` with the file's
 /// size and SHA-256, as every document export is.
@@ -752,18 +739,18 @@ async fn sheet_pdf(
             ),
         )
         .await?;
-    let disposition = format!(
-        "attachment; filename=\"connectivity_sheet_{id}.pdf\"; filename*=UTF-8''{}",
-        rfc5987(&unyo_documents::check_sheet_pdf_file_name(id))
-    );
     let mut res = body.into_response();
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(unyo_documents::Format::Pdf.content_type()),
     );
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        crate::download::content_disposition(
+            &format!("connectivity_sheet_{id}.pdf"),
+            &unyo_documents::check_sheet_pdf_file_name(id),
+        ),
+    );
     Ok(res)
 }

@@ -3,6 +3,7 @@
 //! made from the same shaped report, so they say the same thing.
 
 use super::parse_id;
+use crate::download::content_disposition;
 use crate::page::Ctx;
 use crate::{AppState, WebError};
 use axum::extract::{Path, State};
@@ -15,19 +16,6 @@ use unyo_domain::Action;
 use unyo_store::audit::NewAuditEntry;
 use unyo_store::support::jst_today;
 
-/// `filename*=UTF-8''…` encoding (RFC 5987/6266): everything but unreserved ASCII is percent-encoded.
-pub(super) fn rfc5987(name: &str) -> String {
-    name.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// A download named 障害報告書_INC-R8-0001.xlsx / .pdf (ASCII `incident_report_INC-R8-0001.xlsx` for old
 /// browsers).
 fn attachment(body: Vec<u8>, number: &str, format: Format) -> Response {
@@ -39,20 +27,16 @@ fn attachment(body: Vec<u8>, number: &str, format: Format) -> Response {
         Format::Xlsx => unyo_exchange::incident_report_file_name(number),
         Format::Pdf => unyo_documents::incident_report_pdf_file_name(number),
     };
-    let disposition = format!(
-        "attachment; filename=\"incident_report_{ascii}.{}\"; filename*=UTF-8''{}",
-        format.ext(),
-        rfc5987(&name)
-    );
     let mut res = body.into_response();
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(format.content_type()),
     );
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        content_disposition(&format!("incident_report_{ascii}.{}", format.ext()), &name),
+    );
     res
 }
 
@@ -110,14 +94,4 @@ pub(super) async fn pdf(
         )
         .await?;
     Ok(attachment(body, &d.incident.number, Format::Pdf))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn file_names_are_percent_encoded() {
-        assert_eq!(rfc5987("障害_1.xlsx"), "%E9%9A%9C%E5%AE%B3_1.xlsx");
-    }
 }

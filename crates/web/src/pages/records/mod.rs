@@ -212,35 +212,19 @@ fn parse_id(raw: &str) -> Result<i64, crate::WebError> {
         .ok_or(crate::WebError::NotFound)
 }
 
-/// `filename*=UTF-8''…` encoding (RFC 5987/6266): everything but unreserved ASCII is percent-encoded.
-fn rfc5987(name: &str) -> String {
-    name.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// A file download: never rendered inline, not cached, with its SHA-256 in `Repr-Digest` (RFC 9530).
 fn download(bytes: Vec<u8>, content_type: &'static str, ascii: &str, name: &str) -> Response {
     let digest = {
         use sha2::Digest;
         base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&bytes))
     };
-    let disposition = format!(
-        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
-        rfc5987(name)
-    );
     let mut res = (StatusCode::OK, bytes).into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        crate::download::content_disposition(ascii, name),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("sha-256=:{digest}:")) {
         h.insert("repr-digest", v);
     }

@@ -2,6 +2,7 @@
 //! current filter (not only the page shown) and is written to the audit log (R12).
 
 use super::ListParams;
+use crate::download::content_disposition;
 use crate::page::Ctx;
 use crate::{AppState, WebError};
 use axum::extract::{Query, State};
@@ -41,19 +42,6 @@ where
     Ok(out)
 }
 
-/// `filename*=UTF-8''…` encoding (RFC 5987/6266): everything but unreserved ASCII is percent-encoded.
-fn rfc5987(name: &str) -> String {
-    name.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// Today's date in JST as `YYYYMMDD`, for file names.
 fn today() -> String {
     unyo_domain::time::to_jst(chrono::Utc::now())
@@ -70,16 +58,16 @@ fn attachment(
     ext: &str,
 ) -> Response {
     let date = today();
-    let disposition = format!(
-        "attachment; filename=\"{ascii}_{date}.{ext}\"; filename*=UTF-8''{}",
-        rfc5987(&format!("{ja}_{date}.{ext}"))
-    );
     let mut res = body.into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        content_disposition(
+            &format!("{ascii}_{date}.{ext}"),
+            &format!("{ja}_{date}.{ext}"),
+        ),
+    );
     res
 }
 
@@ -251,15 +239,4 @@ pub(super) async fn nodes_xlsx(
     Query(p): Query<ListParams>,
 ) -> Result<Response, WebError> {
     nodes(&state, &ctx, &p, "xlsx").await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn file_names_are_percent_encoded() {
-        assert_eq!(rfc5987("端末_1.csv"), "%E7%AB%AF%E6%9C%AB_1.csv");
-        assert_eq!(rfc5987("a b\"c"), "a%20b%22c");
-    }
 }
