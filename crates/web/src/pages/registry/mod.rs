@@ -519,6 +519,11 @@ impl ListParams {
     }
 }
 
+/// How a site is named in a drop-down: `佐賀県庁（S00001）`.
+pub(super) fn option_label(code: &str, name: &str) -> String {
+    format!("{name}（{code}）")
+}
+
 /// Up to this many sites in service the site filter is a drop-down; beyond, a 拠点コード field (a
 /// select of thousands of options is neither usable nor cheap to send with every page).
 const SITE_SELECT_MAX: i64 = 200;
@@ -564,7 +569,7 @@ impl SiteFilter {
                 .await?
                 .iter()
                 .map(|(id, code, name)| {
-                    Opt::new(id.to_string(), format!("{name}（{code}）"), &current)
+                    Opt::new(id.to_string(), option_label(code, name), &current)
                 })
                 .collect();
             return Ok(SiteFilter {

@@ -4,7 +4,8 @@ use super::history::{Entity, history};
 use super::{
     Cell, DetailView, Field, FormView, ListPage, ListParams, ListView, OkQuery, Opt, Prop,
     RetireForm, SiteFilter, SubTable, detail_response, fixable, form_id, form_response,
-    node_kind_label, node_kind_options, parse_id, path_steps, retire_errors, status_props,
+    node_kind_label, node_kind_options, option_label, parse_id, path_steps, retire_errors,
+    status_props,
 };
 use crate::page::{Ctx, render};
 use crate::{AppState, WebError};
@@ -20,10 +21,6 @@ const BASE: &str = "/nodes";
 
 fn site_label(s: &Site) -> String {
     option_label(&s.code, &s.name)
-}
-
-fn option_label(code: &str, name: &str) -> String {
-    format!("{name}（{code}）")
 }
 
 /// `GET /nodes`.

@@ -3,8 +3,8 @@
 use super::history::{Entity, history};
 use super::{
     Badge, Cell, DetailView, Field, FormView, ListPage, ListParams, ListView, OkQuery, Opt, Prop,
-    RetireForm, SiteFilter, detail_response, fixable, form_id, form_response, parse_id, path_steps,
-    retire_errors, status_props, terminal_kind_label, terminal_kind_options,
+    RetireForm, SiteFilter, detail_response, fixable, form_id, form_response, option_label,
+    parse_id, path_steps, retire_errors, status_props, terminal_kind_label, terminal_kind_options,
 };
 use crate::page::{Ctx, render};
 use crate::{AppState, WebError};
@@ -75,10 +75,6 @@ pub(super) async fn list(
 
 fn site_label(s: &Site) -> String {
     option_label(&s.code, &s.name)
-}
-
-fn option_label(code: &str, name: &str) -> String {
-    format!("{name}（{code}）")
 }
 
 fn input_of(f: &HashMap<String, String>) -> TerminalInput {
