@@ -237,7 +237,8 @@ async fn pages_board_run_sheet_and_history() {
 }
 
 /// A kept sheet as PDF: linked next to the XLSX on the sheet page, served as a real PDF, audited as
-/// `export.check_sheet`; refused without a session, with nothing audited. The XLSX route is unchanged.
+/// `export.check_sheet`; refused without a session, with nothing audited. The kept XLSX is served byte for
+/// byte and audited the same way (format `xlsx`).
 #[tokio::test]
 async fn the_sheet_pdf_downloads_and_is_audited() {
     let app = TestApp::new().await;
@@ -327,15 +328,58 @@ async fn the_sheet_pdf_downloads_and_is_audited() {
     assert_eq!(details["format"], "pdf");
     assert_eq!(details["lines"], 2);
 
-    // The kept XLSX is still served byte for byte.
+    // The kept XLSX is still served byte for byte, and audited like the PDF.
+    let r = app
+        .anonymous()
+        .get(&format!("/connectivity/sheets/{id}/xlsx"))
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(exports().await.total, 1, "a refused export writes nothing");
     let r = staff.get(&format!("/connectivity/sheets/{id}/xlsx")).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body, xlsx);
-    assert_eq!(
-        staff.get("/connectivity/sheets/999999/pdf").await.status,
-        404
+    let cd = r.headers["content-disposition"].to_str().expect("cd");
+    assert!(
+        cd.contains(&format!("filename=\"connectivity_sheet_{id}.xlsx\"")),
+        "{cd}"
     );
-    assert_eq!(exports().await.total, 1);
+    // 疎通確認結果表_No.{id}.xlsx for browsers that read filename*.
+    assert!(
+        cd.contains(&format!(
+            "filename*=UTF-8''%E7%96%8E%E9%80%9A%E7%A2%BA%E8%AA%8D%E7%B5%90%E6%9E%9C%E8%A1%A8_No.{id}.xlsx"
+        )),
+        "{cd}"
+    );
+    let log = exports().await;
+    assert_eq!(log.total, 2);
+    let entry = log
+        .items
+        .iter()
+        .find(|e| e.details.contains("\"xlsx\""))
+        .expect("the XLSX download is audited");
+    assert_eq!(entry.actor, "staff");
+    assert_eq!(entry.entity, "check_sheet");
+    assert_eq!(entry.entity_id, id.to_string());
+    let details: serde_json::Value = serde_json::from_str(&entry.details).expect("json");
+    assert_eq!(details["format"], "xlsx");
+    assert_eq!(details["lines"], 2);
+    assert_eq!(details["size"], xlsx.len());
+    assert_eq!(
+        details["sha256"],
+        unyo_documents::sha256_hex(&xlsx).as_str()
+    );
+
+    // Unknown sheets are 404 for both formats, with nothing audited.
+    for format in ["pdf", "xlsx"] {
+        assert_eq!(
+            staff
+                .get(&format!("/connectivity/sheets/999999/{format}"))
+                .await
+                .status,
+            404
+        );
+    }
+    assert_eq!(exports().await.total, 2);
 }
 
 async fn saga_site(app: &TestApp) -> unyo_store::registry::Site {

@@ -13,7 +13,8 @@
 //! - `GET/POST /connectivity/channels`: notification channels and delivery attempts (see [`channels`]).
 //! - `GET /connectivity/sheets/{id}`: the 疎通確認結果表, print-ready; `GET /connectivity/sheets/{id}/xlsx`: the
 //!   XLSX kept as evidence, byte for byte as produced; `GET /connectivity/sheets/{id}/pdf`: the same lines laid
-//!   out as PDF by the report engine (和暦, A4 landscape), audited as `export.check_sheet`.
+//!   out as PDF by the report engine (和暦, A4 landscape). Both downloads are audited as `export.check_sheet`
+//!   with their format.
 
 pub mod channels;
 pub mod live;
@@ -688,14 +689,29 @@ async fn sheet(
     Ok((StatusCode::OK, crate::page::render(&view)?).into_response())
 }
 
-/// `GET /connectivity/sheets/{id}/xlsx`.
+/// `GET /connectivity/sheets/{id}/xlsx`: the kept XLSX, byte for byte. Audited as `export.check_sheet`
+/// like the PDF, with its format, lines, size and SHA-256.
 async fn sheet_xlsx(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     ctx.require(Action::ViewChecks)?;
+    let s = state.store.check_sheet(id).await?;
     let body = state.store.check_sheet_xlsx(id).await?;
+    state
+        .store
+        .audit(
+            NewAuditEntry::new(&ctx.actor(), "export.check_sheet", "check_sheet", id).details(
+                json!({
+                    "format": "xlsx",
+                    "lines": s.lines.len(),
+                    "size": body.len(),
+                    "sha256": unyo_documents::sha256_hex(&body),
+                }),
+            ),
+        )
+        .await?;
     let mut res = body.into_response();
     let h = res.headers_mut();
     h.insert(
@@ -704,11 +720,13 @@ async fn sheet_xlsx(
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ),
     );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"connectivity_sheet_{id}.xlsx\""
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        crate::download::content_disposition(
+            &format!("connectivity_sheet_{id}.xlsx"),
+            &format!("{}_No.{id}.xlsx", unyo_probe::sheet::SHEET_TITLE),
+        ),
+    );
     Ok(res)
 }
 
