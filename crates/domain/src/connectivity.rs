@@ -544,8 +544,9 @@ pub struct StateChange {
     pub results: Vec<Observation>,
 }
 
-/// Flap damping: the state changes only after `n` consecutive results agree on a new state. From
-/// [`State::Unknown`] the first definite result is enough (there is nothing to flap from).
+/// Flap damping: the state changes only after `n` consecutive results agree on a new state, from
+/// [`State::Unknown`] too: a first result that happens to be slow or lost (a busy host, a probe started
+/// under load) must not set a wrong first state that the next results then reverse.
 #[derive(Debug, Clone)]
 pub struct Damper {
     state: State,
@@ -588,8 +589,7 @@ impl Damper {
             self.streak.clear();
         }
         self.streak.push_back(obs);
-        let needed = if self.state == State::Unknown { 1 } else { n };
-        if self.streak.len() < needed {
+        if self.streak.len() < n {
             return None;
         }
         let results: Vec<Observation> = self.streak.drain(..).collect();
@@ -853,31 +853,62 @@ mod tests {
         use ProbeStatus::*;
         use State as S;
         let cases: &[(&[ProbeStatus], &[State])] = &[
-            (&[Up], &[S::Up]),
-            (&[Down], &[S::Down]),
-            (&[Up, Down, Down, Down], &[S::Up, S::Up, S::Up, S::Down]),
+            // From 不明, n agreeing results are needed as from any other state.
+            (&[Up], &[S::Unknown]),
+            (&[Down, Down], &[S::Unknown, S::Unknown]),
+            (&[Up, Up, Up], &[S::Unknown, S::Unknown, S::Up]),
+            (&[Down, Down, Down], &[S::Unknown, S::Unknown, S::Down]),
+            // A slow first result does not decide the first state.
             (
-                &[Up, Down, Up, Down, Up, Down],
-                &[S::Up, S::Up, S::Up, S::Up, S::Up, S::Up],
+                &[Degraded, Up, Up, Up],
+                &[S::Unknown, S::Unknown, S::Unknown, S::Up],
             ),
+            (&[Up, Down, Up, Down, Up, Down], &[S::Unknown; 6]),
             (
-                &[Up, Down, Down, Degraded, Degraded, Degraded],
-                &[S::Up, S::Up, S::Up, S::Up, S::Up, S::Degraded],
+                &[Up, Up, Up, Down, Down, Down],
+                &[S::Unknown, S::Unknown, S::Up, S::Up, S::Up, S::Down],
             ),
+            // Once settled, a broken streak resets the count.
             (
-                &[Up, Down, Down, Down, Up, Up, Down, Up],
+                &[Up, Up, Up, Down, Up, Down, Down, Up],
                 &[
+                    S::Unknown,
+                    S::Unknown,
                     S::Up,
                     S::Up,
                     S::Up,
-                    S::Down,
-                    S::Down,
-                    S::Down,
-                    S::Down,
-                    S::Down,
+                    S::Up,
+                    S::Up,
+                    S::Up,
                 ],
             ),
-            (&[Down, Up, Up, Up], &[S::Down, S::Down, S::Down, S::Up]),
+            (
+                &[Up, Up, Up, Down, Down, Degraded, Degraded, Degraded],
+                &[
+                    S::Unknown,
+                    S::Unknown,
+                    S::Up,
+                    S::Up,
+                    S::Up,
+                    S::Up,
+                    S::Up,
+                    S::Degraded,
+                ],
+            ),
+            (
+                &[Down, Down, Down, Up, Up, Down, Up, Up, Up],
+                &[
+                    S::Unknown,
+                    S::Unknown,
+                    S::Down,
+                    S::Down,
+                    S::Down,
+                    S::Down,
+                    S::Down,
+                    S::Down,
+                    S::Up,
+                ],
+            ),
         ];
         for (i, (input, expect)) in cases.iter().enumerate() {
             let mut d = Damper::default();

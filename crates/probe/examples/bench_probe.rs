@@ -299,6 +299,10 @@ async fn live_run(
     let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
     let mut tick = tokio::time::interval(config.flush_every);
     let mut prune_at = Instant::now() + Duration::from_secs(prune_every);
+    let mut pruning: Option<(
+        Instant,
+        tokio::task::JoinHandle<unyo_probe::service::Pruned>,
+    )> = None;
     loop {
         tokio::select! {
             _ = tokio::time::sleep_until(deadline) => break,
@@ -314,8 +318,10 @@ async fn live_run(
                 if r.started >= first_cycle_end {
                     lateness_steady.add(r.lateness);
                 }
-                // Runs that started while a retention run held the writer (and the database).
-                if prune_windows.iter().rev().take(4).any(|(s, e)| r.started >= *s && r.started <= *e) {
+                // Runs that started while a retention run was deleting beside the writer.
+                let in_prune = prune_windows.iter().rev().take(4).any(|(s, e)| r.started >= *s && r.started <= *e)
+                    || pruning.as_ref().is_some_and(|(s, _)| r.started >= *s);
+                if in_prune {
                     lateness_pruning.add(r.lateness);
                 }
                 if let Some(ev) = writer.push(&r).await {
@@ -357,17 +363,26 @@ async fn live_run(
                 if at_first.is_none() && now >= first_cycle_end {
                     at_first = Some((cpu_us().0, now, write_bytes(), up + degraded + down + unknown));
                 }
-                if now >= prune_at {
-                    let p = writer.prune(chrono::Utc::now().timestamp()).await;
-                    let end = Instant::now();
-                    pruned_raw += p.raw;
-                    pruned_hourly += p.hourly;
-                    prune_times.push(end - now);
-                    prune_windows.push_back((now, end));
-                    if prune_windows.len() > 8 {
-                        prune_windows.pop_front();
-                    }
+                if now >= prune_at && pruning.is_none() {
+                    // As in the service: the retention runs in its own task beside the writer.
+                    let retention = writer.retention();
+                    pruning = Some((
+                        now,
+                        tokio::spawn(async move { retention.run(chrono::Utc::now().timestamp()).await }),
+                    ));
                     prune_at = now + Duration::from_secs(prune_every);
+                }
+            }
+            p = async { (&mut pruning.as_mut().expect("guarded").1).await }, if pruning.is_some() => {
+                let (began, _) = pruning.take().expect("guarded");
+                let end = Instant::now();
+                let p = p.unwrap_or_default();
+                pruned_raw += p.raw;
+                pruned_hourly += p.hourly;
+                prune_times.push(end - began);
+                prune_windows.push_back((began, end));
+                if prune_windows.len() > 8 {
+                    prune_windows.pop_front();
                 }
             }
         }

@@ -237,10 +237,12 @@ async fn schedule(checks: Vec<Scheduled>, config: EngineConfig, sink: mpsc::Send
                         started,
                     },
                 };
-            drop(permit);
             rec.lateness = lateness;
             rec.started = started;
+            // The permit is held until the writer has taken the result: when it falls behind, new runs
+            // wait (and show as late) instead of piling finished results up in memory without bound.
             let _ = sink.send(rec).await;
+            drop(permit);
         });
     }
 }

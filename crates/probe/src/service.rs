@@ -29,9 +29,8 @@ pub struct ServiceConfig {
     /// Keep hourly roll-ups this long. Daily roll-ups are kept for years: they are what the monthly record
     /// and the fiscal-year availability read, and the only part that grows with the years.
     pub hourly_retention: Duration,
-    /// Apply the retention this often. Each run currently scans the whole raw table (the store's delete
-    /// is by `ts`, which no index leads with), so runs are kept rare: hourly costs one scan per hour and
-    /// keeps at most an hour of extra raw results.
+    /// Apply the retention this often. A run reads only what it deletes, in short transactions beside
+    /// the writer; hourly keeps at most an hour of extra raw results.
     pub prune_every: Duration,
 }
 
@@ -131,16 +130,39 @@ impl Writer {
         self.batch.clear();
     }
 
-    /// Deletes raw results older than the retention and hourly roll-ups older than theirs, as of `now`
+    /// The retention over this writer's store, to run beside it (see [`Retention::run`]).
+    pub fn retention(&self) -> Retention {
+        Retention {
+            store: self.store.clone(),
+            actor: self.actor.clone(),
+            raw: self.config.retention,
+            hourly: self.config.hourly_retention,
+        }
+    }
+}
+
+/// Deletes what is past its retention. It runs in its own task beside the writer: the store deletes in
+/// short transactions, so the writer's commits go on between them and a large deletion never holds the
+/// engine's results back.
+#[derive(Clone)]
+pub struct Retention {
+    store: Store,
+    actor: Actor,
+    raw: Duration,
+    hourly: Duration,
+}
+
+impl Retention {
+    /// Deletes raw results older than their retention and hourly roll-ups older than theirs, as of `now`
     /// (Unix seconds); daily roll-ups stay.
-    pub async fn prune(&mut self, now: i64) -> Pruned {
+    pub async fn run(&self, now: i64) -> Pruned {
         let mut out = Pruned::default();
-        let before = now - self.config.retention.as_secs() as i64;
+        let before = now - self.raw.as_secs() as i64;
         match self.store.prune_check_results(&self.actor, before).await {
             Ok(n) => out.raw = n,
             Err(e) => tracing::warn!("connectivity: retention failed: {e}"),
         }
-        let before = now - self.config.hourly_retention.as_secs() as i64;
+        let before = now - self.hourly.as_secs() as i64;
         match self.store.prune_hourly_rollups(&self.actor, before).await {
             Ok(n) => out.hourly = n,
             Err(e) => tracing::warn!("connectivity: roll-up retention failed: {e}"),
@@ -207,6 +229,7 @@ async fn run(store: Store, config: ServiceConfig) {
     // Retention is due at start (the service may have been down a while), then every `prune_every`;
     // it survives engine restarts.
     let mut prune_at = tokio::time::Instant::now();
+    let mut pruning: Option<tokio::task::JoinHandle<Pruned>> = None;
     loop {
         let (rows, eval) = match load(&store).await {
             Ok(x) => x,
@@ -233,8 +256,11 @@ async fn run(store: Store, config: ServiceConfig) {
                 _ = tick.tick() => {
                     writer.flush().await;
                     let now = tokio::time::Instant::now();
-                    if now >= prune_at {
-                        writer.prune(Utc::now().timestamp()).await;
+                    if now >= prune_at && pruning.as_ref().is_none_or(|t| t.is_finished()) {
+                        let retention = writer.retention();
+                        pruning = Some(tokio::spawn(async move {
+                            retention.run(Utc::now().timestamp()).await
+                        }));
                         prune_at = now + config.prune_every;
                     }
                     if now >= reload_at {

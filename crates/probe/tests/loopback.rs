@@ -301,6 +301,14 @@ async fn flapping_target_is_damped() {
     let mut ev = Evaluator::new(vec![place(1, Some(1), None, &[])], vec![]);
     let spec = ProbeSpec::Tcp { addr: LO, port };
     let mut changes = Vec::new();
+    // Two agreeing results settle the first state.
+    for _ in 0..2 {
+        let r = run_check(1, &spec, &settings(500, 500)).await;
+        if let Some(c) = ev.apply(&r).event {
+            changes.push(c.change.to);
+        }
+    }
+    assert_eq!(changes, vec![State::Up]);
     for i in 0..8 {
         // up, down, up, down, ... : the listener is dropped on odd rounds and re-bound on even ones.
         if i % 2 == 1 {
@@ -317,7 +325,7 @@ async fn flapping_target_is_damped() {
     assert_eq!(
         changes,
         vec![State::Up],
-        "only the first result sets the state"
+        "a flapping listener changes nothing"
     );
     drop(listener);
     for _ in 0..2 {
@@ -372,6 +380,8 @@ async fn path_outage_marks_dependants_impacted() {
     }
     assert_eq!(ev.state(2), Some(State::Down));
     let r10 = run_check(10, &term_spec, &settings(500, 500)).await;
+    // flap_n is 2: the second agreeing result sets the first state.
+    assert!(ev.apply(&r10).event.is_none());
     let e10 = ev.apply(&r10);
     assert_eq!(e10.impacted_by, Some(2));
     assert!(e10.code & FLAG_IMPACTED != 0);
@@ -379,6 +389,7 @@ async fn path_outage_marks_dependants_impacted() {
     assert!(!ev10.alerts(), "impacted checks do not alert");
     let mut r11 = r10.clone();
     r11.check_id = 11;
+    assert!(ev.apply(&r11).event.is_none());
     let ev11 = ev.apply(&r11).event.unwrap();
     assert!(ev11.alerts());
     assert_eq!(ev11.impacted_by, None);
@@ -411,11 +422,14 @@ async fn maintenance_window_suppresses_alerts() {
         port: closed,
     };
     let r = run_check(10, &spec, &settings(500, 500)).await;
+    // flap_n is 2: the second agreeing result sets the first state.
+    assert!(ev.apply(&r).event.is_none());
     let e = ev.apply(&r);
     assert!(e.maintenance && e.code & FLAG_MAINTENANCE != 0);
     assert!(!e.event.unwrap().alerts());
     let mut r11 = r.clone();
     r11.check_id = 11;
+    assert!(ev.apply(&r11).event.is_none());
     let e11 = ev.apply(&r11);
     assert!(!e11.maintenance);
     assert!(e11.event.unwrap().alerts());

@@ -202,6 +202,9 @@ type WindowRow = (i64, String, Option<i64>, Option<i64>, Option<i64>, String);
 pub const HOUR: i64 = 3600;
 /// One JST day.
 pub const DAY: i64 = 86_400;
+/// The most rows the retention deletes in one transaction: a few tens of milliseconds of work, so the
+/// engine's commits never wait long behind it.
+pub const PRUNE_CHUNK: i64 = 5_000;
 const JST_OFFSET: i64 = 9 * 3600;
 
 /// The bucket of `ts` at `grain` (days are JST days).
@@ -543,30 +546,98 @@ impl Store {
     }
 
     /// Deletes raw results older than `before` (Unix seconds); roll-ups stay. Returns the rows deleted.
+    ///
+    /// Deletes in transactions of at most [`PRUNE_CHUNK`] rows, reading only what it deletes: on SQLite
+    /// from the front of the table in rowid order (the order rows were appended in, i.e. time order; a
+    /// row appended late stays until the rows before it go), on PostgreSQL through a BRIN index on `ts`.
+    /// Other writers get the database between chunks.
     pub async fn prune_check_results(&self, actor: &Actor, before: i64) -> Result<u64> {
         actor.require(Action::RunChecks)?;
-        let n = write_tx!(self, |tx| {
-            sqlx::query("DELETE FROM check_results WHERE ts < $1")
-                .bind(before)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-        });
-        Ok(n)
+        let sqlite = matches!(self.backend, crate::Backend::Sqlite { .. });
+        let mut total = 0u64;
+        loop {
+            let (deleted, more) = write_tx!(self, |tx| {
+                if sqlite {
+                    // The oldest chunk in append order: its last rowid and how many of it are old.
+                    let (last, scanned, old): (Option<i64>, i64, i64) = sqlx::query_as(
+                        "SELECT max(r), count(*), coalesce(sum(ts < $1), 0)
+                         FROM (SELECT rowid AS r, ts FROM check_results ORDER BY rowid LIMIT $2)",
+                    )
+                    .bind(before)
+                    .bind(PRUNE_CHUNK)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    match last {
+                        Some(last) if old > 0 => {
+                            let n = sqlx::query(
+                                "DELETE FROM check_results WHERE rowid <= $1 AND ts < $2",
+                            )
+                            .bind(last)
+                            .bind(before)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
+                            (n, scanned == PRUNE_CHUNK)
+                        }
+                        _ => (0, false),
+                    }
+                } else {
+                    let n = sqlx::query(
+                        "DELETE FROM check_results WHERE ctid = ANY(ARRAY(
+                             SELECT ctid FROM check_results WHERE ts < $1 LIMIT $2))",
+                    )
+                    .bind(before)
+                    .bind(PRUNE_CHUNK)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    (n, n == PRUNE_CHUNK as u64)
+                }
+            });
+            total += deleted;
+            if !more {
+                return Ok(total);
+            }
+            tokio::task::yield_now().await;
+        }
     }
 
     /// Deletes hourly roll-ups older than `before` (Unix seconds); daily roll-ups are kept for years.
+    /// In transactions of at most [`PRUNE_CHUNK`] rows, through a partial index on the hourly rows.
     pub async fn prune_hourly_rollups(&self, actor: &Actor, before: i64) -> Result<u64> {
         actor.require(Action::RunChecks)?;
-        let n = write_tx!(self, |tx| {
-            sqlx::query("DELETE FROM check_rollups WHERE grain = $1 AND bucket < $2")
-                .bind(HOUR)
-                .bind(bucket_of(before, HOUR))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-        });
-        Ok(n)
+        // The grain is written out (not bound) so that the planner can use the partial index
+        // `check_rollups_hourly_bucket` (`WHERE grain = 3600`).
+        const _: () = assert!(HOUR == 3600);
+        let sql = match self.backend {
+            crate::Backend::Sqlite { .. } => {
+                // A WITHOUT ROWID table: rows are named by their key.
+                "DELETE FROM check_rollups WHERE (check_id, grain, bucket) IN (
+                     SELECT check_id, grain, bucket FROM check_rollups
+                     WHERE grain = 3600 AND bucket < $1 LIMIT $2)"
+            }
+            crate::Backend::Postgres(_) => {
+                "DELETE FROM check_rollups WHERE ctid = ANY(ARRAY(
+                     SELECT ctid FROM check_rollups WHERE grain = 3600 AND bucket < $1 LIMIT $2))"
+            }
+        };
+        let bucket = bucket_of(before, HOUR);
+        let mut total = 0u64;
+        loop {
+            let n = write_tx!(self, |tx| {
+                sqlx::query(sql)
+                    .bind(bucket)
+                    .bind(PRUNE_CHUNK)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+            });
+            total += n;
+            if n < PRUNE_CHUNK as u64 {
+                return Ok(total);
+            }
+            tokio::task::yield_now().await;
+        }
     }
 
     /// Availability per site and JST month between two JST day numbers (e.g. a fiscal year), from the daily
