@@ -1,9 +1,10 @@
 //! The engine wired to a real store: a node whose port is closed goes down, its event is recorded, an
-//! automatic incident is opened for it, and the results are stored in batches; retention runs on its own.
+//! automatic incident is opened for it, and the results are stored in batches; retention runs on its own;
+//! a retired maintenance window no longer suppresses the alert and a retired channel is not notified.
 
 use std::time::Duration;
 use tokio::net::TcpListener;
-use unyo_domain::connectivity::{CheckInput, State};
+use unyo_domain::connectivity::{ChannelConfig, CheckInput, MaintenanceWindow, Recurrence, State};
 use unyo_domain::registry::NodeInput;
 use unyo_probe::EngineConfig;
 use unyo_probe::service::{ServiceConfig, start};
@@ -171,5 +172,140 @@ async fn retention_runs_while_the_service_runs() {
     assert!(
         days.iter().any(|d| d.bucket == bucket_of(old, DAY)),
         "{days:?}"
+    );
+}
+
+/// A retired maintenance window no longer suppresses the alert (the down opens an incident and is not
+/// marked as maintenance), and a retired channel is not notified while the one in service is.
+#[tokio::test]
+async fn retired_windows_and_channels_no_longer_apply() {
+    let db = test_store().await.unwrap();
+    let s = db.store.clone();
+    let a = Actor::system("test");
+    let now = chrono::Utc::now();
+    let window = s
+        .create_maintenance_window(
+            &a,
+            &MaintenanceWindow {
+                id: 0,
+                title: "全体保守".into(),
+                site_id: None,
+                node_id: None,
+                check_id: None,
+                when: Recurrence::Once {
+                    start: now - chrono::Duration::hours(1),
+                    end: now + chrono::Duration::hours(1),
+                },
+            },
+        )
+        .await
+        .unwrap();
+    s.retire_maintenance_window(&a, window, "工事が中止になったため")
+        .await
+        .unwrap();
+    let kept = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let gone = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let kept_id = s
+        .create_notification_channel(
+            &a,
+            "当番",
+            &ChannelConfig::Syslog {
+                addr: kept.local_addr().unwrap().to_string(),
+            },
+        )
+        .await
+        .unwrap();
+    let gone_id = s
+        .create_notification_channel(
+            &a,
+            "撤去した監視サーバ",
+            &ChannelConfig::Syslog {
+                addr: gone.local_addr().unwrap().to_string(),
+            },
+        )
+        .await
+        .unwrap();
+    s.retire_notification_channel(&a, gone_id, "監視サーバの撤去")
+        .await
+        .unwrap();
+    let node = s
+        .create_node(
+            &a,
+            &NodeInput {
+                name: "集約ルータ".into(),
+                kind: "router".into(),
+                ip_address: "127.0.0.1".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let closed = l.local_addr().unwrap().port();
+    drop(l);
+    let check = s
+        .create_check(
+            &a,
+            &CheckInput {
+                name: "集約ルータ TCP".into(),
+                target_kind: "node".into(),
+                target_id: node.id,
+                kind: "tcp".into(),
+                address: "127.0.0.1".into(),
+                port: Some(closed),
+                interval_s: Some(5),
+                timeout_ms: Some(300),
+                retries: Some(0),
+                flap_n: Some(1),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let svc = start(
+        s.clone(),
+        ServiceConfig {
+            engine: EngineConfig {
+                concurrency: 4,
+                jitter: false,
+            },
+            flush_every: Duration::from_millis(100),
+            ..Default::default()
+        },
+    );
+    let mut buf = [0u8; 2048];
+    let (n, _) = tokio::time::timeout(Duration::from_secs(10), kept.recv_from(&mut buf))
+        .await
+        .expect("the channel in service is notified")
+        .unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("集約ルータ TCP"));
+    let mut linked = false;
+    for _ in 0..50 {
+        linked = s
+            .check_events(Some(check.id), 1)
+            .await
+            .unwrap()
+            .first()
+            .is_some_and(|e| e.incident_id.is_some());
+        if linked {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), gone.recv_from(&mut buf))
+            .await
+            .is_err(),
+        "the retired channel is not notified"
+    );
+    drop(svc);
+    assert!(linked, "the down alerts: an incident is opened");
+    let events = s.check_events(Some(check.id), 10).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert!(!events[0].maintenance, "{events:?}");
+    let attempts = s.notification_attempts(10).await.unwrap();
+    assert!(
+        !attempts.is_empty() && attempts.iter().all(|x| x.channel_id == kept_id),
+        "{attempts:?}"
     );
 }

@@ -3,10 +3,12 @@
 //! and month.
 //!
 //! Raw results and events are machine observations written by the engine (acting as `Actor::system`); they are
-//! not audited one by one (that would be one audit entry per probe). Creating checks and maintenance windows is
-//! audited as usual.
+//! not audited one by one (that would be one audit entry per probe). Creating checks, and creating, changing and
+//! retiring maintenance windows and notification channels, is audited as usual. Nothing is deleted: a retired
+//! window no longer applies and a retired channel is no longer notified, but both stay listed.
 
 use crate::audit::{AuditSink, NewAuditEntry};
+use crate::registry::Status;
 use crate::{Actor, Result, Store, StoreError, now};
 use serde::Serialize;
 use serde_json::json;
@@ -195,8 +197,98 @@ pub struct SiteMonth {
     pub availability: Option<f64>,
 }
 
-/// A maintenance window as stored: id, title, site, node, check, recurrence JSON.
-type WindowRow = (i64, String, Option<i64>, Option<i64>, Option<i64>, String);
+/// A maintenance window as stored: id, title, site, node, check, recurrence JSON, created by, created at,
+/// updated at, retired at.
+type WindowRow = (
+    i64,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+const WINDOW_SELECT: &str =
+    "SELECT id, title, site_id, node_id, check_id, recurrence, created_by, created_at,
+    updated_at, retired_at FROM maintenance_windows";
+
+/// A maintenance window with its record: who created it, when it was last changed, whether it is retired.
+/// Serialised flat (the window's fields, then these).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WindowRecord {
+    #[serde(flatten)]
+    pub window: MaintenanceWindow,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: Option<String>,
+    /// Set once retired: a retired window no longer applies.
+    pub retired_at: Option<String>,
+}
+
+fn window_record(row: WindowRow) -> Option<WindowRecord> {
+    let (
+        id,
+        title,
+        site_id,
+        node_id,
+        check_id,
+        rec,
+        created_by,
+        created_at,
+        updated_at,
+        retired_at,
+    ) = row;
+    let when: Recurrence = serde_json::from_str(&rec).ok()?;
+    Some(WindowRecord {
+        window: MaintenanceWindow {
+            id,
+            title,
+            site_id,
+            node_id,
+            check_id,
+            when,
+        },
+        created_by,
+        created_at,
+        updated_at,
+        retired_at,
+    })
+}
+
+/// A window's fields as kept in its audit entries.
+fn window_json(w: &MaintenanceWindow) -> serde_json::Value {
+    json!({"title": w.title.trim(), "site_id": w.site_id, "node_id": w.node_id, "check_id": w.check_id,
+           "when": w.when})
+}
+
+/// Field-by-field differences between two JSON objects, as `{field: [old, new]}`.
+fn diff(old: &serde_json::Value, new: &serde_json::Value) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    if let (Some(o), Some(n)) = (old.as_object(), new.as_object()) {
+        for (k, nv) in n {
+            let ov = o.get(k).unwrap_or(&serde_json::Value::Null);
+            if ov != nv {
+                out.insert(k.clone(), json!([ov, nv]));
+            }
+        }
+    }
+    serde_json::Value::Object(out)
+}
+
+/// A retire reason: required, and no personal identifiers (as for the registry).
+fn retire_reason(reason: &str) -> Result<&str> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(DomainError::invalid("reason", "廃止の理由を入力してください。").into());
+    }
+    unyo_domain::pii::guard_free_text("reason", reason)
+        .map_err(|e| DomainError::invalid("reason", e.message()))?;
+    Ok(reason)
+}
 
 /// Roll-up grains.
 pub const HOUR: i64 = 3600;
@@ -724,28 +816,149 @@ impl Store {
         Ok(id)
     }
 
-    /// Maintenance windows in force (not retired).
+    /// Maintenance windows in force (not retired): what the engine applies.
     pub async fn maintenance_windows(&self) -> Result<Vec<MaintenanceWindow>> {
-        let rows: Vec<WindowRow> = read_db!(self, |db| sqlx::query_as(
-            "SELECT id, title, site_id, node_id, check_id, recurrence FROM maintenance_windows
-                 WHERE retired_at IS NULL ORDER BY id"
-        )
-        .fetch_all(db)
-        .await?);
-        Ok(rows
+        Ok(self
+            .maintenance_window_records(Status::Active)
+            .await?
             .into_iter()
-            .filter_map(|(id, title, site_id, node_id, check_id, rec)| {
-                let when: Recurrence = serde_json::from_str(&rec).ok()?;
-                Some(MaintenanceWindow {
-                    id,
-                    title,
-                    site_id,
-                    node_id,
-                    check_id,
-                    when,
-                })
-            })
+            .map(|r| r.window)
             .collect())
+    }
+
+    /// Maintenance windows with their records: in force, retired or all, oldest first.
+    pub async fn maintenance_window_records(&self, status: Status) -> Result<Vec<WindowRecord>> {
+        let filter = match status {
+            Status::Active => " WHERE retired_at IS NULL",
+            Status::Retired => " WHERE retired_at IS NOT NULL",
+            Status::All => "",
+        };
+        let sql = format!("{WINDOW_SELECT}{filter} ORDER BY id");
+        let rows: Vec<WindowRow> = read_db!(self, |db| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(db)
+            .await?);
+        Ok(rows.into_iter().filter_map(window_record).collect())
+    }
+
+    /// One maintenance window, retired or not.
+    pub async fn maintenance_window(&self, id: i64) -> Result<WindowRecord> {
+        let sql = format!("{WINDOW_SELECT} WHERE id = $1");
+        let row: Option<WindowRow> = read_db!(self, |db| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(db)
+            .await?);
+        row.and_then(window_record)
+            .ok_or_else(|| DomainError::NotFound(format!("保守時間帯 {id}")).into())
+    }
+
+    /// Changes a maintenance window (title, scope, time) under the same rules as
+    /// [`Store::create_maintenance_window`]; a retired window cannot be changed. Needs
+    /// [`Action::ManageChecks`]; audited as `maintenance.update` with the differences.
+    pub async fn update_maintenance_window(
+        &self,
+        actor: &Actor,
+        id: i64,
+        w: &MaintenanceWindow,
+    ) -> Result<WindowRecord> {
+        actor.require(Action::ManageChecks)?;
+        w.validate()?;
+        let rec =
+            serde_json::to_string(&w.when).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let at = now();
+        let after = window_json(w);
+        write_tx!(self, |tx| {
+            // Read and change in the one transaction, so that the check and the audited differences
+            // belong to the row that is changed.
+            let sql = format!("{WINDOW_SELECT} WHERE id = $1");
+            let old: Option<WindowRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let old = old
+                .and_then(window_record)
+                .ok_or_else(|| DomainError::NotFound(format!("保守時間帯 {id}")))?;
+            if old.retired_at.is_some() {
+                return Err(
+                    DomainError::Conflict("廃止済みの保守時間帯は変更できません。".into()).into(),
+                );
+            }
+            let n = sqlx::query(
+                "UPDATE maintenance_windows SET title = $1, site_id = $2, node_id = $3, check_id = $4,
+                 recurrence = $5, updated_at = $6 WHERE id = $7 AND retired_at IS NULL",
+            )
+            .bind(w.title.trim())
+            .bind(w.site_id)
+            .bind(w.node_id)
+            .bind(w.check_id)
+            .bind(&rec)
+            .bind(&at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n != 1 {
+                return Err(
+                    DomainError::Conflict("廃止済みの保守時間帯は変更できません。".into()).into(),
+                );
+            }
+            tx.append_audit(
+                &NewAuditEntry::new(actor, "maintenance.update", "maintenance_window", id)
+                    .details(diff(&window_json(&old.window), &after)),
+            )
+            .await?;
+        });
+        self.maintenance_window(id).await
+    }
+
+    /// Retires a maintenance window: it stays listed with its history but no longer applies (the engine
+    /// reloads its windows every minute). Needs [`Action::ManageChecks`] and a reason; audited as
+    /// `maintenance.retire`.
+    pub async fn retire_maintenance_window(
+        &self,
+        actor: &Actor,
+        id: i64,
+        reason: &str,
+    ) -> Result<WindowRecord> {
+        actor.require(Action::ManageChecks)?;
+        let reason = retire_reason(reason)?;
+        let at = now();
+        write_tx!(self, |tx| {
+            let retired: Option<Option<String>> =
+                sqlx::query_scalar("SELECT retired_at FROM maintenance_windows WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            match retired {
+                None => return Err(DomainError::NotFound(format!("保守時間帯 {id}")).into()),
+                Some(Some(_)) => {
+                    return Err(DomainError::Conflict(
+                        "この保守時間帯は既に廃止されています。".into(),
+                    )
+                    .into());
+                }
+                Some(None) => {}
+            }
+            let n = sqlx::query(
+                "UPDATE maintenance_windows SET retired_at = $1, updated_at = $1
+                 WHERE id = $2 AND retired_at IS NULL",
+            )
+            .bind(&at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n != 1 {
+                return Err(
+                    DomainError::Conflict("この保守時間帯は既に廃止されています。".into()).into(),
+                );
+            }
+            tx.append_audit(
+                &NewAuditEntry::new(actor, "maintenance.retire", "maintenance_window", id)
+                    .details(json!({"reason": reason})),
+            )
+            .await?;
+        });
+        self.maintenance_window(id).await
     }
 }
 
@@ -904,6 +1117,36 @@ pub struct Channel {
     pub name: String,
     pub config: unyo_domain::connectivity::ChannelConfig,
     pub enabled: bool,
+    pub created_at: String,
+    pub updated_at: Option<String>,
+    /// Set once retired: a retired channel is no longer notified.
+    pub retired_at: Option<String>,
+}
+
+/// A channel as stored: id, name, config JSON, enabled, created at, updated at, retired at.
+type ChannelRow = (
+    i64,
+    String,
+    String,
+    bool,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+const CHANNEL_SELECT: &str = "SELECT id, name, config, enabled, created_at, updated_at, retired_at FROM notification_channels";
+
+fn channel_of(row: ChannelRow) -> Option<Channel> {
+    let (id, name, config, enabled, created_at, updated_at, retired_at) = row;
+    Some(Channel {
+        id,
+        name,
+        config: serde_json::from_str(&config).ok()?,
+        enabled,
+        created_at,
+        updated_at,
+        retired_at,
+    })
 }
 
 /// A recorded delivery attempt.
@@ -957,26 +1200,157 @@ impl Store {
         Ok(id)
     }
 
-    /// Enabled notification channels.
+    /// Enabled notification channels in service (not retired): the ones the engine notifies.
     pub async fn notification_channels(&self) -> Result<Vec<Channel>> {
-        let rows: Vec<(i64, String, String, bool)> = read_db!(self, |db| {
-            sqlx::query_as(
-            "SELECT id, name, config, enabled FROM notification_channels WHERE enabled ORDER BY id"
-        )
-        .fetch_all(db)
-        .await?
-        });
-        Ok(rows
-            .into_iter()
-            .filter_map(|(id, name, config, enabled)| {
-                Some(Channel {
+        let sql = format!("{CHANNEL_SELECT} WHERE enabled AND retired_at IS NULL ORDER BY id");
+        let rows: Vec<ChannelRow> = read_db!(self, |db| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(db)
+            .await?);
+        Ok(rows.into_iter().filter_map(channel_of).collect())
+    }
+
+    /// Notification channels in service, retired or all, oldest first.
+    pub async fn notification_channel_records(&self, status: Status) -> Result<Vec<Channel>> {
+        let filter = match status {
+            Status::Active => " WHERE retired_at IS NULL",
+            Status::Retired => " WHERE retired_at IS NOT NULL",
+            Status::All => "",
+        };
+        let sql = format!("{CHANNEL_SELECT}{filter} ORDER BY id");
+        let rows: Vec<ChannelRow> = read_db!(self, |db| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(db)
+            .await?);
+        Ok(rows.into_iter().filter_map(channel_of).collect())
+    }
+
+    /// One notification channel, retired or not.
+    pub async fn notification_channel(&self, id: i64) -> Result<Channel> {
+        let sql = format!("{CHANNEL_SELECT} WHERE id = $1");
+        let row: Option<ChannelRow> = read_db!(self, |db| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(db)
+            .await?);
+        row.and_then(channel_of)
+            .ok_or_else(|| DomainError::NotFound(format!("通知先 {id}")).into())
+    }
+
+    /// Changes a channel's name and settings under the same rules as
+    /// [`Store::create_notification_channel`] (the kind may change too); a retired channel cannot be
+    /// changed. Needs [`Action::ManageChecks`]; audited as `notification_channel.update` with the
+    /// differences.
+    pub async fn update_notification_channel(
+        &self,
+        actor: &Actor,
+        id: i64,
+        name: &str,
+        config: &unyo_domain::connectivity::ChannelConfig,
+    ) -> Result<Channel> {
+        actor.require(Action::ManageChecks)?;
+        config.validate()?;
+        let json_config =
+            serde_json::to_string(config).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let at = now();
+        let after = json!({"name": name.trim(), "config": config});
+        write_tx!(self, |tx| {
+            let sql = format!("{CHANNEL_SELECT} WHERE id = $1");
+            let old: Option<ChannelRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let old = old
+                .and_then(channel_of)
+                .ok_or_else(|| DomainError::NotFound(format!("通知先 {id}")))?;
+            if old.retired_at.is_some() {
+                return Err(
+                    DomainError::Conflict("廃止済みの通知先は変更できません。".into()).into(),
+                );
+            }
+            let n = sqlx::query(
+                "UPDATE notification_channels SET name = $1, kind = $2, config = $3, updated_at = $4
+                 WHERE id = $5 AND retired_at IS NULL",
+            )
+            .bind(name.trim())
+            .bind(config.kind())
+            .bind(&json_config)
+            .bind(&at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n != 1 {
+                return Err(
+                    DomainError::Conflict("廃止済みの通知先は変更できません。".into()).into(),
+                );
+            }
+            tx.append_audit(
+                &NewAuditEntry::new(
+                    actor,
+                    "notification_channel.update",
+                    "notification_channel",
                     id,
-                    name,
-                    config: serde_json::from_str(&config).ok()?,
-                    enabled,
-                })
-            })
-            .collect())
+                )
+                .details(diff(
+                    &json!({"name": old.name, "config": old.config}),
+                    &after,
+                )),
+            )
+            .await?;
+        });
+        self.notification_channel(id).await
+    }
+
+    /// Retires a channel: it stays listed, with its delivery attempts, but is no longer notified. Needs
+    /// [`Action::ManageChecks`] and a reason; audited as `notification_channel.retire`.
+    pub async fn retire_notification_channel(
+        &self,
+        actor: &Actor,
+        id: i64,
+        reason: &str,
+    ) -> Result<Channel> {
+        actor.require(Action::ManageChecks)?;
+        let reason = retire_reason(reason)?;
+        let at = now();
+        write_tx!(self, |tx| {
+            let retired: Option<Option<String>> =
+                sqlx::query_scalar("SELECT retired_at FROM notification_channels WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            match retired {
+                None => return Err(DomainError::NotFound(format!("通知先 {id}")).into()),
+                Some(Some(_)) => {
+                    return Err(
+                        DomainError::Conflict("この通知先は既に廃止されています。".into()).into(),
+                    );
+                }
+                Some(None) => {}
+            }
+            let n = sqlx::query(
+                "UPDATE notification_channels SET retired_at = $1, updated_at = $1
+                 WHERE id = $2 AND retired_at IS NULL",
+            )
+            .bind(&at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n != 1 {
+                return Err(
+                    DomainError::Conflict("この通知先は既に廃止されています。".into()).into(),
+                );
+            }
+            tx.append_audit(
+                &NewAuditEntry::new(
+                    actor,
+                    "notification_channel.retire",
+                    "notification_channel",
+                    id,
+                )
+                .details(json!({"reason": reason})),
+            )
+            .await?;
+        });
+        self.notification_channel(id).await
     }
 
     /// Records one delivery attempt. Needs [`Action::RunChecks`].

@@ -296,3 +296,281 @@ async fn retention_deletes_in_chunks() {
         );
     }
 }
+
+/// Maintenance windows and notification channels are changed and retired, never deleted: the same rules
+/// as at creation (nothing is written when they fail), the manage permission, one audit entry per change
+/// in the same transaction; a retired window no longer applies and a retired channel is no longer
+/// notified, while both stay listed.
+#[tokio::test]
+async fn maintenance_windows_and_channels_are_edited_and_retired() {
+    use unyo_domain::connectivity::ChannelConfig;
+    use unyo_store::audit::AuditQuery;
+    use unyo_store::registry::Status;
+
+    let db = test_store().await.unwrap();
+    let s = &db.store;
+    let se = actor(Role::Se);
+    let now = Utc::now();
+    let window = MaintenanceWindow {
+        id: 0,
+        title: "回線工事".into(),
+        site_id: None,
+        node_id: None,
+        check_id: None,
+        when: Recurrence::Once {
+            start: now,
+            end: now + Duration::hours(2),
+        },
+    };
+    let wid = s.create_maintenance_window(&se, &window).await.unwrap();
+    let other = s
+        .create_maintenance_window(
+            &se,
+            &MaintenanceWindow {
+                title: "定期保守".into(),
+                when: Recurrence::Weekly {
+                    weekday: 5,
+                    start_min: 23 * 60,
+                    duration_min: 120,
+                },
+                ..window.clone()
+            },
+        )
+        .await
+        .unwrap();
+
+    // Edit: the new title and time are kept; the audit entry holds what changed.
+    let changed = MaintenanceWindow {
+        title: "回線工事（延長）".into(),
+        when: Recurrence::Once {
+            start: now,
+            end: now + Duration::hours(4),
+        },
+        ..window.clone()
+    };
+    let r = s
+        .update_maintenance_window(&se, wid, &changed)
+        .await
+        .unwrap();
+    assert_eq!(r.window.title, "回線工事（延長）");
+    assert_eq!(r.window.when, changed.when);
+    assert_eq!(r.window.id, wid);
+    assert!(r.updated_at.is_some() && r.retired_at.is_none());
+
+    // The create rules hold; nothing is written when they fail.
+    let bad = MaintenanceWindow {
+        title: " ".into(),
+        when: Recurrence::Once {
+            start: now,
+            end: now - Duration::hours(1),
+        },
+        ..window.clone()
+    };
+    match s.update_maintenance_window(&se, wid, &bad).await {
+        Err(StoreError::Domain(DomainError::Validation(e))) => {
+            assert!(e.iter().any(|e| e.field == "title"), "{e:?}");
+            assert!(
+                e.iter()
+                    .any(|e| e.message == "終了は開始より後にしてください。"),
+                "{e:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    for role in [Role::Staff, Role::Auditor] {
+        assert!(
+            matches!(
+                s.update_maintenance_window(&actor(role), wid, &window)
+                    .await,
+                Err(StoreError::Domain(DomainError::Forbidden))
+            ),
+            "{role:?}"
+        );
+        assert!(matches!(
+            s.retire_maintenance_window(&actor(role), wid, "不要").await,
+            Err(StoreError::Domain(DomainError::Forbidden))
+        ));
+    }
+    assert!(matches!(
+        s.update_maintenance_window(&se, 999_999, &window).await,
+        Err(StoreError::Domain(DomainError::NotFound(_)))
+    ));
+    assert_eq!(
+        s.maintenance_window(wid).await.unwrap().window.title,
+        "回線工事（延長）"
+    );
+
+    // Retire: a reason is required; the window stays listed but no longer applies.
+    match s.retire_maintenance_window(&se, wid, "  ").await {
+        Err(StoreError::Domain(DomainError::Validation(e))) => {
+            assert_eq!(e[0].message, "廃止の理由を入力してください。")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        s.retire_maintenance_window(&se, wid, "個人番号 1234 5678 9018")
+            .await
+            .is_err(),
+        "no personal identifiers in the reason"
+    );
+    assert!(
+        s.maintenance_window(wid)
+            .await
+            .unwrap()
+            .retired_at
+            .is_none()
+    );
+    let r = s
+        .retire_maintenance_window(&se, wid, "工事が中止になったため")
+        .await
+        .unwrap();
+    assert!(r.retired_at.is_some());
+    let in_force: Vec<i64> = s
+        .maintenance_windows()
+        .await
+        .unwrap()
+        .iter()
+        .map(|w| w.id)
+        .collect();
+    assert_eq!(in_force, [other]);
+    let all = s.maintenance_window_records(Status::All).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(
+        s.maintenance_window_records(Status::Retired)
+            .await
+            .unwrap()
+            .iter()
+            .map(|w| w.window.id)
+            .collect::<Vec<_>>(),
+        [wid]
+    );
+    for e in [
+        s.retire_maintenance_window(&se, wid, "再度").await,
+        s.update_maintenance_window(&se, wid, &window).await,
+    ] {
+        match e {
+            Err(StoreError::Domain(DomainError::Conflict(m))) => {
+                assert!(m.contains("廃止"), "{m}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    // Channels: edit (the kind may change), the create rules, retire.
+    let hook = ChannelConfig::Webhook {
+        url: "http://127.0.0.1:9/hook".into(),
+    };
+    let cid = s
+        .create_notification_channel(&se, "監視サーバ", &hook)
+        .await
+        .unwrap();
+    let keep = s
+        .create_notification_channel(
+            &se,
+            "運用チーム",
+            &ChannelConfig::Syslog {
+                addr: "127.0.0.1:514".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let syslog = ChannelConfig::Syslog {
+        addr: "127.0.0.1:1514".into(),
+    };
+    let c = s
+        .update_notification_channel(&se, cid, " 監視サーバ（syslog） ", &syslog)
+        .await
+        .unwrap();
+    assert_eq!(c.name, "監視サーバ（syslog）");
+    assert_eq!(c.config, syslog);
+    assert!(c.updated_at.is_some());
+    match s
+        .update_notification_channel(
+            &se,
+            cid,
+            "x",
+            &ChannelConfig::Webhook {
+                url: "https://hook".into(),
+            },
+        )
+        .await
+    {
+        Err(StoreError::Domain(DomainError::Validation(e))) => {
+            assert!(e[0].message.contains("http://"), "{e:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        s.update_notification_channel(&actor(Role::Staff), cid, "x", &hook)
+            .await,
+        Err(StoreError::Domain(DomainError::Forbidden))
+    ));
+    assert_eq!(s.notification_channel(cid).await.unwrap().config, syslog);
+    assert!(matches!(
+        s.retire_notification_channel(&se, cid, "").await,
+        Err(StoreError::Domain(DomainError::Validation(_)))
+    ));
+    let c = s
+        .retire_notification_channel(&se, cid, "監視サーバの撤去")
+        .await
+        .unwrap();
+    assert!(c.retired_at.is_some());
+    let notified: Vec<i64> = s
+        .notification_channels()
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(notified, [keep]);
+    assert_eq!(
+        s.notification_channel_records(Status::All)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(matches!(
+        s.update_notification_channel(&se, cid, "x", &hook).await,
+        Err(StoreError::Domain(DomainError::Conflict(_)))
+    ));
+    assert!(matches!(
+        s.retire_notification_channel(&se, cid, "再度").await,
+        Err(StoreError::Domain(DomainError::Conflict(_)))
+    ));
+    assert!(matches!(
+        s.retire_notification_channel(&se, 999_999, "x").await,
+        Err(StoreError::Domain(DomainError::NotFound(_)))
+    ));
+
+    // One audit entry per change that was made, and the chain is intact.
+    let log = |action: &'static str| async move {
+        s.audit_log(&AuditQuery {
+            action: Some(action.into()),
+            per_page: Some(100),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items
+    };
+    let updates = log("maintenance.update").await;
+    assert_eq!(updates.len(), 1);
+    assert_eq!(updates[0].entity_id, wid.to_string());
+    assert!(
+        updates[0].details.contains("回線工事（延長）") && !updates[0].details.contains("site_id"),
+        "only the differences: {}",
+        updates[0].details
+    );
+    let retires = log("maintenance.retire").await;
+    assert_eq!(retires.len(), 1);
+    assert!(retires[0].details.contains("工事が中止になったため"));
+    assert_eq!(log("notification_channel.update").await.len(), 1);
+    let retires = log("notification_channel.retire").await;
+    assert_eq!(retires.len(), 1);
+    assert!(retires[0].details.contains("監視サーバの撤去"));
+    assert!(matches!(
+        s.verify_audit_chain().await.unwrap(),
+        unyo_store::audit::ChainReport::Intact { .. }
+    ));
+}

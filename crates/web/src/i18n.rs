@@ -89,6 +89,8 @@ pub const CATALOGS: &[&[(&str, &str, &str)]] = &[
     crate::pages::incidents::TEXT,
     crate::pages::inventory::TEXT,
     crate::pages::connectivity::TEXT,
+    crate::pages::connectivity::maintenance::TEXT,
+    crate::pages::connectivity::channels::TEXT,
     crate::pages::records::TEXT,
 ];
 

@@ -795,6 +795,514 @@ async fn api_maintenance_windows_and_channels() {
     assert_eq!(r.json()[0]["channel_id"], id);
 }
 
+/// Maintenance windows are edited and retired from their pages: the edit form comes filled in (times in
+/// JST); a refused change says why and changes nothing; staff and auditors can do neither; a missing CSRF
+/// token is refused; the retire needs a reason; a retired window stays listed as 廃止 (in words, not only
+/// colour), stops marking its checks 保守中 and can no longer be edited.
+#[tokio::test]
+async fn maintenance_windows_are_edited_and_retired() {
+    let app = TestApp::new().await;
+    let site = saga_site(&app).await;
+    let se = app.login("se").await;
+    let now = chrono::Utc::now() + chrono::Duration::hours(9);
+    let start = (now - chrono::Duration::minutes(5))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let end = (now + chrono::Duration::hours(1))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let r = se
+        .post_form(
+            "/connectivity/maintenance",
+            &[
+                ("title", "全体保守"),
+                ("kind", "once"),
+                ("start", &start),
+                ("end", &end),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let id = app.store().maintenance_windows().await.unwrap()[0].id;
+    let edit = format!("/connectivity/maintenance/{id}/edit");
+    let list = se.get("/connectivity/maintenance").await.text();
+    assert!(list.contains(&format!("href=\"{edit}\"")), "{list}");
+
+    let r = se.get(&edit).await;
+    assert_eq!(r.status, 200);
+    let body = r.text();
+    assert!(body.contains("value=\"全体保守\""), "{body}");
+    assert!(body.contains(&format!("value=\"{start}\"")), "{body}");
+    assert!(body.contains(&format!("action=\"/connectivity/maintenance/{id}\"")));
+    assert!(body.contains(&format!("action=\"/connectivity/maintenance/{id}/retire\"")));
+    assert!(body.contains("name=\"_csrf\""));
+
+    // A refused change: every reason, the typed values back, nothing changed.
+    let path = format!("/connectivity/maintenance/{id}");
+    let r = se
+        .post_form(
+            &path,
+            &[
+                ("title", "延長"),
+                ("site_id", "999999"),
+                ("kind", "once"),
+                ("start", "2026-05-12T11:00"),
+                ("end", "2026-05-12T09:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let body = r.text();
+    assert!(body.contains("終了は開始より後にしてください。"), "{body}");
+    assert!(
+        body.contains("拠点 999999 は登録されていません。"),
+        "{body}"
+    );
+    assert!(body.contains("value=\"延長\""));
+    assert_eq!(
+        app.store()
+            .maintenance_window(id)
+            .await
+            .unwrap()
+            .window
+            .title,
+        "全体保守"
+    );
+
+    // A change: the window becomes weekly over one site.
+    let sid = site.id.to_string();
+    let r = se
+        .post_form(
+            &path,
+            &[
+                ("title", "定期保守（佐賀）"),
+                ("site_id", &sid),
+                ("kind", "weekly"),
+                ("weekday", "5"),
+                ("start_time", "23:00"),
+                ("duration_min", "120"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(r.location(), "/connectivity/maintenance?ok=saved");
+    let w = app.store().maintenance_window(id).await.unwrap();
+    assert_eq!(w.window.title, "定期保守（佐賀）");
+    assert_eq!(w.window.site_id, Some(site.id));
+    let list = se.get("/connectivity/maintenance?ok=saved").await.text();
+    assert!(
+        list.contains("毎週土曜日 23:00 から 120 分間") && list.contains("佐賀県税事務所"),
+        "{list}"
+    );
+    let body = se.get(&edit).await.text();
+    assert!(body.contains("value=\"23:00\""), "{body}");
+
+    // Staff and auditors can neither edit nor retire; a missing CSRF token is refused.
+    for who in ["staff", "auditor"] {
+        let c = app.login(who).await;
+        let list = c.get("/connectivity/maintenance").await.text();
+        assert!(!list.contains(&edit), "{who} sees no edit link");
+        assert_eq!(c.get(&edit).await.status, 403, "{who}");
+        let r = c
+            .post_form(&path, &[("title", "x"), ("kind", "weekly")])
+            .await;
+        assert_eq!(r.status, 403, "{who}");
+        let r = c
+            .post_form(&format!("{path}/retire"), &[("reason", "x")])
+            .await;
+        assert_eq!(r.status, 403, "{who}");
+    }
+    let r = se
+        .post_form(&format!("{path}/retire"), &[("_csrf", ""), ("reason", "x")])
+        .await;
+    assert_eq!(r.status, 403, "no CSRF token");
+    assert_eq!(
+        se.get("/connectivity/maintenance/999999/edit").await.status,
+        404
+    );
+
+    // Retire: the reason is required; then the window is 廃止 and stays listed.
+    let r = se
+        .post_form(&format!("{path}/retire"), &[("reason", " ")])
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("廃止の理由を入力してください。"));
+    assert!(
+        app.store()
+            .maintenance_window(id)
+            .await
+            .unwrap()
+            .retired_at
+            .is_none()
+    );
+    let r = se
+        .post_form(&format!("{path}/retire"), &[("reason", "拠点の移転で不要")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(r.location(), "/connectivity/maintenance?ok=retired");
+    let list = se.get("/connectivity/maintenance?ok=retired").await.text();
+    assert!(list.contains("廃止しました。"), "{list}");
+    assert!(list.contains("定期保守（佐賀）"), "{list}");
+    assert!(
+        list.contains("<span class=\"badge badge-retired\">廃止</span>"),
+        "{list}"
+    );
+    assert!(!list.contains(&edit), "a retired window has no edit link");
+    assert!(app.store().maintenance_windows().await.unwrap().is_empty());
+    let r = se.get(&edit).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.location(), "/connectivity/maintenance");
+    let r = se
+        .post_form(
+            &path,
+            &[
+                ("title", "再開"),
+                ("kind", "weekly"),
+                ("weekday", "1"),
+                ("start_time", "01:00"),
+                ("duration_min", "10"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("廃止済みの保守時間帯は変更できません。"));
+    let r = se
+        .post_form(&format!("{path}/retire"), &[("reason", "再度")])
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("この保守時間帯は既に廃止されています。"));
+    let log = app
+        .store()
+        .audit_log(&unyo_store::audit::AuditQuery {
+            entity: Some("maintenance_window".into()),
+            entity_id: Some(id.to_string()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let actions: Vec<&str> = log.items.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "maintenance.retire",
+            "maintenance.update",
+            "maintenance.create"
+        ]
+    );
+}
+
+/// Notification channels are edited (the kind may change) and retired from their pages; a retired
+/// channel stays listed as 廃止 with its delivery attempts and is no longer among those notified.
+#[tokio::test]
+async fn notification_channels_are_edited_and_retired() {
+    let app = TestApp::new().await;
+    let se = app.login("se").await;
+    let r = se
+        .post_form(
+            "/connectivity/channels",
+            &[
+                ("name", "運用チーム"),
+                ("kind", "email"),
+                ("host", "smtp.pref.lg.jp"),
+                ("port", "587"),
+                ("starttls", "on"),
+                ("from", "unyo@pref.lg.jp"),
+                ("to", "ops@pref.lg.jp, se@pref.lg.jp"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let id = app.store().notification_channels().await.unwrap()[0].id;
+    let edit = format!("/connectivity/channels/{id}/edit");
+    let path = format!("/connectivity/channels/{id}");
+    assert!(
+        se.get("/connectivity/channels")
+            .await
+            .text()
+            .contains(&format!("href=\"{edit}\""))
+    );
+    let body = se.get(&edit).await.text();
+    assert!(body.contains("value=\"運用チーム\""), "{body}");
+    assert!(body.contains("value=\"587\""), "{body}");
+    assert!(
+        body.contains("value=\"ops@pref.lg.jp, se@pref.lg.jp\""),
+        "{body}"
+    );
+    assert!(
+        body.contains("name=\"starttls\" value=\"on\" checked"),
+        "{body}"
+    );
+
+    let r = se
+        .post_form(
+            &path,
+            &[("name", ""), ("kind", "webhook"), ("url", "https://hook")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let body = r.text();
+    assert!(body.contains("名称を入力してください。"), "{body}");
+    assert!(body.contains("http:// で始めてください"), "{body}");
+    assert_eq!(
+        app.store()
+            .notification_channel(id)
+            .await
+            .unwrap()
+            .config
+            .kind(),
+        "email"
+    );
+    let r = se
+        .post_form(
+            &path,
+            &[
+                ("name", "監視サーバ"),
+                ("kind", "syslog"),
+                ("addr", "127.0.0.1:514"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(r.location(), "/connectivity/channels?ok=saved");
+    let c = app.store().notification_channel(id).await.unwrap();
+    assert_eq!((c.name.as_str(), c.config.kind()), ("監視サーバ", "syslog"));
+
+    for who in ["staff", "auditor"] {
+        let u = app.login(who).await;
+        assert!(!u.get("/connectivity/channels").await.text().contains(&edit));
+        assert_eq!(u.get(&edit).await.status, 403, "{who}");
+        let r = u
+            .post_form(
+                &path,
+                &[("name", "x"), ("kind", "syslog"), ("addr", "127.0.0.1:1")],
+            )
+            .await;
+        assert_eq!(r.status, 403, "{who}");
+        let r = u
+            .post_form(&format!("{path}/retire"), &[("reason", "x")])
+            .await;
+        assert_eq!(r.status, 403, "{who}");
+    }
+    let r = se
+        .post_form(
+            &format!("{path}/retire"),
+            &[("_csrf", "nope"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(r.status, 403, "a wrong CSRF token");
+
+    app.store()
+        .record_notification_attempt(&Actor::system("test"), id, None, true, "sent")
+        .await
+        .unwrap();
+    let r = se
+        .post_form(&format!("{path}/retire"), &[("reason", "")])
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("廃止の理由を入力してください。"));
+    let r = se
+        .post_form(&format!("{path}/retire"), &[("reason", "監視サーバの撤去")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(r.location(), "/connectivity/channels?ok=retired");
+    assert!(
+        app.store()
+            .notification_channels()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let c = app.login("auditor").await;
+    let list = c.get("/connectivity/channels").await.text();
+    assert!(
+        list.contains("監視サーバ")
+            && list.contains("<span class=\"badge badge-retired\">廃止</span>"),
+        "{list}"
+    );
+    assert!(list.contains("成功"), "the attempts stay: {list}");
+    let r = se.get(&edit).await;
+    assert_eq!(r.status, 303);
+    let r = se
+        .post_form(
+            &path,
+            &[("name", "x"), ("kind", "syslog"), ("addr", "127.0.0.1:1")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("廃止済みの通知先は変更できません。"));
+}
+
+/// The API edits and retires maintenance windows and channels: `PUT` under the `POST` rules (422, nothing
+/// changed), 409 once retired, `POST …/retire` with a reason, lists by `status`, 403 for staff.
+#[tokio::test]
+async fn api_edits_and_retires_windows_and_channels() {
+    let app = TestApp::new().await;
+    let site = saga_site(&app).await;
+    let c = app.anonymous();
+    let se = token(&app, "se").await;
+    let staff = token(&app, "staff").await;
+    let window = json!({"title": "回線工事", "site_id": site.id,
+        "when": {"type": "once", "start": "2026-05-12T00:30:00Z", "end": "2026-05-12T02:00:00Z"}});
+    let r = c
+        .api(
+            "POST",
+            "/api/v1/maintenance-windows",
+            &se,
+            Some(window.clone()),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_i64().unwrap();
+    let at = format!("/api/v1/maintenance-windows/{id}");
+    assert_eq!(r.location(), at);
+    let r = c.api("GET", &at, &staff, None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["title"], "回線工事");
+    assert!(r.json()["retired_at"].is_null());
+
+    // PUT: what was read can be sent back with changes (read-only fields are ignored).
+    let mut changed = r.json();
+    changed["title"] = json!("回線工事（延長）");
+    changed["when"]["end"] = json!("2026-05-12T04:00:00Z");
+    let r = c.api("PUT", &at, &staff, Some(changed.clone())).await;
+    assert_eq!(r.status, 403);
+    let r = c.api("PUT", &at, &se, Some(changed.clone())).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["title"], "回線工事（延長）");
+    assert!(r.json()["updated_at"].is_string());
+    let mut bad = changed.clone();
+    bad["when"]["end"] = json!("2026-05-11T00:00:00Z");
+    bad["check_id"] = json!(4242);
+    let r = c.api("PUT", &at, &se, Some(bad)).await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.text().contains("終了は開始より後") && r.text().contains("疎通確認 4242"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        app.store()
+            .maintenance_window(id)
+            .await
+            .unwrap()
+            .window
+            .title,
+        "回線工事（延長）"
+    );
+    let r = c
+        .api(
+            "PUT",
+            "/api/v1/maintenance-windows/999999",
+            &se,
+            Some(changed.clone()),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+
+    // Retire.
+    let retire = format!("{at}/retire");
+    let r = c
+        .api("POST", &retire, &staff, Some(json!({"reason": "x"})))
+        .await;
+    assert_eq!(r.status, 403);
+    let r = c
+        .api("POST", &retire, &se, Some(json!({"reason": ""})))
+        .await;
+    assert_eq!(r.status, 422);
+    let r = c
+        .api("POST", &retire, &se, Some(json!({"reason": "工事中止"})))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.json()["retired_at"].is_string());
+    let r = c
+        .api("POST", &retire, &se, Some(json!({"reason": "再度"})))
+        .await;
+    assert_eq!(r.status, 409);
+    let r = c.api("PUT", &at, &se, Some(changed)).await;
+    assert_eq!(r.status, 409, "{}", r.text());
+    let r = c
+        .api("GET", "/api/v1/maintenance-windows", &staff, None)
+        .await;
+    assert_eq!(r.json().as_array().unwrap().len(), 0, "in force only");
+    let r = c
+        .api(
+            "GET",
+            "/api/v1/maintenance-windows?status=all",
+            &staff,
+            None,
+        )
+        .await;
+    assert_eq!(r.json().as_array().unwrap().len(), 1);
+    assert_eq!(r.json()[0]["id"], id);
+    let r = c
+        .api(
+            "GET",
+            "/api/v1/maintenance-windows?status=nope",
+            &staff,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400);
+
+    // Channels.
+    let r = c
+        .api(
+            "POST",
+            "/api/v1/notification-channels",
+            &se,
+            Some(json!({"name": "監視", "config": {"kind": "webhook", "url": "http://127.0.0.1:9/hook"}})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_i64().unwrap();
+    let at = format!("/api/v1/notification-channels/{id}");
+    assert_eq!(r.location(), at);
+    let changed =
+        json!({"name": "監視（syslog）", "config": {"kind": "syslog", "addr": "127.0.0.1:514"}});
+    let r = c.api("PUT", &at, &staff, Some(changed.clone())).await;
+    assert_eq!(r.status, 403);
+    let r = c
+        .api(
+            "PUT",
+            &at,
+            &se,
+            Some(json!({"name": " ", "config": {"kind": "syslog", "addr": "nowhere"}})),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let r = c.api("PUT", &at, &se, Some(changed.clone())).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["config"]["kind"], "syslog");
+    let r = c
+        .api(
+            "POST",
+            &format!("{at}/retire"),
+            &se,
+            Some(json!({"reason": "撤去"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.json()["retired_at"].is_string());
+    let r = c.api("PUT", &at, &se, Some(changed)).await;
+    assert_eq!(r.status, 409);
+    let r = c.api("GET", &at, &staff, None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["name"], "監視（syslog）");
+    let r = c
+        .api("GET", "/api/v1/notification-channels", &staff, None)
+        .await;
+    assert_eq!(r.json().as_array().unwrap().len(), 0);
+    let r = c
+        .api(
+            "GET",
+            "/api/v1/notification-channels?status=retired",
+            &staff,
+            None,
+        )
+        .await;
+    assert_eq!(r.json().as_array().unwrap().len(), 1);
+}
+
 /// The on-demand run watched live: the run starts in the background; the progress page shows the
 /// finished target with its result while a slow one is still 実行中, refreshes itself until the end, then
 /// links to the sheet, which is kept once with every target's line and audited once.

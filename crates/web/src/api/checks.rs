@@ -1,13 +1,16 @@
 //! Connectivity checks (疎通確認) through the API: `GET/POST /checks`, `GET /checks/{id}` (with its current
 //! state, the last results and events), `GET /events` (state changes, newest first),
-//! `GET/POST /maintenance-windows`, `GET/POST /notification-channels` and `GET /notification-attempts`. Reads need
-//! [`Action::ViewChecks`] (every role); creating a check, a maintenance window or a channel needs
-//! `ManageChecks` (admin, SE), checked by the store, which also refuses an address that is not the registered
-//! IP of the target. Windows and channels are validated as on their pages (same rules, same messages).
+//! `GET/POST /maintenance-windows`, `GET/PUT /maintenance-windows/{id}`, `POST /maintenance-windows/{id}/retire`,
+//! the same for `/notification-channels`, and `GET /notification-attempts`. Reads need
+//! [`Action::ViewChecks`] (every role); creating a check, and creating, changing or retiring a maintenance
+//! window or a channel, needs `ManageChecks` (admin, SE), checked by the store, which also refuses an address
+//! that is not the registered IP of the target. Windows and channels are validated as on their pages (same
+//! rules, same messages), on creation and on change alike. Lists show those in service unless
+//! `status=retired|all` is asked for; a retired window or channel stays readable, and cannot be changed (409).
 
 use super::auth::ApiUser;
 use super::error::ApiResult;
-use super::extract::{ApiId, ApiInput, ApiJson, ApiQuery};
+use super::extract::{ApiId, ApiInput, ApiJson, ApiQuery, RetireInput};
 use super::handlers::PREFIX;
 use crate::AppState;
 use axum::Json;
@@ -18,7 +21,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use unyo_domain::connectivity::{ChannelConfig, CheckInput, MaintenanceWindow, Recurrence};
 use unyo_domain::{Action, DomainError};
-use unyo_store::connectivity::{Attempt, Channel, CheckRow, EventRow, ResultRow};
+use unyo_store::connectivity::{Attempt, Channel, CheckRow, EventRow, ResultRow, WindowRecord};
+use unyo_store::registry::Status;
 
 impl ApiInput for CheckInput {
     const READ_ONLY: &'static [&'static str] = &[
@@ -114,7 +118,7 @@ pub(super) async fn events(
     ))
 }
 
-/// The body of `POST /maintenance-windows`.
+/// The body of `POST /maintenance-windows` and `PUT /maintenance-windows/{id}`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub(super) struct WindowInput {
@@ -126,16 +130,48 @@ pub(super) struct WindowInput {
 }
 
 impl ApiInput for WindowInput {
-    const READ_ONLY: &'static [&'static str] = &["id"];
+    const READ_ONLY: &'static [&'static str] =
+        &["id", "created_by", "created_at", "updated_at", "retired_at"];
 }
 
-/// `GET /maintenance-windows`: the windows in force.
+/// `?status=active|retired|all` of the window and channel lists (default: in service).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct StatusQuery {
+    status: Status,
+}
+
+/// `GET /maintenance-windows?status=…`: the windows in force (or the retired ones, or all).
 pub(super) async fn list_windows(
     user: ApiUser,
     State(state): State<AppState>,
-) -> ApiResult<Json<Vec<MaintenanceWindow>>> {
+    ApiQuery(q): ApiQuery<StatusQuery>,
+) -> ApiResult<Json<Vec<WindowRecord>>> {
     user.require(Action::ViewChecks)?;
-    Ok(Json(state.store.maintenance_windows().await?))
+    Ok(Json(
+        state.store.maintenance_window_records(q.status).await?,
+    ))
+}
+
+/// The body as a window that passes the page's checks (the domain's rules, targets that exist).
+async fn window_of(state: &AppState, input: WindowInput) -> ApiResult<MaintenanceWindow> {
+    let Some(when) = input.when else {
+        return Err(DomainError::invalid(
+            "when",
+            "日時（when: 一回限り once または毎週 weekly）を指定してください。",
+        )
+        .into());
+    };
+    let w = MaintenanceWindow {
+        id: 0,
+        title: input.title.trim().to_string(),
+        site_id: input.site_id,
+        node_id: input.node_id,
+        check_id: input.check_id,
+        when,
+    };
+    crate::pages::connectivity::maintenance::validate_window(&state.store, &w).await?;
+    Ok(w)
 }
 
 /// `POST /maintenance-windows`: a one-off or weekly window over every check, or those of a site, behind a
@@ -146,30 +182,71 @@ pub(super) async fn create_window(
     ApiJson(input): ApiJson<WindowInput>,
 ) -> ApiResult<Response> {
     user.require(Action::ManageChecks)?;
-    let Some(when) = input.when else {
-        return Err(DomainError::invalid(
-            "when",
-            "日時（when: 一回限り once または毎週 weekly）を指定してください。",
-        )
-        .into());
-    };
-    let mut w = MaintenanceWindow {
-        id: 0,
-        title: input.title.trim().to_string(),
-        site_id: input.site_id,
-        node_id: input.node_id,
-        check_id: input.check_id,
-        when,
-    };
-    crate::pages::connectivity::maintenance::validate_window(&state.store, &w).await?;
-    w.id = state
+    let w = window_of(&state, input).await?;
+    let id = state
         .store
         .create_maintenance_window(&user.actor(), &w)
         .await?;
-    Ok((StatusCode::CREATED, Json(w)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(
+            header::LOCATION,
+            format!("{PREFIX}/maintenance-windows/{id}"),
+        )],
+        Json(state.store.maintenance_window(id).await?),
+    )
+        .into_response())
 }
 
-/// The body of `POST /notification-channels`.
+/// `GET /maintenance-windows/{id}`: one window, retired or not.
+pub(super) async fn show_window(
+    user: ApiUser,
+    State(state): State<AppState>,
+    ApiId(id): ApiId,
+) -> ApiResult<Json<WindowRecord>> {
+    user.require(Action::ViewChecks)?;
+    Ok(Json(state.store.maintenance_window(id).await?))
+}
+
+/// `PUT /maintenance-windows/{id}`: replaces the title, scope and time (omitted scope fields become none),
+/// under the rules of `POST`.
+pub(super) async fn update_window(
+    user: ApiUser,
+    State(state): State<AppState>,
+    ApiId(id): ApiId,
+    ApiJson(input): ApiJson<WindowInput>,
+) -> ApiResult<Json<WindowRecord>> {
+    user.require(Action::ManageChecks)?;
+    // An unknown or retired window answers 404 / 409 before the body is judged.
+    let old = state.store.maintenance_window(id).await?;
+    if old.retired_at.is_some() {
+        return Err(DomainError::Conflict("廃止済みの保守時間帯は変更できません。".into()).into());
+    }
+    let w = window_of(&state, input).await?;
+    Ok(Json(
+        state
+            .store
+            .update_maintenance_window(&user.actor(), id, &w)
+            .await?,
+    ))
+}
+
+/// `POST /maintenance-windows/{id}/retire` with `{"reason": "…"}`: the window no longer applies.
+pub(super) async fn retire_window(
+    user: ApiUser,
+    State(state): State<AppState>,
+    ApiId(id): ApiId,
+    ApiJson(input): ApiJson<RetireInput>,
+) -> ApiResult<Json<WindowRecord>> {
+    Ok(Json(
+        state
+            .store
+            .retire_maintenance_window(&user.actor(), id, &input.reason)
+            .await?,
+    ))
+}
+
+/// The body of `POST /notification-channels` and `PUT /notification-channels/{id}`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub(super) struct ChannelInput {
@@ -178,16 +255,33 @@ pub(super) struct ChannelInput {
 }
 
 impl ApiInput for ChannelInput {
-    const READ_ONLY: &'static [&'static str] = &["id", "enabled"];
+    const READ_ONLY: &'static [&'static str] =
+        &["id", "enabled", "created_at", "updated_at", "retired_at"];
 }
 
-/// `GET /notification-channels`: the enabled channels.
+/// The name checked as on the page, and the settings, which must be given.
+fn channel_of(input: ChannelInput) -> ApiResult<(String, ChannelConfig)> {
+    crate::pages::connectivity::channels::validate_name(&input.name)?;
+    let Some(config) = input.config else {
+        return Err(DomainError::invalid(
+            "config",
+            "通知の設定（config: kind が email・webhook・syslog のいずれか）を指定してください。",
+        )
+        .into());
+    };
+    Ok((input.name, config))
+}
+
+/// `GET /notification-channels?status=…`: the channels in service (or the retired ones, or all).
 pub(super) async fn list_channels(
     user: ApiUser,
     State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<StatusQuery>,
 ) -> ApiResult<Json<Vec<Channel>>> {
     user.require(Action::ViewChecks)?;
-    Ok(Json(state.store.notification_channels().await?))
+    Ok(Json(
+        state.store.notification_channel_records(q.status).await?,
+    ))
 }
 
 /// `POST /notification-channels`.
@@ -197,28 +291,72 @@ pub(super) async fn create_channel(
     ApiJson(input): ApiJson<ChannelInput>,
 ) -> ApiResult<Response> {
     user.require(Action::ManageChecks)?;
-    crate::pages::connectivity::channels::validate_name(&input.name)?;
-    let Some(config) = input.config else {
-        return Err(DomainError::invalid(
-            "config",
-            "通知の設定（config: kind が email・webhook・syslog のいずれか）を指定してください。",
-        )
-        .into());
-    };
+    let (name, config) = channel_of(input)?;
     let id = state
         .store
-        .create_notification_channel(&user.actor(), &input.name, &config)
+        .create_notification_channel(&user.actor(), &name, &config)
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(Channel {
-            id,
-            name: input.name.trim().to_string(),
-            config,
-            enabled: true,
-        }),
+        [(
+            header::LOCATION,
+            format!("{PREFIX}/notification-channels/{id}"),
+        )],
+        Json(state.store.notification_channel(id).await?),
     )
         .into_response())
+}
+
+/// `GET /notification-channels/{id}`: one channel, retired or not.
+pub(super) async fn show_channel(
+    user: ApiUser,
+    State(state): State<AppState>,
+    ApiId(id): ApiId,
+) -> ApiResult<Json<Channel>> {
+    user.require(Action::ViewChecks)?;
+    Ok(Json(state.store.notification_channel(id).await?))
+}
+
+/// `PUT /notification-channels/{id}`: replaces the name and the settings (the kind may change).
+pub(super) async fn update_channel(
+    user: ApiUser,
+    State(state): State<AppState>,
+    ApiId(id): ApiId,
+    ApiJson(input): ApiJson<ChannelInput>,
+) -> ApiResult<Json<Channel>> {
+    user.require(Action::ManageChecks)?;
+    // An unknown or retired channel answers 404 / 409 before the body is judged.
+    if state
+        .store
+        .notification_channel(id)
+        .await?
+        .retired_at
+        .is_some()
+    {
+        return Err(DomainError::Conflict("廃止済みの通知先は変更できません。".into()).into());
+    }
+    let (name, config) = channel_of(input)?;
+    Ok(Json(
+        state
+            .store
+            .update_notification_channel(&user.actor(), id, &name, &config)
+            .await?,
+    ))
+}
+
+/// `POST /notification-channels/{id}/retire` with `{"reason": "…"}`: the channel is no longer notified.
+pub(super) async fn retire_channel(
+    user: ApiUser,
+    State(state): State<AppState>,
+    ApiId(id): ApiId,
+    ApiJson(input): ApiJson<RetireInput>,
+) -> ApiResult<Json<Channel>> {
+    Ok(Json(
+        state
+            .store
+            .retire_notification_channel(&user.actor(), id, &input.reason)
+            .await?,
+    ))
 }
 
 /// Filter of `GET /notification-attempts`.
@@ -356,14 +494,19 @@ fn paths_into(paths: &mut Map<String, Value>) {
         }),
     );
     let manage = "疎通確認の設定権限（県管理者・SE）が必要です。";
+    let status = json!({"$ref": "#/components/parameters/status"});
+    let id = json!({"$ref": "#/components/parameters/id"});
+    let location =
+        json!({"Location": {"description": "登録したデータのURL", "schema": {"type": "string"}}});
     paths.insert(
         "/maintenance-windows".into(),
         json!({
             "get": {
                 "tags": ["checks"], "operationId": "list_maintenance_windows",
-                "summary": "保守時間帯の一覧（有効なもの）",
+                "summary": "保守時間帯の一覧（既定は有効なもの。status で廃止済み・すべて）",
                 "description": view,
-                "responses": with(std_errors(&["403"]), "200", json!({"description": "保守時間帯",
+                "parameters": [status],
+                "responses": with(std_errors(&["400", "403"]), "200", json!({"description": "保守時間帯",
                     "content": {"application/json": {"schema": {"type": "array", "items": r("MaintenanceWindow")}}}})),
             },
             "post": {
@@ -373,6 +516,46 @@ fn paths_into(paths: &mut Map<String, Value>) {
                 "requestBody": {"required": true, "content": {"application/json": {"schema": r("MaintenanceWindowInput")}}},
                 "responses": with(std_errors(&["400", "403", "413", "415", "422"]), "201", json!({
                     "description": "登録しました。",
+                    "headers": location,
+                    "content": {"application/json": {"schema": r("MaintenanceWindow")}},
+                })),
+            },
+        }),
+    );
+    paths.insert(
+        "/maintenance-windows/{id}".into(),
+        json!({
+            "parameters": [id],
+            "get": {
+                "tags": ["checks"], "operationId": "show_maintenance_window",
+                "summary": "保守時間帯を1件取得（廃止済みを含む）",
+                "description": view,
+                "responses": with(std_errors(&["403", "404"]), "200", json!({"description": "保守時間帯",
+                    "content": {"application/json": {"schema": r("MaintenanceWindow")}}})),
+            },
+            "put": {
+                "tags": ["checks"], "operationId": "update_maintenance_window",
+                "summary": "保守時間帯を変更",
+                "description": format!("{manage}件名・対象・日時をすべて置き換えます（省略した対象は指定なしになります）。登録と同じ規則で検査し、誤りがあれば 422 で何も変更しません。廃止済みの保守時間帯は変更できません（409）。取得した内容をそのまま送り返すこともでき、id や日時などの読み取り専用の項目は無視されます。監査ログ（maintenance.update、変更前後の差分）に記録されます。"),
+                "requestBody": {"required": true, "content": {"application/json": {"schema": r("MaintenanceWindowInput")}}},
+                "responses": with(std_errors(&["400", "403", "404", "409", "413", "415", "422"]), "200", json!({
+                    "description": "変更後の保守時間帯",
+                    "content": {"application/json": {"schema": r("MaintenanceWindow")}},
+                })),
+            },
+        }),
+    );
+    paths.insert(
+        "/maintenance-windows/{id}/retire".into(),
+        json!({
+            "parameters": [id],
+            "post": {
+                "tags": ["checks"], "operationId": "retire_maintenance_window",
+                "summary": "保守時間帯を廃止",
+                "description": format!("{manage}削除はせず廃止日時を記録します。理由は必須です。廃止した保守時間帯は適用されず（疎通確認の通知を止めません）、一覧には status=retired または all で表示されます。監査ログ（maintenance.retire、理由つき）に記録されます。"),
+                "requestBody": {"required": true, "content": {"application/json": {"schema": r("RetireInput")}}},
+                "responses": with(std_errors(&["400", "403", "404", "409", "413", "415", "422"]), "200", json!({
+                    "description": "廃止後の保守時間帯",
                     "content": {"application/json": {"schema": r("MaintenanceWindow")}},
                 })),
             },
@@ -383,9 +566,10 @@ fn paths_into(paths: &mut Map<String, Value>) {
         json!({
             "get": {
                 "tags": ["checks"], "operationId": "list_notification_channels",
-                "summary": "通知先の一覧（有効なもの）",
+                "summary": "通知先の一覧（既定は有効なもの。status で廃止済み・すべて）",
                 "description": view,
-                "responses": with(std_errors(&["403"]), "200", json!({"description": "通知先",
+                "parameters": [status],
+                "responses": with(std_errors(&["400", "403"]), "200", json!({"description": "通知先",
                     "content": {"application/json": {"schema": {"type": "array", "items": r("NotificationChannel")}}}})),
             },
             "post": {
@@ -395,6 +579,46 @@ fn paths_into(paths: &mut Map<String, Value>) {
                 "requestBody": {"required": true, "content": {"application/json": {"schema": r("NotificationChannelInput")}}},
                 "responses": with(std_errors(&["400", "403", "413", "415", "422"]), "201", json!({
                     "description": "登録しました。",
+                    "headers": location,
+                    "content": {"application/json": {"schema": r("NotificationChannel")}},
+                })),
+            },
+        }),
+    );
+    paths.insert(
+        "/notification-channels/{id}".into(),
+        json!({
+            "parameters": [id],
+            "get": {
+                "tags": ["checks"], "operationId": "show_notification_channel",
+                "summary": "通知先を1件取得（廃止済みを含む）",
+                "description": view,
+                "responses": with(std_errors(&["403", "404"]), "200", json!({"description": "通知先",
+                    "content": {"application/json": {"schema": r("NotificationChannel")}}})),
+            },
+            "put": {
+                "tags": ["checks"], "operationId": "update_notification_channel",
+                "summary": "通知先を変更（種類の変更も可）",
+                "description": format!("{manage}名称と設定を置き換えます。登録と同じ規則で検査し、誤りがあれば 422 で何も変更しません。廃止済みの通知先は変更できません（409）。監査ログ（notification_channel.update、変更前後の差分）に記録されます。"),
+                "requestBody": {"required": true, "content": {"application/json": {"schema": r("NotificationChannelInput")}}},
+                "responses": with(std_errors(&["400", "403", "404", "409", "413", "415", "422"]), "200", json!({
+                    "description": "変更後の通知先",
+                    "content": {"application/json": {"schema": r("NotificationChannel")}},
+                })),
+            },
+        }),
+    );
+    paths.insert(
+        "/notification-channels/{id}/retire".into(),
+        json!({
+            "parameters": [id],
+            "post": {
+                "tags": ["checks"], "operationId": "retire_notification_channel",
+                "summary": "通知先を廃止",
+                "description": format!("{manage}削除はせず廃止日時を記録します。理由は必須です。廃止した通知先には通知しません。送信履歴は残ります。監査ログ（notification_channel.retire、理由つき）に記録されます。"),
+                "requestBody": {"required": true, "content": {"application/json": {"schema": r("RetireInput")}}},
+                "responses": with(std_errors(&["400", "403", "404", "409", "413", "415", "422"]), "200", json!({
+                    "description": "廃止後の通知先",
                     "content": {"application/json": {"schema": r("NotificationChannel")}},
                 })),
             },
@@ -521,13 +745,27 @@ fn schemas_map() -> Map<String, Value> {
         );
         m.insert("check_id".into(), opt("integer", "対象の疎通確認"));
     };
+    let record = |m: &mut Map<String, Value>| {
+        m.insert("created_at".into(), s("登録日時"));
+        m.insert(
+            "updated_at".into(),
+            opt("string", "最後に変更した日時（未変更は null）"),
+        );
+        m.insert(
+            "retired_at".into(),
+            opt("string", "廃止した日時（有効なものは null）"),
+        );
+    };
     let mut window_props = Map::new();
     window_props.insert("id".into(), int());
     window_props.insert("title".into(), s("件名"));
     scope(&mut window_props);
     window_props.insert("when".into(), recurrence.clone());
-    let window = json!({"type": "object", "required": ["id", "title", "when"], "properties": window_props,
-        "description": "保守時間帯（対象を指定しなければすべての疎通確認）"});
+    window_props.insert("created_by".into(), s("登録した利用者"));
+    record(&mut window_props);
+    let window = json!({"type": "object", "required": ["id", "title", "when", "created_by", "created_at"],
+        "properties": window_props,
+        "description": "保守時間帯（対象を指定しなければすべての疎通確認）。廃止したもの（retired_at あり）は適用されません。"});
     let mut window_in_props = Map::new();
     window_in_props.insert("title".into(), s("件名"));
     scope(&mut window_in_props);
@@ -553,9 +791,16 @@ fn schemas_map() -> Map<String, Value> {
             }},
         ],
     });
+    let mut channel_props = Map::new();
+    channel_props.insert("id".into(), int());
+    channel_props.insert("name".into(), s("名称"));
+    channel_props.insert("config".into(), config.clone());
+    channel_props.insert("enabled".into(), json!({"type": "boolean"}));
+    record(&mut channel_props);
     let channel = json!({
-        "type": "object", "required": ["id", "name", "config", "enabled"],
-        "properties": {"id": int(), "name": s("名称"), "config": config.clone(), "enabled": {"type": "boolean"}},
+        "type": "object", "required": ["id", "name", "config", "enabled", "created_at"],
+        "properties": channel_props,
+        "description": "通知先。廃止したもの（retired_at あり）には通知しません。",
     });
     let channel_input = json!({
         "type": "object", "required": ["name", "config"],

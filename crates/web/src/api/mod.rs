@@ -162,8 +162,22 @@ fn table() -> Vec<Endpoint> {
         r!(GET, "/events", checks::events),
         r!(GET, "/maintenance-windows", checks::list_windows),
         r!(POST, "/maintenance-windows", checks::create_window),
+        r!(GET, "/maintenance-windows/{id}", checks::show_window),
+        r!(PUT, "/maintenance-windows/{id}", checks::update_window),
+        r!(
+            POST,
+            "/maintenance-windows/{id}/retire",
+            checks::retire_window
+        ),
         r!(GET, "/notification-channels", checks::list_channels),
         r!(POST, "/notification-channels", checks::create_channel),
+        r!(GET, "/notification-channels/{id}", checks::show_channel),
+        r!(PUT, "/notification-channels/{id}", checks::update_channel),
+        r!(
+            POST,
+            "/notification-channels/{id}/retire",
+            checks::retire_channel
+        ),
         r!(GET, "/notification-attempts", checks::attempts),
     ]
 }

@@ -1,20 +1,46 @@
-//! Notification channels (通知先): `GET /connectivity/channels` lists the enabled channels (e-mail through an
-//! SMTP relay, webhook, syslog) with their settings and the recent delivery attempts (time, channel, event,
-//! success or failure, error text); those allowed `ManageChecks` get the create form.
-//! `POST /connectivity/channels` validates on the server and answers 422 with Japanese messages.
+//! Notification channels (通知先): `GET /connectivity/channels` lists the channels (e-mail through an SMTP
+//! relay, webhook, syslog) with their settings, in service or 廃止 with its date, and the recent delivery
+//! attempts (time, channel, event, success or failure, error text); those allowed `ManageChecks` get the
+//! create form. `POST /connectivity/channels` validates on the server and answers 422 with Japanese messages.
+//!
+//! As in the registry: `GET /connectivity/channels/{id}/edit` shows a channel's edit form and its retire
+//! form, `POST /connectivity/channels/{id}` changes it under the create rules (the kind may change; 422 with
+//! the typed values otherwise, nothing changed), `POST /connectivity/channels/{id}/retire` retires it with a
+//! reason: it stays listed with its delivery attempts, marked 廃止, and is no longer notified.
 //!
 //! The channel model holds no secret (the SMTP relay on the closed network takes no password), so every
 //! setting can be shown; should one ever be added, it must be left out of [`settings_text`].
 
 use crate::page::{Ctx, FormErrors, PageMeta};
 use crate::{AppState, WebError};
-use axum::extract::{Form, Query, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use std::collections::HashMap;
 use unyo_domain::connectivity::ChannelConfig;
 use unyo_domain::{Action, DomainError, FieldError};
+use unyo_store::StoreError;
+use unyo_store::connectivity::Channel;
+use unyo_store::registry::Status;
+
+/// UI words of the channel pages beyond the area's own: (key, 日本語, English).
+pub const TEXT: &[(&str, &str, &str)] = &[
+    ("ch.edit_title", "通知先の編集", "Edit notification channel"),
+    ("ch.edit_or_retire", "編集・廃止", "Edit or retire"),
+    ("ch.in_service", "有効", "In service"),
+    ("ch.back", "通知先の一覧へ戻る", "Back to the channels"),
+    (
+        "ch.retire_help",
+        "廃止した通知先には通知しなくなります。一覧・送信履歴・変更履歴には残ります。廃止の理由を入力してください（個人番号・住民票コードは記録できません）。",
+        "A retired channel is no longer notified; it stays listed with its delivery attempts and history. Give the reason (never personal identifiers).",
+    ),
+    (
+        "ch.retire_failed",
+        "通知先を廃止できませんでした。",
+        "The channel was not retired.",
+    ),
+];
 
 /// Delivery attempts shown on the page.
 const ATTEMPTS_SHOWN: i64 = 50;
@@ -103,6 +129,34 @@ fn parse_form(f: &ChannelForm) -> Result<ChannelConfig, Vec<FieldError>> {
     }
 }
 
+/// A stored channel as the form shows it, for editing.
+fn input_from(c: &Channel) -> ChannelForm {
+    let mut f = ChannelForm {
+        name: c.name.clone(),
+        kind: c.config.kind().to_string(),
+        port: "25".into(),
+        ..Default::default()
+    };
+    match &c.config {
+        ChannelConfig::Email {
+            host,
+            port,
+            starttls,
+            from,
+            to,
+        } => {
+            f.host = host.clone();
+            f.port = port.to_string();
+            f.starttls = starttls.then(|| "on".to_string());
+            f.from = from.clone();
+            f.to = to.join(", ");
+        }
+        ChannelConfig::Webhook { url } => f.url = url.clone(),
+        ChannelConfig::Syslog { addr } => f.addr = addr.clone(),
+    }
+    f
+}
+
 /// A channel's settings as text (nothing secret is held; see the module comment).
 fn settings_text(c: &ChannelConfig) -> String {
     match c {
@@ -127,6 +181,8 @@ struct ChannelView {
     name: String,
     kind: String,
     settings: String,
+    /// When it was retired (shown with the word 廃止, not by colour alone).
+    retired: Option<String>,
 }
 
 struct AttemptView {
@@ -148,7 +204,21 @@ struct ChannelsPage {
     e: FormErrors,
 }
 
-/// `?ok=saved` after a create.
+#[derive(askama::Template)]
+#[template(path = "connectivity_channels_edit.html")]
+struct EditPage {
+    page: PageMeta,
+    id: i64,
+    created: String,
+    updated: String,
+    input: ChannelForm,
+    e: FormErrors,
+    reason: String,
+    reason_error: String,
+    retire_error: String,
+}
+
+/// `?ok=saved` after a create or a change, `?ok=retired` after a retire.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(super) struct OkQuery {
@@ -166,7 +236,10 @@ async fn render_page(
     errors: Vec<FieldError>,
     ok: Option<&str>,
 ) -> Result<Response, WebError> {
-    let channels = state.store.notification_channels().await?;
+    let channels = state
+        .store
+        .notification_channel_records(Status::All)
+        .await?;
     let names: HashMap<i64, String> = channels.iter().map(|c| (c.id, c.name.clone())).collect();
     let events: HashMap<i64, String> = state
         .store
@@ -221,6 +294,10 @@ async fn render_page(
                 name: c.name.clone(),
                 kind: kind_label(ctx, &c.config),
                 settings: settings_text(&c.config),
+                retired: c
+                    .retired_at
+                    .as_deref()
+                    .map(|at| crate::page::show_datetime(ctx.tr, at)),
             })
             .collect(),
         attempts,
@@ -268,6 +345,147 @@ pub(super) async fn create(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// What a refused edit or retire shows on the edit page.
+#[derive(Default)]
+struct Refusal {
+    errors: Vec<FieldError>,
+    reason: String,
+    reason_error: String,
+    retire_error: String,
+}
+
+async fn render_edit(
+    ctx: &Ctx,
+    c: &Channel,
+    input: ChannelForm,
+    refusal: Refusal,
+) -> Result<Response, WebError> {
+    let refused = !refusal.errors.is_empty()
+        || !refusal.reason_error.is_empty()
+        || !refusal.retire_error.is_empty();
+    let status = if refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let view = EditPage {
+        page: ctx.page(
+            format!("{}: {}", ctx.tr.t("ch.edit_title"), c.name),
+            "connectivity",
+        ),
+        id: c.id,
+        created: crate::page::show_datetime(ctx.tr, &c.created_at),
+        updated: c
+            .updated_at
+            .as_deref()
+            .map(|at| crate::page::show_datetime(ctx.tr, at))
+            .unwrap_or_default(),
+        input,
+        e: FormErrors(refusal.errors),
+        reason: refusal.reason,
+        reason_error: refusal.reason_error,
+        retire_error: refusal.retire_error,
+    };
+    Ok((status, crate::page::render(&view)?).into_response())
+}
+
+fn parse_id(raw: &str) -> Result<i64, WebError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(WebError::NotFound)
+}
+
+/// `GET /connectivity/channels/{id}/edit`: the edit form and the retire form; a retired channel has
+/// neither (back to the list, where it shows as 廃止).
+pub(super) async fn edit_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    ctx.require(Action::ManageChecks)?;
+    let c = state.store.notification_channel(parse_id(&id)?).await?;
+    if c.retired_at.is_some() {
+        return Ok(Redirect::to("/connectivity/channels").into_response());
+    }
+    let input = input_from(&c);
+    render_edit(&ctx, &c, input, Refusal::default()).await
+}
+
+/// `POST /connectivity/channels/{id}`: changes a channel under the create rules.
+pub(super) async fn update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<ChannelForm>,
+) -> Result<Response, WebError> {
+    ctx.require(Action::ManageChecks)?;
+    let old = state.store.notification_channel(parse_id(&id)?).await?;
+    let errors = match parse_form(&f) {
+        Err(errors) => errors,
+        Ok(config) => match state
+            .store
+            .update_notification_channel(&ctx.actor(), old.id, &f.name, &config)
+            .await
+        {
+            Ok(_) => return Ok(Redirect::to("/connectivity/channels?ok=saved").into_response()),
+            Err(StoreError::Domain(DomainError::Validation(e))) => e,
+            Err(StoreError::Domain(DomainError::Conflict(m))) => vec![FieldError::new("", m)],
+            Err(e) => return Err(e.into()),
+        },
+    };
+    let refusal = Refusal {
+        errors,
+        ..Default::default()
+    };
+    render_edit(&ctx, &old, f, refusal).await
+}
+
+/// The retire form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct RetireForm {
+    reason: String,
+}
+
+/// `POST /connectivity/channels/{id}/retire`: retires a channel with a reason.
+pub(super) async fn retire(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<RetireForm>,
+) -> Result<Response, WebError> {
+    ctx.require(Action::ManageChecks)?;
+    let old = state.store.notification_channel(parse_id(&id)?).await?;
+    let mut refusal = Refusal::default();
+    match state
+        .store
+        .retire_notification_channel(&ctx.actor(), old.id, &f.reason)
+        .await
+    {
+        Ok(_) => return Ok(Redirect::to("/connectivity/channels?ok=retired").into_response()),
+        Err(StoreError::Domain(DomainError::Validation(e))) => {
+            let (reason, other): (Vec<_>, Vec<_>) =
+                e.into_iter().partition(|e| e.field == "reason");
+            refusal.reason_error = reason
+                .into_iter()
+                .map(|e| e.message)
+                .collect::<Vec<_>>()
+                .join(" ");
+            refusal.retire_error = other
+                .into_iter()
+                .map(|e| e.message)
+                .collect::<Vec<_>>()
+                .join(" ");
+        }
+        Err(StoreError::Domain(DomainError::Conflict(m))) => refusal.retire_error = m,
+        Err(e) => return Err(e.into()),
+    }
+    refusal.reason = f.reason;
+    let input = input_from(&old);
+    render_edit(&ctx, &old, input, refusal).await
 }
 
 #[cfg(test)]

@@ -1,11 +1,16 @@
-//! Maintenance windows (保守時間帯): `GET /connectivity/maintenance` lists the windows in force (what they
-//! cover, one-off from–to in 和暦 or the weekly rule, whether one applies now) with the create form for
-//! those allowed `ManageChecks`; `POST /connectivity/maintenance` validates on the server (times, end after
-//! start, targets that exist) and answers 422 with Japanese messages and the typed values.
+//! Maintenance windows (保守時間帯): `GET /connectivity/maintenance` lists the windows (what they cover,
+//! one-off from–to in 和暦 or the weekly rule, whether one applies now, or 廃止 with its date) with the create
+//! form for those allowed `ManageChecks`; `POST /connectivity/maintenance` validates on the server (times,
+//! end after start, targets that exist) and answers 422 with Japanese messages and the typed values.
+//!
+//! As in the registry: `GET /connectivity/maintenance/{id}/edit` shows a window's edit form and its retire
+//! form, `POST /connectivity/maintenance/{id}` changes it under the create rules (422 with the typed values
+//! otherwise, nothing changed), `POST /connectivity/maintenance/{id}/retire` retires it with a reason: it
+//! stays listed, marked 廃止, and no longer applies. A retired window cannot be changed.
 
 use crate::page::{Ctx, FormErrors, PageMeta, show_datetime};
 use crate::{AppState, WebError};
-use axum::extract::{Form, Query, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
@@ -14,7 +19,35 @@ use std::collections::HashMap;
 use unyo_domain::connectivity::{MaintenanceWindow, Recurrence};
 use unyo_domain::time::{jst, to_storage};
 use unyo_domain::{Action, DomainError, FieldError};
-use unyo_store::Store;
+use unyo_store::connectivity::WindowRecord;
+use unyo_store::registry::Status;
+use unyo_store::{Store, StoreError};
+
+/// UI words of the maintenance-window pages beyond the area's own: (key, 日本語, English).
+pub const TEXT: &[(&str, &str, &str)] = &[
+    (
+        "mw.edit_title",
+        "保守時間帯の編集",
+        "Edit maintenance window",
+    ),
+    ("mw.edit_or_retire", "編集・廃止", "Edit or retire"),
+    (
+        "mw.back",
+        "保守時間帯の一覧へ戻る",
+        "Back to the maintenance windows",
+    ),
+    (
+        "mw.retire_help",
+        "廃止した保守時間帯は適用されなくなり（対象の疎通確認は通知されます）、一覧と変更履歴には残ります。廃止の理由を入力してください（個人番号・住民票コードは記録できません）。",
+        "A retired window no longer applies (its checks alert again); it stays listed with its history. Give the reason (never personal identifiers).",
+    ),
+    (
+        "mw.retire_failed",
+        "保守時間帯を廃止できませんでした。",
+        "The maintenance window was not retired.",
+    ),
+    ("mw.retired_mark", "（廃止）", "(retired)"),
+];
 
 /// Weekday names, Monday first (the domain's `0 = Monday`).
 const WEEKDAYS_JA: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
@@ -218,17 +251,60 @@ fn parse_form(f: &WindowForm) -> (MaintenanceWindow, Vec<FieldError>) {
     (w, errors)
 }
 
+/// A stored window as the form shows it (times in JST), for editing.
+fn input_from(w: &MaintenanceWindow) -> WindowForm {
+    let id = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let mut f = WindowForm {
+        title: w.title.clone(),
+        site_id: id(w.site_id),
+        node_id: id(w.node_id),
+        check_id: id(w.check_id),
+        ..Default::default()
+    };
+    match &w.when {
+        Recurrence::Once { start, end } => {
+            let local =
+                |t: &DateTime<Utc>| t.with_timezone(&jst()).format("%Y-%m-%dT%H:%M").to_string();
+            f.kind = "once".into();
+            f.start = local(start);
+            f.end = local(end);
+            f.duration_min = "120".into();
+        }
+        Recurrence::Weekly {
+            weekday,
+            start_min,
+            duration_min,
+        } => {
+            f.kind = "weekly".into();
+            f.weekday = weekday.to_string();
+            f.start_time = format!("{:02}:{:02}", start_min / 60, start_min % 60);
+            f.duration_min = duration_min.to_string();
+        }
+    }
+    f
+}
+
 struct WindowView {
     id: i64,
     title: String,
     scope: String,
     when: String,
     active: bool,
+    /// When it was retired (shown with the word 廃止, not by colour alone).
+    retired: Option<String>,
 }
 
 struct Option_ {
     value: String,
     label: String,
+}
+
+/// The choices of the window form.
+struct FormOptions {
+    sites: Vec<Option_>,
+    nodes: Vec<Option_>,
+    checks: Vec<Option_>,
+    weekdays: Vec<Option_>,
 }
 
 #[derive(askama::Template)]
@@ -237,15 +313,27 @@ struct MaintenancePage {
     page: PageMeta,
     windows: Vec<WindowView>,
     can_manage: bool,
-    sites: Vec<Option_>,
-    nodes: Vec<Option_>,
-    checks: Vec<Option_>,
-    weekdays: Vec<Option_>,
+    opts: FormOptions,
     input: WindowForm,
     e: FormErrors,
 }
 
-/// `?ok=saved` after a create.
+#[derive(askama::Template)]
+#[template(path = "connectivity_maintenance_edit.html")]
+struct EditPage {
+    page: PageMeta,
+    id: i64,
+    created: String,
+    updated: String,
+    opts: FormOptions,
+    input: WindowForm,
+    e: FormErrors,
+    reason: String,
+    reason_error: String,
+    retire_error: String,
+}
+
+/// `?ok=saved` after a create or a change, `?ok=retired` after a retire.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(super) struct OkQuery {
@@ -282,6 +370,97 @@ fn when_text(ctx: &Ctx, r: &Recurrence) -> String {
     }
 }
 
+/// The form's choices: sites, nodes and checks in service, and the weekdays. A site, node or check the
+/// window names that has since been retired stays selectable, marked, so that an edit never quietly drops
+/// it from the scope (saving it is then refused with the reason).
+async fn form_options(
+    state: &AppState,
+    ctx: &Ctx,
+    input: &WindowForm,
+) -> Result<FormOptions, WebError> {
+    let sites = state.store.all_sites().await?;
+    let nodes = state.store.all_nodes().await?;
+    let checks = state.store.checks().await?;
+    let opt = |value: i64, label: &str| Option_ {
+        value: value.to_string(),
+        label: label.to_string(),
+    };
+    let retired = ctx.tr.t("mw.retired_mark");
+    let keep = |mut list: Vec<Option_>, selected: &str, name: Option<String>| {
+        let selected = selected.trim();
+        if !selected.is_empty() && !list.iter().any(|o| o.value == selected) {
+            list.push(Option_ {
+                value: selected.to_string(),
+                label: format!(
+                    "{}{retired}",
+                    name.unwrap_or_else(|| format!("#{selected}"))
+                ),
+            });
+        }
+        list
+    };
+    // Names of chosen targets that are no longer in service (the lists hold only those in service).
+    let wanted = |text: &str| text.trim().parse::<i64>().ok();
+    let site_name = match wanted(&input.site_id) {
+        Some(id) if !sites.iter().any(|s| s.id == id) => {
+            state.store.site(id).await.ok().map(|s| s.name)
+        }
+        _ => None,
+    };
+    let node_name = match wanted(&input.node_id) {
+        Some(id) if !nodes.iter().any(|n| n.id == id) => {
+            state.store.node(id).await.ok().map(|n| n.name)
+        }
+        _ => None,
+    };
+    let check_name = match wanted(&input.check_id) {
+        Some(id) if !checks.iter().any(|c| c.id == id) => {
+            state.store.check(id).await.ok().map(|c| c.name)
+        }
+        _ => None,
+    };
+    let weekdays = (0..7)
+        .map(|d| Option_ {
+            value: d.to_string(),
+            label: if ctx.tr.is_ja() {
+                format!("{}曜日", WEEKDAYS_JA[d])
+            } else {
+                WEEKDAYS_EN[d].to_string()
+            },
+        })
+        .collect();
+    Ok(FormOptions {
+        sites: keep(
+            sites.iter().map(|s| opt(s.id, &s.name)).collect(),
+            &input.site_id,
+            site_name,
+        ),
+        nodes: keep(
+            nodes.iter().map(|n| opt(n.id, &n.name)).collect(),
+            &input.node_id,
+            node_name,
+        ),
+        checks: keep(
+            checks
+                .iter()
+                .map(|c| {
+                    opt(
+                        c.id,
+                        &format!(
+                            "{}（{}）",
+                            c.name,
+                            c.target_name.clone().unwrap_or_default()
+                        ),
+                    )
+                })
+                .collect(),
+            &input.check_id,
+            check_name,
+        ),
+        weekdays,
+    })
+}
+
 async fn render_page(
     state: &AppState,
     ctx: &Ctx,
@@ -303,59 +482,52 @@ async fn render_page(
     };
     let windows = state
         .store
-        .maintenance_windows()
+        .maintenance_window_records(Status::All)
         .await?
         .into_iter()
-        .map(|w| {
-            let mut parts = Vec::new();
-            if let Some(id) = w.site_id {
-                parts.push(format!(
-                    "{}: {}",
-                    ctx.tr.t("conn.site"),
-                    name(&site_names, id)
-                ));
-            }
-            if let Some(id) = w.node_id {
-                parts.push(format!(
-                    "{}: {}",
-                    ctx.tr.t("conn.node"),
-                    name(&node_names, id)
-                ));
-            }
-            if let Some(id) = w.check_id {
-                parts.push(format!(
-                    "{}: {}",
-                    ctx.tr.t("conn.check"),
-                    name(&check_names, id)
-                ));
-            }
-            let scope = if parts.is_empty() {
-                ctx.tr.t("mw.all").to_string()
-            } else {
-                parts.join(" / ")
-            };
-            WindowView {
-                id: w.id,
-                title: w.title.clone(),
-                scope,
-                when: when_text(ctx, &w.when),
-                active: w.active_at(now),
-            }
-        })
-        .collect();
-    let opt = |value: i64, label: &str| Option_ {
-        value: value.to_string(),
-        label: label.to_string(),
-    };
-    let weekdays = (0..7)
-        .map(|d| Option_ {
-            value: d.to_string(),
-            label: if ctx.tr.is_ja() {
-                format!("{}曜日", WEEKDAYS_JA[d])
-            } else {
-                WEEKDAYS_EN[d].to_string()
+        .map(
+            |WindowRecord {
+                 window: w,
+                 retired_at,
+                 ..
+             }| {
+                let mut parts = Vec::new();
+                if let Some(id) = w.site_id {
+                    parts.push(format!(
+                        "{}: {}",
+                        ctx.tr.t("conn.site"),
+                        name(&site_names, id)
+                    ));
+                }
+                if let Some(id) = w.node_id {
+                    parts.push(format!(
+                        "{}: {}",
+                        ctx.tr.t("conn.node"),
+                        name(&node_names, id)
+                    ));
+                }
+                if let Some(id) = w.check_id {
+                    parts.push(format!(
+                        "{}: {}",
+                        ctx.tr.t("conn.check"),
+                        name(&check_names, id)
+                    ));
+                }
+                let scope = if parts.is_empty() {
+                    ctx.tr.t("mw.all").to_string()
+                } else {
+                    parts.join(" / ")
+                };
+                WindowView {
+                    id: w.id,
+                    title: w.title.clone(),
+                    scope,
+                    when: when_text(ctx, &w.when),
+                    active: retired_at.is_none() && w.active_at(now),
+                    retired: retired_at.map(|at| show_datetime(ctx.tr, &at)),
+                }
             },
-        })
+        )
         .collect();
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -368,34 +540,71 @@ async fn render_page(
             .with_flash(ok),
         windows,
         can_manage: ctx.user.role().allows(Action::ManageChecks),
-        sites: sites
-            .iter()
-            .filter(|s| s.retired_at.is_none())
-            .map(|s| opt(s.id, &s.name))
-            .collect(),
-        nodes: nodes
-            .iter()
-            .filter(|n| n.retired_at.is_none())
-            .map(|n| opt(n.id, &n.name))
-            .collect(),
-        checks: checks
-            .iter()
-            .map(|c| {
-                opt(
-                    c.id,
-                    &format!(
-                        "{}（{}）",
-                        c.name,
-                        c.target_name.clone().unwrap_or_default()
-                    ),
-                )
-            })
-            .collect(),
-        weekdays,
+        opts: form_options(state, ctx, &input).await?,
         input,
         e: FormErrors(errors),
     };
     Ok((status, crate::page::render(&view)?).into_response())
+}
+
+/// What a refused edit or retire shows on the edit page.
+#[derive(Default)]
+struct Refusal {
+    errors: Vec<FieldError>,
+    reason: String,
+    reason_error: String,
+    retire_error: String,
+}
+
+impl Refusal {
+    fn any(&self) -> bool {
+        !self.errors.is_empty() || !self.reason_error.is_empty() || !self.retire_error.is_empty()
+    }
+}
+
+async fn render_edit(
+    state: &AppState,
+    ctx: &Ctx,
+    w: &WindowRecord,
+    input: WindowForm,
+    refusal: Refusal,
+) -> Result<Response, WebError> {
+    let status = if refusal.any() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let view = EditPage {
+        page: ctx.page(
+            format!("{}: {}", ctx.tr.t("mw.edit_title"), w.window.title),
+            "connectivity",
+        ),
+        id: w.window.id,
+        created: format!(
+            "{}（{}）",
+            show_datetime(ctx.tr, &w.created_at),
+            w.created_by
+        ),
+        updated: w
+            .updated_at
+            .as_deref()
+            .map(|at| show_datetime(ctx.tr, at))
+            .unwrap_or_default(),
+        opts: form_options(state, ctx, &input).await?,
+        input,
+        e: FormErrors(refusal.errors),
+        reason: refusal.reason,
+        reason_error: refusal.reason_error,
+        retire_error: refusal.retire_error,
+    };
+    Ok((status, crate::page::render(&view)?).into_response())
+}
+
+fn parse_id(raw: &str) -> Result<i64, WebError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(WebError::NotFound)
 }
 
 /// `GET /connectivity/maintenance`.
@@ -436,6 +645,103 @@ pub(super) async fn create(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// `GET /connectivity/maintenance/{id}/edit`: the edit form and the retire form; a retired window has
+/// neither (back to the list, where it shows as 廃止).
+pub(super) async fn edit_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    ctx.require(Action::ManageChecks)?;
+    let w = state.store.maintenance_window(parse_id(&id)?).await?;
+    if w.retired_at.is_some() {
+        return Ok(Redirect::to("/connectivity/maintenance").into_response());
+    }
+    let input = input_from(&w.window);
+    render_edit(&state, &ctx, &w, input, Refusal::default()).await
+}
+
+/// `POST /connectivity/maintenance/{id}`: changes a window under the create rules.
+pub(super) async fn update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<WindowForm>,
+) -> Result<Response, WebError> {
+    ctx.require(Action::ManageChecks)?;
+    let old = state.store.maintenance_window(parse_id(&id)?).await?;
+    let (w, mut errors) = parse_form(&f);
+    errors.extend(unknown_targets(&state.store, &w).await?);
+    if errors.is_empty() {
+        match state
+            .store
+            .update_maintenance_window(&ctx.actor(), old.window.id, &w)
+            .await
+        {
+            Ok(_) => {
+                return Ok(Redirect::to("/connectivity/maintenance?ok=saved").into_response());
+            }
+            Err(StoreError::Domain(DomainError::Validation(e))) => errors = e,
+            Err(StoreError::Domain(DomainError::Conflict(m))) => {
+                errors = vec![FieldError::new("", m)]
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let refusal = Refusal {
+        errors,
+        ..Default::default()
+    };
+    render_edit(&state, &ctx, &old, f, refusal).await
+}
+
+/// The retire form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct RetireForm {
+    reason: String,
+}
+
+/// `POST /connectivity/maintenance/{id}/retire`: retires a window with a reason.
+pub(super) async fn retire(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<RetireForm>,
+) -> Result<Response, WebError> {
+    ctx.require(Action::ManageChecks)?;
+    let old = state.store.maintenance_window(parse_id(&id)?).await?;
+    let mut refusal = Refusal::default();
+    match state
+        .store
+        .retire_maintenance_window(&ctx.actor(), old.window.id, &f.reason)
+        .await
+    {
+        Ok(_) => {
+            return Ok(Redirect::to("/connectivity/maintenance?ok=retired").into_response());
+        }
+        Err(StoreError::Domain(DomainError::Validation(e))) => {
+            let (reason, other): (Vec<_>, Vec<_>) =
+                e.into_iter().partition(|e| e.field == "reason");
+            refusal.reason_error = reason
+                .into_iter()
+                .map(|e| e.message)
+                .collect::<Vec<_>>()
+                .join(" ");
+            refusal.retire_error = other
+                .into_iter()
+                .map(|e| e.message)
+                .collect::<Vec<_>>()
+                .join(" ");
+        }
+        Err(StoreError::Domain(DomainError::Conflict(m))) => refusal.retire_error = m,
+        Err(e) => return Err(e.into()),
+    }
+    refusal.reason = f.reason;
+    let input = input_from(&old.window);
+    render_edit(&state, &ctx, &old, input, refusal).await
 }
 
 #[cfg(test)]

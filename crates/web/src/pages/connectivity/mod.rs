@@ -240,8 +240,29 @@ pub fn routes() -> Router<AppState> {
             get(maintenance::list).post(maintenance::create),
         )
         .route(
+            "/connectivity/maintenance/{id}",
+            axum::routing::post(maintenance::update),
+        )
+        .route(
+            "/connectivity/maintenance/{id}/edit",
+            get(maintenance::edit_form),
+        )
+        .route(
+            "/connectivity/maintenance/{id}/retire",
+            axum::routing::post(maintenance::retire),
+        )
+        .route(
             "/connectivity/channels",
             get(channels::list).post(channels::create),
+        )
+        .route(
+            "/connectivity/channels/{id}",
+            axum::routing::post(channels::update),
+        )
+        .route("/connectivity/channels/{id}/edit", get(channels::edit_form))
+        .route(
+            "/connectivity/channels/{id}/retire",
+            axum::routing::post(channels::retire),
         )
         .route("/connectivity/sheets/{id}", get(sheet))
         .route("/connectivity/sheets/{id}/xlsx", get(sheet_xlsx))
