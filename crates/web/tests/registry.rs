@@ -887,3 +887,174 @@ async fn many_sites_filter_by_site_code() {
     assert!(t.contains("value=\"KENCHO\""), "{t}");
     assert!(t.contains("kencho-pc01"), "{t}");
 }
+
+/// In a large fleet the terminal and node forms take the site by its 拠点コード: a labelled text field instead
+/// of a drop-down of every site, filled in on edit and after a failed submit. An unknown, retired or missing
+/// code is an error on that field (with the other fields' errors) and nothing is saved. Small fleets keep
+/// the drop-down.
+#[tokio::test]
+async fn many_sites_forms_take_the_site_code() {
+    let app = TestApp::new().await;
+    let (kencho, _) = seed(&app).await;
+    let se = app.login("se").await;
+    let t = se.get("/terminals/new").await.text();
+    assert!(t.contains(r#"<select id="site_id" name="site_id""#), "{t}");
+    assert!(!t.contains(r#"name="site_code""#), "{t}");
+
+    let sys = Actor::system("test");
+    let mut s42 = 0;
+    for i in 0..200 {
+        let s = app
+            .store()
+            .create_site(
+                &sys,
+                &SiteInput {
+                    code: format!("S{i:05}"),
+                    name: format!("出先機関{i:03}"),
+                    kind: "other".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("site");
+        match i {
+            42 => s42 = s.id,
+            7 => {
+                app.store()
+                    .retire_site(&sys, s.id, "統合のため")
+                    .await
+                    .expect("retire");
+            }
+            _ => {}
+        }
+    }
+    // 201 sites in service.
+    let t = se.get("/terminals/new").await.text();
+    assert!(
+        t.contains(
+            r#"<label for="site_code">拠点（拠点コード） <span class="req">（必須）</span></label>"#
+        ),
+        "{t}"
+    );
+    assert!(t.contains(r#"<input type="text" id="site_code" name="site_code" value="""#));
+    assert!(t.contains(r#"aria-describedby="hint-site_code""#), "{t}");
+    assert!(t.contains("拠点コードで入力します"));
+    assert!(
+        !t.contains(r#"name="site_id""#),
+        "no drop-down of 201 sites"
+    );
+
+    let form = |code: &'static str, ip: &'static str| {
+        vec![
+            ("site_code", code),
+            ("hostname", "dept042-pc01"),
+            ("kind", "business"),
+            ("ip_address", ip),
+            ("os_name", "Windows 11 Enterprise"),
+        ]
+    };
+    for (code, message) in [
+        ("NOPE", "拠点コード「NOPE」は登録されていません。"),
+        (
+            "S00007",
+            "拠点コード「S00007」の拠点（出先機関007）は廃止されています。",
+        ),
+        ("  ", "拠点コードを入力してください。"),
+    ] {
+        let r = se.post_form("/terminals", &form(code, "10.41.42.1")).await;
+        assert_eq!(r.status, 422, "{code}");
+        let t = r.text();
+        assert!(t.contains(message), "{t}");
+        assert!(t.contains(r##"<a href="#site_code">"##), "{t}");
+        assert!(
+            t.contains(r#"aria-invalid="true" aria-describedby="hint-site_code err-site_code""#),
+            "{t}"
+        );
+        assert!(t.contains(r#"<p class="field-error" id="err-site_code">"#));
+        assert!(
+            t.contains(&format!(r#"value="{}""#, code.trim())),
+            "the code stays in the field"
+        );
+        assert!(t.contains(r#"value="dept042-pc01""#));
+    }
+    // Every mistake of one submit at once.
+    let r = se
+        .post_form("/terminals", &form("NOPE", "10.0.0.999"))
+        .await;
+    assert_eq!(r.status, 422);
+    let t = r.text();
+    assert!(
+        t.contains("拠点コード「NOPE」は登録されていません。"),
+        "{t}"
+    );
+    assert!(
+        t.contains("IPアドレス「10.0.0.999」の形式が正しくありません"),
+        "{t}"
+    );
+    assert_eq!(terminal_count(&app).await, 0, "nothing saved");
+
+    // A known code (spaces around it do not matter).
+    let r = se
+        .post_form("/terminals", &form(" S00042 ", "10.41.42.1"))
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let id: i64 = r
+        .location()
+        .trim_start_matches("/terminals/")
+        .trim_end_matches("?ok=saved")
+        .parse()
+        .expect("id");
+    assert_eq!(app.store().terminal(id).await.expect("t").site_id, s42);
+    let t = se.get(&format!("/terminals/{id}/edit")).await.text();
+    assert!(
+        t.contains(r#"id="site_code" name="site_code" value="S00042""#),
+        "{t}"
+    );
+    let r = se
+        .post_form(&format!("/terminals/{id}"), &form("KENCHO", "10.41.42.1"))
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(app.store().terminal(id).await.expect("t").site_id, kencho);
+    let r = se
+        .post_form(&format!("/terminals/{id}"), &form("S00007", "10.41.42.1"))
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(app.store().terminal(id).await.expect("t").site_id, kencho);
+
+    // The node form: the code is optional (empty: no site).
+    let t = se.get("/nodes/new").await.text();
+    assert!(
+        t.contains(r#"<label for="site_code">設置拠点（拠点コード）</label>"#),
+        "{t}"
+    );
+    assert!(!t.contains(r#"name="site_id""#));
+    let node = |name: &'static str, code: &'static str| {
+        vec![("name", name), ("kind", "switch"), ("site_code", code)]
+    };
+    let r = se.post_form("/nodes", &node("SW-042", "S00042")).await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let sw: i64 = r
+        .location()
+        .trim_start_matches("/nodes/")
+        .trim_end_matches("?ok=saved")
+        .parse()
+        .expect("id");
+    assert_eq!(app.store().node(sw).await.expect("n").site_id, Some(s42));
+    let t = se.get(&format!("/nodes/{sw}/edit")).await.text();
+    assert!(t.contains(r#"value="S00042""#), "{t}");
+    let r = se.post_form("/nodes", &node("SW-x", "NOPE")).await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.text()
+            .contains("拠点コード「NOPE」は登録されていません。")
+    );
+    let r = se.post_form("/nodes", &node("SW-none", "")).await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let none: i64 = r
+        .location()
+        .trim_start_matches("/nodes/")
+        .trim_end_matches("?ok=saved")
+        .parse()
+        .expect("id");
+    assert_eq!(app.store().node(none).await.expect("n").site_id, None);
+}

@@ -19,8 +19,9 @@ use crate::i18n::Tr;
 use axum::Router;
 use axum::routing::{get, post};
 use serde::Deserialize;
-use unyo_domain::FieldError;
+use std::collections::HashMap;
 use unyo_domain::registry::{NodeKind, SiteKind, TerminalKind};
+use unyo_domain::{DomainError, FieldError};
 use unyo_store::StoreError;
 use unyo_store::registry::{ListQuery, Status};
 
@@ -594,6 +595,194 @@ impl SiteFilter {
             error,
         })
     }
+}
+
+/// Whether the terminal and node forms take the site as a 拠点コード text field rather than a drop-down
+/// (above [`SITE_SELECT_MAX`] sites in service, as the list filter does).
+async fn site_by_code_field(state: &AppState) -> Result<bool, WebError> {
+    Ok(state.store.active_site_count().await? > SITE_SELECT_MAX)
+}
+
+/// How a form takes its site: the terminal form requires one and keeps the terminal's own site even if it
+/// was retired since (the store allows that); the node form's site is optional.
+pub(super) struct SiteControl<'a> {
+    pub label: &'a str,
+    pub required: bool,
+    /// The record's own site may stay after it was retired.
+    pub keep_retired: bool,
+}
+
+/// The site a terminal or node form posted: from the drop-down (`site_id`), or typed into the 拠点コード
+/// field (`site_code`) and resolved here to its id.
+#[derive(Debug, Default)]
+pub(super) struct PostedSite {
+    pub id: Option<i64>,
+    /// What was typed, when the form had the code field (shown again after a failed submit).
+    pub code: Option<String>,
+    /// Why the typed code cannot be used; the form is then shown again and nothing is saved.
+    pub error: Option<FieldError>,
+}
+
+impl PostedSite {
+    /// Reads the posted site. A typed code must name a site in service, or the record's own site
+    /// (`record_site`) when `control.keep_retired`. An empty code is no site, an error when
+    /// `control.required`.
+    pub(super) async fn read(
+        state: &AppState,
+        tr: Tr,
+        form: &HashMap<String, String>,
+        control: &SiteControl<'_>,
+        record_site: Option<i64>,
+    ) -> Result<PostedSite, WebError> {
+        let Some(typed) = form.get("site_code") else {
+            return Ok(PostedSite {
+                id: form_id(form.get("site_id")),
+                ..PostedSite::default()
+            });
+        };
+        let code = typed.trim().to_string();
+        let fail = |message: String| PostedSite {
+            id: None,
+            code: Some(code.clone()),
+            error: Some(FieldError::new(SITE_CODE_FIELD, message)),
+        };
+        if code.is_empty() {
+            return Ok(if control.required {
+                fail(
+                    tr.pick("拠点コードを入力してください。", "Enter the site code.")
+                        .into(),
+                )
+            } else {
+                PostedSite {
+                    code: Some(code),
+                    ..PostedSite::default()
+                }
+            });
+        }
+        let Some((id, _, name)) = state.store.site_by_code(&code).await? else {
+            return Ok(fail(if tr.is_ja() {
+                format!("拠点コード「{code}」は登録されていません。")
+            } else {
+                format!("No site has the code \u{201c}{code}\u{201d}.")
+            }));
+        };
+        let kept = control.keep_retired && Some(id) == record_site;
+        if !kept && state.store.site(id).await?.retired_at.is_some() {
+            return Ok(fail(if tr.is_ja() {
+                format!(
+                    "拠点コード「{code}」の拠点（{name}）は廃止されています。使用中の拠点のコードを入力してください。"
+                )
+            } else {
+                format!(
+                    "The site with the code \u{201c}{code}\u{201d} ({name}) is retired. Enter the code of a site in service."
+                )
+            }));
+        }
+        Ok(PostedSite {
+            id: Some(id),
+            code: Some(code),
+            error: None,
+        })
+    }
+
+    /// The form's errors when the typed code cannot be used: that error first, then what validating the
+    /// other fields found (their site error aside), so that one submit shows every mistake.
+    pub(super) fn errors(&self, validated: Option<DomainError>) -> Vec<FieldError> {
+        let mut out: Vec<FieldError> = self.error.iter().cloned().collect();
+        if let Some(DomainError::Validation(fields)) = validated {
+            out.extend(fields.into_iter().filter(|f| f.field != "site_id"));
+        }
+        out
+    }
+}
+
+/// The name and id of the 拠点コード field of the terminal and node forms.
+const SITE_CODE_FIELD: &str = "site_code";
+
+/// The site control of the terminal and node forms: up to [`SITE_SELECT_MAX`] sites in service a
+/// drop-down of them (plus the record's own site if retired since, when `control.keep_retired`), beyond
+/// that a 拠点コード text field holding `typed` after a failed submit, or else the code of `current`.
+/// Returns the field and `errors` with any error about the site moved onto it.
+pub(super) async fn site_form_field(
+    state: &AppState,
+    tr: Tr,
+    control: &SiteControl<'_>,
+    current: Option<i64>,
+    typed: Option<&str>,
+    errors: &[FieldError],
+) -> Result<(Field, Vec<FieldError>), WebError> {
+    let SiteControl {
+        label,
+        required,
+        keep_retired,
+    } = *control;
+    let field = if site_by_code_field(state).await? {
+        let code = match (typed, current) {
+            (Some(t), _) => t.to_string(),
+            (None, Some(id)) => state
+                .store
+                .site(id)
+                .await
+                .map(|s| s.code)
+                .unwrap_or_default(),
+            (None, None) => String::new(),
+        };
+        let hint = if required {
+            tr.pick(
+                "拠点が多いため、拠点コードで入力します（例: S00042）。",
+                "There are many sites: enter the site's code (e.g. S00042).",
+            )
+        } else {
+            tr.pick(
+                "拠点が多いため、拠点コードで入力します（例: S00042）。空欄なら（なし）。",
+                "There are many sites: enter the site's code (e.g. S00042), or leave it empty for none.",
+            )
+        };
+        let label = if tr.is_ja() {
+            format!("{label}（拠点コード）")
+        } else {
+            format!("{label} (site code)")
+        };
+        Field::text(SITE_CODE_FIELD, &label, &code)
+            .mono()
+            .hint(hint)
+    } else {
+        let sites = state.store.site_options().await?;
+        let selected = current.map(|s| s.to_string()).unwrap_or_default();
+        let mut options: Vec<Opt> = sites
+            .iter()
+            .map(|(id, code, name)| Opt::new(id.to_string(), option_label(code, name), &selected))
+            .collect();
+        if keep_retired
+            && let Some(sid) = current
+            && !sites.iter().any(|(id, _, _)| *id == sid)
+            && let Ok(s) = state.store.site(sid).await
+        {
+            options.push(Opt::new(
+                sid.to_string(),
+                option_label(&s.code, &s.name),
+                &selected,
+            ));
+        }
+        let blank = tr.t(if required {
+            "registry.choose"
+        } else {
+            "registry.none"
+        });
+        Field::select("site_id", label, blank, options)
+    };
+    let field = if required { field.required() } else { field };
+    let errors = errors
+        .iter()
+        .map(|e| {
+            if e.field == "site_id" || e.field == SITE_CODE_FIELD {
+                FieldError::new(field.id, e.message.clone())
+            } else {
+                e.clone()
+            }
+        })
+        .collect();
+    Ok((field, errors))
 }
 
 /// Everything a list page shows (one template serves all three lists).

@@ -2,10 +2,10 @@
 
 use super::history::{Entity, history};
 use super::{
-    Cell, DetailView, Field, FormView, ListPage, ListParams, ListView, OkQuery, Opt, Prop,
-    RetireForm, SiteFilter, SubTable, detail_response, fixable, form_id, form_response,
-    node_kind_label, node_kind_options, option_label, parse_id, path_steps, retire_errors,
-    status_props,
+    Cell, DetailView, Field, FormView, ListPage, ListParams, ListView, OkQuery, Opt, PostedSite,
+    Prop, RetireForm, SiteControl, SiteFilter, SubTable, detail_response, fixable, form_id,
+    form_response, node_kind_label, node_kind_options, parse_id, path_steps, retire_errors,
+    site_form_field, status_props,
 };
 use crate::page::{Ctx, render};
 use crate::{AppState, WebError};
@@ -15,12 +15,18 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use std::collections::{HashMap, HashSet};
 use unyo_domain::registry::{NodeInput, NodeKind};
 use unyo_domain::{Action, FieldError};
-use unyo_store::registry::{NetworkNode, Site};
+use unyo_store::registry::NetworkNode;
 
 const BASE: &str = "/nodes";
 
-fn site_label(s: &Site) -> String {
-    option_label(&s.code, &s.name)
+/// How the node form takes its site: optional (（なし）), and only a site in service (the store checks
+/// the site on every change of a node).
+fn site_control(tr: crate::i18n::Tr) -> SiteControl<'static> {
+    SiteControl {
+        label: tr.t("registry.site_of_node"),
+        required: false,
+        keep_retired: false,
+    }
 }
 
 /// `GET /nodes`.
@@ -105,16 +111,20 @@ async fn form_page(
     ctx: &Ctx,
     id: Option<i64>,
     input: &NodeInput,
+    typed_site: Option<&str>,
     errors: &[FieldError],
 ) -> Result<Response, WebError> {
     let tr = ctx.tr;
-    let sites = state.store.all_sites().await?;
+    let (site_field, errors) = site_form_field(
+        state,
+        tr,
+        &site_control(tr),
+        input.site_id,
+        typed_site,
+        errors,
+    )
+    .await?;
     let nodes = state.store.all_nodes().await?;
-    let current_site = input.site_id.map(|s| s.to_string()).unwrap_or_default();
-    let site_opts = sites
-        .iter()
-        .map(|s| Opt::new(s.id.to_string(), site_label(s), &current_site))
-        .collect();
     let current_up = input.upstream_id.map(|s| s.to_string()).unwrap_or_default();
     let up_opts = nodes
         .iter()
@@ -133,12 +143,7 @@ async fn form_page(
             node_kind_options(tr, kind),
         )
         .required(),
-        Field::select(
-            "site_id",
-            tr.t("registry.site_of_node"),
-            tr.t("registry.none"),
-            site_opts,
-        ),
+        site_field,
         Field::text("ip_address", tr.t("common.ip"), &input.ip_address)
             .mono()
             .hint(tr.pick("例: 10.41.0.1", "e.g. 10.41.0.1")),
@@ -162,7 +167,7 @@ async fn form_page(
         ),
         None => (tr.t("node.new"), BASE.to_string(), BASE.to_string()),
     };
-    let form = FormView::new(action, cancel, fields, errors);
+    let form = FormView::new(action, cancel, fields, &errors);
     form_response(ctx.page(title, "nodes"), form)
 }
 
@@ -172,7 +177,7 @@ pub(super) async fn new_form(
     ctx: Ctx,
 ) -> Result<Response, WebError> {
     ctx.require(Action::EditRegistry)?;
-    form_page(&state, &ctx, None, &NodeInput::default(), &[]).await
+    form_page(&state, &ctx, None, &NodeInput::default(), None, &[]).await
 }
 
 /// `POST /nodes`.
@@ -182,12 +187,20 @@ pub(super) async fn create(
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
     ctx.require(Action::EditRegistry)?;
-    let input = input_of(&f);
+    let site = PostedSite::read(&state, ctx.tr, &f, &site_control(ctx.tr), None).await?;
+    let input = NodeInput {
+        site_id: site.id,
+        ..input_of(&f)
+    };
+    if site.error.is_some() {
+        let errors = site.errors(input.validate(None).err());
+        return form_page(&state, &ctx, None, &input, site.code.as_deref(), &errors).await;
+    }
     match state.store.create_node(&ctx.actor(), &input).await {
         Ok(n) => Ok(Redirect::to(&format!("{BASE}/{}?ok=saved", n.id)).into_response()),
         Err(e) => {
             let errors = fixable(e, "name")?;
-            form_page(&state, &ctx, None, &input, &errors).await
+            form_page(&state, &ctx, None, &input, site.code.as_deref(), &errors).await
         }
     }
 }
@@ -204,7 +217,7 @@ pub(super) async fn edit_form(
     if n.retired_at.is_some() {
         return Ok(Redirect::to(&format!("{BASE}/{id}")).into_response());
     }
-    form_page(&state, &ctx, Some(id), &input_from(&n), &[]).await
+    form_page(&state, &ctx, Some(id), &input_from(&n), None, &[]).await
 }
 
 /// `POST /nodes/{id}`.
@@ -216,12 +229,36 @@ pub(super) async fn update(
 ) -> Result<Response, WebError> {
     ctx.require(Action::EditRegistry)?;
     let id = parse_id(&id)?;
-    let input = input_of(&f);
+    let site = PostedSite::read(&state, ctx.tr, &f, &site_control(ctx.tr), None).await?;
+    let input = NodeInput {
+        site_id: site.id,
+        ..input_of(&f)
+    };
+    if site.error.is_some() {
+        let errors = site.errors(input.validate(Some(id)).err());
+        return form_page(
+            &state,
+            &ctx,
+            Some(id),
+            &input,
+            site.code.as_deref(),
+            &errors,
+        )
+        .await;
+    }
     match state.store.update_node(&ctx.actor(), id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("{BASE}/{id}?ok=saved")).into_response()),
         Err(e) => {
             let errors = fixable(e, "name")?;
-            form_page(&state, &ctx, Some(id), &input, &errors).await
+            form_page(
+                &state,
+                &ctx,
+                Some(id),
+                &input,
+                site.code.as_deref(),
+                &errors,
+            )
+            .await
         }
     }
 }

@@ -2,9 +2,10 @@
 
 use super::history::{Entity, history};
 use super::{
-    Badge, Cell, DetailView, Field, FormView, ListPage, ListParams, ListView, OkQuery, Opt, Prop,
-    RetireForm, SiteFilter, detail_response, fixable, form_id, form_response, option_label,
-    parse_id, path_steps, retire_errors, status_props, terminal_kind_label, terminal_kind_options,
+    Badge, Cell, DetailView, Field, FormView, ListPage, ListParams, ListView, OkQuery, PostedSite,
+    Prop, RetireForm, SiteControl, SiteFilter, detail_response, fixable, form_id, form_response,
+    parse_id, path_steps, retire_errors, site_form_field, status_props, terminal_kind_label,
+    terminal_kind_options,
 };
 use crate::page::{Ctx, render};
 use crate::{AppState, WebError};
@@ -14,7 +15,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use std::collections::HashMap;
 use unyo_domain::registry::{TerminalInput, TerminalKind};
 use unyo_domain::{Action, FieldError};
-use unyo_store::registry::{Site, Terminal};
+use unyo_store::registry::Terminal;
 
 const BASE: &str = "/terminals";
 
@@ -73,10 +74,6 @@ pub(super) async fn list(
     render(&ListPage { page: meta, v })
 }
 
-fn site_label(s: &Site) -> String {
-    option_label(&s.code, &s.name)
-}
-
 fn input_of(f: &HashMap<String, String>) -> TerminalInput {
     let g = |k: &str| f.get(k).cloned().unwrap_or_default();
     TerminalInput {
@@ -106,26 +103,33 @@ fn input_from(t: &Terminal) -> TerminalInput {
     }
 }
 
+/// How the terminal form takes its site: required, and a terminal may keep its own site.
+fn site_control(tr: crate::i18n::Tr) -> SiteControl<'static> {
+    SiteControl {
+        label: tr.t("common.site"),
+        required: true,
+        keep_retired: true,
+    }
+}
+
 async fn form_page(
     state: &AppState,
     ctx: &Ctx,
     id: Option<i64>,
     input: &TerminalInput,
+    typed_site: Option<&str>,
     errors: &[FieldError],
 ) -> Result<Response, WebError> {
     let tr = ctx.tr;
-    let sites = state.store.site_options().await?;
-    let current_site = input.site_id.map(|s| s.to_string()).unwrap_or_default();
-    let mut site_opts: Vec<Opt> = sites
-        .iter()
-        .map(|(id, code, name)| Opt::new(id.to_string(), option_label(code, name), &current_site))
-        .collect();
-    if let Some(sid) = input.site_id
-        && !sites.iter().any(|(id, _, _)| *id == sid)
-        && let Ok(s) = state.store.site(sid).await
-    {
-        site_opts.push(Opt::new(sid.to_string(), site_label(&s), &current_site));
-    }
+    let (site_field, errors) = site_form_field(
+        state,
+        tr,
+        &site_control(tr),
+        input.site_id,
+        typed_site,
+        errors,
+    )
+    .await?;
     let kind = TerminalKind::parse(&input.kind)
         .map(|k| k.code())
         .unwrap_or("");
@@ -137,13 +141,7 @@ async fn form_page(
                 "半角英数字とハイフン（例: saga-kencho-01）",
                 "Letters, digits and hyphens (e.g. saga-kencho-01)",
             )),
-        Field::select(
-            "site_id",
-            tr.t("common.site"),
-            tr.t("registry.choose"),
-            site_opts,
-        )
-        .required(),
+        site_field,
         Field::select(
             "kind",
             tr.t("common.kind"),
@@ -172,7 +170,7 @@ async fn form_page(
         ),
         None => (tr.t("terminal.new"), BASE.to_string(), BASE.to_string()),
     };
-    let form = FormView::new(action, cancel, fields, errors);
+    let form = FormView::new(action, cancel, fields, &errors);
     form_response(ctx.page(title, "terminals"), form)
 }
 
@@ -182,7 +180,7 @@ pub(super) async fn new_form(
     ctx: Ctx,
 ) -> Result<Response, WebError> {
     ctx.require(Action::EditRegistry)?;
-    form_page(&state, &ctx, None, &TerminalInput::default(), &[]).await
+    form_page(&state, &ctx, None, &TerminalInput::default(), None, &[]).await
 }
 
 /// `POST /terminals`.
@@ -192,12 +190,20 @@ pub(super) async fn create(
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
     ctx.require(Action::EditRegistry)?;
-    let input = input_of(&f);
+    let site = PostedSite::read(&state, ctx.tr, &f, &site_control(ctx.tr), None).await?;
+    let input = TerminalInput {
+        site_id: site.id,
+        ..input_of(&f)
+    };
+    if site.error.is_some() {
+        let errors = site.errors(input.validate().err());
+        return form_page(&state, &ctx, None, &input, site.code.as_deref(), &errors).await;
+    }
     match state.store.create_terminal(&ctx.actor(), &input).await {
         Ok(t) => Ok(Redirect::to(&format!("{BASE}/{}?ok=saved", t.id)).into_response()),
         Err(e) => {
             let errors = fixable(e, "hostname")?;
-            form_page(&state, &ctx, None, &input, &errors).await
+            form_page(&state, &ctx, None, &input, site.code.as_deref(), &errors).await
         }
     }
 }
@@ -214,7 +220,7 @@ pub(super) async fn edit_form(
     if t.retired_at.is_some() {
         return Ok(Redirect::to(&format!("{BASE}/{id}")).into_response());
     }
-    form_page(&state, &ctx, Some(id), &input_from(&t), &[]).await
+    form_page(&state, &ctx, Some(id), &input_from(&t), None, &[]).await
 }
 
 /// `POST /terminals/{id}`.
@@ -226,12 +232,37 @@ pub(super) async fn update(
 ) -> Result<Response, WebError> {
     ctx.require(Action::EditRegistry)?;
     let id = parse_id(&id)?;
-    let input = input_of(&f);
+    let own_site = state.store.terminal(id).await?.site_id;
+    let site = PostedSite::read(&state, ctx.tr, &f, &site_control(ctx.tr), Some(own_site)).await?;
+    let input = TerminalInput {
+        site_id: site.id,
+        ..input_of(&f)
+    };
+    if site.error.is_some() {
+        let errors = site.errors(input.validate().err());
+        return form_page(
+            &state,
+            &ctx,
+            Some(id),
+            &input,
+            site.code.as_deref(),
+            &errors,
+        )
+        .await;
+    }
     match state.store.update_terminal(&ctx.actor(), id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("{BASE}/{id}?ok=saved")).into_response()),
         Err(e) => {
             let errors = fixable(e, "hostname")?;
-            form_page(&state, &ctx, Some(id), &input, &errors).await
+            form_page(
+                &state,
+                &ctx,
+                Some(id),
+                &input,
+                site.code.as_deref(),
+                &errors,
+            )
+            .await
         }
     }
 }
