@@ -7,7 +7,9 @@
 //! scan for common words such as `windows`), so each request cost tens of milliseconds. Here the fleet
 //! is held as one folded search text per terminal, packed into a single buffer that a SIMD substring
 //! search runs over in about a millisecond, plus one precomputed order per sort key. The page's rows
-//! are then read from the database by id, so what is shown is always the stored row.
+//! are then read from the database by id, so what is shown is always the stored row. A snapshot also
+//! remembers the match sets of its last few filters, so the next page or another sort of the same
+//! result only walks an order.
 //!
 //! **Freshness.** Every change to a terminal, and every new, renamed or retired site, bumps `registry_version`
 //! in the same transaction (database triggers on both backends, so no write path can forget it). Each
@@ -17,6 +19,7 @@
 use crate::registry::{ListQuery, Status};
 use crate::{Result, Store, StoreError};
 use std::cmp::Ordering;
+use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
@@ -51,6 +54,35 @@ struct Snapshot {
     starts: Vec<u32>,
     /// Per sort key, entry positions in ascending order (ties by id).
     orders: Vec<Vec<u32>>,
+    /// The match sets of the last few filters, newest first: paging through a result, or sorting it
+    /// another way, asks the same filter again and then only walks an order.
+    recent: Mutex<VecDeque<(FilterKey, Arc<Matches>)>>,
+}
+
+/// How many filters' match sets a snapshot keeps (12.5 KB each at 100,000 terminals).
+const RECENT_FILTERS: usize = 32;
+
+/// What decides which entries match (the sort and the page do not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FilterKey {
+    status: Status,
+    kind: Option<String>,
+    site: Option<i64>,
+    /// Folded and trimmed; `None` when there is no search text.
+    needle: Option<String>,
+}
+
+/// The entries one filter matches: a bit per entry, and how many are set.
+#[derive(Debug)]
+struct Matches {
+    bits: Vec<u64>,
+    total: usize,
+}
+
+impl Matches {
+    fn contains(&self, i: usize) -> bool {
+        self.bits[i / 64] & (1 << (i % 64)) != 0
+    }
 }
 
 /// A row as loaded to build the index.
@@ -171,6 +203,7 @@ impl Snapshot {
             text,
             starts,
             orders,
+            recent: Mutex::new(VecDeque::with_capacity(RECENT_FILTERS)),
         }
     }
 
@@ -193,15 +226,32 @@ impl Snapshot {
         }
     }
 
-    /// The ids on the requested page, in order, and how many terminals match in all.
-    fn select(&self, q: &ListQuery, offset: usize, limit: usize) -> (Vec<i64>, usize) {
+    /// The entries `key` matches, from the recent filters or computed (and then remembered).
+    fn matches(&self, key: FilterKey) -> Arc<Matches> {
+        if let Ok(mut recent) = self.recent.lock()
+            && let Some(at) = recent.iter().position(|(k, _)| *k == key)
+        {
+            let hit = recent.remove(at).expect("position is in range");
+            let m = hit.1.clone();
+            recent.push_front(hit);
+            return m;
+        }
+        let m = Arc::new(self.compute(&key));
+        if let Ok(mut recent) = self.recent.lock() {
+            recent.truncate(RECENT_FILTERS - 1);
+            recent.push_front((key, m.clone()));
+        }
+        m
+    }
+
+    fn compute(&self, key: &FilterKey) -> Matches {
         let n = self.ids.len();
-        let mut keep: Vec<bool> = match q.status.unwrap_or_default() {
+        let mut keep: Vec<bool> = match key.status {
             Status::Active => self.retired.iter().map(|r| !r).collect(),
             Status::Retired => self.retired.clone(),
             Status::All => vec![true; n],
         };
-        if let Some(kind) = q.kind.as_deref().filter(|k| !k.is_empty()) {
+        if let Some(kind) = key.kind.as_deref() {
             // An unknown kind matches nothing.
             let code = self
                 .kinds
@@ -212,16 +262,38 @@ impl Snapshot {
                 *k &= Some(*c) == code;
             }
         }
-        if let Some(site) = q.site_id {
+        if let Some(site) = key.site {
             for (k, s) in keep.iter_mut().zip(&self.site_ids) {
                 *k &= *s == site;
             }
         }
-        let needle = q.q.as_deref().map(fold);
-        if let Some(needle) = needle.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if let Some(needle) = key.needle.as_deref() {
             self.search(needle, &mut keep);
         }
-        let total = keep.iter().filter(|k| **k).count();
+        let mut bits = vec![0u64; n.div_ceil(64)];
+        let mut total = 0;
+        for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
+            bits[i / 64] |= 1 << (i % 64);
+            total += 1;
+        }
+        Matches { bits, total }
+    }
+
+    /// The ids on the requested page, in order, and how many terminals match in all.
+    fn select(&self, q: &ListQuery, offset: usize, limit: usize) -> (Vec<i64>, usize) {
+        let needle = q.q.as_deref().map(fold);
+        let key = FilterKey {
+            status: q.status.unwrap_or_default(),
+            kind: q.kind.clone().filter(|k| !k.is_empty()),
+            site: q.site_id,
+            needle: needle
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+        };
+        let matches = self.matches(key);
+        let total = matches.total;
         let key = q
             .sort
             .as_deref()
@@ -236,7 +308,7 @@ impl Snapshot {
             if seen >= wanted {
                 return false;
             }
-            if keep[*i as usize] {
+            if matches.contains(*i as usize) {
                 if seen >= offset {
                     ids.push(self.ids[*i as usize]);
                 }
@@ -430,5 +502,36 @@ mod tests {
         // An unknown sort key falls back to the host name.
         let unknown = query(|q| q.sort = Some("nonsense".into()));
         assert_eq!(s.select(&unknown, 0, 10).0, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn remembered_filters_answer_as_fresh_ones() {
+        let s = snapshot();
+        let mut queries = Vec::new();
+        for q in ["", "pc", "s1", "ken", "10.0", "zzz", "ＰＣ０1"] {
+            for kind in ["", "business", "representative", "nope"] {
+                for sort in ["hostname", "ip", "updated"] {
+                    queries.push(query(|x| {
+                        x.q = Some(q.into());
+                        x.kind = Some(kind.into());
+                        x.sort = Some(sort.into());
+                    }));
+                }
+            }
+        }
+        // More distinct filters than are remembered, asked twice over: evicted, remembered and fresh
+        // answers must all agree.
+        assert!(queries.len() > 2 * RECENT_FILTERS);
+        for _ in 0..2 {
+            for q in &queries {
+                for (offset, limit) in [(0, 10), (1, 2)] {
+                    assert_eq!(
+                        s.select(q, offset, limit),
+                        snapshot().select(q, offset, limit)
+                    );
+                }
+            }
+        }
+        assert!(s.recent.lock().unwrap().len() <= RECENT_FILTERS);
     }
 }
