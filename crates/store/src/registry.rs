@@ -422,16 +422,24 @@ impl Store {
     /// serial and asset numbers and the site's code and name, ignoring case and full/half width.
     /// Answered from the in-memory index (see `terminal_index`); the rows themselves are read fresh.
     pub async fn terminals(&self, q: &ListQuery) -> Result<Page<Terminal>> {
+        Ok(self.terminal_list(q).await?.0)
+    }
+
+    /// [`Store::terminals`], and the number of sites in service from the same look at the registry (the
+    /// list page chooses its site filter by it), so that one request reads the registry's version once.
+    pub async fn terminal_list(&self, q: &ListQuery) -> Result<(Page<Terminal>, i64)> {
         let (page, per_page) = q.page();
         let offset = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
-        let (ids, total) = self.terminal_page_ids(q, offset, per_page as usize).await?;
+        let (ids, total, active_sites) =
+            self.terminal_page_ids(q, offset, per_page as usize).await?;
         let items = self.terminals_by_id(&ids).await?;
-        Ok(Page {
+        let page = Page {
             items,
             total: total as i64,
             page,
             per_page,
-        })
+        };
+        Ok((page, active_sites))
     }
 
     /// The terminals with these ids, in the order given (ids that do not exist are left out).

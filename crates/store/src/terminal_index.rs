@@ -337,15 +337,17 @@ impl Store {
         self.terminal_snapshot().await.map(drop)
     }
 
-    /// The ids of one page of the terminal list and the number of matching terminals.
+    /// The ids of one page of the terminal list, the number of matching terminals, and the number of
+    /// sites in service.
     pub(crate) async fn terminal_page_ids(
         &self,
         q: &ListQuery,
         offset: usize,
         limit: usize,
-    ) -> Result<(Vec<i64>, usize)> {
+    ) -> Result<(Vec<i64>, usize, i64)> {
         let snapshot = self.terminal_snapshot().await?;
-        Ok(snapshot.select(q, offset, limit))
+        let (ids, total) = snapshot.select(q, offset, limit);
+        Ok((ids, total, snapshot.active_sites))
     }
 
     /// A snapshot at least as new as the database's `registry_version` when called.

@@ -546,23 +546,47 @@ impl SiteFilter {
         tr: Tr,
         params: &mut ListParams,
     ) -> Result<SiteFilter, WebError> {
-        let mut error = None;
+        let error = SiteFilter::apply_code(state, tr, params).await?;
+        let active_sites = state.store.active_site_count().await?;
+        SiteFilter::show(state, params, error, active_sites).await
+    }
+
+    /// The first half of [`SiteFilter::resolve`], for a list that learns the number of sites with its
+    /// rows: resolves a typed `site_code` into `params.site_id`; returns the error to show, if any.
+    pub(super) async fn apply_code(
+        state: &AppState,
+        tr: Tr,
+        params: &mut ListParams,
+    ) -> Result<Option<String>, WebError> {
         let typed = params.site_code.trim().to_string();
-        if !typed.is_empty() {
-            match state.store.site_by_code(&typed).await? {
-                Some((id, _, _)) => params.site_id = id.to_string(),
-                None => {
-                    error = Some(if tr.is_ja() {
-                        format!("拠点コード「{typed}」は登録されていません。")
-                    } else {
-                        format!("No site has the code \u{201c}{typed}\u{201d}.")
-                    });
-                    // Matches no site, so the list is empty rather than unfiltered.
-                    params.site_id = "0".into();
-                }
-            }
+        if typed.is_empty() {
+            return Ok(None);
         }
-        if state.store.active_site_count().await? <= SITE_SELECT_MAX {
+        Ok(match state.store.site_by_code(&typed).await? {
+            Some((id, _, _)) => {
+                params.site_id = id.to_string();
+                None
+            }
+            None => {
+                // Matches no site, so the list is empty rather than unfiltered.
+                params.site_id = "0".into();
+                Some(if tr.is_ja() {
+                    format!("拠点コード「{typed}」は登録されていません。")
+                } else {
+                    format!("No site has the code \u{201c}{typed}\u{201d}.")
+                })
+            }
+        })
+    }
+
+    /// The second half: a drop-down for up to [`SITE_SELECT_MAX`] sites in service, else the code field.
+    pub(super) async fn show(
+        state: &AppState,
+        params: &ListParams,
+        error: Option<String>,
+        active_sites: i64,
+    ) -> Result<SiteFilter, WebError> {
+        if active_sites <= SITE_SELECT_MAX {
             let current = params.site_id.trim().to_string();
             let options = state
                 .store
@@ -579,8 +603,9 @@ impl SiteFilter {
                 error,
             });
         }
+        let typed = params.site_code.trim();
         let code = match params.site_id() {
-            _ if !typed.is_empty() => typed,
+            _ if !typed.is_empty() => typed.to_string(),
             Some(id) => state
                 .store
                 .site(id)

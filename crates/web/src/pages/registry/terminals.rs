@@ -27,8 +27,9 @@ pub(super) async fn list(
 ) -> Result<Html<String>, WebError> {
     ctx.require(Action::ViewRegistry)?;
     let tr = ctx.tr;
-    let sites = SiteFilter::resolve(&state, tr, &mut params).await?;
-    let page = state.store.terminals(&params.query()).await?;
+    let site_error = SiteFilter::apply_code(&state, tr, &mut params).await?;
+    let (page, active_sites) = state.store.terminal_list(&params.query()).await?;
+    let sites = SiteFilter::show(&state, &params, site_error, active_sites).await?;
     let def = Some("hostname");
     let headers = vec![
         params.th(tr, BASE, tr.t("terminal.hostname"), Some("hostname"), def),
