@@ -1,11 +1,16 @@
 //! The SE's on-demand 疎通確認: run the chosen checks now, and keep the 疎通確認結果表 (time, operator, each
 //! target's result and latency) as evidence, as XLSX (stored byte for byte) and lines for the print view.
+//! [`run_checks_and_keep`] is the one run path; its observer lets the web page show each line as it
+//! arrives.
 
-use crate::{Scheduled, run_now};
+use crate::{ResultRecord, Scheduled, run_check};
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
 use std::collections::HashSet;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 use unyo_domain::time::to_jst;
-use unyo_store::connectivity::SheetLine;
+use unyo_store::connectivity::{CheckRow, SheetLine};
 use unyo_store::{Actor, Result, Store, StoreError};
 
 /// The sheet's name and printed title.
@@ -25,18 +30,16 @@ pub const SHEET_COLUMNS: [&str; 9] = [
     "確認時刻",
 ];
 
-/// Runs the checks of the chosen sites and paths (nodes: the node itself and everything behind it) now,
-/// builds the sheet and stores it. Returns the sheet id. Needs `RunChecks` (checked by the store before the
-/// sheet is kept, and here before anything is probed).
-pub async fn run_and_keep(
+/// Checks an on-demand run probes at once.
+pub const RUN_CONCURRENCY: usize = 64;
+
+/// The checks of the chosen sites and paths (a node: the node itself and everything behind it) that can
+/// be probed, in the board's order (site, target, name).
+pub async fn chosen_checks(
     store: &Store,
-    actor: &Actor,
     site_ids: &[i64],
     node_ids: &[i64],
-    work_entry_id: Option<i64>,
-    note: &str,
-) -> Result<i64> {
-    actor.require(unyo_domain::Action::RunChecks)?;
+) -> Result<Vec<CheckRow>> {
     let checks = store.checks().await?;
     let topo = store.check_topology().await?;
     let sites: HashSet<i64> = site_ids.iter().copied().collect();
@@ -50,8 +53,26 @@ pub async fn run_and_keep(
         })
         .map(|t| t.check_id)
         .collect();
-    let selected: Vec<_> = checks.iter().filter(|c| chosen.contains(&c.id)).collect();
-    if selected.is_empty() {
+    Ok(checks
+        .into_iter()
+        .filter(|c| chosen.contains(&c.id) && c.probe_spec().is_some())
+        .collect())
+}
+
+/// Runs the checks of the chosen sites and paths now, builds the sheet and stores it. Returns the sheet id.
+/// Needs `RunChecks` (checked here before anything is probed, and by the store before the sheet is kept).
+/// Refused when the choice holds no check.
+pub async fn run_and_keep(
+    store: &Store,
+    actor: &Actor,
+    site_ids: &[i64],
+    node_ids: &[i64],
+    work_entry_id: Option<i64>,
+    note: &str,
+) -> Result<i64> {
+    actor.require(unyo_domain::Action::RunChecks)?;
+    let checks = chosen_checks(store, site_ids, node_ids).await?;
+    if checks.is_empty() {
         return Err(
             unyo_domain::DomainError::Validation(vec![unyo_domain::FieldError::new(
                 "site_ids",
@@ -60,37 +81,51 @@ pub async fn run_and_keep(
             .into(),
         );
     }
-    let scheduled: Vec<Scheduled> = selected
-        .iter()
-        .filter_map(|c| {
-            Some(Scheduled {
-                id: c.id,
-                spec: c.probe_spec()?,
-                settings: c.settings(),
-            })
-        })
-        .collect();
-    let results = run_now(&scheduled, 64).await;
-    let mut lines = Vec::with_capacity(results.len());
-    for c in &selected {
-        let Some(r) = results.iter().find(|r| r.check_id == c.id) else {
-            continue;
+    run_checks_and_keep(store, actor, &checks, work_entry_id, note, |_, _| {}).await
+}
+
+/// The one run path of an on-demand 疎通確認: probes `checks` now ([`RUN_CONCURRENCY`] at once), calls
+/// `on_line` with each target's index in `checks` and its sheet line as soon as that target is done (in the
+/// order they finish, e.g. to show progress live), then keeps the sheet once: lines in the order of
+/// `checks`, the XLSX as produced, through [`Store::create_check_sheet`] (which checks `RunChecks`, the work
+/// entry and the note again, and audits `check_sheet.create`). Returns the sheet id. A check without a
+/// probe spec, or whose probe task failed, has no line.
+pub async fn run_checks_and_keep<F>(
+    store: &Store,
+    actor: &Actor,
+    checks: &[CheckRow],
+    work_entry_id: Option<i64>,
+    note: &str,
+    mut on_line: F,
+) -> Result<i64>
+where
+    F: FnMut(usize, &SheetLine) + Send,
+{
+    actor.require(unyo_domain::Action::RunChecks)?;
+    let sem = Arc::new(Semaphore::new(RUN_CONCURRENCY));
+    let mut set = JoinSet::new();
+    for (i, c) in checks.iter().enumerate() {
+        let Some(spec) = c.probe_spec() else { continue };
+        let s = Scheduled {
+            id: c.id,
+            spec,
+            settings: c.settings(),
         };
-        let at = chrono::DateTime::from_timestamp(r.ts, 0).unwrap_or_default();
-        let state = r.status.state();
-        lines.push(SheetLine {
-            check_id: c.id,
-            site: c.site_name.clone().unwrap_or_default(),
-            target: c.target_name.clone().unwrap_or_default(),
-            check: c.name.clone(),
-            probe: c.probe_spec().map(|s| s.describe()).unwrap_or_default(),
-            status: state.as_str().into(),
-            result: state.label_ja().into(),
-            latency_ms: r.latency_ms,
-            message: r.message.clone(),
-            at: to_jst(at).format("%Y-%m-%d %H:%M:%S").to_string(),
+        let sem = sem.clone();
+        set.spawn(async move {
+            let _permit = sem.acquire_owned().await;
+            (i, run_check(s.id, &s.spec, &s.settings).await)
         });
     }
+    let mut lines: Vec<Option<SheetLine>> = vec![None; checks.len()];
+    while let Some(joined) = set.join_next().await {
+        if let Ok((i, r)) = joined {
+            let line = sheet_line(&checks[i], &r);
+            on_line(i, &line);
+            lines[i] = Some(line);
+        }
+    }
+    let lines: Vec<SheetLine> = lines.into_iter().flatten().collect();
     let now = to_jst(chrono::Utc::now())
         .format("%Y-%m-%d %H:%M:%S")
         .to_string();
@@ -99,6 +134,24 @@ pub async fn run_and_keep(
     store
         .create_check_sheet(actor, &lines, work_entry_id, note, &xlsx)
         .await
+}
+
+/// The sheet's line for a finished target.
+pub fn sheet_line(c: &CheckRow, r: &ResultRecord) -> SheetLine {
+    let at = chrono::DateTime::from_timestamp(r.ts, 0).unwrap_or_default();
+    let state = r.status.state();
+    SheetLine {
+        check_id: c.id,
+        site: c.site_name.clone().unwrap_or_default(),
+        target: c.target_name.clone().unwrap_or_default(),
+        check: c.name.clone(),
+        probe: c.probe_spec().map(|s| s.describe()).unwrap_or_default(),
+        status: state.as_str().into(),
+        result: state.label_ja().into(),
+        latency_ms: r.latency_ms,
+        message: r.message.clone(),
+        at: to_jst(at).format("%Y-%m-%d %H:%M:%S").to_string(),
+    }
 }
 
 /// The 疎通確認結果表 as XLSX: A4 landscape, title, time and operator, one row per target, repeated header.

@@ -10,20 +10,18 @@
 //! progress page only answers on the instance that started the run (the sheet itself is visible
 //! everywhere). The map is bounded ([`MAX_RUNS`]) and finished runs expire ([`KEEP_FINISHED`]).
 
-use super::{jst, run_page, state_badge};
+use super::{run_page, state_badge};
 use crate::page::{Ctx, PageMeta};
 use crate::{AppState, WebError};
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
 use unyo_domain::Action;
-use unyo_domain::time::to_jst;
-use unyo_probe::{ResultRecord, Scheduled};
+use unyo_domain::connectivity::State as CheckState;
 use unyo_store::connectivity::{CheckRow, SheetLine};
 use unyo_store::{Actor, Store};
 
@@ -34,14 +32,13 @@ pub const MAX_RUNS: usize = 64;
 pub const KEEP_FINISHED: Duration = Duration::from_secs(15 * 60);
 /// A run that never reports its end (a task lost to a panic) is dropped after this.
 const KEEP_RUNNING: Duration = Duration::from_secs(60 * 60);
-/// Checks probed at once (as the sheet run always did).
-const CONCURRENCY: usize = 64;
 
 /// One target of a run, as listed on the progress page and later on the sheet.
 #[derive(Debug, Clone)]
 struct Target {
     check: CheckRow,
-    result: Option<ResultRecord>,
+    /// Its sheet line once probed.
+    line: Option<SheetLine>,
 }
 
 /// How a run ended.
@@ -95,10 +92,7 @@ impl Runs {
                 finished: None,
                 targets: checks
                     .into_iter()
-                    .map(|check| Target {
-                        check,
-                        result: None,
-                    })
+                    .map(|check| Target { check, line: None })
                     .collect(),
                 outcome: Outcome::Running,
             },
@@ -110,10 +104,10 @@ impl Runs {
         self.map.lock().ok()?.get_mut(&id).map(f)
     }
 
-    fn record(&self, id: u64, index: usize, r: ResultRecord) {
+    fn record(&self, id: u64, index: usize, line: SheetLine) {
         self.with(id, |run| {
             if let Some(t) = run.targets.get_mut(index) {
-                t.result = Some(r);
+                t.line = Some(line);
             }
         });
     }
@@ -126,53 +120,8 @@ impl Runs {
     }
 }
 
-/// The checks of the chosen sites and paths (a node: itself and everything behind it), in the board's
-/// order — the same choice the sheet always made.
-async fn chosen_checks(
-    store: &Store,
-    site_ids: &[i64],
-    node_ids: &[i64],
-) -> unyo_store::Result<Vec<CheckRow>> {
-    let checks = store.checks().await?;
-    let topo = store.check_topology().await?;
-    let sites: HashSet<i64> = site_ids.iter().copied().collect();
-    let nodes: HashSet<i64> = node_ids.iter().copied().collect();
-    let chosen: HashSet<i64> = topo
-        .iter()
-        .filter(|t| {
-            t.site_id.is_some_and(|s| sites.contains(&s))
-                || t.own_node.is_some_and(|n| nodes.contains(&n))
-                || t.path.iter().any(|n| nodes.contains(n))
-        })
-        .map(|t| t.check_id)
-        .collect();
-    Ok(checks
-        .into_iter()
-        .filter(|c| chosen.contains(&c.id) && c.probe_spec().is_some())
-        .collect())
-}
-
-/// The sheet's line for a finished target (the same fields the sheet run always wrote).
-fn sheet_line(c: &CheckRow, r: &ResultRecord) -> SheetLine {
-    let at = chrono::DateTime::from_timestamp(r.ts, 0).unwrap_or_default();
-    let state = r.status.state();
-    SheetLine {
-        check_id: c.id,
-        site: c.site_name.clone().unwrap_or_default(),
-        target: c.target_name.clone().unwrap_or_default(),
-        check: c.name.clone(),
-        probe: c.probe_spec().map(|s| s.describe()).unwrap_or_default(),
-        status: state.as_str().into(),
-        result: state.label_ja().into(),
-        latency_ms: r.latency_ms,
-        message: r.message.clone(),
-        at: to_jst(at).format("%Y-%m-%d %H:%M:%S").to_string(),
-    }
-}
-
-/// The background part of a run: probes every target (bounded concurrency), records each result as it
-/// arrives, then keeps the sheet once (lines in the chosen order; the store checks `RunChecks`, the work
-/// entry and the note again, and audits `check_sheet.create`).
+/// The background part of a run: the probe crate's one run path, which reports each target's line as it
+/// arrives (recorded here for the progress page) and then keeps the sheet once.
 async fn execute(
     runs: Arc<Runs>,
     store: Store,
@@ -182,49 +131,21 @@ async fn execute(
     work_entry_id: Option<i64>,
     note: String,
 ) {
-    let sem = Arc::new(Semaphore::new(CONCURRENCY));
-    let mut set = tokio::task::JoinSet::new();
-    for (i, c) in checks.iter().enumerate() {
-        let Some(spec) = c.probe_spec() else { continue };
-        let s = Scheduled {
-            id: c.id,
-            spec,
-            settings: c.settings(),
-        };
-        let sem = sem.clone();
-        set.spawn(async move {
-            let _permit = sem.acquire_owned().await;
-            (i, unyo_probe::run_check(s.id, &s.spec, &s.settings).await)
-        });
-    }
-    let mut results: Vec<Option<ResultRecord>> = vec![None; checks.len()];
-    while let Some(joined) = set.join_next().await {
-        if let Ok((i, r)) = joined {
-            runs.record(id, i, r.clone());
-            results[i] = Some(r);
+    let kept = unyo_probe::sheet::run_checks_and_keep(
+        &store,
+        &actor,
+        &checks,
+        work_entry_id,
+        &note,
+        |i, line| runs.record(id, i, line.clone()),
+    )
+    .await;
+    let outcome = match kept {
+        Ok(sheet) => Outcome::Sheet(sheet),
+        Err(e) => {
+            tracing::warn!(error = %e, "on-demand run: sheet not kept");
+            Outcome::Failed(e.to_string())
         }
-    }
-    let lines: Vec<SheetLine> = checks
-        .iter()
-        .zip(&results)
-        .filter_map(|(c, r)| r.as_ref().map(|r| sheet_line(c, r)))
-        .collect();
-    let now = to_jst(chrono::Utc::now())
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string();
-    let outcome = match unyo_probe::sheet::sheet_xlsx(&lines, &now, &actor.username, work_entry_id)
-    {
-        Err(e) => Outcome::Failed(e.to_string()),
-        Ok(xlsx) => match store
-            .create_check_sheet(&actor, &lines, work_entry_id, &note, &xlsx)
-            .await
-        {
-            Ok(sheet) => Outcome::Sheet(sheet),
-            Err(e) => {
-                tracing::warn!(error = %e, "on-demand run: sheet not kept");
-                Outcome::Failed(e.to_string())
-            }
-        },
     };
     runs.finish(id, outcome);
 }
@@ -275,7 +196,8 @@ pub(super) async fn run(
     if let Err(e) = unyo_domain::pii::guard_free_text("note", &note) {
         return run_page(&state, &ctx, e.message().to_string()).await;
     }
-    let checks = chosen_checks(&state.store, &ids("site_ids"), &ids("node_ids")).await?;
+    let checks =
+        unyo_probe::sheet::chosen_checks(&state.store, &ids("site_ids"), &ids("node_ids")).await?;
     if checks.is_empty() {
         return run_page(
             &state,
@@ -349,7 +271,7 @@ pub(super) async fn progress(
         return Err(WebError::NotFound);
     };
     let total = targets.len();
-    let done = targets.iter().filter(|t| t.result.is_some()).count();
+    let done = targets.iter().filter(|t| t.line.is_some()).count();
     let rows = targets
         .iter()
         .enumerate()
@@ -363,22 +285,28 @@ pub(super) async fn progress(
                 .probe_spec()
                 .map(|s| s.describe())
                 .unwrap_or_default(),
-            badge: t
-                .result
-                .as_ref()
-                .map(|r| state_badge(&ctx, r.status.state())),
+            badge: t.line.as_ref().map(|l| {
+                state_badge(
+                    &ctx,
+                    CheckState::parse(&l.status).unwrap_or(CheckState::Unknown),
+                )
+            }),
             latency: t
-                .result
+                .line
                 .as_ref()
-                .and_then(|r| r.latency_ms)
+                .and_then(|l| l.latency_ms)
                 .map(|l| format!("{l} ms"))
                 .unwrap_or_else(|| "-".into()),
             message: t
-                .result
+                .line
                 .as_ref()
-                .map(|r| r.message.clone())
+                .map(|l| l.message.clone())
                 .unwrap_or_default(),
-            at: jst(t.result.as_ref().map(|r| r.ts)),
+            at: t
+                .line
+                .as_ref()
+                .map(|l| l.at.clone())
+                .unwrap_or_else(|| "-".into()),
         })
         .collect();
     let (running, sheet, failed) = match outcome {
