@@ -33,7 +33,8 @@ commands:
   e2e [FILTER...]  only the browser tests (UNYO_E2E=1, one test at a time)
   bench registry   registry import, list-page load (wrk) and audit-verify figures
   bench reports    annual council pack of a large deployment's year: seconds and peak RSS
-  bench probe      connectivity engine on N loopback targets (--targets N --seconds S)
+  bench probe      connectivity engine on N loopback targets (--targets N --seconds S;
+                   every option: cargo xtask bench probe --help)
   help             this message
 
 environment:
@@ -319,7 +320,8 @@ fn bench(args: &[String]) -> Result<()> {
         Some((what, rest)) if what == "reports" => bench_reports::reports(&root, rest),
         Some((what, rest)) if what == "probe" => bench_probe::probe(&root, rest),
         _ => bail!(
-            "usage: cargo xtask bench registry [--sites N] [--terminals N] [--audit-entries N] [--seconds S] [--connections C] [--no-pg]\n       cargo xtask bench probe [--targets N] [--seconds S] [--interval I] [--concurrency C] [--debug]\n       cargo xtask bench reports [--entries N] [--incidents N] [--keep]"
+            "usage: cargo xtask bench registry [--sites N] [--terminals N] [--audit-entries N] [--seconds S] [--connections C] [--no-pg]\n       {}\n       cargo xtask bench reports [--entries N] [--incidents N] [--keep]",
+            bench_probe::usage_line()
         ),
     }
 }
