@@ -14,7 +14,8 @@
 //! Times are stored in UTC (`unyo_domain::time::to_storage`); typed times are JST wall-clock times.
 
 use crate::audit::{AuditSink, NewAuditEntry};
-use crate::support::{STALE_MESSAGE, SiteRef, TerminalRef, WorkRow};
+use crate::numbering::{NumberingConn, Serial, Series};
+use crate::support::{SiteRef, TerminalRef, WorkRow};
 use crate::{Actor, Filter, Page, Param, Result, Store, StoreError, contains_pattern};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -407,8 +408,7 @@ impl IncidentQuery {
 
 /// The number of the `seq`-th incident of fiscal year `fy`: `INC-R8-0001`.
 pub fn incident_number(fy: FiscalYear, seq: i64) -> String {
-    let label = fy.label_short();
-    format!("INC-{}-{seq:04}", label.trim_end_matches("年度"))
+    Series::Incidents.number(fy, seq)
 }
 
 /// The number of the `seq`-th known error: `KE-0001`.
@@ -595,8 +595,8 @@ impl StateRow {
     }
 }
 
-fn unique_to_conflict(e: sqlx::Error, message: impl FnOnce() -> String) -> StoreError {
-    let e = StoreError::from(e);
+fn unique_to_conflict(e: impl Into<StoreError>, message: impl FnOnce() -> String) -> StoreError {
+    let e = e.into();
     if e.is_unique_violation() {
         conflict(message())
     } else {
@@ -855,12 +855,7 @@ macro_rules! incident_conn {
                     return Err(conflict(open_cause_message(key, &number)));
                 }
                 let fy = jst_fiscal_year(d.noticed_at);
-                let seq: i64 = sqlx::query_scalar(
-                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM incidents WHERE fiscal_year = $1",
-                )
-                .bind(i64::from(fy.0))
-                .fetch_one(&mut *self)
-                .await?;
+                let seq = self.next_seq(Series::Incidents, fy).await?;
                 let number = incident_number(fy, seq);
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO incidents (number, fiscal_year, seq, title, severity, source, stage, description,
@@ -923,29 +918,6 @@ macro_rules! incident_conn {
 
 incident_conn!(sqlx::SqliteConnection);
 incident_conn!(sqlx::PgConnection);
-
-/// Serialises writers that read before they write, on backends that need it.
-trait IncidentSerial {
-    async fn serialise(&mut self, key: i64) -> Result<()>;
-}
-
-impl IncidentSerial for sqlx::SqliteConnection {
-    async fn serialise(&mut self, _key: i64) -> Result<()> {
-        // The transaction was begun IMMEDIATE: it already holds the database's one write lock.
-        Ok(())
-    }
-}
-
-impl IncidentSerial for sqlx::PgConnection {
-    async fn serialise(&mut self, key: i64) -> Result<()> {
-        // Taken before the audit lock by every caller, so the two locks are always taken in one order.
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(key)
-            .execute(&mut *self)
-            .await?;
-        Ok(())
-    }
-}
 
 // ------------------------------------------------------------------------------------------------ SQL
 
@@ -1212,7 +1184,7 @@ impl Store {
             times.check(now_at).map_err(|e| onto_field(e, "at"))?;
             check_entry_time(t.at, &st.times)?;
             let reopened = i64::from(t.action == IncidentAction::Reopen);
-            let changed = sqlx::query(
+            let update = sqlx::query(
                 "UPDATE incidents SET stage=$1, updated_at=$2, first_response_at=$3, workaround_at=$4,
                  recovered_at=$5, closed_at=$6, witness_entry_id=$7, reopen_count=reopen_count+$8
                  WHERE id=$9 AND stage=$10",
@@ -1224,23 +1196,17 @@ impl Store {
             .bind(times.recovered_at.map(to_storage))
             .bind(times.closed_at.map(to_storage))
             .bind(witness)
-            .bind(reopened)
-            .bind(id)
-            .bind(st.stage.code())
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| {
-                unique_to_conflict(e, || {
-                    format!(
-                        "推定原因「{}」の別の障害が対応中のため再開できません。そちらで対応してください。",
-                        st.probable_cause.as_deref().unwrap_or("")
-                    )
-                })
-            })?
-            .rows_affected();
-            if changed == 0 {
-                return Err(conflict(STALE_MESSAGE));
-            }
+            .bind(reopened);
+            tx.update_from_state(update, id, st.stage.code())
+                .await
+                .map_err(|e| {
+                    unique_to_conflict(e, || {
+                        format!(
+                            "推定原因「{}」の別の障害が対応中のため再開できません。そちらで対応してください。",
+                            st.probable_cause.as_deref().unwrap_or("")
+                        )
+                    })
+                })?;
             let mut e = NewEntry::new(
                 id,
                 t.action.entry_kind(),
@@ -1370,19 +1336,13 @@ impl Store {
             );
             e.witness = Some(&d);
             let entry_id = tx.insert_entry(&e).await?;
-            let changed = sqlx::query(
+            let update = sqlx::query(
                 "UPDATE incidents SET witness_entry_id = $1, updated_at = $2 WHERE id = $3 AND stage = $4",
             )
             .bind(entry_id)
-            .bind(&recorded)
-            .bind(id)
-            .bind(IncidentStage::Recovered.code())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if changed == 0 {
-                return Err(conflict(STALE_MESSAGE));
-            }
+            .bind(&recorded);
+            tx.update_from_state(update, id, IncidentStage::Recovered.code())
+                .await?;
             tx.append_audit(
                 &NewAuditEntry::new(actor, "incident.witness", "incident", id).details(json!({
                     "number": st.number, "entry_id": entry_id, "witness_name": d.witness_name,

@@ -12,6 +12,7 @@ pub mod campaigns;
 pub mod connectivity;
 pub mod incidents;
 pub mod inventory;
+mod numbering;
 pub mod records;
 pub mod registry;
 pub mod sessions;

@@ -13,6 +13,7 @@
 
 use crate::attachments::AttachmentMeta;
 use crate::audit::{AuditSink, NewAuditEntry};
+use crate::numbering::{NumberingConn, Serial, Series};
 use crate::{Actor, Filter, Page, Param, Result, Store, StoreError, contains_pattern, now};
 use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
@@ -37,8 +38,7 @@ const PENDING_STATUSES: &str = "('requested', 'accepted', 'in_progress', 'return
 /// Statuses of closed requests.
 const CLOSED_STATUSES: &str = "('confirmed', 'withdrawn')";
 
-/// The message when a concurrent change won the race.
-pub const STALE_MESSAGE: &str = "他の利用者が先に更新しました。";
+pub use crate::numbering::STALE_MESSAGE;
 
 // ------------------------------------------------------------------------------------------------ rows
 
@@ -480,8 +480,7 @@ pub fn jst_today() -> NaiveDate {
 
 /// The number of the `seq`-th request of fiscal year `fy`: `R8-0001`.
 pub fn request_number(fy: FiscalYear, seq: i64) -> String {
-    let label = fy.label_short();
-    format!("{}-{seq:04}", label.trim_end_matches("年度"))
+    Series::Requests.number(fy, seq)
 }
 
 fn date_text(d: NaiveDate) -> String {
@@ -606,29 +605,6 @@ struct NewEvent<'a> {
 
 // ------------------------------------------------------------------------------------------------ in-transaction helpers
 
-/// Serialises writers that read before they write, on backends that need it.
-trait Serial {
-    async fn serialise(&mut self, key: i64) -> Result<()>;
-}
-
-impl Serial for sqlx::SqliteConnection {
-    async fn serialise(&mut self, _key: i64) -> Result<()> {
-        // The transaction was begun IMMEDIATE: it already holds the database's one write lock.
-        Ok(())
-    }
-}
-
-impl Serial for sqlx::PgConnection {
-    async fn serialise(&mut self, key: i64) -> Result<()> {
-        // Taken before the audit lock by every caller, so the two locks are always taken in one order.
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(key)
-            .execute(&mut *self)
-            .await?;
-        Ok(())
-    }
-}
-
 /// Reads and writes of this module that must run inside the caller's transaction, for both backends.
 trait SupportConn {
     /// Refuses unknown users, and disabled ones unless they are in `keep`.
@@ -636,7 +612,6 @@ trait SupportConn {
     async fn replace_contract_staff(&mut self, contract_id: i64, ids: &[i64]) -> Result<()>;
     /// Checks the request's sites and terminals; returns the sites to store.
     async fn request_targets(&mut self, d: &RequestDraft) -> Result<Vec<i64>>;
-    async fn next_request_seq(&mut self, fiscal_year: i64) -> Result<i64>;
     async fn insert_event(&mut self, e: &NewEvent<'_>) -> Result<()>;
     /// Every stored-data check of a work entry; returns whether it touches a representative terminal.
     async fn check_work(
@@ -762,16 +737,6 @@ macro_rules! support_conn {
                 } else {
                     Err(DomainError::Validation(errors).into())
                 }
-            }
-
-            async fn next_request_seq(&mut self, fiscal_year: i64) -> Result<i64> {
-                let max: i64 = sqlx::query_scalar(
-                    "SELECT COALESCE(MAX(seq), 0) FROM requests WHERE fiscal_year = $1",
-                )
-                .bind(fiscal_year)
-                .fetch_one(&mut *self)
-                .await?;
-                Ok(max + 1)
             }
 
             async fn insert_event(&mut self, e: &NewEvent<'_>) -> Result<()> {
@@ -1338,7 +1303,7 @@ impl Store {
         let id = write_tx!(self, |tx| {
             tx.serialise(LOCK_REQUEST_NUMBER).await?;
             let site_ids = tx.request_targets(&d).await?;
-            let seq = tx.next_request_seq(i64::from(fy.0)).await?;
+            let seq = tx.next_seq(Series::Requests, fy).await?;
             let number = request_number(fy, seq);
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO requests (number, fiscal_year, seq, title, category, description, wished_date, filed_on,
@@ -1465,15 +1430,7 @@ impl Store {
                 RequestAction::Complete => q = q.bind(&t.comment),
                 _ => {}
             }
-            let changed = q
-                .bind(id)
-                .bind(from.code())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if changed == 0 {
-                return Err(conflict(STALE_MESSAGE));
-            }
+            tx.update_from_state(q, id, from.code()).await?;
             tx.insert_event(&NewEvent {
                 request_id: id,
                 at: &at,
