@@ -13,27 +13,23 @@
 //! "witnessed_at", "remark"}`.
 
 use super::auth::ApiUser;
+use super::common::{CountedList, QueryCheck, created, fiscal_year_param};
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiId, ApiInput, ApiJson, ApiQuery};
-use super::handlers::{PREFIX, PageOut};
+use super::handlers::PageOut;
 use crate::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use unyo_domain::incident::{
     EntryInput, IncidentInput, IncidentStage, IncidentTransitionInput, KnownErrorInput, Severity,
     WitnessInput,
 };
-use unyo_domain::support::parse_date;
-use unyo_domain::wareki::FiscalYear;
 use unyo_domain::{Action, FieldError};
 use unyo_store::incidents::{
-    IncidentDetail, IncidentEntry, IncidentQuery, IncidentRow, IncidentStats, KnownError,
-    KnownErrorQuery,
+    IncidentDetail, IncidentQuery, IncidentRow, IncidentStats, KnownError, KnownErrorQuery,
 };
 use unyo_store::support::jst_today;
 
@@ -119,90 +115,28 @@ pub struct ResolveBody {
 
 impl ApiInput for ResolveBody {}
 
-/// `201 Created` with the record and its `Location`.
-fn created<T: Serialize>(path: &str, id: i64, row: T) -> Response {
-    (
-        StatusCode::CREATED,
-        [(header::LOCATION, format!("{PREFIX}/{path}/{id}"))],
-        Json(row),
-    )
-        .into_response()
-}
-
-fn bad_query(fields: Vec<FieldError>) -> ApiResult<()> {
-    if fields.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::BadRequest(
-            "検索条件（クエリパラメータ）に誤りがあります。".into(),
-            fields,
-        ))
-    }
-}
-
-/// `GET /incidents`: a page plus the number per stage.
-#[derive(Debug, Serialize)]
-pub(super) struct IncidentList {
-    #[serde(flatten)]
-    page: PageOut<IncidentRow>,
-    /// Incidents per stage code for the same filter without its `stage` and `open_only` parts.
-    counts: BTreeMap<String, i64>,
-}
-
-/// `GET /incidents`: filtered (stage, open only, severity, site, period of 発生, text), open ones first.
+/// `GET /incidents`: filtered (stage, open only, severity, site, period of 発生, text), open ones first,
+/// plus the number per stage.
 pub(super) async fn list(
     user: ApiUser,
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<IncidentQuery>,
-) -> ApiResult<Json<IncidentList>> {
+) -> ApiResult<Json<CountedList<IncidentRow>>> {
     user.require(Action::ViewIncidents)?;
-    let mut errors = Vec::new();
-    let code = |field: &str, v: &Option<String>, ok: &dyn Fn(&str) -> bool| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty() && !ok(v))
-            .map(|_| FieldError::new(field, format!("「{field}」の値が正しくありません。")))
-    };
-    errors.extend(code("stage", &q.stage, &|s| {
-        IncidentStage::parse(s).is_some()
-    }));
-    errors.extend(code("severity", &q.severity, &|s| {
-        Severity::parse(s).is_some()
-    }));
-    for (field, v) in [("from", &q.from), ("to", &q.to)] {
-        if v.as_deref()
-            .map(str::trim)
-            .is_some_and(|v| !v.is_empty() && parse_date(v).is_none())
-        {
-            errors.push(FieldError::new(
-                field,
-                format!(
-                    "「{field}」は日付（例: 2026-05-12 または 令和8年5月12日）で指定してください。"
-                ),
-            ));
-        }
-    }
-    bad_query(errors)?;
-    // Japanese labels are accepted as well as codes; the store filters by code.
+    let mut check = QueryCheck::default();
+    let stage = check.code("stage", &q.stage, IncidentStage::parse, IncidentStage::code);
+    let severity = check.code("severity", &q.severity, Severity::parse, Severity::code);
+    check.date("from", &q.from);
+    check.date("to", &q.to);
+    check.done()?;
     let q = IncidentQuery {
-        stage: q
-            .stage
-            .as_deref()
-            .and_then(IncidentStage::parse)
-            .map(|s| s.code().to_string()),
-        severity: q
-            .severity
-            .as_deref()
-            .and_then(Severity::parse)
-            .map(|s| s.code().to_string()),
+        stage,
+        severity,
         ..q
     };
     let page = state.store.incidents(&q, Utc::now()).await?;
     let counts = state.store.incident_stage_counts(&q).await?;
-    Ok(Json(IncidentList {
-        page: page.into(),
-        counts: counts.into_iter().collect(),
-    }))
+    Ok(Json(CountedList::new(page, counts)))
 }
 
 /// `POST /incidents`: reports an incident as the token's user.
@@ -292,19 +226,8 @@ pub(super) async fn witness(
         .store
         .record_witness(&user.actor(), id, &input)
         .await?;
-    Ok(created_entry(id, entry))
-}
-
-fn created_entry(incident_id: i64, entry: IncidentEntry) -> Response {
-    (
-        StatusCode::CREATED,
-        [(
-            header::LOCATION,
-            format!("{PREFIX}/incidents/{incident_id}"),
-        )],
-        Json(entry),
-    )
-        .into_response()
+    // The entry has no address of its own: the `Location` is the incident's.
+    Ok(created("incidents", id, entry))
 }
 
 /// `POST /incidents/{id}/entries`: a timeline entry (調査所見, 仮説, 原因, 回避策・指導, 復旧作業, コメント).
@@ -318,7 +241,7 @@ pub(super) async fn add_entry(
         .store
         .add_incident_entry(&user.actor(), id, &input)
         .await?;
-    Ok(created_entry(id, entry))
+    Ok(created("incidents", id, entry))
 }
 
 /// `POST /incidents/{id}/resolve`: resolved by a known error's workaround.
@@ -370,19 +293,7 @@ pub(super) async fn stats(
     ApiQuery(q): ApiQuery<StatsQuery>,
 ) -> ApiResult<Json<IncidentStats>> {
     user.require(Action::ViewIncidents)?;
-    let fy = match q.fiscal_year {
-        None => FiscalYear::containing(jst_today()),
-        Some(y) if (1989..=9998).contains(&y) => FiscalYear(y),
-        Some(_) => {
-            return Err(ApiError::BadRequest(
-                "検索条件（クエリパラメータ）に誤りがあります。".into(),
-                vec![FieldError::new(
-                    "fiscal_year",
-                    "「fiscal_year」は年度の開始年（例: 2026）で指定してください。",
-                )],
-            ));
-        }
-    };
+    let fy = fiscal_year_param(q.fiscal_year, jst_today())?;
     Ok(Json(state.store.incident_stats(fy).await?))
 }
 

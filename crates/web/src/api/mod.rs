@@ -22,6 +22,7 @@
 pub mod auth;
 mod campaigns;
 mod checks;
+mod common;
 pub mod error;
 pub mod extract;
 mod handlers;

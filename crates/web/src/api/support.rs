@@ -9,37 +9,25 @@
 //! Japanese message and changes nothing.
 
 use super::auth::ApiUser;
+use super::common::{CountedList, QueryCheck, created, fiscal_year_param};
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiId, ApiJson, ApiQuery};
-use super::handlers::{PREFIX, PageOut};
+use super::handlers::PageOut;
 use crate::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use unyo_domain::Action;
 use unyo_domain::support::{
     Category, Clause, ConsultationInput, ContractInput, RequestAction, RequestInput, RequestStatus,
-    TransitionInput, WorkInput, hours_label, parse_date, request_action_allowed,
+    TransitionInput, WorkInput, hours_label, request_action_allowed,
 };
 use unyo_domain::wareki::{FiscalYear, format_year_month};
-use unyo_domain::{Action, FieldError};
 use unyo_store::support::{
     Consultation, Contract, MonthMinutes, RequestDetail, RequestQuery, RequestRow, WorkQuery,
     WorkRow, jst_today,
 };
-
-/// `201 Created` with the record and its `Location`.
-fn created<T: Serialize>(path: &str, id: i64, row: T) -> Response {
-    (
-        StatusCode::CREATED,
-        [(header::LOCATION, format!("{PREFIX}/{path}/{id}"))],
-        Json(row),
-    )
-        .into_response()
-}
 
 /// A whole list as one page (lists the store returns unpaged: contracts, consultations).
 fn one_page<T>(items: Vec<T>) -> PageOut<T> {
@@ -53,96 +41,36 @@ fn one_page<T>(items: Vec<T>) -> PageOut<T> {
     }
 }
 
-/// Refuses a query parameter that names no known code (instead of silently matching nothing).
-fn check_code(
-    field: &str,
-    value: &Option<String>,
-    known: impl Fn(&str) -> bool,
-) -> Option<FieldError> {
-    let v = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
-    (!known(v)).then(|| FieldError::new(field, format!("「{field}」の値が正しくありません。")))
-}
-
-fn bad_query(fields: Vec<FieldError>) -> ApiResult<()> {
-    if fields.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::BadRequest(
-            "検索条件（クエリパラメータ）に誤りがあります。".into(),
-            fields,
-        ))
-    }
-}
-
-/// A date parameter (ISO or 和暦); a value that is not a date is refused with `400`.
-fn query_date(
-    field: &str,
-    value: &Option<String>,
-    errors: &mut Vec<FieldError>,
-) -> Option<NaiveDate> {
-    let v = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
-    let d = parse_date(v);
-    if d.is_none() {
-        errors.push(FieldError::new(
-            field,
-            format!(
-                "「{field}」は日付（例: 2026-05-12 または 令和8年5月12日）で指定してください。"
-            ),
-        ));
-    }
-    d
-}
-
 // ------------------------------------------------------------------------------------------------ requests
 
-/// `GET /requests`: a page of requests plus the number per status.
-#[derive(Debug, Serialize)]
-pub(super) struct RequestList {
-    #[serde(flatten)]
-    page: PageOut<RequestRow>,
-    /// Requests per status code for the same filter without its `status` and `open_only` parts.
-    counts: BTreeMap<String, i64>,
-}
-
 /// `GET /requests`: filtered (status, category, site, assignee, requester, period, open, overdue, text),
-/// newest first. `overdue` is judged against today's date in JST.
+/// newest first, plus the number per status. `overdue` is judged against today's date in JST.
 pub(super) async fn list_requests(
     user: ApiUser,
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<RequestQuery>,
-) -> ApiResult<Json<RequestList>> {
+) -> ApiResult<Json<CountedList<RequestRow>>> {
     user.require(Action::ViewWork)?;
-    let mut errors: Vec<FieldError> = [
-        check_code("status", &q.status, |s| RequestStatus::parse(s).is_some()),
-        check_code("category", &q.category, |s| Category::parse(s).is_some()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    query_date("from", &q.from, &mut errors);
-    query_date("to", &q.to, &mut errors);
-    bad_query(errors)?;
-    // Japanese labels are accepted as well as codes; the store filters by code.
+    let mut check = QueryCheck::default();
+    let status = check.code(
+        "status",
+        &q.status,
+        RequestStatus::parse,
+        RequestStatus::code,
+    );
+    let category = check.code("category", &q.category, Category::parse, Category::code);
+    check.date("from", &q.from);
+    check.date("to", &q.to);
+    check.done()?;
     let q = RequestQuery {
-        status: q
-            .status
-            .as_deref()
-            .and_then(RequestStatus::parse)
-            .map(|s| s.code().to_string()),
-        category: q
-            .category
-            .as_deref()
-            .and_then(Category::parse)
-            .map(|c| c.code().to_string()),
+        status,
+        category,
         ..q
     };
     let today = jst_today();
     let page = state.store.requests(&q, today).await?;
     let counts = state.store.request_counts(&q, today).await?;
-    Ok(Json(RequestList {
-        page: page.into(),
-        counts: counts.into_iter().collect(),
-    }))
+    Ok(Json(CountedList::new(page, counts)))
 }
 
 /// `POST /requests`: files a request today (JST) as the token's user.
@@ -215,21 +143,12 @@ pub(super) async fn list_work(
     ApiQuery(q): ApiQuery<WorkQuery>,
 ) -> ApiResult<Json<WorkList>> {
     user.require(Action::ViewWork)?;
-    let mut errors: Vec<FieldError> =
-        check_code("category", &q.category, |s| Category::parse(s).is_some())
-            .into_iter()
-            .collect();
-    query_date("from", &q.from, &mut errors);
-    query_date("to", &q.to, &mut errors);
-    bad_query(errors)?;
-    let q = WorkQuery {
-        category: q
-            .category
-            .as_deref()
-            .and_then(Category::parse)
-            .map(|c| c.code().to_string()),
-        ..q
-    };
+    let mut check = QueryCheck::default();
+    let category = check.code("category", &q.category, Category::parse, Category::code);
+    check.date("from", &q.from);
+    check.date("to", &q.to);
+    check.done()?;
+    let q = WorkQuery { category, ..q };
     let page = state.store.work_entries(&q).await?;
     let total_minutes = if page.total <= page.per_page && page.page == 1 {
         page.items.iter().map(|w| w.minutes).sum()
@@ -351,10 +270,10 @@ pub(super) async fn list_consultations(
     ApiQuery(q): ApiQuery<ConsultationQuery>,
 ) -> ApiResult<Json<PageOut<Consultation>>> {
     user.require(Action::ViewWork)?;
-    let mut errors = Vec::new();
-    let from = query_date("from", &q.from, &mut errors);
-    let to = query_date("to", &q.to, &mut errors);
-    bad_query(errors)?;
+    let mut check = QueryCheck::default();
+    let from = check.date("from", &q.from);
+    let to = check.date("to", &q.to);
+    check.done()?;
     let items = match q.request_id {
         Some(rid) => {
             let (from, to) = (from.map(|d| d.to_string()), to.map(|d| d.to_string()));
@@ -487,19 +406,7 @@ pub(super) async fn workload(
     ApiQuery(q): ApiQuery<WorkloadQuery>,
 ) -> ApiResult<Json<Workload>> {
     user.require(Action::ViewWork)?;
-    let fy = match q.fiscal_year {
-        None => FiscalYear::containing(jst_today()),
-        Some(y) if (1989..=9998).contains(&y) => FiscalYear(y),
-        Some(_) => {
-            return Err(ApiError::BadRequest(
-                "検索条件（クエリパラメータ）に誤りがあります。".into(),
-                vec![FieldError::new(
-                    "fiscal_year",
-                    "「fiscal_year」は年度の開始年（例: 2026）で指定してください。",
-                )],
-            ));
-        }
-    };
+    let fy = fiscal_year_param(q.fiscal_year, jst_today())?;
     if let Some(id) = q.contract_id {
         state.store.contract(id).await?;
     }
