@@ -95,6 +95,45 @@ const CHECK_SELECT: &str = "SELECT c.id, c.name, c.target_kind, c.target_id, c.k
     LEFT JOIN network_nodes n ON c.target_kind = 'node' AND n.id = c.target_id
     LEFT JOIN sites s ON s.id = COALESCE(t.site_id, n.site_id)";
 
+/// A check in service as the status board needs it: its state and last result, its target and its site
+/// (code and name), without the settings. See [`Store::board_checks`].
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct BoardCheck {
+    pub id: i64,
+    pub name: String,
+    pub target_kind: String,
+    pub target_id: i64,
+    pub spec: String,
+    pub state: String,
+    pub state_since: Option<i64>,
+    pub impacted_by: Option<i64>,
+    pub last_ts: Option<i64>,
+    pub last_status: Option<i64>,
+    pub last_latency_ms: Option<i64>,
+    /// The target's name (terminal hostname or node name).
+    pub target_name: Option<String>,
+    pub site_id: Option<i64>,
+    pub site_code: Option<String>,
+    pub site_name: Option<String>,
+}
+
+impl BoardCheck {
+    /// The current state.
+    pub fn current_state(&self) -> State {
+        State::parse(&self.state).unwrap_or(State::Unknown)
+    }
+
+    /// Whether the last result fell in a maintenance window.
+    pub fn in_maintenance(&self) -> bool {
+        self.last_status.is_some_and(|s| s & 4 != 0)
+    }
+
+    /// The probe spec (stored as JSON).
+    pub fn probe_spec(&self) -> Option<ProbeSpec> {
+        serde_json::from_str(&self.spec).ok()
+    }
+}
+
 /// Where a check sits in the 集約ネットワーク (for path awareness and maintenance scopes).
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckTopology {
@@ -371,6 +410,126 @@ impl Store {
         self.check(id).await
     }
 
+    /// Creates many checks at once, all or nothing: each validated as [`Store::create_check`] does (the
+    /// address must be the target's registered IP; the registered addresses are read in one query per
+    /// target kind), inserted in one transaction, each audited as `check.create` (entries appended in
+    /// batches). Returns the new ids in the order given. Needs [`Action::ManageChecks`].
+    pub async fn create_checks(&self, actor: &Actor, inputs: &[CheckInput]) -> Result<Vec<i64>> {
+        actor.require(Action::ManageChecks)?;
+        if inputs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ips: Vec<(i64, Option<String>)> = read_db!(self, |db| sqlx::query_as(
+            "SELECT id, ip_address FROM terminals WHERE retired_at IS NULL"
+        )
+        .fetch_all(db)
+        .await?);
+        let terminals: HashMap<i64, Option<String>> = ips.into_iter().collect();
+        let ips: Vec<(i64, Option<String>)> = read_db!(self, |db| sqlx::query_as(
+            "SELECT id, ip_address FROM network_nodes WHERE retired_at IS NULL"
+        )
+        .fetch_all(db)
+        .await?);
+        let nodes: HashMap<i64, Option<String>> = ips.into_iter().collect();
+        let mut drafts = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            let registered = match TargetKind::parse(input.target_kind.trim()) {
+                Some(TargetKind::Terminal) => terminals
+                    .get(&input.target_id)
+                    .ok_or_else(|| DomainError::NotFound(format!("端末 {}", input.target_id)))?
+                    .as_deref(),
+                Some(TargetKind::Node) => nodes
+                    .get(&input.target_id)
+                    .ok_or_else(|| {
+                        DomainError::NotFound(format!("ネットワーク機器 {}", input.target_id))
+                    })?
+                    .as_deref(),
+                None => None,
+            };
+            let d = input.validate(registered)?;
+            let spec =
+                serde_json::to_string(&d.spec).map_err(|e| StoreError::Internal(e.to_string()))?;
+            drafts.push((d, spec));
+        }
+        let at = now();
+        let ids = write_tx!(self, |tx| {
+            let mut ids = Vec::with_capacity(drafts.len());
+            for (d, spec) in &drafts {
+                let s = d.settings;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO connectivity_checks (name, target_kind, target_id, kind, spec, interval_s, timeout_ms,
+                     retries, degraded_ms, flap_n, created_by, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+                )
+                .bind(&d.name)
+                .bind(d.target_kind.as_str())
+                .bind(d.target_id)
+                .bind(d.spec.kind().as_str())
+                .bind(spec)
+                .bind(i64::from(s.interval_s))
+                .bind(i64::from(s.timeout_ms))
+                .bind(i64::from(s.retries))
+                .bind(i64::from(s.degraded_ms))
+                .bind(i64::from(s.flap_n))
+                .bind(&actor.username)
+                .bind(&at)
+                .fetch_one(&mut *tx)
+                .await?;
+                ids.push(id);
+            }
+            let entries: Vec<NewAuditEntry> = drafts
+                .iter()
+                .zip(&ids)
+                .map(|((d, _), id)| {
+                    NewAuditEntry::new(actor, "check.create", "check", id).details(json!({
+                        "name": d.name, "target_kind": d.target_kind.as_str(), "target_id": d.target_id,
+                        "spec": d.spec, "settings": d.settings,
+                    }))
+                })
+                .collect();
+            tx.append_audit_batch(&entries).await?;
+            ids
+        });
+        Ok(ids)
+    }
+
+    /// One check on every terminal in service that has an address and no check yet, through
+    /// [`Store::create_checks`]: every other one TCP to `tcp_port`, the rest ICMP. For the status board's
+    /// benchmark (`cargo xtask bench board`) only.
+    #[doc(hidden)]
+    pub async fn seed_bench_checks(&self, tcp_port: u16) -> Result<usize> {
+        let targets: Vec<(i64, String, String)> = read_db!(self, |db| sqlx::query_as(
+            "SELECT t.id, t.hostname, t.ip_address FROM terminals t
+             WHERE t.retired_at IS NULL AND t.ip_address IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM connectivity_checks c
+                               WHERE c.target_kind = $1 AND c.target_id = t.id)
+             ORDER BY t.id"
+        )
+        .bind(TargetKind::Terminal.as_str())
+        .fetch_all(db)
+        .await?);
+        let inputs: Vec<CheckInput> = targets
+            .into_iter()
+            .enumerate()
+            .map(|(i, (id, hostname, ip))| {
+                let tcp = i % 2 == 0;
+                CheckInput {
+                    name: format!("{hostname} {}", if tcp { "TCP" } else { "ICMP" }),
+                    target_kind: TargetKind::Terminal.as_str().into(),
+                    target_id: id,
+                    kind: if tcp { "tcp" } else { "icmp" }.into(),
+                    address: ip,
+                    port: tcp.then_some(tcp_port),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        Ok(self
+            .create_checks(&Actor::system("bench"), &inputs)
+            .await?
+            .len())
+    }
+
     /// One check with its current state.
     pub async fn check(&self, id: i64) -> Result<CheckRow> {
         let sql = format!("{CHECK_SELECT} WHERE c.id = $1");
@@ -391,6 +550,29 @@ impl Store {
         ))
         .fetch_all(db)
         .await?))
+    }
+
+    /// Every check in service with its state, target and site, in one query (no order: the board sorts in
+    /// memory). What the status board's snapshot is built from; lighter than [`Store::checks`] (no
+    /// settings, no sort over the fleet).
+    pub async fn board_checks(&self) -> Result<Vec<BoardCheck>> {
+        Ok(read_db!(self, |db| {
+            sqlx::query_as(
+            "SELECT c.id, c.name, c.target_kind, c.target_id, c.spec, c.state, c.state_since, c.impacted_by,
+                c.last_ts, c.last_status, c.last_latency_ms,
+                COALESCE(t.hostname, n.name) AS target_name,
+                s.id AS site_id, s.code AS site_code, s.name AS site_name
+             FROM connectivity_checks c
+             LEFT JOIN terminals t ON c.target_kind = $1 AND t.id = c.target_id
+             LEFT JOIN network_nodes n ON c.target_kind = $2 AND n.id = c.target_id
+             LEFT JOIN sites s ON s.id = COALESCE(t.site_id, n.site_id)
+             WHERE c.retired_at IS NULL"
+        )
+        .bind(TargetKind::Terminal.as_str())
+        .bind(TargetKind::Node.as_str())
+        .fetch_all(db)
+        .await?
+        }))
     }
 
     /// Where each check in service sits: its site, its own node, the nodes above it.

@@ -45,6 +45,9 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// On-demand connectivity runs in progress (in memory; see `pages::connectivity::live`).
     pub runs: Arc<pages::connectivity::live::Runs>,
+    /// The connectivity status board's snapshot, rebuilt in the background (in memory, per instance: the
+    /// board says the time it was taken; see `pages::connectivity::board` for why).
+    pub board: Arc<pages::connectivity::board::BoardCache>,
 }
 
 /// Largest request body accepted (CSV imports are the biggest).
@@ -56,6 +59,7 @@ pub fn router(store: Store, config: WebConfig) -> Router {
         store,
         config: Arc::new(config),
         runs: Arc::default(),
+        board: Arc::default(),
     };
     let pages = Router::new()
         .merge(auth::routes())

@@ -1459,3 +1459,224 @@ async fn on_demand_run_is_watched_live() {
     assert!(r.text().contains("作業記録 999999 は存在しません。"));
     assert_eq!(app.store().check_sheets(10).await.unwrap().len(), 1);
 }
+
+/// The status board for a larger fleet: checks created in bulk, totals by state (text, not only colour),
+/// the checks that are not 正常 worst first and paged, the per-site summary filtered by site code/name and
+/// by state (plain GET forms), the network nodes' own checks, and the snapshot's time.
+#[tokio::test]
+async fn board_totals_problems_first_pages_and_filters() {
+    let app = TestApp::new().await;
+    let a = Actor::system("test");
+    let mut inputs = Vec::new();
+    let mut host = 0u32;
+    for (code, name, n) in [
+        ("A001", "北拠点", 60),
+        ("B002", "南拠点", 30),
+        ("C003", "東拠点", 10),
+    ] {
+        let site = app
+            .store()
+            .create_site(
+                &a,
+                &unyo_domain::registry::SiteInput {
+                    code: code.into(),
+                    name: name.into(),
+                    kind: "honcho".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        for _ in 0..n {
+            host += 1;
+            let ip = format!("127.0.{}.{}", host / 200 + 1, host % 200 + 1);
+            let t = app
+                .store()
+                .create_terminal(
+                    &a,
+                    &unyo_domain::registry::TerminalInput {
+                        site_id: Some(site.id),
+                        hostname: format!("{code}-PC-{host:03}"),
+                        kind: "business".into(),
+                        ip_address: ip.clone(),
+                        os_name: "Windows 11".into(),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            inputs.push(unyo_domain::connectivity::CheckInput {
+                name: format!("{code}-PC-{host:03} ICMP"),
+                target_kind: "terminal".into(),
+                target_id: t.id,
+                kind: "icmp".into(),
+                address: ip,
+                ..Default::default()
+            });
+        }
+    }
+    // A wrong address refuses the whole batch.
+    let mut wrong = inputs.clone();
+    wrong[7].address = "127.9.9.9".into();
+    assert!(app.store().create_checks(&a, &wrong).await.is_err());
+    assert!(app.store().checks().await.unwrap().is_empty());
+    let ids = app.store().create_checks(&a, &inputs).await.unwrap();
+    assert_eq!(ids.len(), 100);
+    // 北拠点: 55 停止, 5 正常; 南拠点: 5 低下, 25 正常; 東拠点: 10 不明.
+    for (i, id) in ids.iter().enumerate() {
+        let to = match i {
+            0..55 => State::Down,
+            60..65 => State::Degraded,
+            55..60 | 65..90 => State::Up,
+            _ => continue,
+        };
+        app.store()
+            .record_check_event(
+                &a,
+                &NewEvent {
+                    check_id: *id,
+                    ts: 1_780_000_000 + i as i64,
+                    from: State::Unknown,
+                    to,
+                    cause: "試験".into(),
+                    impacted_by: None,
+                    maintenance: false,
+                    results: json!([]),
+                    message: String::new(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let node = app
+        .store()
+        .create_node(
+            &a,
+            &NodeInput {
+                name: "集約スイッチ".into(),
+                kind: "switch".into(),
+                ip_address: "127.0.9.1".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    let staff = app.login("staff").await;
+    let rows = |body: &str| {
+        body.matches("<th scope=\"row\"><a href=\"/connectivity/checks/")
+            .count()
+    };
+    let body = staff.get("/connectivity").await.text();
+    for (state, n) in [
+        ("up", 30),
+        ("down", 55),
+        ("degraded", 5),
+        ("unknown", 10),
+        ("impacted", 0),
+        ("maintenance", 0),
+    ] {
+        assert!(
+            body.contains(&format!("id=\"total-{state}\">{n}<")),
+            "{state} {n}: {body}"
+        );
+    }
+    assert!(body.contains("id=\"total-checks\">100<"), "{body}");
+    assert!(
+        body.contains(" 時点</small>"),
+        "the snapshot's time is shown"
+    );
+    for word in ["正常", "低下", "停止", "影響", "保守中", "不明"] {
+        assert!(
+            body.contains(&format!("</span> {word}</span>")),
+            "{word} as text"
+        );
+    }
+    assert_eq!(rows(&body), 50, "one page of problems");
+    assert!(body.contains("1 / 2 ページ（70 件中 1–50 件目）"), "{body}");
+    assert!(
+        body.contains("href=\"/connectivity?page=2#problems\""),
+        "{body}"
+    );
+    // Worst first: the first page is all 停止; the second has the 5 低下 then the 10 不明.
+    let table = |b: &str, id: &str| {
+        let start = b.find(&format!("<table id=\"{id}\"")).expect("table");
+        b[start..start + b[start..].find("</table>").unwrap()].to_string()
+    };
+    let first = table(&body, "checks");
+    assert!(first.contains("停止") && !first.contains("低下") && !first.contains("不明"));
+    let body2 = staff.get("/connectivity?page=2").await.text();
+    assert_eq!(rows(&body2), 20);
+    let second = table(&body2, "checks");
+    assert!(
+        second.find("低下").unwrap() < second.find("不明").unwrap(),
+        "{second}"
+    );
+    // Sites worst first, with their counts; a page past the end shows the last one.
+    let sites = table(&body, "availability");
+    let (n, s, e) = (
+        sites.find("北拠点").unwrap(),
+        sites.find("南拠点").unwrap(),
+        sites.find("東拠点").unwrap(),
+    );
+    assert!(n < s && s < e, "{sites}");
+    assert_eq!(rows(&staff.get("/connectivity?page=99").await.text()), 20);
+
+    // Filters: site code (any case) or name, and state; kept across the pager's links.
+    let body = staff.get("/connectivity?q=b002").await.text();
+    assert_eq!(rows(&body), 5);
+    let sites = table(&body, "availability");
+    assert!(
+        sites.contains("南拠点") && !sites.contains("北拠点"),
+        "{sites}"
+    );
+    let body = staff
+        .get("/connectivity?q=%E5%8C%97&state=down")
+        .await
+        .text();
+    assert_eq!(rows(&body), 50);
+    let unescaped = body.replace("&#38;", "&").replace("&amp;", "&");
+    assert!(
+        unescaped.contains("href=\"/connectivity?q=%E5%8C%97&state=down&page=2#problems\""),
+        "{body}"
+    );
+    assert!(
+        body.contains("<option value=\"down\" selected>停止</option>"),
+        "{body}"
+    );
+    let body = staff.get("/connectivity?state=unknown").await.text();
+    let sites = table(&body, "availability");
+    assert!(
+        sites.contains("東拠点") && !sites.contains("南拠点"),
+        "{sites}"
+    );
+    assert!(body.contains("<label for=\"f-q\">") && body.contains("<label for=\"f-state\">"));
+    let body = staff
+        .get("/connectivity?state=nonsense&page=x&sites_page=-1")
+        .await
+        .text();
+    assert_eq!(rows(&body), 50, "unreadable parameters are ignored");
+
+    // A check created through the API shows at once (the snapshot is invalidated); the node is a path.
+    let se = token(&app, "se").await;
+    let r = app
+        .anonymous()
+        .api(
+            "POST",
+            "/api/v1/checks",
+            &se,
+            Some(
+                json!({"name": "集約スイッチ ICMP", "target_kind": "node", "target_id": node.id,
+                        "kind": "icmp", "address": "127.0.9.1"}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let body = staff.get("/connectivity").await.text();
+    assert!(body.contains("id=\"total-unknown\">11<"), "{body}");
+    let paths = table(&body, "path-nodes");
+    assert!(
+        paths.contains("集約スイッチ") && paths.contains("集約スイッチ ICMP"),
+        "{paths}"
+    );
+}

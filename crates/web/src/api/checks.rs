@@ -59,6 +59,7 @@ pub(super) async fn create(
     ApiJson(input): ApiJson<CheckInput>,
 ) -> ApiResult<Response> {
     let c = state.store.create_check(&user.actor(), &input).await?;
+    state.board.invalidate();
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("{PREFIX}/checks/{}", c.id))],
@@ -187,6 +188,7 @@ pub(super) async fn create_window(
         .store
         .create_maintenance_window(&user.actor(), &w)
         .await?;
+    state.board.invalidate();
     Ok((
         StatusCode::CREATED,
         [(
@@ -223,12 +225,12 @@ pub(super) async fn update_window(
         return Err(DomainError::Conflict("廃止済みの保守時間帯は変更できません。".into()).into());
     }
     let w = window_of(&state, input).await?;
-    Ok(Json(
-        state
-            .store
-            .update_maintenance_window(&user.actor(), id, &w)
-            .await?,
-    ))
+    let updated = state
+        .store
+        .update_maintenance_window(&user.actor(), id, &w)
+        .await?;
+    state.board.invalidate();
+    Ok(Json(updated))
 }
 
 /// `POST /maintenance-windows/{id}/retire` with `{"reason": "…"}`: the window no longer applies.
@@ -238,12 +240,12 @@ pub(super) async fn retire_window(
     ApiId(id): ApiId,
     ApiJson(input): ApiJson<RetireInput>,
 ) -> ApiResult<Json<WindowRecord>> {
-    Ok(Json(
-        state
-            .store
-            .retire_maintenance_window(&user.actor(), id, &input.reason)
-            .await?,
-    ))
+    let retired = state
+        .store
+        .retire_maintenance_window(&user.actor(), id, &input.reason)
+        .await?;
+    state.board.invalidate();
+    Ok(Json(retired))
 }
 
 /// The body of `POST /notification-channels` and `PUT /notification-channels/{id}`.

@@ -639,7 +639,10 @@ pub(super) async fn create(
         .create_maintenance_window(&ctx.actor(), &w)
         .await
     {
-        Ok(_) => Ok(Redirect::to("/connectivity/maintenance?ok=saved").into_response()),
+        Ok(_) => {
+            state.board.invalidate();
+            Ok(Redirect::to("/connectivity/maintenance?ok=saved").into_response())
+        }
         Err(unyo_store::StoreError::Domain(DomainError::Validation(errors))) => {
             render_page(&state, &ctx, f, errors, None).await
         }
@@ -681,6 +684,7 @@ pub(super) async fn update(
             .await
         {
             Ok(_) => {
+                state.board.invalidate();
                 return Ok(Redirect::to("/connectivity/maintenance?ok=saved").into_response());
             }
             Err(StoreError::Domain(DomainError::Validation(e))) => errors = e,
@@ -720,6 +724,7 @@ pub(super) async fn retire(
         .await
     {
         Ok(_) => {
+            state.board.invalidate();
             return Ok(Redirect::to("/connectivity/maintenance?ok=retired").into_response());
         }
         Err(StoreError::Domain(DomainError::Validation(e))) => {

@@ -1,9 +1,10 @@
 //! 疎通確認 (connectivity checks, issue 5).
 //!
-//! - `GET /connectivity`: the status board: every check by site with its state (icon, colour and text, so it
-//!   reads without colour), 影響 (a node on the path is down: the probable point of failure is named) and
-//!   保守中 marks, the last state change, availability per site and month of the fiscal year (maintenance
-//!   excluded), the latest state changes, and the kept 疎通確認結果表.
+//! - `GET /connectivity`: the status board (see [`board`]): totals by state, the checks that are not 正常
+//!   worst first (icon, colour and text, so it reads without colour; 影響 names the probable point of
+//!   failure, 保守中 marks), a summary per site with availability per month of the fiscal year
+//!   (maintenance excluded), the network nodes' own checks, the latest state changes and the kept
+//!   疎通確認結果表; paged and filtered by site and state, served from an in-memory snapshot.
 //! - `GET /connectivity/checks/{id}`: one check's history: an SVG latency chart of the last 24 hours rendered
 //!   on the server (no script), and its state changes with their causes.
 //! - `GET /connectivity/run`, `POST /connectivity/run`: the SE's on-demand run over chosen sites and paths;
@@ -16,6 +17,7 @@
 //!   out as PDF by the report engine (和暦, A4 landscape). Both downloads are audited as `export.check_sheet`
 //!   with their format.
 
+pub mod board;
 pub mod channels;
 pub mod live;
 pub mod maintenance;
@@ -34,7 +36,7 @@ use unyo_domain::Action;
 use unyo_domain::connectivity::{ProbeStatus, State as CheckState};
 use unyo_domain::time::to_jst;
 use unyo_store::audit::NewAuditEntry;
-use unyo_store::connectivity::{CheckRow, DAY, EventRow, ResultRow, SheetLine, bucket_of};
+use unyo_store::connectivity::{CheckRow, EventRow, ResultRow, SheetLine};
 
 /// UI words of this area: (key, 日本語, English).
 pub const TEXT: &[(&str, &str, &str)] = &[
@@ -60,6 +62,48 @@ pub const TEXT: &[(&str, &str, &str)] = &[
         "Availability per month (maintenance excluded)",
     ),
     ("conn.events", "最近の状態変化", "Recent state changes"),
+    ("conn.totals", "状態ごとの件数", "Checks by state"),
+    ("conn.all_checks", "疎通確認 全件数", "Checks in service"),
+    (
+        "conn.problems",
+        "正常でない疎通確認（重い順）",
+        "Checks not up (worst first)",
+    ),
+    (
+        "conn.no_problems",
+        "該当する正常でない疎通確認はありません。",
+        "No matching check is other than up.",
+    ),
+    (
+        "conn.site_summary",
+        "拠点ごとの状態（重い順）",
+        "Sites (worst first)",
+    ),
+    (
+        "conn.no_sites",
+        "該当する拠点はありません。",
+        "No matching site.",
+    ),
+    ("conn.worst", "最も重い状態", "Worst state"),
+    ("conn.counts", "状態ごとの件数", "Checks by state"),
+    (
+        "conn.filter_site",
+        "拠点コード・拠点名",
+        "Site code or name",
+    ),
+    (
+        "conn.filter_hint",
+        "一部だけでも検索できます。",
+        "Part of a code or name is enough.",
+    ),
+    ("conn.filter_clear", "絞り込みを解除", "Clear the filter"),
+    (
+        "conn.snapshot_help",
+        "数秒ごとに更新される集計です。",
+        "Figures are refreshed every few seconds.",
+    ),
+    ("conn.path_checks", "確認項目と状態", "Checks and states"),
+    ("conn.no_node_checks", "確認項目なし", "No checks"),
     ("conn.cause", "原因", "Cause"),
     ("conn.impacted", "影響", "Impacted"),
     ("conn.maintenance", "保守中", "Maintenance"),
@@ -231,7 +275,7 @@ pub const TEXT: &[(&str, &str, &str)] = &[
 /// Routes of this area.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/connectivity", get(board))
+        .route("/connectivity", get(board::board))
         .route("/connectivity/checks/{id}", get(check_page))
         .route("/connectivity/run", get(run_form).post(live::run))
         .route("/connectivity/runs/{id}", get(live::progress))
@@ -298,10 +342,8 @@ pub(crate) fn jst(ts: Option<i64>) -> String {
 }
 
 struct BoardRow {
-    href: String,
     site: String,
     target: String,
-    name: String,
     probe: String,
     badge: Badge,
     impacted: Option<String>,
@@ -309,15 +351,6 @@ struct BoardRow {
     since: String,
     latency: String,
     last: String,
-}
-
-struct MonthCell {
-    text: String,
-}
-
-struct SiteAvail {
-    site: String,
-    months: Vec<MonthCell>,
 }
 
 struct EventView {
@@ -330,18 +363,6 @@ struct EventView {
     impacted_by: Option<String>,
     maintenance: bool,
     incident: Option<i64>,
-}
-
-#[derive(askama::Template)]
-#[template(path = "connectivity_board.html")]
-struct BoardPage {
-    page: PageMeta,
-    rows: Vec<BoardRow>,
-    month_labels: Vec<String>,
-    availability: Vec<SiteAvail>,
-    events: Vec<EventView>,
-    sheets: Vec<(i64, String, String, Option<i64>)>,
-    can_run: bool,
 }
 
 fn event_view(ctx: &Ctx, e: &EventRow) -> EventView {
@@ -366,10 +387,8 @@ fn event_view(ctx: &Ctx, e: &EventRow) -> EventView {
 
 fn board_row(ctx: &Ctx, c: &CheckRow, nodes: &HashMap<i64, String>) -> BoardRow {
     BoardRow {
-        href: format!("/connectivity/checks/{}", c.id),
         site: c.site_name.clone().unwrap_or_default(),
         target: c.target_name.clone().unwrap_or_default(),
-        name: c.name.clone(),
         probe: c.probe_spec().map(|s| s.describe()).unwrap_or_default(),
         badge: state_badge(ctx, c.current_state()),
         impacted: c
@@ -401,113 +420,6 @@ fn fiscal_months() -> Vec<NaiveDate> {
             NaiveDate::from_ymd_opt(y, m, 1)
         })
         .collect()
-}
-
-fn day_number(d: NaiveDate) -> i64 {
-    let ts = d
-        .and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc().timestamp())
-        .unwrap_or(0)
-        - 9 * 3600;
-    bucket_of(ts, DAY)
-}
-
-/// `GET /connectivity`.
-async fn board(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
-    ctx.require(Action::ViewChecks)?;
-    let checks = state.store.checks().await?;
-    let nodes: HashMap<i64, String> = state
-        .store
-        .all_nodes()
-        .await?
-        .into_iter()
-        .map(|n| (n.id, n.name))
-        .collect();
-    // 保守中 as soon as a window applies, not only once the engine has reported a result inside it.
-    let now = Utc::now();
-    let windows: Vec<_> = state
-        .store
-        .maintenance_windows()
-        .await?
-        .into_iter()
-        .filter(|w| w.active_at(now))
-        .collect();
-    let covered: std::collections::HashSet<i64> = if windows.is_empty() {
-        Default::default()
-    } else {
-        state
-            .store
-            .check_topology()
-            .await?
-            .into_iter()
-            .filter(|t| {
-                let mut on_path = t.path.clone();
-                on_path.extend(t.own_node);
-                windows
-                    .iter()
-                    .any(|w| w.covers(t.check_id, t.site_id, &on_path))
-            })
-            .map(|t| t.check_id)
-            .collect()
-    };
-    let rows = checks
-        .iter()
-        .map(|c| {
-            let mut row = board_row(&ctx, c, &nodes);
-            row.maintenance |= covered.contains(&c.id);
-            row
-        })
-        .collect();
-    let months = fiscal_months();
-    let from = months.first().map(|d| day_number(*d)).unwrap_or(0);
-    let to = months
-        .last()
-        .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
-        .map(day_number)
-        .unwrap_or(from);
-    let figures = state.store.site_availability(from, to).await?;
-    let sites = state.store.all_sites().await?;
-    let mut availability = Vec::new();
-    for s in &sites {
-        let mine: Vec<_> = figures.iter().filter(|f| f.site_id == s.id).collect();
-        if mine.is_empty() {
-            continue;
-        }
-        let months = months
-            .iter()
-            .map(|m| {
-                let key = m.format("%Y-%m").to_string();
-                let text = mine
-                    .iter()
-                    .find(|f| f.month == key)
-                    .and_then(|f| f.availability)
-                    .map(|a| format!("{a:.2}%"))
-                    .unwrap_or_else(|| "-".into());
-                MonthCell { text }
-            })
-            .collect();
-        availability.push(SiteAvail {
-            site: s.name.clone(),
-            months,
-        });
-    }
-    let events = state
-        .store
-        .check_events(None, 20)
-        .await?
-        .iter()
-        .map(|e| event_view(&ctx, e))
-        .collect();
-    let view = BoardPage {
-        page: ctx.page(ctx.tr.t("conn.title"), "connectivity"),
-        rows,
-        month_labels: months.iter().map(|m| format!("{}月", m.month())).collect(),
-        availability,
-        events,
-        sheets: state.store.check_sheets(20).await?,
-        can_run: ctx.user.role().allows(Action::RunChecks),
-    };
-    Ok((StatusCode::OK, crate::page::render(&view)?).into_response())
 }
 
 #[derive(askama::Template)]
