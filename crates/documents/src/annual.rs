@@ -517,6 +517,7 @@ impl AnnualData {
             })
             .collect();
         let chart = BarChart {
+            id: "annual-work-hours".into(),
             title: format!("月別・区分別の作業時間（{}）", self.fy.label()),
             categories: self
                 .months()
@@ -670,6 +671,7 @@ impl AnnualData {
     fn incidents_section(&self) -> Section {
         let s = &self.incidents;
         let chart = BarChart {
+            id: "annual-incidents".into(),
             title: format!("月別の障害件数（{}）", self.fy.label()),
             categories: s.months.iter().map(|m| month_short(m.month)).collect(),
             series: vec![
@@ -886,6 +888,7 @@ impl AnnualData {
                 .collect()
         };
         let logins = BarChart {
+            id: "annual-logins".into(),
             title: "月別のログイン".into(),
             categories: categories.clone(),
             series: series(&[0, 1]),
@@ -894,6 +897,7 @@ impl AnnualData {
             decimals: 0,
         };
         let others = BarChart {
+            id: "annual-attention-operations".into(),
             title: "月別の注意を要する操作（ロック・出力・取得・利用者管理）".into(),
             categories,
             series: series(&[2, 3, 4, 5]),

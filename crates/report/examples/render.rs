@@ -43,6 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .collect();
     let svg = unyo_report::bar_chart_svg(
+        "work-by-month",
         "月別・区分別作業件数（令和8年度）",
         &months,
         &series,

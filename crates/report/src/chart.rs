@@ -29,6 +29,12 @@ pub enum BarMode {
 /// A bar chart: categories along the x axis, one or more series of values.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BarChart {
+    /// Names the SVG's `<title>` and `<desc>` (`{id}-title`, `{id}-desc`), which its `aria-labelledby`
+    /// points at; must be unique among the charts of one page or document (an HTML preview embeds them
+    /// all). Characters other than ASCII letters, digits and `-` are written as `_hex_` (their code point),
+    /// so distinct ids stay distinct. Empty: `chart-` and a hash of the title and numbers, so that
+    /// different charts never share ids.
+    pub id: String,
     pub title: String,
     pub categories: Vec<String>,
     /// (series name, one value per category). Missing values count as 0; negative values are drawn as 0.
@@ -39,14 +45,17 @@ pub struct BarChart {
     pub decimals: u8,
 }
 
-/// A stacked bar chart as SVG; see [`BarChart`] for grouped bars and the matching data table.
+/// A stacked bar chart as SVG; see [`BarChart`] for grouped bars and the matching data table. `id`
+/// names the chart's title and description (see [`BarChart::id`]); give each chart of a page its own.
 pub fn bar_chart_svg(
+    id: &str,
     title: &str,
     categories: &[String],
     series: &[(String, Vec<f64>)],
     y_label: &str,
 ) -> String {
     BarChart {
+        id: id.to_string(),
         title: title.to_string(),
         categories: categories.to_vec(),
         series: series.to_vec(),
@@ -58,6 +67,43 @@ pub fn bar_chart_svg(
 }
 
 impl BarChart {
+    /// The ids of the SVG's `<title>` and `<desc>`.
+    fn element_ids(&self) -> (String, String) {
+        let base = if self.id.is_empty() {
+            // FNV-1a over everything the chart shows: stable between runs and builds.
+            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+            let mut feed = |bytes: &[u8]| {
+                for b in bytes.iter().chain([&0xff]) {
+                    h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+                }
+            };
+            feed(&[self.mode as u8, self.decimals]);
+            feed(self.title.as_bytes());
+            feed(self.y_label.as_bytes());
+            for c in &self.categories {
+                feed(c.as_bytes());
+            }
+            for (name, values) in &self.series {
+                feed(name.as_bytes());
+                for v in values {
+                    feed(&v.to_bits().to_le_bytes());
+                }
+            }
+            format!("chart-{h:016x}")
+        } else {
+            let mut id = String::with_capacity(self.id.len());
+            for c in self.id.chars() {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    id.push(c);
+                } else {
+                    let _ = write!(id, "_{:x}_", u32::from(c));
+                }
+            }
+            id
+        };
+        (format!("{base}-title"), format!("{base}-desc"))
+    }
+
     fn value(&self, series: usize, category: usize) -> f64 {
         let v = self.series[series].1.get(category).copied().unwrap_or(0.0);
         if v.is_finite() && v > 0.0 { v } else { 0.0 }
@@ -160,14 +206,15 @@ impl BarChart {
             .fold(0.0, f64::max);
         let (step, top) = nice_scale(max);
 
+        let (title_id, desc_id) = self.element_ids();
         let mut svg = String::new();
         let _ = write!(
             svg,
-            r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-labelledby="chart-title chart-desc" font-family="'{FONT_FAMILY}', sans-serif" font-size="12">"##
+            r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-labelledby="{title_id} {desc_id}" font-family="'{FONT_FAMILY}', sans-serif" font-size="12">"##
         );
         let _ = write!(
             svg,
-            r#"<title id="chart-title">{}</title><desc id="chart-desc">{}</desc>"#,
+            r#"<title id="{title_id}">{}</title><desc id="{desc_id}">{}</desc>"#,
             esc(&self.title),
             esc(&self.alt_text())
         );
@@ -384,6 +431,7 @@ mod tests {
     #[test]
     fn svg_is_accessible_and_escaped() {
         let svg = bar_chart_svg(
+            "work-months",
             "月別作業件数 <R&D>",
             &["4月".to_string(), "5月".to_string()],
             &[
@@ -393,7 +441,13 @@ mod tests {
             "件数",
         );
         assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
-        assert!(svg.contains("<title id=\"chart-title\">月別作業件数 &lt;R&amp;D&gt;</title>"));
+        assert!(svg.contains("aria-labelledby=\"work-months-title work-months-desc\""));
+        assert!(
+            svg.contains("<title id=\"work-months-title\">月別作業件数 &lt;R&amp;D&gt;</title>")
+        );
+        assert!(svg.contains(
+            "<desc id=\"work-months-desc\">月別作業件数 &lt;R&amp;D&gt;（積み上げ棒グラフ）"
+        ));
         assert!(svg.contains("②障害&quot;対応&quot;"));
         assert!(svg.contains("BIZ UDPGothic"));
         assert!(svg.contains(">4月</text>"));
@@ -403,6 +457,7 @@ mod tests {
     #[test]
     fn data_table_matches_series() {
         let chart = BarChart {
+            id: "t".into(),
             title: "t".into(),
             categories: vec!["a".into(), "b".into()],
             series: vec![("x".into(), vec![1.0, 2.0]), ("y".into(), vec![3.0])],
@@ -422,5 +477,78 @@ mod tests {
             ]
         );
         assert_eq!(t.totals.as_ref().unwrap()[3], Cell::Integer(6));
+    }
+
+    /// `(aria-labelledby, title id, title text, desc id)` of each chart in `page`, in order.
+    fn labels(page: &str) -> Vec<(String, String, String, String)> {
+        let attr = |from: &str, start: &str, end: &str| -> String {
+            let i = from.find(start).expect(start) + start.len();
+            from[i..i + from[i..].find(end).expect(end)].to_string()
+        };
+        page.split("<svg ")
+            .skip(1)
+            .map(|svg| {
+                (
+                    attr(svg, "aria-labelledby=\"", "\""),
+                    attr(svg, "<title id=\"", "\""),
+                    attr(svg, "<title id=\"", "</title>")
+                        .split_once('>')
+                        .map(|(_, t)| t.to_string())
+                        .unwrap_or_default(),
+                    attr(svg, "<desc id=\"", "\""),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn charts_of_one_page_have_their_own_ids() {
+        let months = vec!["4月".to_string(), "5月".to_string()];
+        let chart = |id: &str, title: &str, values: Vec<f64>| BarChart {
+            id: id.into(),
+            title: title.into(),
+            categories: months.clone(),
+            series: vec![("件数".into(), values)],
+            ..Default::default()
+        };
+        let charts = [
+            chart("logins", "月別のログイン", vec![3.0, 4.0]),
+            chart("operations", "月別の注意を要する操作", vec![1.0, 2.0]),
+            // Without an id: derived from what the chart shows.
+            chart("", "月別の障害件数", vec![1.0, 0.0]),
+            chart("", "月別の障害件数（前年度）", vec![1.0, 0.0]),
+            // Characters that cannot be in an id list are replaced.
+            chart("年度 計", "年度計", vec![5.0, 5.0]),
+        ];
+        // The same chart in a page (SVG with its title drawn) and in a document (title above it).
+        let page: String = charts
+            .iter()
+            .map(|c| {
+                format!(
+                    "<figure>{}</figure><figure>{}</figure>",
+                    c.svg(),
+                    c.to_chart().svg
+                )
+            })
+            .collect();
+        let found = labels(&page);
+        assert_eq!(found.len(), 2 * charts.len());
+        let mut ids = std::collections::BTreeSet::new();
+        for (pair, c) in found.chunks(2).zip(&charts) {
+            assert_eq!(pair[0], pair[1], "one chart, one set of ids");
+            let (labelledby, title_id, title, desc_id) = &pair[0];
+            assert_eq!(labelledby, &format!("{title_id} {desc_id}"));
+            assert_eq!(title, &esc(&c.title), "{title_id} names its own chart");
+            assert!(
+                title_id
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_'),
+                "{title_id}"
+            );
+            assert!(ids.insert(title_id.clone()) && ids.insert(desc_id.clone()));
+        }
+        assert_eq!(found[0].1, "logins-title");
+        assert_eq!(found[8].1, "_5e74__5ea6__20__8a08_-title");
+        assert!(found[4].1.starts_with("chart-") && found[4].1 != found[6].1);
     }
 }

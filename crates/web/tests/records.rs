@@ -414,6 +414,43 @@ async fn submit_change_return_resubmit_confirm() {
     }
 }
 
+/// Every id in the page is unique, and each chart's `aria-labelledby` names its own `<title>` and
+/// `<desc>` (several charts share the annual pack's page).
+fn charts_name_themselves(html: &str) {
+    let ids: Vec<&str> = html
+        .split(" id=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .collect();
+    let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "repeated ids: {ids:?}");
+    let charts: Vec<&str> = html
+        .split("<svg ")
+        .skip(1)
+        .map(|s| &s[..s.find("</svg>").expect("closed")])
+        .collect();
+    assert!(charts.len() >= 2, "the pack has several charts");
+    for svg in charts {
+        let labelledby = svg
+            .split("aria-labelledby=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("labelled");
+        let refs: Vec<&str> = labelledby.split(' ').collect();
+        assert_eq!(refs.len(), 2, "{labelledby}");
+        assert!(
+            svg.contains(&format!("<title id=\"{}\">", refs[0])),
+            "{} is this chart's title",
+            refs[0]
+        );
+        assert!(
+            svg.contains(&format!("<desc id=\"{}\">", refs[1])),
+            "{} is this chart's description",
+            refs[1]
+        );
+    }
+}
+
 #[tokio::test]
 async fn the_annual_pack_and_the_addressee() {
     let app = TestApp::new().await;
@@ -428,6 +465,7 @@ async fn the_annual_pack_and_the_addressee() {
     assert!(html.contains("1. 運用の概要"));
     assert!(html.contains("該当なし（監視未導入）"));
     assert!(html.contains("<svg"), "charts inline");
+    charts_name_themselves(&html);
     let pdf = auditor.get(&format!("/records/annual.pdf?{q}")).await;
     assert_eq!(pdf.status, StatusCode::OK);
     assert!(pdf.body.starts_with(b"%PDF-"));

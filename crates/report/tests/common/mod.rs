@@ -90,6 +90,7 @@ pub fn sample_document(rows: usize) -> Document {
         })
         .collect();
     let chart = BarChart {
+        id: "work-by-month".to_string(),
         title: "月別・区分別作業件数".to_string(),
         categories: months,
         series,
