@@ -430,9 +430,7 @@ impl Store {
     pub async fn terminal_list(&self, q: &ListQuery) -> Result<(Page<Terminal>, i64)> {
         let (page, per_page) = q.page();
         let offset = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
-        let (ids, total, active_sites) =
-            self.terminal_page_ids(q, offset, per_page as usize).await?;
-        let items = self.terminals_by_id(&ids).await?;
+        let (items, total, active_sites) = self.terminal_page(q, offset, per_page as usize).await?;
         let page = Page {
             items,
             total: total as i64,
@@ -442,25 +440,45 @@ impl Store {
         Ok((page, active_sites))
     }
 
-    /// The terminals with these ids, in the order given (ids that do not exist are left out).
-    async fn terminals_by_id(&self, ids: &[i64]) -> Result<Vec<Terminal>> {
+    /// The terminals with these ids, in the order given (ids that do not exist are left out), and the
+    /// registry's version read in the same query (`None` when no row came back), so that a list request
+    /// checks its index snapshot without a round trip of its own.
+    pub(crate) async fn terminals_by_id(
+        &self,
+        ids: &[i64],
+    ) -> Result<(Vec<Terminal>, Option<i64>)> {
+        use sqlx::{FromRow, Row};
         if ids.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), None));
         }
         let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let select = TERMINAL_SELECT.replacen(
+            " FROM terminals t",
+            ", rv.version AS registry_version FROM registry_version rv, terminals t",
+            1,
+        );
         let sql = format!(
-            "{TERMINAL_SELECT} WHERE t.id IN ({})",
+            "{select} WHERE rv.id = 1 AND t.id IN ({})",
             placeholders.join(", ")
         );
         let params: Vec<Param> = ids.iter().map(|&i| Param::Int(i)).collect();
-        let rows: Vec<Terminal> = read_db!(self, |db| bind_params!(
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)),
-            params
-        )
-        .fetch_all(db)
-        .await?);
+        let (rows, version) = read_db!(self, |db| {
+            let rows = bind_params!(sqlx::query(sqlx::AssertSqlSafe(sql)), params)
+                .fetch_all(db)
+                .await?;
+            let mut version = None;
+            let mut terminals = Vec::with_capacity(rows.len());
+            for r in &rows {
+                version = Some(r.try_get::<i64, _>("registry_version")?);
+                terminals.push(Terminal::from_row(r)?);
+            }
+            (terminals, version)
+        });
         let mut by_id: HashMap<i64, Terminal> = rows.into_iter().map(|t| (t.id, t)).collect();
-        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+        Ok((
+            ids.iter().filter_map(|id| by_id.remove(id)).collect(),
+            version,
+        ))
     }
 
     /// One terminal.

@@ -13,10 +13,11 @@
 //!
 //! **Freshness.** Every change to a terminal, and every new, renamed or retired site, bumps `registry_version`
 //! in the same transaction (database triggers on both backends, so no write path can forget it). Each
-//! list request reads that one row; a snapshot older than the database is rebuilt before it is used.
+//! list request reads that one row, in the same query as the page's rows; when the database turns out
+//! newer than the snapshot, the snapshot is rebuilt and the page chosen again.
 //! Several instances sharing one PostgreSQL therefore never show each other stale lists.
 
-use crate::registry::{ListQuery, Status};
+use crate::registry::{ListQuery, Status, Terminal};
 use crate::{Result, Store, StoreError};
 use std::cmp::Ordering;
 use std::collections::VecDeque;
@@ -337,17 +338,39 @@ impl Store {
         self.terminal_snapshot().await.map(drop)
     }
 
-    /// The ids of one page of the terminal list, the number of matching terminals, and the number of
-    /// sites in service.
-    pub(crate) async fn terminal_page_ids(
+    /// One page of the terminal list, the number of matching terminals, and the number of sites in
+    /// service.
+    ///
+    /// Optimistic: the page is chosen from the snapshot in hand, and the registry's version comes back
+    /// with the page's rows in one query. Only when the database has moved past the snapshot is it
+    /// rebuilt and the page chosen again, from a snapshot at least as new as the version just read.
+    pub(crate) async fn terminal_page(
         &self,
         q: &ListQuery,
         offset: usize,
         limit: usize,
-    ) -> Result<(Vec<i64>, usize, i64)> {
+    ) -> Result<(Vec<Terminal>, usize, i64)> {
+        let in_hand = self
+            .terminal_index
+            .current
+            .lock()
+            .ok()
+            .and_then(|c| c.clone());
+        if let Some(snapshot) = in_hand {
+            let (ids, total) = snapshot.select(q, offset, limit);
+            let (rows, version) = self.terminals_by_id(&ids).await?;
+            let version = match version {
+                Some(v) => v,
+                None => self.registry_version().await?,
+            };
+            if version <= snapshot.version {
+                return Ok((rows, total, snapshot.active_sites));
+            }
+        }
         let snapshot = self.terminal_snapshot().await?;
         let (ids, total) = snapshot.select(q, offset, limit);
-        Ok((ids, total, snapshot.active_sites))
+        let (rows, _) = self.terminals_by_id(&ids).await?;
+        Ok((rows, total, snapshot.active_sites))
     }
 
     /// A snapshot at least as new as the database's `registry_version` when called.
