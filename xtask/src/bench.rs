@@ -49,29 +49,8 @@ pub fn registry(root: &Path, args: &[String]) -> Result<()> {
             other => bail!("bench registry: unknown option {other}"),
         }
     }
-    for tool in ["wrk", "curl"] {
-        if Command::new(tool)
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_err()
-        {
-            bail!("`{tool}` is needed (apt-get install {tool})");
-        }
-    }
-    println!("building the release binary ...");
-    let status = Command::new("cargo")
-        .args(["build", "--release", "-p", "unyo"])
-        .current_dir(root)
-        .status()?;
-    if !status.success() {
-        bail!("release build failed");
-    }
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| root.join("target"));
-    let bin = target.join("release/unyo");
+    need_tools()?;
+    let bin = build_release(root)?;
     let work = std::env::temp_dir().join(format!("unyo-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
     let (sites_csv, terminals_csv) = write_csvs(&work, o.sites, o.terminals)?;
@@ -92,7 +71,7 @@ pub fn registry(root: &Path, args: &[String]) -> Result<()> {
         &work.join("ceiling.log"),
     )?;
     wait_http(port, "/")?;
-    let ceil = wrk(&work, port, None, o.connections, o.seconds, false)?;
+    let ceil = wrk(&work, port, None, o.connections, o.seconds, None)?;
     let _ = ceiling.kill();
     writeln!(
         report,
@@ -194,6 +173,54 @@ pub fn registry(root: &Path, args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Fails unless `wrk` and `curl` are installed.
+pub(crate) fn need_tools() -> Result<()> {
+    for tool in ["wrk", "curl"] {
+        if Command::new(tool)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_err()
+        {
+            bail!("`{tool}` is needed (apt-get install {tool})");
+        }
+    }
+    Ok(())
+}
+
+/// Builds `unyo` in the release profile; its path.
+pub(crate) fn build_release(root: &Path) -> Result<PathBuf> {
+    println!("building the release binary ...");
+    let status = Command::new("cargo")
+        .args(["build", "--release", "-p", "unyo"])
+        .current_dir(root)
+        .status()?;
+    if !status.success() {
+        bail!("release build failed");
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target"));
+    Ok(target.join("release/unyo"))
+}
+
+/// Adds the account [`login`] uses (an SE) to the database `db_args` names.
+pub(crate) fn add_bench_user(bin: &Path, db_args: &[String]) -> Result<()> {
+    let mut add = Command::new(bin);
+    add.args(["user", "add", "bench", "--role", "se", "--password-stdin"])
+        .args(db_args);
+    let mut child = add.stdin(Stdio::piped()).stdout(Stdio::null()).spawn()?;
+    if let Some(stdin) = child.stdin.as_mut() {
+        use std::io::Write;
+        stdin.write_all(b"bench-password-1\n")?;
+    }
+    if !child.wait()?.success() {
+        bail!("user add failed");
+    }
+    Ok(())
+}
+
 #[allow(clippy::too_many_arguments)]
 fn run_backend(
     bin: &Path,
@@ -239,23 +266,7 @@ fn run_backend(
         terminals_time.as_secs_f64()
     )?;
 
-    let mut add = Command::new(bin);
-    add.args(with_db(vec![
-        "user".into(),
-        "add".into(),
-        "bench".into(),
-        "--role".into(),
-        "se".into(),
-        "--password-stdin".into(),
-    ]));
-    let mut child = add.stdin(Stdio::piped()).stdout(Stdio::null()).spawn()?;
-    if let Some(stdin) = child.stdin.as_mut() {
-        use std::io::Write;
-        stdin.write_all(b"bench-password-1\n")?;
-    }
-    if !child.wait()?.success() {
-        bail!("user add failed");
-    }
+    add_bench_user(bin, db_args)?;
 
     let port = free_port()?;
     let mut server = spawn(
@@ -282,7 +293,14 @@ fn run_backend(
         if !warm.success() {
             bail!("warm-up request failed");
         }
-        wrk(work, port, Some(&cookie), o.connections, o.seconds, true)
+        wrk(
+            work,
+            port,
+            Some(&cookie),
+            o.connections,
+            o.seconds,
+            Some(TERMINAL_LIST_SCRIPT),
+        )
     })();
     let _ = server.kill();
     let _ = server.wait();
@@ -300,6 +318,19 @@ fn run_backend(
 }
 
 fn write_csvs(dir: &Path, sites: usize, terminals: usize) -> Result<(PathBuf, PathBuf)> {
+    write_fleet_csvs(dir, sites, terminals, |i| {
+        format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255)
+    })
+}
+
+/// A sites CSV and a terminals CSV for the importer: `sites` sites `S00000`.., `terminals` terminals spread
+/// over them in turn (the first of each its 代表端末), terminal `i` at `address(i)`.
+pub(crate) fn write_fleet_csvs(
+    dir: &Path,
+    sites: usize,
+    terminals: usize,
+    address: impl Fn(usize) -> String,
+) -> Result<(PathBuf, PathBuf)> {
     let mut s = String::from("\u{feff}拠点コード,拠点名,種別,所在地\r\n");
     let kinds = [
         "本庁",
@@ -327,10 +358,8 @@ fn write_csvs(dir: &Path, sites: usize, terminals: usize) -> Result<(PathBuf, Pa
         };
         writeln!(
             t,
-            "pc-{i:06}.s{site:05},S{site:05},{kind},10.{}.{}.{},Windows 11 Enterprise,23H2 (22631.{}),SN{i:08},A-{i:06}\r",
-            (i >> 16) & 255,
-            (i >> 8) & 255,
-            i & 255,
+            "pc-{i:06}.s{site:05},S{site:05},{kind},{},Windows 11 Enterprise,23H2 (22631.{}),SN{i:08},A-{i:06}\r",
+            address(i),
             4000 + i % 500
         )?;
     }
@@ -341,7 +370,7 @@ fn write_csvs(dir: &Path, sites: usize, terminals: usize) -> Result<(PathBuf, Pa
     Ok((sp, tp))
 }
 
-fn login(work: &Path, port: u16) -> Result<String> {
+pub(crate) fn login(work: &Path, port: u16) -> Result<String> {
     let jar = work.join("cookies.txt");
     let _ = std::fs::remove_file(&jar);
     let base = format!("http://127.0.0.1:{port}");
@@ -392,25 +421,16 @@ fn login(work: &Path, port: u16) -> Result<String> {
     Ok(format!("unyo_session={token}"))
 }
 
-struct Wrk {
-    rps: f64,
-    p50: f64,
-    p99: f64,
+/// What `wrk` measured (milliseconds).
+pub(crate) struct Wrk {
+    pub rps: f64,
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
 }
 
-fn wrk(
-    work: &Path,
-    port: u16,
-    cookie: Option<&str>,
-    connections: u32,
-    seconds: u32,
-    varied: bool,
-) -> Result<Wrk> {
-    let script = work.join("varied.lua");
-    // Each request is a different list page: search terms, kinds, sorts and pages rotate.
-    std::fs::write(
-        &script,
-        r#"
+/// Each request a different terminal list page: search terms, kinds, sorts and pages rotate.
+const TERMINAL_LIST_SCRIPT: &str = r#"
 local searches = {"", "pc-01", "s0042", "windows", "10.1.", "sn0009"}
 local kinds = {"", "business", "representative"}
 local sorts = {"hostname", "site", "ip", "updated", "os"}
@@ -422,8 +442,17 @@ request = function()
     .. "&page=" .. (n % 20 + 1) .. "&per_page=50"
   return wrk.format("GET", path)
 end
-"#,
-    )?;
+"#;
+
+/// Runs `wrk` (2 threads) against `/`, or against the paths a Lua `script` chooses; fails on any non-2xx.
+pub(crate) fn wrk(
+    work: &Path,
+    port: u16,
+    cookie: Option<&str>,
+    connections: u32,
+    seconds: u32,
+    script: Option<&str>,
+) -> Result<Wrk> {
     let mut cmd = Command::new("wrk");
     cmd.args([
         "-t2",
@@ -434,8 +463,10 @@ end
     if let Some(c) = cookie {
         cmd.args(["-H", &format!("Cookie: {c}")]);
     }
-    if varied {
-        cmd.args(["-s", &script.display().to_string()]);
+    if let Some(text) = script {
+        let path = work.join("requests.lua");
+        std::fs::write(&path, text)?;
+        cmd.args(["-s", &path.display().to_string()]);
     }
     cmd.arg(format!("http://127.0.0.1:{port}/"));
     let out = cmd.output()?;
@@ -456,15 +487,23 @@ end
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
         .context("no Requests/sec in wrk output")?;
+    // "    Latency   avg   stdev   max   +/- stdev"
+    let max = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("Latency") && !l.contains("Distribution"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(parse_ms)
+        .context("no maximum latency")?;
     Ok(Wrk {
         rps,
         p50: pct("50%").context("no p50")?,
         p99: pct("99%").context("no p99")?,
+        max,
     })
 }
 
 /// The machine's load average, printed with the figures: on a shared machine they mean little without it.
-fn load_average() -> String {
+pub(crate) fn load_average() -> String {
     let avg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let parts: Vec<&str> = avg.split_whitespace().take(3).collect();
     format!(
@@ -488,11 +527,11 @@ fn parse_ms(v: &str) -> Option<f64> {
     })
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-fn spawn(bin: &Path, args: &[&str], log: &Path) -> Result<Child> {
+pub(crate) fn spawn(bin: &Path, args: &[&str], log: &Path) -> Result<Child> {
     let file = std::fs::File::create(log)?;
     Ok(Command::new(bin)
         .args(args)
@@ -502,7 +541,7 @@ fn spawn(bin: &Path, args: &[&str], log: &Path) -> Result<Child> {
         .spawn()?)
 }
 
-fn wait_http(port: u16, path: &str) -> Result<()> {
+pub(crate) fn wait_http(port: u16, path: &str) -> Result<()> {
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(30) {
         let ok = Command::new("curl")
@@ -525,7 +564,7 @@ fn wait_http(port: u16, path: &str) -> Result<()> {
     bail!("nothing answered on port {port} within 30 s")
 }
 
-fn run_ok(bin: &Path, args: &[&str]) -> Result<()> {
+pub(crate) fn run_ok(bin: &Path, args: &[&str]) -> Result<()> {
     let status = Command::new(bin).args(args).stdin(Stdio::null()).status()?;
     if !status.success() {
         bail!("{} {} failed", bin.display(), args.join(" "));
@@ -533,6 +572,6 @@ fn run_ok(bin: &Path, args: &[&str]) -> Result<()> {
     Ok(())
 }
 
-fn run_ok_owned(bin: &Path, args: &[String]) -> Result<()> {
+pub(crate) fn run_ok_owned(bin: &Path, args: &[String]) -> Result<()> {
     run_ok(bin, &args.iter().map(String::as_str).collect::<Vec<_>>())
 }

@@ -7,6 +7,7 @@
 //!   PostgreSQL. `--quick` skips the browser tests and PostgreSQL.
 //! * `e2e [FILTER...]` — only the browser tests, one at a time, output shown.
 //! * `bench registry` — performance figures of the foundation (see `bench.rs`).
+//! * `bench board` — the connectivity status board under load while the engine runs (see `bench_board.rs`).
 //!
 //! Everything is plain `std::process::Command`; each step is printed before it
 //! runs and the first failure stops the run with a non-zero exit status.
@@ -20,6 +21,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 mod bench;
+mod bench_board;
 mod bench_probe;
 mod bench_reports;
 
@@ -35,6 +37,8 @@ commands:
   bench reports    annual council pack of a large deployment's year: seconds and peak RSS
   bench probe      connectivity engine on N loopback targets (--targets N --seconds S;
                    every option: cargo xtask bench probe --help)
+  bench board      status board under wrk while the engine runs ([--targets N] [--sites S]
+                   [--seconds T] [--connections C] [--interval I])
   help             this message
 
 environment:
@@ -319,8 +323,9 @@ fn bench(args: &[String]) -> Result<()> {
         Some((what, rest)) if what == "registry" => bench::registry(&root, rest),
         Some((what, rest)) if what == "reports" => bench_reports::reports(&root, rest),
         Some((what, rest)) if what == "probe" => bench_probe::probe(&root, rest),
+        Some((what, rest)) if what == "board" => bench_board::board(&root, rest),
         _ => bail!(
-            "usage: cargo xtask bench registry [--sites N] [--terminals N] [--audit-entries N] [--seconds S] [--connections C] [--no-pg]\n       {}\n       cargo xtask bench reports [--entries N] [--incidents N] [--keep]",
+            "usage: cargo xtask bench registry [--sites N] [--terminals N] [--audit-entries N] [--seconds S] [--connections C] [--no-pg]\n       {}\n       cargo xtask bench board [--targets N] [--sites S] [--seconds T] [--connections C] [--interval I]\n       cargo xtask bench reports [--entries N] [--incidents N] [--keep]",
             bench_probe::usage_line()
         ),
     }

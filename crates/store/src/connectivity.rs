@@ -494,10 +494,10 @@ impl Store {
     }
 
     /// One check on every terminal in service that has an address and no check yet, through
-    /// [`Store::create_checks`]: every other one TCP to `tcp_port`, the rest ICMP. For the status board's
-    /// benchmark (`cargo xtask bench board`) only.
+    /// [`Store::create_checks`]: every other one TCP to `tcp_port`, the rest ICMP, every `interval_s`
+    /// seconds. For the status board's benchmark (`cargo xtask bench board`) only.
     #[doc(hidden)]
-    pub async fn seed_bench_checks(&self, tcp_port: u16) -> Result<usize> {
+    pub async fn seed_bench_checks(&self, tcp_port: u16, interval_s: u32) -> Result<usize> {
         let targets: Vec<(i64, String, String)> = read_db!(self, |db| sqlx::query_as(
             "SELECT t.id, t.hostname, t.ip_address FROM terminals t
              WHERE t.retired_at IS NULL AND t.ip_address IS NOT NULL
@@ -520,6 +520,7 @@ impl Store {
                     kind: if tcp { "tcp" } else { "icmp" }.into(),
                     address: ip,
                     port: tcp.then_some(tcp_port),
+                    interval_s: Some(interval_s),
                     ..Default::default()
                 }
             })

@@ -248,6 +248,17 @@ enum BenchCommand {
         #[arg(long)]
         entries: usize,
     },
+    /// One connectivity check on every terminal in service without one: every other one TCP to
+    /// `--tcp-port`, the rest ICMP (for `cargo xtask bench board`).
+    SeedChecks {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        tcp_port: u16,
+        /// Seconds between two runs of a check.
+        #[arg(long, default_value_t = 60)]
+        interval: u32,
+    },
     /// Fill an empty database with a large deployment's fiscal year (for `cargo xtask bench reports`).
     SeedYear {
         #[command(flatten)]
@@ -515,6 +526,23 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let store = data.open(DEFAULT_DATA_DIR).await?;
             store.seed_synthetic_audit(entries).await?;
             store.close().await;
+        }
+        Command::Bench {
+            command:
+                BenchCommand::SeedChecks {
+                    data,
+                    tcp_port,
+                    interval,
+                },
+        } => {
+            let store = data.open(DEFAULT_DATA_DIR).await?;
+            let started = std::time::Instant::now();
+            let n = store
+                .seed_bench_checks(tcp_port, interval)
+                .await
+                .map_err(human)?;
+            store.close().await;
+            println!("created {n} checks ({:.1?})", started.elapsed());
         }
         Command::Bench {
             command:
