@@ -489,3 +489,52 @@ async fn terminal_list_follows_writes_from_any_instance() {
         1
     );
 }
+
+/// A long chain is verified in id ranges at once; a change is still found, the earliest one first, also
+/// on a range boundary.
+#[tokio::test]
+async fn long_chain_is_verified_in_ranges() {
+    let db = test_store().await.expect("store");
+    let s = &db.store;
+    let n = 60_000;
+    s.seed_synthetic_audit(n).await.expect("seed");
+    match s.verify_audit_chain().await.expect("verify") {
+        ChainReport::Intact { entries, .. } => assert_eq!(entries, n as i64),
+        other => panic!("{other:?}"),
+    }
+    // Entry 45,000 lies in the second range, 30,001 opens it, 29,999 is in the first.
+    let tamper = |id: i64| {
+        let url = db.url.clone();
+        async move {
+            let sql = format!("UPDATE audit_log SET actor = 'mallory' WHERE id = {id}");
+            if url.starts_with("postgres") {
+                let mut c = sqlx::PgConnection::connect(&url).await.expect("conn");
+                sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
+                    .execute(&mut c)
+                    .await
+                    .expect("disable");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut c)
+                    .await
+                    .expect("tamper");
+            } else {
+                let mut c = sqlx::SqliteConnection::connect(&url).await.expect("conn");
+                sqlx::query("DROP TRIGGER IF EXISTS audit_log_no_update")
+                    .execute(&mut c)
+                    .await
+                    .expect("drop");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut c)
+                    .await
+                    .expect("tamper");
+            }
+        }
+    };
+    for (id, first) in [(45_000, 45_000), (30_001, 30_001), (29_999, 29_999)] {
+        tamper(id).await;
+        match s.verify_audit_chain().await.expect("verify") {
+            ChainReport::Broken { id, .. } => assert_eq!(id, first),
+            other => panic!("tampering with {id} not detected: {other:?}"),
+        }
+    }
+}
