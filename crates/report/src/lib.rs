@@ -40,7 +40,7 @@ pub use model::{
     Align, Approval, ApprovalColumn, Block, Cell, Chart, Column, Document, ExcelChart, Section,
     Table, format_integer, format_number,
 };
-pub use pdf::{FONT_FAMILY, render_pdf};
+pub use pdf::{FONT_BOLD, FONT_FAMILY, FONT_REGULAR, render_pdf};
 pub use xlsx::{render_xlsx, sheet_names};
 
 /// Why a document could not be rendered.

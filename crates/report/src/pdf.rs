@@ -18,8 +18,11 @@ use typst_layout::PagedDocument;
 use crate::ReportError;
 use crate::model::{BLANK_DATE, Block, Document, Table};
 
-static REGULAR: &[u8] = include_bytes!("../fonts/BIZUDPGothic-Regular.ttf");
-static BOLD: &[u8] = include_bytes!("../fonts/BIZUDPGothic-Bold.ttf");
+/// The embedded font (BIZ UDPGothic, SIL OFL), regular weight: documents are set in it, and the web pages
+/// offer it to browsers that have no Japanese font of their own.
+pub static FONT_REGULAR: &[u8] = include_bytes!("../fonts/BIZUDPGothic-Regular.ttf");
+/// The same font, bold.
+pub static FONT_BOLD: &[u8] = include_bytes!("../fonts/BIZUDPGothic-Bold.ttf");
 const TEMPLATE: &str = include_str!("template.typ");
 
 /// The family name of the embedded font, for SVGs and anything else that names a font.
@@ -48,7 +51,7 @@ static DATA_ID: LazyLock<FileId> = LazyLock::new(|| file_id("/data.json"));
 fn shared() -> &'static Shared {
     static SHARED: OnceLock<Shared> = OnceLock::new();
     SHARED.get_or_init(|| {
-        let fonts: Vec<Font> = [REGULAR, BOLD]
+        let fonts: Vec<Font> = [FONT_REGULAR, FONT_BOLD]
             .into_iter()
             .flat_map(|data| Font::iter(Bytes::new(data)))
             .collect();

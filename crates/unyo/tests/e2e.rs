@@ -167,6 +167,9 @@ async fn registry_walkthrough_in_a_browser() {
         ("/network", "09-network"),
         ("/nodes", "10-nodes"),
         ("/sites/1", "11-site-detail"),
+        ("/connectivity", "14-connectivity-board"),
+        ("/connectivity/maintenance", "15-connectivity-maintenance"),
+        ("/connectivity/channels", "16-connectivity-channels"),
     ] {
         b.open(&server.url(path)).await;
         assert!(b.find(Locator::Css("h1")).await.is_ok(), "{path}");

@@ -13,7 +13,27 @@ struct Static;
 
 /// `GET /static/{file}`.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new().route("/static/{file}", get(serve))
+    Router::new()
+        .route("/static/{file}", get(serve))
+        .route("/static/fonts/{file}", get(font))
+}
+
+/// `GET /static/fonts/{file}`: the documents' Japanese font, for browsers without one of their own. The
+/// style sheet names it after the usual system fonts, so a browser that has those never fetches it.
+async fn font(Path(file): Path<String>) -> Response {
+    let data = match file.as_str() {
+        "BIZUDPGothic-Regular.ttf" => unyo_report::FONT_REGULAR,
+        "BIZUDPGothic-Bold.ttf" => unyo_report::FONT_BOLD,
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "font/ttf"),
+            (header::CACHE_CONTROL, "public, max-age=604800"),
+        ],
+        data,
+    )
+        .into_response()
 }
 
 async fn serve(Path(file): Path<String>) -> Response {

@@ -137,3 +137,25 @@ async fn lockout_after_five_failures() {
         .await;
     assert_eq!(r.status, 401, "locked even with the right password");
 }
+
+/// The style sheet's Japanese font is served by unyo itself, to anyone (the login page needs it too), and
+/// nothing else is served from its folder.
+#[tokio::test]
+async fn the_font_is_served_without_a_login() {
+    let app = TestApp::new().await;
+    let anon = app.anonymous();
+    for name in ["BIZUDPGothic-Regular.ttf", "BIZUDPGothic-Bold.ttf"] {
+        let r = anon.get(&format!("/static/fonts/{name}")).await;
+        assert_eq!(r.status, 200, "{name}");
+        assert_eq!(r.headers.get("content-type").unwrap(), "font/ttf");
+        // A TrueType file starts with the sfnt version 1.0.
+        assert_eq!(&r.body[..4], &[0, 1, 0, 0], "{name}");
+    }
+    assert_eq!(anon.get("/static/fonts/OFL.txt").await.status, 404);
+    assert_eq!(anon.get("/static/fonts/..%2Funyo.css").await.status, 404);
+    let css = anon.get("/static/unyo.css").await;
+    assert!(
+        css.text()
+            .contains("/static/fonts/BIZUDPGothic-Regular.ttf")
+    );
+}
