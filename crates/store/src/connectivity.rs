@@ -1011,11 +1011,10 @@ impl Store {
 
     /// Maintenance windows with their records: in force, retired or all, oldest first.
     pub async fn maintenance_window_records(&self, status: Status) -> Result<Vec<WindowRecord>> {
-        let filter = match status {
-            Status::Active => " WHERE retired_at IS NULL",
-            Status::Retired => " WHERE retired_at IS NOT NULL",
-            Status::All => "",
-        };
+        let filter = status
+            .retired_condition("")
+            .map(|c| format!(" WHERE {c}"))
+            .unwrap_or_default();
         let sql = format!("{WINDOW_SELECT}{filter} ORDER BY id");
         let rows: Vec<WindowRow> = read_db!(self, |db| sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .fetch_all(db)
@@ -1394,11 +1393,10 @@ impl Store {
 
     /// Notification channels in service, retired or all, oldest first.
     pub async fn notification_channel_records(&self, status: Status) -> Result<Vec<Channel>> {
-        let filter = match status {
-            Status::Active => " WHERE retired_at IS NULL",
-            Status::Retired => " WHERE retired_at IS NOT NULL",
-            Status::All => "",
-        };
+        let filter = status
+            .retired_condition("")
+            .map(|c| format!(" WHERE {c}"))
+            .unwrap_or_default();
         let sql = format!("{CHANNEL_SELECT}{filter} ORDER BY id");
         let rows: Vec<ChannelRow> = read_db!(self, |db| sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .fetch_all(db)

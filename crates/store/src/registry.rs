@@ -79,6 +79,17 @@ pub enum Status {
     All,
 }
 
+impl Status {
+    /// The condition on a table's `retired_at` column (`alias.` included when given), if any.
+    pub(crate) fn retired_condition(self, alias: &str) -> Option<String> {
+        match self {
+            Status::Active => Some(format!("{alias}retired_at IS NULL")),
+            Status::Retired => Some(format!("{alias}retired_at IS NOT NULL")),
+            Status::All => None,
+        }
+    }
+}
+
 /// List parameters shared by the three registry lists. Unknown sort keys fall back to the default.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -126,10 +137,12 @@ impl ListQuery {
 
     fn base_filter(&self, alias: &str, search_columns: &[&str]) -> Filter {
         let mut f = Filter::default();
-        match self.status.unwrap_or_default() {
-            Status::Active => f.push(format!("{alias}.retired_at IS NULL")),
-            Status::Retired => f.push(format!("{alias}.retired_at IS NOT NULL")),
-            Status::All => {}
+        if let Some(c) = self
+            .status
+            .unwrap_or_default()
+            .retired_condition(&format!("{alias}."))
+        {
+            f.push(c);
         }
         if let Some(q) = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             let p = f.bind(Param::Text(contains_pattern(q)));
