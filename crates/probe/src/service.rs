@@ -1,8 +1,10 @@
 //! The engine wired to the store: loads the checks and their places in the 集約ネットワーク, runs them, and a
-//! single writer task evaluates each result (flap damping, 影響, maintenance), batches raw results into one
-//! commit per second (or per 2,000 results), records each state change, and opens an automatic incident
-//! (one per probable cause, de-duplicated by the store) for a down that alerts. The check set and the
-//! maintenance windows are reloaded every `reload` period; retention runs every `prune_every`.
+//! single writer task evaluates each result (flap damping, 影響, maintenance), appends raw results in one
+//! commit per second (or per 2,000 results), records the state changes of that second in one more, and opens
+//! an automatic incident (one per probable cause, de-duplicated by the store) for a down that alerts. Each
+//! check's last result is stored once a minute; when an hour is over its results are sealed into segments
+//! and roll-ups, and the retention runs, beside the writer. The check set and the maintenance windows are
+//! reloaded every `reload` period.
 
 use crate::{CheckEvent, CheckPlace, Engine, EngineConfig, Evaluator, ResultRecord, Scheduled};
 use chrono::Utc;
@@ -11,7 +13,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use unyo_domain::incident::{AutoIncidentInput, Severity};
-use unyo_store::connectivity::{CheckRow, NewEvent, NewResult};
+use unyo_store::connectivity::{CheckRow, HOUR, NewEvent, NewResult, bucket_of};
 use unyo_store::{Actor, Store};
 
 /// Settings of the service.
@@ -29,10 +31,16 @@ pub struct ServiceConfig {
     /// Keep hourly roll-ups this long. Daily roll-ups are kept for years: they are what the monthly record
     /// and the fiscal-year availability read, and the only part that grows with the years.
     pub hourly_retention: Duration,
-    /// Apply the retention this often. A run reads only what it deletes, in short transactions beside
-    /// the writer; hourly keeps at most an hour of extra raw results.
+    /// Seal and apply the retention at least this often, besides each time an hour is over. A run reads
+    /// only what it seals or deletes, beside the writer.
     pub prune_every: Duration,
+    /// Store each check's last result this often (its state is stored at once with each change).
+    pub last_every: Duration,
 }
+
+/// How long after an hour is over its results are sealed: results of runs that started in it arrive
+/// a little later (a result later still is merged by the next seal).
+pub const SEAL_GRACE_S: i64 = 120;
 
 impl Default for ServiceConfig {
     fn default() -> Self {
@@ -47,6 +55,7 @@ impl Default for ServiceConfig {
             // roll-ups add 365 (≈ 12 KB; measured sizes in the crate README).
             hourly_retention: Duration::from_secs(35 * 86_400),
             prune_every: Duration::from_secs(3600),
+            last_every: Duration::from_secs(60),
         }
     }
 }
@@ -58,6 +67,8 @@ pub struct Pruned {
     pub raw: u64,
     /// Hourly roll-ups.
     pub hourly: u64,
+    /// Results sealed into segments and roll-ups.
+    pub sealed: u64,
 }
 
 /// The writer side of the service: evaluates each result, batches raw rows into few commits and applies
@@ -67,6 +78,8 @@ pub struct Writer {
     actor: Actor,
     eval: Evaluator,
     batch: Vec<NewResult>,
+    /// Each check's last result since the last time they were stored.
+    last: HashMap<i64, NewResult>,
     config: ServiceConfig,
     /// Commits made, and commits that failed (logged; their results are lost).
     pub commits: u64,
@@ -81,6 +94,7 @@ impl Writer {
             actor,
             eval,
             batch: Vec::with_capacity(config.batch_max),
+            last: HashMap::new(),
             config,
             commits: 0,
             failed_commits: 0,
@@ -92,23 +106,40 @@ impl Writer {
         &mut self.eval
     }
 
-    /// Evaluates one result and queues its raw row. A state change is returned after the results queued
-    /// before it are committed, so that history stays in time order.
+    /// Evaluates one result and queues its raw row. A state change is returned at once; the caller
+    /// records it after the next [`Writer::flush`], so that the results behind it are stored first and a
+    /// second's events go in one commit (a new fleet settling makes one event per check).
     pub async fn push(&mut self, r: &ResultRecord) -> Option<CheckEvent> {
         let ev = self.eval.apply(r);
-        self.batch.push(NewResult {
+        let row = NewResult {
             check_id: r.check_id,
             ts: r.ts,
             code: ev.code,
             latency_ms: r.latency_ms,
-        });
-        if ev.event.is_some() || self.batch.len() >= self.config.batch_max {
+        };
+        self.batch.push(row);
+        self.last.insert(r.check_id, row);
+        if self.batch.len() >= self.config.batch_max {
             self.flush().await;
         }
         ev.event
     }
 
-    /// Commits the queued results (raw rows and roll-ups) in one transaction.
+    /// Stores each check's last result since the last call, in one commit.
+    pub async fn flush_last(&mut self) {
+        if self.last.is_empty() {
+            return;
+        }
+        let last: Vec<NewResult> = self.last.drain().map(|(_, r)| r).collect();
+        if let Err(e) = self.store.store_last_results(&self.actor, &last).await {
+            tracing::warn!(
+                "connectivity: cannot store {} last results: {e}",
+                last.len()
+            );
+        }
+    }
+
+    /// Commits the queued results in one transaction.
     pub async fn flush(&mut self) {
         if self.batch.is_empty() {
             return;
@@ -141,9 +172,9 @@ impl Writer {
     }
 }
 
-/// Deletes what is past its retention. It runs in its own task beside the writer: the store deletes in
-/// short transactions, so the writer's commits go on between them and a large deletion never holds the
-/// engine's results back.
+/// Seals the hours that are over and deletes what is past its retention. It runs in its own task beside
+/// the writer: the store deletes in short transactions, so the writer's commits go on between them and a
+/// large deletion never holds the engine's results back.
 #[derive(Clone)]
 pub struct Retention {
     store: Store,
@@ -153,10 +184,18 @@ pub struct Retention {
 }
 
 impl Retention {
-    /// Deletes raw results older than their retention and hourly roll-ups older than theirs, as of `now`
-    /// (Unix seconds); daily roll-ups stay.
+    /// Seals the hours over by `now - SEAL_GRACE_S`, then deletes raw results older than their retention
+    /// and hourly roll-ups older than theirs, as of `now` (Unix seconds); daily roll-ups stay.
     pub async fn run(&self, now: i64) -> Pruned {
         let mut out = Pruned::default();
+        match self
+            .store
+            .seal_check_results(&self.actor, now - SEAL_GRACE_S)
+            .await
+        {
+            Ok(s) => out.sealed = s.results,
+            Err(e) => tracing::warn!("connectivity: cannot seal results: {e}"),
+        }
         let before = now - self.raw.as_secs() as i64;
         match self.store.prune_check_results(&self.actor, before).await {
             Ok(n) => out.raw = n,
@@ -226,10 +265,12 @@ async fn load(store: &Store) -> unyo_store::Result<(Vec<CheckRow>, Evaluator)> {
 
 async fn run(store: Store, config: ServiceConfig) {
     let actor = Actor::system("connectivity-engine");
-    // Retention is due at start (the service may have been down a while), then every `prune_every`;
-    // it survives engine restarts.
+    // Sealing and retention are due at start (the service may have been down a while), then each time an
+    // hour is over and at least every `prune_every`; this survives engine restarts.
     let mut prune_at = tokio::time::Instant::now();
+    let mut sealed_hour: Option<i64> = None;
     let mut pruning: Option<tokio::task::JoinHandle<Pruned>> = None;
+    let mut last_at = tokio::time::Instant::now() + config.last_every;
     loop {
         let (rows, eval) = match load(&store).await {
             Ok(x) => x,
@@ -245,23 +286,34 @@ async fn run(store: Store, config: ServiceConfig) {
         let mut writer = Writer::new(store.clone(), actor.clone(), eval, config);
         let mut reload_at = tokio::time::Instant::now() + config.reload;
         let mut tick = tokio::time::interval(config.flush_every);
+        let mut events: Vec<(CheckEvent, String)> = Vec::new();
         loop {
             tokio::select! {
                 r = rx.recv() => {
                     let Some(r) = r else { break };
+                    note_lateness(r.lateness);
                     if let Some(event) = writer.push(&r).await {
-                        record_event(&store, &actor, &names, &event, &r.message).await;
+                        events.push((event, r.message));
                     }
                 }
                 _ = tick.tick() => {
                     writer.flush().await;
+                    record_events(&store, &actor, &names, &std::mem::take(&mut events)).await;
                     let now = tokio::time::Instant::now();
-                    if now >= prune_at && pruning.as_ref().is_none_or(|t| t.is_finished()) {
+                    if now >= last_at {
+                        writer.flush_last().await;
+                        last_at = now + config.last_every;
+                    }
+                    let hour = bucket_of(Utc::now().timestamp() - SEAL_GRACE_S, HOUR);
+                    if (now >= prune_at || sealed_hour != Some(hour))
+                        && pruning.as_ref().is_none_or(|t| t.is_finished())
+                    {
                         let retention = writer.retention();
                         pruning = Some(tokio::spawn(async move {
                             retention.run(Utc::now().timestamp()).await
                         }));
                         prune_at = now + config.prune_every;
+                        sealed_hour = Some(hour);
                     }
                     if now >= reload_at {
                         // Restart the engine only when the checks changed; otherwise keep the schedule
@@ -280,6 +332,8 @@ async fn run(store: Store, config: ServiceConfig) {
             }
         }
         writer.flush().await;
+        record_events(&store, &actor, &names, &events).await;
+        writer.flush_last().await;
         engine.stop();
     }
 }
@@ -314,11 +368,31 @@ pub async fn record_event(
     event: &CheckEvent,
     message: &str,
 ) {
-    let c = &event.change;
-    let id = match store
-        .record_check_event(
-            actor,
-            &NewEvent {
+    record_events(
+        store,
+        actor,
+        checks,
+        &[(event.clone(), message.to_string())],
+    )
+    .await;
+}
+
+/// Records state changes (each with its last result's message) in one commit, then notifies and opens
+/// or repeats the automatic incidents, event by event.
+pub async fn record_events(
+    store: &Store,
+    actor: &Actor,
+    checks: &HashMap<i64, CheckRow>,
+    events: &[(CheckEvent, String)],
+) {
+    if events.is_empty() {
+        return;
+    }
+    let rows: Vec<NewEvent> = events
+        .iter()
+        .map(|(event, message)| {
+            let c = &event.change;
+            NewEvent {
                 check_id: event.check_id,
                 ts: c.ts,
                 from: c.from,
@@ -327,17 +401,32 @@ pub async fn record_event(
                 impacted_by: event.impacted_by,
                 maintenance: event.maintenance,
                 results: json!(c.results),
-                message: message.to_string(),
-            },
-        )
-        .await
-    {
-        Ok(id) => id,
+                message: message.clone(),
+            }
+        })
+        .collect();
+    let ids = match store.record_check_events(actor, &rows).await {
+        Ok(ids) => ids,
         Err(e) => {
-            tracing::warn!("connectivity: cannot record event: {e}");
+            tracing::warn!("connectivity: cannot record {} events: {e}", rows.len());
             return;
         }
     };
+    for ((event, message), id) in events.iter().zip(ids) {
+        follow_event(store, actor, checks, event, id, message).await;
+    }
+}
+
+/// What follows a recorded state change: notifications, and the automatic incident for a down that alerts.
+async fn follow_event(
+    store: &Store,
+    actor: &Actor,
+    checks: &HashMap<i64, CheckRow>,
+    event: &CheckEvent,
+    id: i64,
+    message: &str,
+) {
+    let c = &event.change;
     let Some(check) = checks.get(&event.check_id) else {
         return;
     };
@@ -407,4 +496,44 @@ pub async fn record_event(
         }
         Err(e) => tracing::warn!("connectivity: cannot open the incident: {e}"),
     }
+}
+
+// Start lateness in the log, for measuring (the status-board benchmark reads it): with this module at debug
+// level (`UNYO_LOG=info,unyo_probe::service=debug`) one line per `LATENESS_WINDOW` gives how late the runs
+// that ended in it started against their schedule. Nothing is kept or measured at other levels.
+
+/// The span of runs one lateness line covers.
+const LATENESS_WINDOW: Duration = Duration::from_secs(5);
+
+/// The window's start and its runs' lateness in microseconds.
+static LATENESS: std::sync::Mutex<Option<(std::time::Instant, Vec<u32>)>> =
+    std::sync::Mutex::new(None);
+
+/// Notes one run's start lateness and logs the window's p50, p99 and max when it is over.
+fn note_lateness(lateness: Duration) {
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return;
+    }
+    let Ok(mut guard) = LATENESS.lock() else {
+        return;
+    };
+    let (since, micros) = guard.get_or_insert_with(|| (std::time::Instant::now(), Vec::new()));
+    micros.push(u32::try_from(lateness.as_micros()).unwrap_or(u32::MAX));
+    let span = since.elapsed();
+    if span < LATENESS_WINDOW {
+        return;
+    }
+    let mut m = std::mem::take(micros);
+    *since = std::time::Instant::now();
+    drop(guard);
+    m.sort_unstable();
+    let at = |q: f64| f64::from(m[((m.len() - 1) as f64 * q).round() as usize]) / 1000.0;
+    tracing::debug!(
+        "connectivity: start lateness of {} runs over {:.1} s: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        m.len(),
+        span.as_secs_f64(),
+        at(0.5),
+        at(0.99),
+        at(1.0)
+    );
 }

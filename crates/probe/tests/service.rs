@@ -60,13 +60,17 @@ async fn a_down_node_records_an_event_and_opens_an_incident() {
                 jitter: false,
             },
             flush_every: Duration::from_millis(100),
+            last_every: Duration::from_millis(200),
             ..Default::default()
         },
     );
     let mut state = State::Unknown;
+    let mut last = None;
     for _ in 0..50 {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        state = s.check(check.id).await.unwrap().current_state();
+        let c = s.check(check.id).await.unwrap();
+        state = c.current_state();
+        last = c.last_status;
         // The writer records the event, then opens the incident and links it: wait for all of it.
         let linked = s
             .check_events(Some(check.id), 1)
@@ -74,13 +78,18 @@ async fn a_down_node_records_an_event_and_opens_an_incident() {
             .unwrap()
             .first()
             .is_some_and(|e| e.incident_id.is_some());
-        if state == State::Down && linked && !s.check_results(check.id, 0).await.unwrap().is_empty()
+        if state == State::Down
+            && linked
+            && last.is_some()
+            && !s.check_results(check.id, 0).await.unwrap().is_empty()
         {
             break;
         }
     }
     drop(svc);
     assert_eq!(state, State::Down);
+    // The last result is stored apart from the state, about once a minute (here every 200 ms).
+    assert_eq!(last.map(|l| l & 3), Some(2));
     let events = s.check_events(Some(check.id), 10).await.unwrap();
     assert_eq!(events.len(), 1);
     assert!(events[0].incident_id.is_some(), "{events:?}");

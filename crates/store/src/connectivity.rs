@@ -8,11 +8,12 @@
 //! window no longer applies and a retired channel is no longer notified, but both stay listed.
 
 use crate::audit::{AuditSink, NewAuditEntry};
+pub use crate::check_results::Sealed;
 use crate::registry::Status;
 use crate::{Actor, Result, Store, StoreError, now};
 use serde::Serialize;
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use unyo_domain::connectivity::{
     CheckInput, CheckSettings, MaintenanceWindow, ProbeSpec, ProbeStatus, Recurrence, State,
     TargetKind,
@@ -85,15 +86,16 @@ impl CheckRow {
 }
 
 const CHECK_SELECT: &str = "SELECT c.id, c.name, c.target_kind, c.target_id, c.kind, c.spec, c.interval_s,
-    c.timeout_ms, c.retries, c.degraded_ms, c.flap_n, c.enabled, c.state, c.state_since, c.impacted_by, c.last_ts,
-    c.last_status, c.last_latency_ms, c.last_message, c.created_at,
+    c.timeout_ms, c.retries, c.degraded_ms, c.flap_n, c.enabled, c.state, c.state_since, c.impacted_by, l.ts AS last_ts,
+    l.status AS last_status, l.latency_ms AS last_latency_ms, c.last_message, c.created_at,
     COALESCE(t.hostname, n.name) AS target_name,
     COALESCE(t.site_id, n.site_id) AS site_id,
     s.name AS site_name
     FROM connectivity_checks c
     LEFT JOIN terminals t ON c.target_kind = 'terminal' AND t.id = c.target_id
     LEFT JOIN network_nodes n ON c.target_kind = 'node' AND n.id = c.target_id
-    LEFT JOIN sites s ON s.id = COALESCE(t.site_id, n.site_id)";
+    LEFT JOIN sites s ON s.id = COALESCE(t.site_id, n.site_id)
+    LEFT JOIN check_last l ON l.check_id = c.id";
 
 /// A check in service as the status board needs it: its state and last result, its target and its site
 /// (code and name), without the settings. See [`Store::board_checks`].
@@ -560,13 +562,14 @@ impl Store {
         Ok(read_db!(self, |db| {
             sqlx::query_as(
             "SELECT c.id, c.name, c.target_kind, c.target_id, c.spec, c.state, c.state_since, c.impacted_by,
-                c.last_ts, c.last_status, c.last_latency_ms,
+                l.ts AS last_ts, l.status AS last_status, l.latency_ms AS last_latency_ms,
                 COALESCE(t.hostname, n.name) AS target_name,
                 s.id AS site_id, s.code AS site_code, s.name AS site_name
              FROM connectivity_checks c
              LEFT JOIN terminals t ON c.target_kind = $1 AND t.id = c.target_id
              LEFT JOIN network_nodes n ON c.target_kind = $2 AND n.id = c.target_id
              LEFT JOIN sites s ON s.id = COALESCE(t.site_id, n.site_id)
+             LEFT JOIN check_last l ON l.check_id = c.id
              WHERE c.retired_at IS NULL"
         )
         .bind(TargetKind::Terminal.as_str())
@@ -611,148 +614,59 @@ impl Store {
         Ok(out)
     }
 
-    /// Appends a batch of raw results in one transaction, adds them to the hourly and daily roll-ups
-    /// (aggregated in memory first: one upsert per check and bucket) and keeps each check's last result.
-    /// The engine's writer calls this with everything that arrived since its last commit. Needs
-    /// [`Action::RunChecks`].
-    pub async fn append_check_results(&self, actor: &Actor, batch: &[NewResult]) -> Result<()> {
-        actor.require(Action::RunChecks)?;
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let mut sorted: Vec<NewResult> = batch.to_vec();
-        sorted.sort_by_key(|r| r.ts);
-        let mut roll: BTreeMap<(i64, i64, i64), RollupRow> = BTreeMap::new();
-        let mut last: HashMap<i64, NewResult> = HashMap::new();
-        for r in &sorted {
-            for grain in [HOUR, DAY] {
-                let e = roll
-                    .entry((r.check_id, grain, bucket_of(r.ts, grain)))
-                    .or_default();
-                if r.code & 4 != 0 {
-                    e.maintenance += 1;
-                } else {
-                    match ProbeStatus::from_code(i64::from(r.code & 3)) {
-                        ProbeStatus::Up => e.up += 1,
-                        ProbeStatus::Degraded => e.degraded += 1,
-                        ProbeStatus::Down => e.down += 1,
-                        ProbeStatus::Unknown => e.unknown += 1,
-                    }
-                }
-                if r.code & 8 != 0 {
-                    e.impacted += 1;
-                }
-                if let Some(l) = r.latency_ms {
-                    e.latency_sum += i64::from(l);
-                    e.latency_n += 1;
-                    e.latency_max = e.latency_max.max(i64::from(l));
-                }
-            }
-            last.insert(r.check_id, *r);
-        }
-        write_tx!(self, |tx| {
-            // Multi-row inserts, 200 rows (800 parameters) per statement.
-            for chunk in sorted.chunks(200) {
-                let mut sql = String::from(
-                    "INSERT INTO check_results (check_id, ts, status, latency_ms) VALUES ",
-                );
-                for i in 0..chunk.len() {
-                    if i > 0 {
-                        sql.push(',');
-                    }
-                    let b = i * 4;
-                    sql.push_str(&format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4));
-                }
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for r in chunk {
-                    q = q
-                        .bind(r.check_id)
-                        .bind(r.ts)
-                        .bind(i64::from(r.code))
-                        .bind(r.latency_ms.map(i64::from));
-                }
-                q.execute(&mut *tx).await?;
-            }
-            for ((check_id, grain, bucket), e) in &roll {
-                sqlx::query(
-                    "INSERT INTO check_rollups (check_id, grain, bucket, up, degraded, down, unknown, maintenance,
-                     impacted, latency_sum, latency_n, latency_max)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-                     ON CONFLICT (check_id, grain, bucket) DO UPDATE SET
-                     up = check_rollups.up + excluded.up,
-                     degraded = check_rollups.degraded + excluded.degraded,
-                     down = check_rollups.down + excluded.down,
-                     unknown = check_rollups.unknown + excluded.unknown,
-                     maintenance = check_rollups.maintenance + excluded.maintenance,
-                     impacted = check_rollups.impacted + excluded.impacted,
-                     latency_sum = check_rollups.latency_sum + excluded.latency_sum,
-                     latency_n = check_rollups.latency_n + excluded.latency_n,
-                     latency_max = CASE WHEN excluded.latency_max > check_rollups.latency_max
-                                   THEN excluded.latency_max ELSE check_rollups.latency_max END",
-                )
-                .bind(check_id)
-                .bind(grain)
-                .bind(bucket)
-                .bind(e.up)
-                .bind(e.degraded)
-                .bind(e.down)
-                .bind(e.unknown)
-                .bind(e.maintenance)
-                .bind(e.impacted)
-                .bind(e.latency_sum)
-                .bind(e.latency_n)
-                .bind(e.latency_max)
-                .execute(&mut *tx)
-                .await?;
-            }
-            for r in last.values() {
-                sqlx::query(
-                    "UPDATE connectivity_checks SET last_ts = $2, last_status = $3, last_latency_ms = $4
-                     WHERE id = $1",
-                )
-                .bind(r.check_id)
-                .bind(r.ts)
-                .bind(i64::from(r.code))
-                .bind(r.latency_ms.map(i64::from))
-                .execute(&mut *tx)
-                .await?;
-            }
-        });
-        Ok(())
-    }
-
     /// Records a state change and sets the check's state. Needs [`Action::RunChecks`].
     pub async fn record_check_event(&self, actor: &Actor, e: &NewEvent) -> Result<i64> {
+        let ids = self
+            .record_check_events(actor, std::slice::from_ref(e))
+            .await?;
+        Ok(ids[0])
+    }
+
+    /// Records state changes in one transaction and sets each check's state; returns their ids in the
+    /// same order. The engine records a second's changes together (a new fleet settling changes every
+    /// check once). Needs [`Action::RunChecks`].
+    pub async fn record_check_events(
+        &self,
+        actor: &Actor,
+        events: &[NewEvent],
+    ) -> Result<Vec<i64>> {
         actor.require(Action::RunChecks)?;
-        let id: i64 = write_tx!(self, |tx| {
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO check_events (check_id, ts, from_state, to_state, cause, impacted_by, maintenance, results)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-            )
-            .bind(e.check_id)
-            .bind(e.ts)
-            .bind(e.from.as_str())
-            .bind(e.to.as_str())
-            .bind(&e.cause)
-            .bind(e.impacted_by)
-            .bind(e.maintenance)
-            .bind(e.results.to_string())
-            .fetch_one(&mut *tx)
-            .await?;
-            sqlx::query(
-                "UPDATE connectivity_checks SET state = $2, state_since = $3, impacted_by = $4, last_message = $5
-                 WHERE id = $1",
-            )
-            .bind(e.check_id)
-            .bind(e.to.as_str())
-            .bind(e.ts)
-            .bind(e.impacted_by)
-            .bind(&e.message)
-            .execute(&mut *tx)
-            .await?;
-            id
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = write_tx!(self, |tx| {
+            let mut ids = Vec::with_capacity(events.len());
+            for e in events {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO check_events (check_id, ts, from_state, to_state, cause, impacted_by, maintenance, results)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                )
+                .bind(e.check_id)
+                .bind(e.ts)
+                .bind(e.from.as_str())
+                .bind(e.to.as_str())
+                .bind(&e.cause)
+                .bind(e.impacted_by)
+                .bind(e.maintenance)
+                .bind(e.results.to_string())
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE connectivity_checks SET state = $2, state_since = $3, impacted_by = $4, last_message = $5
+                     WHERE id = $1",
+                )
+                .bind(e.check_id)
+                .bind(e.to.as_str())
+                .bind(e.ts)
+                .bind(e.impacted_by)
+                .bind(&e.message)
+                .execute(&mut *tx)
+                .await?;
+                ids.push(id);
+            }
+            ids
         });
-        Ok(id)
+        Ok(ids)
     }
 
     /// Links an event to the incident the engine opened (or repeated) for it.
@@ -785,181 +699,6 @@ impl Store {
             .bind(limit.clamp(1, 10_000))
             .fetch_all(db)
             .await?))
-    }
-
-    /// Raw results of a check since `since` (Unix seconds), oldest first.
-    pub async fn check_results(&self, check_id: i64, since: i64) -> Result<Vec<ResultRow>> {
-        Ok(read_db!(self, |db| sqlx::query_as(
-            "SELECT check_id, ts, status, latency_ms FROM check_results
-             WHERE check_id = $1 AND ts >= $2 ORDER BY ts LIMIT 100000"
-        )
-        .bind(check_id)
-        .bind(since)
-        .fetch_all(db)
-        .await?))
-    }
-
-    /// Roll-up buckets of a check at `grain` from bucket `from`, oldest first.
-    pub async fn check_rollups(
-        &self,
-        check_id: i64,
-        grain: i64,
-        from: i64,
-    ) -> Result<Vec<RollupRow>> {
-        Ok(read_db!(self, |db| {
-            sqlx::query_as(
-            "SELECT check_id, grain, bucket, up, degraded, down, unknown, maintenance, impacted, latency_sum,
-             latency_n, latency_max FROM check_rollups
-             WHERE check_id = $1 AND grain = $2 AND bucket >= $3 ORDER BY bucket"
-        )
-        .bind(check_id)
-        .bind(grain)
-        .bind(from)
-        .fetch_all(db)
-        .await?
-        }))
-    }
-
-    /// Deletes raw results older than `before` (Unix seconds); roll-ups stay. Returns the rows deleted.
-    ///
-    /// Deletes in transactions of at most [`PRUNE_CHUNK`] rows, reading only what it deletes: on SQLite
-    /// from the front of the table in rowid order (the order rows were appended in, i.e. time order; a
-    /// row appended late stays until the rows before it go), on PostgreSQL through a BRIN index on `ts`.
-    /// Other writers get the database between chunks.
-    pub async fn prune_check_results(&self, actor: &Actor, before: i64) -> Result<u64> {
-        actor.require(Action::RunChecks)?;
-        let sqlite = matches!(self.backend, crate::Backend::Sqlite { .. });
-        let mut total = 0u64;
-        loop {
-            let (deleted, more) = write_tx!(self, |tx| {
-                if sqlite {
-                    // The oldest chunk in append order: its last rowid and how many of it are old.
-                    let (last, scanned, old): (Option<i64>, i64, i64) = sqlx::query_as(
-                        "SELECT max(r), count(*), coalesce(sum(ts < $1), 0)
-                         FROM (SELECT rowid AS r, ts FROM check_results ORDER BY rowid LIMIT $2)",
-                    )
-                    .bind(before)
-                    .bind(PRUNE_CHUNK)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    match last {
-                        Some(last) if old > 0 => {
-                            let n = sqlx::query(
-                                "DELETE FROM check_results WHERE rowid <= $1 AND ts < $2",
-                            )
-                            .bind(last)
-                            .bind(before)
-                            .execute(&mut *tx)
-                            .await?
-                            .rows_affected();
-                            (n, scanned == PRUNE_CHUNK)
-                        }
-                        _ => (0, false),
-                    }
-                } else {
-                    let n = sqlx::query(
-                        "DELETE FROM check_results WHERE ctid = ANY(ARRAY(
-                             SELECT ctid FROM check_results WHERE ts < $1 LIMIT $2))",
-                    )
-                    .bind(before)
-                    .bind(PRUNE_CHUNK)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    (n, n == PRUNE_CHUNK as u64)
-                }
-            });
-            total += deleted;
-            if !more {
-                return Ok(total);
-            }
-            tokio::task::yield_now().await;
-        }
-    }
-
-    /// Deletes hourly roll-ups older than `before` (Unix seconds); daily roll-ups are kept for years.
-    /// In transactions of at most [`PRUNE_CHUNK`] rows, through a partial index on the hourly rows.
-    pub async fn prune_hourly_rollups(&self, actor: &Actor, before: i64) -> Result<u64> {
-        actor.require(Action::RunChecks)?;
-        // The grain is written out (not bound) so that the planner can use the partial index
-        // `check_rollups_hourly_bucket` (`WHERE grain = 3600`).
-        const _: () = assert!(HOUR == 3600);
-        let sql = match self.backend {
-            crate::Backend::Sqlite { .. } => {
-                // A WITHOUT ROWID table: rows are named by their key.
-                "DELETE FROM check_rollups WHERE (check_id, grain, bucket) IN (
-                     SELECT check_id, grain, bucket FROM check_rollups
-                     WHERE grain = 3600 AND bucket < $1 LIMIT $2)"
-            }
-            crate::Backend::Postgres(_) => {
-                "DELETE FROM check_rollups WHERE ctid = ANY(ARRAY(
-                     SELECT ctid FROM check_rollups WHERE grain = 3600 AND bucket < $1 LIMIT $2))"
-            }
-        };
-        let bucket = bucket_of(before, HOUR);
-        let mut total = 0u64;
-        loop {
-            let n = write_tx!(self, |tx| {
-                sqlx::query(sql)
-                    .bind(bucket)
-                    .bind(PRUNE_CHUNK)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
-            });
-            total += n;
-            if n < PRUNE_CHUNK as u64 {
-                return Ok(total);
-            }
-            tokio::task::yield_now().await;
-        }
-    }
-
-    /// Availability per site and JST month between two JST day numbers (e.g. a fiscal year), from the daily
-    /// roll-ups: one query. Maintenance is counted separately and excluded from the figure.
-    pub async fn site_availability(&self, from_day: i64, to_day: i64) -> Result<Vec<SiteMonth>> {
-        let rows: Vec<(i64, i64, i64, i64, i64, i64)> = read_db!(self, |db| sqlx::query_as(
-            "SELECT COALESCE(t.site_id, n.site_id) AS site_id, r.bucket,
-                    CAST(SUM(r.up) AS BIGINT), CAST(SUM(r.degraded) AS BIGINT),
-                    CAST(SUM(r.down) AS BIGINT), CAST(SUM(r.maintenance) AS BIGINT)
-             FROM check_rollups r JOIN connectivity_checks c ON c.id = r.check_id
-             LEFT JOIN terminals t ON c.target_kind = 'terminal' AND t.id = c.target_id
-             LEFT JOIN network_nodes n ON c.target_kind = 'node' AND n.id = c.target_id
-             WHERE r.grain = $1 AND r.bucket >= $2 AND r.bucket < $3
-               AND COALESCE(t.site_id, n.site_id) IS NOT NULL
-             GROUP BY COALESCE(t.site_id, n.site_id), r.bucket"
-        )
-        .bind(DAY)
-        .bind(from_day)
-        .bind(to_day)
-        .fetch_all(db)
-        .await?);
-        let mut by: BTreeMap<(i64, String), SiteMonth> = BTreeMap::new();
-        for (site_id, day, up, degraded, down, maintenance) in rows {
-            let month = chrono::DateTime::from_timestamp(day * DAY, 0)
-                .map(|d| d.format("%Y-%m").to_string())
-                .unwrap_or_default();
-            let e = by.entry((site_id, month.clone())).or_insert(SiteMonth {
-                site_id,
-                month,
-                up: 0,
-                degraded: 0,
-                down: 0,
-                maintenance: 0,
-                availability: None,
-            });
-            e.up += up;
-            e.degraded += degraded;
-            e.down += down;
-            e.maintenance += maintenance;
-        }
-        Ok(by
-            .into_values()
-            .map(|mut m| {
-                m.availability = unyo_domain::connectivity::availability(m.up, m.degraded, m.down);
-                m
-            })
-            .collect())
     }
 
     /// Adds a maintenance window. Needs [`Action::ManageChecks`]; audited as `maintenance.create`.

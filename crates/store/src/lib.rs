@@ -9,6 +9,7 @@ mod backend;
 pub mod attachments;
 pub mod audit;
 pub mod campaigns;
+mod check_results;
 pub mod connectivity;
 pub mod incidents;
 pub mod inventory;

@@ -219,8 +219,8 @@ async fn checks_results_rollups_events_and_availability() {
     assert!(!s.check_rollups(check.id, DAY, 0).await.unwrap().is_empty());
 }
 
-/// Retention deletes in chunks, reads only what it deletes, and leaves nothing old behind — also a result
-/// appended after newer ones.
+/// Retention deletes in chunks from the front of the time-keyed tables and leaves nothing old behind — also
+/// a result appended after newer ones.
 #[tokio::test]
 async fn retention_deletes_in_chunks() {
     use sqlx::Connection;
@@ -229,72 +229,189 @@ async fn retention_deletes_in_chunks() {
     let s = &db.store;
     let a = Actor::system("test");
     let base = 1_780_000_000 / HOUR * HOUR;
-    let old_n = 2 * PRUNE_CHUNK + 2_000;
-    let result = |i: i64, ts: i64| NewResult {
-        check_id: 900_001 + i % 3,
+    // 4,000 checks, one result an hour for three hours: 12,000 segments, more than two chunks.
+    let checks = 4_000;
+    let result = |c: i64, ts: i64| NewResult {
+        check_id: 900_001 + c,
         ts,
         code: 0,
         latency_ms: Some(3),
     };
-    let old: Vec<NewResult> = (0..old_n).map(|i| result(i, base + i / 3)).collect();
-    for chunk in old.chunks(4_000) {
-        s.append_check_results(&a, chunk).await.unwrap();
+    for h in 0..3 {
+        let hour: Vec<NewResult> = (0..checks)
+            .map(|c| result(c, base + h * HOUR + c % 3600))
+            .collect();
+        s.append_check_results(&a, &hour).await.unwrap();
     }
-    let new: Vec<NewResult> = (0..100).map(|i| result(i, base + 5 * HOUR + i)).collect();
+    let new: Vec<NewResult> = (0..100).map(|c| result(c, base + 5 * HOUR + c)).collect();
     s.append_check_results(&a, &new).await.unwrap();
-    // Appended last, but as old as the first rows.
+    // Appended last, but as old as the first results.
     s.append_check_results(&a, &[result(0, base + 1)])
         .await
         .unwrap();
+    assert!(3 * checks > 2 * PRUNE_CHUNK);
 
-    let cut = base + old_n / 3 + 1;
+    let cut = base + 3 * HOUR;
     assert_eq!(
         s.prune_check_results(&a, cut).await.unwrap(),
-        old_n as u64 + 1
+        3 * checks as u64 + 1
     );
-    for c in 900_001..900_004 {
-        let left = s.check_results(c, 0).await.unwrap();
-        assert!(left.iter().all(|r| r.ts >= cut), "an old result is left");
+    let mut left = 0;
+    for c in [900_001, 900_002, 900_050, 904_000] {
+        let rows = s.check_results(c, 0).await.unwrap();
+        assert!(rows.iter().all(|r| r.ts >= cut), "an old result is left");
+        left += rows.len();
     }
-    let left: usize = {
-        let mut n = 0;
-        for c in 900_001..900_004 {
-            n += s.check_results(c, 0).await.unwrap().len();
-        }
-        n
-    };
-    assert_eq!(left, 100);
+    assert_eq!(left, 3);
     assert_eq!(s.prune_check_results(&a, cut).await.unwrap(), 0);
 
     // Hourly roll-ups: the hours before the cut go, the daily ones stay.
     let hours_before = s.check_rollups(900_001, HOUR, 0).await.unwrap().len();
+    assert_eq!(hours_before, 4);
     let pruned = s.prune_hourly_rollups(&a, base + 5 * HOUR).await.unwrap();
+    assert_eq!(pruned, 3 * checks as u64);
     let hours_after = s.check_rollups(900_001, HOUR, 0).await.unwrap();
-    assert_eq!(pruned as usize, 3 * (hours_before - hours_after.len()));
+    assert_eq!(hours_after.len(), 1);
     assert!(
         hours_after
             .iter()
             .all(|r| r.bucket >= (base + 5 * HOUR) / HOUR)
     );
-    assert!(!s.check_rollups(900_001, DAY, 0).await.unwrap().is_empty());
+    let days = s.check_rollups(900_001, DAY, 0).await.unwrap();
+    assert_eq!(days.iter().map(|d| d.up).sum::<i64>(), 5);
 
-    // The hourly delete reads the partial index, not the whole table (SQLite's plan; PostgreSQL's
-    // planner may rightly prefer a scan on a table this small).
+    // Both deletes and the per-check reads seek the primary key (its first column is the hour), never
+    // scan a table (SQLite's plans; PostgreSQL's planner may rightly prefer a scan on tables this small).
     if !db.url.starts_with("postgres") {
         let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
-        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(
-            "EXPLAIN QUERY PLAN SELECT check_id, grain, bucket FROM check_rollups WHERE grain = 3600 AND bucket < 1 LIMIT 5000",
-        )
-        .fetch_all(&mut c)
+        for sql in [
+            "EXPLAIN QUERY PLAN DELETE FROM check_segments WHERE bucket < 5 AND (bucket, check_id) <= (4, 9)",
+            "EXPLAIN QUERY PLAN DELETE FROM check_hourly WHERE bucket < 5 AND (bucket, check_id) <= (4, 9)",
+            "EXPLAIN QUERY PLAN WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < 9)
+             SELECT r.data FROM (SELECT x FROM s) b JOIN check_segments r ON r.bucket = b.x AND r.check_id = 3",
+        ] {
+            let plan: Vec<(i64, i64, i64, String)> =
+                sqlx::query_as(sql).fetch_all(&mut c).await.unwrap();
+            let plan: Vec<&str> = plan.iter().map(|p| p.3.as_str()).collect();
+            assert!(
+                plan.iter().any(|p| p.contains("PRIMARY KEY")),
+                "{sql}: {plan:?}"
+            );
+            assert!(
+                !plan.iter().any(|p| p.starts_with("SCAN check_")),
+                "{sql}: {plan:?}"
+            );
+        }
+    }
+}
+
+/// Sealing: an hour that is over becomes one segment per check plus its roll-ups and leaves the log in the
+/// same transaction; the open hour stays in the log and is read from there; a result that comes after its
+/// hour was sealed is merged into it; results of the earlier one-row-per-result layout are moved in.
+#[tokio::test]
+async fn sealing_moves_hours_out_of_the_log() {
+    let db = test_store().await.unwrap();
+    let s = &db.store;
+    let a = Actor::system("test");
+    let base = 1_780_000_000 / HOUR * HOUR;
+    let r = |c: i64, ts: i64, code: i16, l: Option<u32>| NewResult {
+        check_id: c,
+        ts,
+        code,
+        latency_ms: l,
+    };
+    // Two checks, two hours at 60 s: one batch spans the hour boundary.
+    let all: Vec<NewResult> = (0..120)
+        .flat_map(|i| {
+            [
+                r(1, base + i * 60, 0, Some(5 + i as u32)),
+                r(2, base + i * 60 + 7, if i % 10 == 0 { 2 } else { 0 }, None),
+            ]
+        })
+        .collect();
+    for batch in all.chunks(50) {
+        s.append_check_results(&a, batch).await.unwrap();
+    }
+    let err = s
+        .seal_check_results(&actor(Role::Auditor), base + HOUR)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Domain(DomainError::Forbidden)));
+    let sealed = s.seal_check_results(&a, base + HOUR).await.unwrap();
+    assert_eq!((sealed.results, sealed.segments), (120, 2));
+    // Nothing left to seal before that hour.
+    assert_eq!(
+        s.seal_check_results(&a, base + HOUR).await.unwrap().results,
+        0
+    );
+
+    // Readers see the sealed hour and the open one alike.
+    let one = s.check_results(1, 0).await.unwrap();
+    assert_eq!(one.len(), 120);
+    assert!(one.windows(2).all(|w| w[0].ts < w[1].ts));
+    assert_eq!(one[0].latency_ms, Some(5));
+    assert_eq!(one[119].latency_ms, Some(124));
+    assert_eq!(s.check_results(1, base + HOUR).await.unwrap().len(), 60);
+    let hours = s.check_rollups(2, HOUR, 0).await.unwrap();
+    assert_eq!(hours.len(), 2);
+    assert_eq!((hours[0].up, hours[0].down), (54, 6));
+    assert_eq!((hours[1].up, hours[1].down), (54, 6));
+    assert_eq!(hours[0].latency_n, 0);
+
+    // A late result for the sealed hour is merged in order.
+    s.append_check_results(&a, &[r(1, base + 30, 1, Some(900))])
         .await
         .unwrap();
-        let plan: Vec<&str> = plan.iter().map(|p| p.3.as_str()).collect();
-        assert!(
-            plan.iter()
-                .any(|p| p.contains("check_rollups_hourly_bucket")),
-            "{plan:?}"
-        );
+    let sealed = s.seal_check_results(&a, base + 2 * HOUR).await.unwrap();
+    assert_eq!((sealed.results, sealed.segments), (121, 3));
+    let one = s.check_results(1, 0).await.unwrap();
+    assert_eq!(one.len(), 121);
+    assert_eq!((one[1].ts - base, one[1].latency_ms), (30, Some(900)));
+    let hours = s.check_rollups(1, HOUR, 0).await.unwrap();
+    assert_eq!(
+        hours
+            .iter()
+            .map(|h| (h.up, h.degraded, h.latency_max))
+            .collect::<Vec<_>>(),
+        vec![(60, 1, 900), (60, 0, 124)]
+    );
+    let days = s.check_rollups(1, DAY, 0).await.unwrap();
+    assert_eq!(days.iter().map(|d| d.up + d.degraded).sum::<i64>(), 121);
+
+    // The earlier layout's rows are moved into the log, then sealed.
+    {
+        use sqlx::Connection;
+        let sql = "INSERT INTO check_results_legacy (check_id, ts, status, latency_ms)
+                   VALUES ($1, $2, 0, 8), ($1, $3, 2, NULL)";
+        let q = sqlx::query(sql)
+            .bind(3_i64)
+            .bind(base + 5)
+            .bind(base + HOUR + 5);
+        if db.url.starts_with("postgres") {
+            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            q.execute(&mut c).await.unwrap();
+        } else {
+            let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+            sqlx::query(sql)
+                .bind(3_i64)
+                .bind(base + 5)
+                .bind(base + HOUR + 5)
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
     }
+    assert_eq!(s.check_results(3, 0).await.unwrap().len(), 0);
+    let sealed = s.seal_check_results(&a, base + HOUR).await.unwrap();
+    assert_eq!(sealed.results, 1);
+    let three = s.check_results(3, 0).await.unwrap();
+    assert_eq!(
+        three
+            .iter()
+            .map(|x| (x.ts - base, x.status))
+            .collect::<Vec<_>>(),
+        vec![(5, 0), (HOUR + 5, 2)]
+    );
 }
 
 /// Maintenance windows and notification channels are changed and retired, never deleted: the same rules
