@@ -11,6 +11,7 @@ pub mod audit;
 pub mod campaigns;
 mod check_results;
 pub mod connectivity;
+pub mod connectivity_board;
 pub mod incidents;
 pub mod inventory;
 mod numbering;

@@ -6,21 +6,30 @@
 //! **Why a snapshot.** At 100,000 checks across 2,000 sites, reading every check, grouping it and reading the
 //! fiscal year's daily roll-ups on every request costs seconds. The board is instead served from a
 //! [`Snapshot`] kept in this instance's memory (in [`crate::AppState`], beside the on-demand runs: it is
-//! page data, grouped and sorted for this page, not a store concern) and rebuilt in the background
-//! (stale-while-revalidate):
+//! page data, grouped and sorted for this page, not a store concern) and rebuilt in the background only
+//! when something it shows has changed (stale-while-revalidate):
 //!
-//! - a request older than [`FRESH`] starts one rebuild in the background and is answered from the snapshot
-//!   it has; only the very first request (or one after nobody looked for [`MAX_STALE`], or after
+//! - while someone looks, a request finding the last look for changes older than [`FRESH`] starts one
+//!   refresh in the background and is answered from the snapshot it has; only the very first request (or one
+//!   finding the snapshot older than [`MAX_STALE`], i.e. nobody looked for a while, or after
 //!   [`BoardCache::invalidate`]) waits for a build;
+//! - the refresh rebuilds only when something changed: the store's [`BoardFingerprint`] (one cheap query:
+//!   the latest state change, the checks' and windows' counts and latest changes, nodes, registry version,
+//!   latest sheet) differs from the one read with the snapshot; a maintenance window started or ended since
+//!   (recurring windows too: the set of windows in force is compared); or the snapshot is older than
+//!   [`RESULTS_FRESH`], which bounds the age of the last results shown (they change with every result and are
+//!   not part of the fingerprint). Otherwise it only notes the time it looked;
 //! - states come from one query for all checks with their target and site ([`Store::board_checks`]),
 //!   grouped in memory once per rebuild;
 //! - availability per site and month comes from one query per refresh: the whole fiscal year once (and when
 //!   the month turns), then only the current month every [`AVAILABILITY_EVERY`] (past months do not change);
-//! - the page says when its snapshot was taken (「HH:MM:SS 時点」).
+//! - the page says when its snapshot was taken (「HH:MM:SS 時点」) and when it last found nothing changed.
 //!
 //! Several instances sharing one PostgreSQL each keep their own snapshot; each page says its time. A
-//! change made through this instance's pages or API (a check created, a maintenance window created, changed
-//! or retired) calls [`BoardCache::invalidate`], so the person who made it sees it on their next look.
+//! change made through any instance shows up within [`FRESH`] plus a rebuild, because the fingerprint is
+//! read from the database; a change made through this instance's pages or API (a check created, a
+//! maintenance window created, changed or retired) also calls [`BoardCache::invalidate`], so the person who
+//! made it sees it on their next look.
 
 use super::{EventView, event_view, fiscal_months, jst, state_badge};
 use crate::page::{Ctx, PageMeta};
@@ -31,19 +40,25 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use unyo_domain::Action;
-use unyo_domain::connectivity::State as CheckState;
+use unyo_domain::connectivity::{MaintenanceWindow, State as CheckState};
 use unyo_domain::time::to_jst;
 use unyo_store::Store;
 use unyo_store::connectivity::{BoardCheck, DAY, EventRow, bucket_of};
+use unyo_store::connectivity_board::BoardFingerprint;
 
-/// A snapshot older than this is rebuilt in the background (the request is answered from it meanwhile).
+/// While someone looks, the board looks for changes this often (in the background; the request is answered
+/// from the snapshot meanwhile).
 pub const FRESH: Duration = Duration::from_secs(5);
-/// A snapshot older than this (nobody looked for a while) is rebuilt before answering.
-pub const MAX_STALE: Duration = Duration::from_secs(60);
+/// A snapshot older than this is rebuilt even when nothing else changed: it bounds the age of the last
+/// results shown (the engine's last results reach the database about once a minute).
+pub const RESULTS_FRESH: Duration = Duration::from_secs(60);
+/// A snapshot older than this (nobody looked for a while) is rebuilt before answering. Above
+/// [`RESULTS_FRESH`] plus a rebuild, so that a board someone keeps looking at never waits.
+pub const MAX_STALE: Duration = Duration::from_secs(90);
 /// The current month's availability is read again after this; past months are read once.
 pub const AVAILABILITY_EVERY: Duration = Duration::from_secs(10 * 60);
 /// Rows per page of the problem list and of the site summary.
@@ -215,6 +230,59 @@ pub struct Snapshot {
     pub sheets: Vec<(i64, String, String, Option<i64>)>,
     /// The fiscal year's month starts.
     pub months: Vec<NaiveDate>,
+    /// What the store's fingerprint was just before the data was read.
+    fingerprint: BoardFingerprint,
+    /// The maintenance windows not retired, and the ids of those in force at `taken_at`.
+    windows: Vec<MaintenanceWindow>,
+    in_force: Vec<i64>,
+}
+
+impl Snapshot {
+    /// The ids of the windows in force at `at`, in order.
+    fn in_force_at(&self, at: DateTime<Utc>) -> Vec<i64> {
+        in_force(&self.windows, at)
+    }
+}
+
+fn in_force(windows: &[MaintenanceWindow], at: DateTime<Utc>) -> Vec<i64> {
+    let mut ids: Vec<i64> = windows
+        .iter()
+        .filter(|w| w.active_at(at))
+        .map(|w| w.id)
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// How often the board looks and rebuilds (the constants above; tests shorten them).
+#[derive(Debug, Clone, Copy)]
+pub struct Timings {
+    pub fresh: Duration,
+    pub results_fresh: Duration,
+    pub max_stale: Duration,
+}
+
+impl Default for Timings {
+    fn default() -> Self {
+        Timings {
+            fresh: FRESH,
+            results_fresh: RESULTS_FRESH,
+            max_stale: MAX_STALE,
+        }
+    }
+}
+
+/// Why a refresh rebuilt the snapshot (`None`: nothing changed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rebuilt {
+    /// Invalidated by a change made through this instance.
+    Invalidated,
+    /// The store's fingerprint moved (a state change, a check, window, node or sheet).
+    Changed,
+    /// A maintenance window started or ended.
+    WindowBoundary,
+    /// The snapshot was older than [`RESULTS_FRESH`].
+    ResultsAged,
 }
 
 /// Availability per (site, `YYYY-MM`), kept between snapshots.
@@ -231,23 +299,62 @@ pub struct BoardCache {
     current: RwLock<Option<Arc<Snapshot>>>,
     refreshing: AtomicBool,
     dirty: AtomicBool,
-    /// Serialises builds; holds what builds share.
+    /// Serialises builds and refreshes; holds what builds share.
     build: tokio::sync::Mutex<AvailabilityCache>,
+    /// When the current snapshot was last found current (built, or looked at and nothing had changed):
+    /// the instant, for the next look, and the time, for the page.
+    checked: Mutex<Option<(Instant, DateTime<Utc>)>>,
+    /// Snapshots built so far (for tests and diagnostics).
+    rebuilds: AtomicU64,
+    timings: Timings,
 }
 
 impl BoardCache {
-    /// The snapshot to answer from: the current one (starting a background rebuild when it is older than
-    /// [`FRESH`]), or a new one when there is none, it is older than [`MAX_STALE`] or it was invalidated.
+    /// A cache with other timings than the defaults (tests).
+    pub fn with_timings(timings: Timings) -> BoardCache {
+        BoardCache {
+            timings,
+            ..BoardCache::default()
+        }
+    }
+
+    /// How many snapshots this cache has built.
+    pub fn rebuilds(&self) -> u64 {
+        self.rebuilds.load(Ordering::Acquire)
+    }
+
+    /// When the current snapshot was last found current (its build, or the last look that found nothing
+    /// changed).
+    pub fn checked_at(&self) -> Option<DateTime<Utc>> {
+        self.checked.lock().ok().and_then(|c| c.map(|(_, at)| at))
+    }
+
+    fn checked_elapsed(&self) -> Option<Duration> {
+        self.checked
+            .lock()
+            .ok()
+            .and_then(|c| c.map(|(at, _)| at.elapsed()))
+    }
+
+    /// The snapshot to answer from: the current one (starting a background refresh when the last look for
+    /// changes is older than [`FRESH`]), or a new one when there is none, it is older than [`MAX_STALE`]
+    /// or it was invalidated.
     pub async fn get(self: &Arc<Self>, store: &Store) -> Result<Arc<Snapshot>, WebError> {
         let current = self.current.read().ok().and_then(|c| c.clone());
         match current {
-            Some(s) if !self.dirty.load(Ordering::Acquire) && s.built.elapsed() < MAX_STALE => {
-                if s.built.elapsed() >= FRESH && !self.refreshing.swap(true, Ordering::AcqRel) {
+            Some(s)
+                if !self.dirty.load(Ordering::Acquire)
+                    && s.built.elapsed() < self.timings.max_stale =>
+            {
+                let due = self
+                    .checked_elapsed()
+                    .is_none_or(|e| e >= self.timings.fresh);
+                if due && !self.refreshing.swap(true, Ordering::AcqRel) {
                     let me = Arc::clone(self);
                     let store = store.clone();
                     tokio::spawn(async move {
-                        if let Err(e) = me.rebuild(&store, None).await {
-                            tracing::warn!(error = %e, "status board: rebuild failed");
+                        if let Err(e) = me.refresh(&store).await {
+                            tracing::warn!(error = %e, "status board: refresh failed");
                         }
                         me.refreshing.store(false, Ordering::Release);
                     });
@@ -261,6 +368,39 @@ impl BoardCache {
     /// The next request waits for a new snapshot (after a change made through this instance).
     pub fn invalidate(&self) {
         self.dirty.store(true, Ordering::Release);
+    }
+
+    /// Looks for changes and rebuilds the snapshot if there are any (see the module documentation); what
+    /// the background refresh runs. Returns why it rebuilt, or `None` when the snapshot is still current.
+    pub async fn refresh(&self, store: &Store) -> Result<Option<Rebuilt>, unyo_store::StoreError> {
+        let mut availability = self.build.lock().await;
+        let Some(current) = self.current.read().ok().and_then(|c| c.clone()) else {
+            self.build_locked(store, &mut availability).await?;
+            return Ok(Some(Rebuilt::Invalidated));
+        };
+        let now = Utc::now();
+        let why = if self.dirty.load(Ordering::Acquire) {
+            Some(Rebuilt::Invalidated)
+        } else if current.built.elapsed() >= self.timings.results_fresh {
+            Some(Rebuilt::ResultsAged)
+        } else if current.in_force_at(now) != current.in_force {
+            Some(Rebuilt::WindowBoundary)
+        } else if store.board_fingerprint().await? != current.fingerprint {
+            Some(Rebuilt::Changed)
+        } else {
+            None
+        };
+        match why {
+            Some(_) => {
+                self.build_locked(store, &mut availability).await?;
+            }
+            None => {
+                if let Ok(mut c) = self.checked.lock() {
+                    *c = Some((Instant::now(), now));
+                }
+            }
+        }
+        Ok(why)
     }
 
     /// Builds a snapshot. With `wanted_after`, a snapshot built after that instant by a concurrent caller
@@ -278,11 +418,24 @@ impl BoardCache {
         {
             return Ok(s);
         }
+        self.build_locked(store, &mut availability).await
+    }
+
+    /// Builds and installs a snapshot; the caller holds the build lock.
+    async fn build_locked(
+        &self,
+        store: &Store,
+        availability: &mut AvailabilityCache,
+    ) -> Result<Arc<Snapshot>, unyo_store::StoreError> {
         self.dirty.store(false, Ordering::Release);
-        let snapshot = Arc::new(build(store, &mut availability).await?);
+        let snapshot = Arc::new(build(store, availability).await?);
         if let Ok(mut c) = self.current.write() {
             *c = Some(Arc::clone(&snapshot));
         }
+        if let Ok(mut c) = self.checked.lock() {
+            *c = Some((snapshot.built, snapshot.taken_at));
+        }
+        self.rebuilds.fetch_add(1, Ordering::AcqRel);
         Ok(snapshot)
     }
 }
@@ -337,14 +490,16 @@ async fn build(
 ) -> Result<Snapshot, unyo_store::StoreError> {
     let taken_at = Utc::now();
     let built = Instant::now();
+    // Read first: a change made while the data is read then shows as a change at the next look.
+    let fingerprint = store.board_fingerprint().await?;
     let checks = store.board_checks().await?;
     let nodes = store.all_nodes().await?;
     let node_names: HashMap<i64, &str> = nodes.iter().map(|n| (n.id, n.name.as_str())).collect();
     // 保守中 as soon as a window applies, not only once the engine has reported a result inside it.
-    let windows: Vec<_> = store
-        .maintenance_windows()
-        .await?
-        .into_iter()
+    let all_windows = store.maintenance_windows().await?;
+    let in_force_now = in_force(&all_windows, taken_at);
+    let windows: Vec<_> = all_windows
+        .iter()
         .filter(|w| w.active_at(taken_at))
         .collect();
     let covered: HashSet<i64> = if windows.is_empty() {
@@ -508,6 +663,9 @@ async fn build(
         events: store.check_events(None, 20).await?,
         sheets: store.check_sheets(20).await?,
         months,
+        fingerprint,
+        in_force: in_force_now,
+        windows: all_windows,
     })
 }
 
@@ -640,6 +798,9 @@ struct StateOption {
 struct BoardPage {
     page: PageMeta,
     as_of: String,
+    /// When the snapshot was last found current, if later than it was taken.
+    checked: Option<String>,
+    refresh_help: &'static str,
     checks: usize,
     totals: Vec<Total>,
     shown_states: Vec<Shown>,
@@ -818,12 +979,30 @@ pub(super) async fn board(
         })
         .collect();
     let as_of = to_jst(snap.taken_at).format("%H:%M:%S").to_string();
+    let checked = state
+        .board
+        .checked_at()
+        .filter(|at| at.timestamp() > snap.taken_at.timestamp())
+        .map(|at| {
+            let t = to_jst(at).format("%H:%M:%S");
+            if ja {
+                format!("（{t} に変更なしを確認）")
+            } else {
+                format!("(no change as of {t})")
+            }
+        });
     let view = BoardPage {
         page: ctx.page(ctx.tr.t("conn.title"), "connectivity"),
         as_of: if ja {
             format!("{as_of} 時点")
         } else {
             format!("as of {as_of}")
+        },
+        checked,
+        refresh_help: if ja {
+            "状態の変化、確認項目・保守時間帯の変更は数秒で反映し、各項目の最終結果は1分ごとに更新します。"
+        } else {
+            "State changes and changes to checks or maintenance windows show within seconds; last results are refreshed every minute."
         },
         checks: snap.checks,
         totals,
@@ -894,5 +1073,202 @@ mod tests {
         assert_eq!(p.prev.as_deref(), Some("1"));
         assert_eq!(p.next.as_deref(), Some("3"));
         assert!(p.label.contains("51–100"), "{}", p.label);
+    }
+
+    /// A site with one terminal and its check.
+    async fn one_check(store: &Store) -> (i64, i64) {
+        let a = unyo_store::Actor::system("test");
+        let site = store
+            .create_site(
+                &a,
+                &unyo_domain::registry::SiteInput {
+                    code: "KARATSU".into(),
+                    name: "唐津土木事務所".into(),
+                    kind: "doboku".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let t = store
+            .create_terminal(
+                &a,
+                &unyo_domain::registry::TerminalInput {
+                    site_id: Some(site.id),
+                    hostname: "KARATSU-DOBOKU-01".into(),
+                    kind: "business".into(),
+                    ip_address: "127.0.0.2".into(),
+                    os_name: "Windows 11".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let c = store
+            .create_check(
+                &a,
+                &unyo_domain::connectivity::CheckInput {
+                    name: "唐津土木 ping".into(),
+                    target_kind: "terminal".into(),
+                    target_id: t.id,
+                    kind: "icmp".into(),
+                    address: "127.0.0.2".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        (site.id, c.id)
+    }
+
+    fn event(check_id: i64, to: CheckState) -> unyo_store::connectivity::NewEvent {
+        unyo_store::connectivity::NewEvent {
+            check_id,
+            ts: Utc::now().timestamp(),
+            from: CheckState::Unknown,
+            to,
+            cause: "試験".into(),
+            impacted_by: None,
+            maintenance: false,
+            results: serde_json::json!([]),
+            message: String::new(),
+        }
+    }
+
+    const LONG: Duration = Duration::from_secs(3600);
+
+    /// No change, no rebuild (results alone do not count); each kind of change rebuilds at the next look
+    /// and shows: a state change, a window created, a window's start passing, the results' age bound.
+    #[tokio::test]
+    async fn the_snapshot_is_rebuilt_only_when_something_changed() {
+        let db = unyo_store::testing::test_store().await.unwrap();
+        let store = &db.store;
+        let a = unyo_store::Actor::system("test");
+        let (site_id, check) = one_check(store).await;
+        // Looks only when this test asks (`refresh`): `get` starts none.
+        let cache = Arc::new(BoardCache::with_timings(Timings {
+            fresh: LONG,
+            results_fresh: LONG,
+            max_stale: LONG,
+        }));
+        let first = cache.get(store).await.unwrap();
+        assert_eq!(cache.rebuilds(), 1);
+        assert_eq!(first.totals[BoardState::Unknown.index()], 1);
+
+        // Nothing changed: a look, no rebuild; results flowing in are not a change.
+        assert_eq!(cache.refresh(store).await.unwrap(), None);
+        store
+            .append_check_results(
+                &a,
+                &[unyo_store::connectivity::NewResult {
+                    check_id: check,
+                    ts: Utc::now().timestamp(),
+                    code: 0,
+                    latency_ms: Some(2),
+                }],
+            )
+            .await
+            .unwrap();
+        assert_eq!(cache.refresh(store).await.unwrap(), None);
+        assert_eq!(cache.rebuilds(), 1);
+        assert!(cache.checked_at().unwrap() >= first.taken_at);
+
+        // A state change (written by the engine, not through this instance): rebuilt at the next look.
+        store
+            .record_check_event(&a, &event(check, CheckState::Down))
+            .await
+            .unwrap();
+        assert_eq!(cache.refresh(store).await.unwrap(), Some(Rebuilt::Changed));
+        assert_eq!(cache.rebuilds(), 2);
+        let snap = cache.get(store).await.unwrap();
+        assert_eq!(snap.totals[BoardState::Down.index()], 1);
+        assert_eq!(cache.refresh(store).await.unwrap(), None);
+
+        // A window created (starting in a moment): a change; once its start passes, a boundary.
+        let start = Utc::now() + chrono::Duration::milliseconds(1500);
+        store
+            .create_maintenance_window(
+                &a,
+                &MaintenanceWindow {
+                    id: 0,
+                    title: "回線工事".into(),
+                    site_id: Some(site_id),
+                    node_id: None,
+                    check_id: None,
+                    when: unyo_domain::connectivity::Recurrence::Once {
+                        start,
+                        end: start + chrono::Duration::hours(1),
+                    },
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(cache.refresh(store).await.unwrap(), Some(Rebuilt::Changed));
+        let snap = cache.get(store).await.unwrap();
+        assert_eq!(snap.totals[BoardState::Maintenance.index()], 0);
+        assert_eq!(cache.refresh(store).await.unwrap(), None);
+        let wait = (start - Utc::now()).to_std().unwrap_or_default();
+        tokio::time::sleep(wait + Duration::from_millis(100)).await;
+        assert_eq!(
+            cache.refresh(store).await.unwrap(),
+            Some(Rebuilt::WindowBoundary)
+        );
+        let snap = cache.get(store).await.unwrap();
+        assert_eq!(snap.totals[BoardState::Maintenance.index()], 1);
+        assert_eq!(cache.rebuilds(), 4);
+
+        // The results' age bound: a cache whose bound has passed rebuilds with nothing else changed.
+        let aged = Arc::new(BoardCache::with_timings(Timings {
+            fresh: LONG,
+            results_fresh: Duration::ZERO,
+            max_stale: LONG,
+        }));
+        aged.get(store).await.unwrap();
+        assert_eq!(
+            aged.refresh(store).await.unwrap(),
+            Some(Rebuilt::ResultsAged)
+        );
+        assert_eq!(aged.rebuilds(), 2);
+
+        // Invalidated through this instance: the next request waits for a new snapshot.
+        cache.invalidate();
+        cache.get(store).await.unwrap();
+        assert_eq!(cache.rebuilds(), 5);
+    }
+
+    /// Through `get` alone, as the page uses it: a change made elsewhere shows on the read after the
+    /// background look; reads without a change do not rebuild.
+    #[tokio::test]
+    async fn a_change_shows_on_the_next_read_after_the_background_look() {
+        let db = unyo_store::testing::test_store().await.unwrap();
+        let store = &db.store;
+        let a = unyo_store::Actor::system("test");
+        let (_, check) = one_check(store).await;
+        let cache = Arc::new(BoardCache::with_timings(Timings {
+            fresh: Duration::ZERO,
+            results_fresh: LONG,
+            max_stale: LONG,
+        }));
+        let settled = async |cache: &Arc<BoardCache>| {
+            while cache.refreshing.load(Ordering::Acquire) {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        cache.get(store).await.unwrap();
+        for _ in 0..5 {
+            cache.get(store).await.unwrap();
+            settled(&cache).await;
+        }
+        assert_eq!(cache.rebuilds(), 1, "five reads, nothing changed");
+        store
+            .record_check_event(&a, &event(check, CheckState::Up))
+            .await
+            .unwrap();
+        let before = cache.get(store).await.unwrap();
+        assert_eq!(before.totals[BoardState::Up.index()], 0, "answered at once");
+        settled(&cache).await;
+        let after = cache.get(store).await.unwrap();
+        assert_eq!(after.totals[BoardState::Up.index()], 1);
+        assert_eq!(cache.rebuilds(), 2);
     }
 }
