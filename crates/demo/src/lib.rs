@@ -5,13 +5,17 @@
 //! work log of both SEs and consultations — and the year's incidents with a small known-error library
 //! ([`load_incidents`]).
 //!
-//! Names, numbers and addresses are plausible, not real: hostnames and addresses follow a made-up plan
-//! inside 10.41.0.0/16, the contractor and the contract number are fictional.
+//! Names, numbers and addresses are plausible, not real: hostnames follow a made-up plan, the contractor and
+//! the contract number are fictional. Addresses follow the plan's shape on the loopback range
+//! (127.41.x.y), so the demo's connectivity checks ([`load_connectivity`]) get real answers on any
+//! machine; only the 鳥栖 branch (RT-鳥栖 and the terminal behind it) keeps the prefecture's own range
+//! (10.41.x.y), which no demo machine answers — its line is down.
 //!
 //! [`load`] is what `unyo demo` runs: the fleet, then the fiscal year up to today's date in JST. The
 //! year depends only on that date — the same day gives the same data.
 
 mod calendar;
+mod connectivity;
 mod incidents;
 mod year;
 #[cfg(test)]
@@ -22,6 +26,7 @@ use unyo_domain::Role;
 use unyo_domain::registry::{NodeInput, SiteInput, TerminalInput};
 use unyo_store::{Actor, Result, Store};
 
+pub use connectivity::ConnectivitySummary;
 pub use incidents::{AUGUST_REQUEST_TITLE, IncidentSummary};
 pub use year::{CONTRACT_NAME, CONTRACTOR, MANAGER, YearSummary};
 
@@ -76,47 +81,47 @@ pub const ACCOUNTS: &[DemoAccount] = &[
 
 /// (name, kind, site code where installed, address, upstream name)
 const NODES: &[(&str, &str, &str, &str, &str)] = &[
-    ("都道府県サーバ", "server", "KENCHO", "10.41.0.10", ""),
+    ("都道府県サーバ", "server", "KENCHO", "127.41.0.10", ""),
     (
         "FW-住基ネット",
         "firewall",
         "KENCHO",
-        "10.41.0.1",
+        "127.41.0.1",
         "都道府県サーバ",
     ),
     (
         "RT-県庁コア",
         "router",
         "KENCHO",
-        "10.41.0.254",
+        "127.41.0.254",
         "FW-住基ネット",
     ),
     (
         "RT-佐賀中部",
         "router",
         "KENCHO",
-        "10.41.10.1",
+        "127.41.10.1",
         "RT-県庁コア",
     ),
     (
         "RT-唐津",
         "router",
         "ZEI-KARATSU",
-        "10.41.20.1",
+        "127.41.20.1",
         "RT-県庁コア",
     ),
     (
         "RT-伊万里",
         "router",
         "DOBOKU-IMARI",
-        "10.41.30.1",
+        "127.41.30.1",
         "RT-県庁コア",
     ),
     (
         "RT-武雄・杵藤",
         "router",
         "ZEI-TAKEO",
-        "10.41.40.1",
+        "127.41.40.1",
         "RT-県庁コア",
     ),
     (
@@ -254,7 +259,7 @@ const TERMINALS: &[TerminalRow] = &[
         "jk-kencho-rep01",
         "KENCHO",
         "representative",
-        "10.41.1.11",
+        "127.41.1.11",
         "Windows 11 Enterprise",
         "23H2 (22631.4460)",
         "5CD3281K7Q",
@@ -264,7 +269,7 @@ const TERMINALS: &[TerminalRow] = &[
         "jk-kencho-biz01",
         "KENCHO",
         "business",
-        "10.41.1.21",
+        "127.41.1.21",
         "Windows 11 Enterprise",
         "23H2 (22631.4460)",
         "5CD3281K8B",
@@ -274,7 +279,7 @@ const TERMINALS: &[TerminalRow] = &[
         "jk-kencho-biz02",
         "KENCHO",
         "business",
-        "10.41.1.22",
+        "127.41.1.22",
         "Windows 11 Enterprise",
         "23H2 (22631.4317)",
         "5CD3281K9M",
@@ -284,7 +289,7 @@ const TERMINALS: &[TerminalRow] = &[
         "jk-zei-saga01",
         "ZEI-SAGA",
         "business",
-        "10.41.11.21",
+        "127.41.11.21",
         "Windows 11 Enterprise",
         "23H2 (22631.4460)",
         "5CD3302A1C",
@@ -294,7 +299,7 @@ const TERMINALS: &[TerminalRow] = &[
         "jk-zei-takeo01",
         "ZEI-TAKEO",
         "business",
-        "10.41.41.21",
+        "127.41.41.21",
         "Windows 11 Enterprise",
         "23H2 (22631.4317)",
         "5CD3302A2D",
@@ -304,7 +309,7 @@ const TERMINALS: &[TerminalRow] = &[
         "jk-zei-karatsu01",
         "ZEI-KARATSU",
         "business",
-        "10.41.21.21",
+        "127.41.21.21",
         "Windows 11 Enterprise",
         "23H2 (22631.4460)",
         "5CD3302A3E",
@@ -314,7 +319,7 @@ const TERMINALS: &[TerminalRow] = &[
         "jk-dbk-saga01",
         "DOBOKU-SAGA",
         "business",
-        "10.41.12.21",
+        "127.41.12.21",
         "Windows 11 Enterprise",
         "22H2 (22621.4317)",
         "5CD3302A4F",
@@ -324,7 +329,7 @@ const TERMINALS: &[TerminalRow] = &[
         "jk-dbk-karatsu01",
         "DOBOKU-KARATSU",
         "business",
-        "10.41.22.21",
+        "127.41.22.21",
         "Windows 11 Enterprise",
         "23H2 (22631.4460)",
         "5CD3302A5G",
@@ -334,7 +339,7 @@ const TERMINALS: &[TerminalRow] = &[
         "jk-dbk-imari01",
         "DOBOKU-IMARI",
         "business",
-        "10.41.31.21",
+        "127.41.31.21",
         "Windows 11 Enterprise",
         "23H2 (22631.4460)",
         "5CD3302A6H",
@@ -344,7 +349,7 @@ const TERMINALS: &[TerminalRow] = &[
         "jk-dbk-kito01",
         "DOBOKU-KITO",
         "business",
-        "10.41.42.21",
+        "127.41.42.21",
         "Windows 10 Enterprise LTSC 2021",
         "21H2 (19044.5131)",
         "5CD2150B1J",
@@ -354,7 +359,7 @@ const TERMINALS: &[TerminalRow] = &[
         "jk-ariake01",
         "ARIAKE",
         "business",
-        "10.41.13.21",
+        "127.41.13.21",
         "Windows 11 Enterprise",
         "23H2 (22631.4460)",
         "5CD3302A7K",
@@ -364,7 +369,7 @@ const TERMINALS: &[TerminalRow] = &[
         "jk-fukushi01",
         "FUKUSHI-C",
         "business",
-        "10.41.14.21",
+        "127.41.14.21",
         "Windows 11 Enterprise",
         "23H2 (22631.4460)",
         "5CD3302A8L",
@@ -374,7 +379,7 @@ const TERMINALS: &[TerminalRow] = &[
         "jk-hfk-chubu01",
         "HOFUKU-CHUBU",
         "business",
-        "10.41.15.21",
+        "127.41.15.21",
         "Windows 11 Enterprise",
         "23H2 (22631.4460)",
         "5CD3302A9M",
@@ -384,7 +389,7 @@ const TERMINALS: &[TerminalRow] = &[
         "jk-hfk-karatsu01",
         "HOFUKU-KARATSU",
         "business",
-        "10.41.23.21",
+        "127.41.23.21",
         "Windows 11 Enterprise",
         "23H2 (22631.4317)",
         "5CD3302B0N",
@@ -404,7 +409,7 @@ const TERMINALS: &[TerminalRow] = &[
         "jk-hfk-imari01",
         "HOFUKU-IMARI",
         "business",
-        "10.41.32.21",
+        "127.41.32.21",
         "Windows 11 Enterprise",
         "23H2 (22631.4460)",
         "5CD3302B2Q",
@@ -414,7 +419,7 @@ const TERMINALS: &[TerminalRow] = &[
         "jk-hfk-kito01",
         "HOFUKU-KITO",
         "business",
-        "10.41.43.21",
+        "127.41.43.21",
         "Windows 10 Enterprise LTSC 2021",
         "21H2 (19044.5131)",
         "5CD2150B3R",
@@ -431,6 +436,7 @@ pub async fn load(store: &Store) -> Result<()> {
     let today = unyo_store::support::jst_today();
     load_year(store, today).await?;
     load_incidents(store, today).await?;
+    load_connectivity(store, today, chrono::Utc::now()).await?;
     store.set_meta(DEMO_MARK, "true").await?;
     Ok(())
 }
@@ -458,6 +464,21 @@ pub async fn load_year(store: &Store, today: NaiveDate) -> Result<YearSummary> {
 /// June incident). The same day gives the same data.
 pub async fn load_incidents(store: &Store, today: NaiveDate) -> Result<IncidentSummary> {
     incidents::load(store, today).await
+}
+
+/// Loads the connectivity checks (疎通確認) on top of [`load_fleet`]'s registry: an ICMP check on every
+/// node and terminal and one TCP check, two maintenance windows (one in force today), the results since
+/// the start of the fiscal year up to `now` and the state changes, so the status board shows a believable
+/// mixture at once — mostly 正常, RT-鳥栖 停止 with its site 影響 (the automatic incident of
+/// [`load_incidents`]), one 停止 service port, one site 保守中 — and availability per month. On a machine
+/// where the engine cannot send ICMP (no raw socket, not in `ping_group_range`) the ICMP checks turn 不明
+/// once it runs.
+pub async fn load_connectivity(
+    store: &Store,
+    today: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<ConnectivitySummary> {
+    connectivity::load(store, today, now).await
 }
 
 /// Loads the accounts, the 集約ネットワーク, the sites and the terminals (no mark, no fiscal year).
