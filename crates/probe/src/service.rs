@@ -213,18 +213,38 @@ impl Retention {
 /// The running service; stops when dropped.
 pub struct Service {
     task: tokio::task::JoinHandle<()>,
+    /// The engine's own runtime (none if it could not be made: the engine then shares the caller's).
+    engine_runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl Drop for Service {
     fn drop(&mut self) {
         self.task.abort();
+        if let Some(rt) = self.engine_runtime.take() {
+            // Not a blocking drop: the service may be dropped inside the caller's runtime.
+            rt.shutdown_background();
+        }
     }
 }
 
 /// Starts the engine over the checks in `store`.
+///
+/// The engine's schedule and probes run on a runtime of their own with one worker thread, so that web
+/// requests on the server's runtime cannot delay its timers (measured with the status board under load:
+/// start lateness p99 went from 2 ms to 133 ms while both shared one runtime). The writer, the sealing
+/// and the retention stay on the caller's runtime, with the store's connections.
 pub fn start(store: Store, config: ServiceConfig) -> Service {
+    let engine_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("unyo-probe")
+        .enable_all()
+        .build()
+        .map_err(|e| tracing::warn!("connectivity: no runtime of its own for the engine: {e}"))
+        .ok();
+    let engine_handle = engine_runtime.as_ref().map(|rt| rt.handle().clone());
     Service {
-        task: tokio::spawn(run(store, config)),
+        task: tokio::spawn(run(store, config, engine_handle)),
+        engine_runtime,
     }
 }
 
@@ -263,7 +283,7 @@ async fn load(store: &Store) -> unyo_store::Result<(Vec<CheckRow>, Evaluator)> {
     Ok((rows, Evaluator::new(places, windows)))
 }
 
-async fn run(store: Store, config: ServiceConfig) {
+async fn run(store: Store, config: ServiceConfig, engine_runtime: Option<tokio::runtime::Handle>) {
     let actor = Actor::system("connectivity-engine");
     // Sealing and retention are due at start (the service may have been down a while), then each time an
     // hour is over and at least every `prune_every`; this survives engine restarts.
@@ -282,7 +302,10 @@ async fn run(store: Store, config: ServiceConfig) {
         };
         let names: HashMap<i64, CheckRow> = rows.iter().map(|c| (c.id, c.clone())).collect();
         let (tx, mut rx) = mpsc::channel::<ResultRecord>(config.batch_max * 2);
-        let engine = Engine::spawn(scheduled(&rows), config.engine, tx);
+        let engine = {
+            let _on = engine_runtime.as_ref().map(|h| h.enter());
+            Engine::spawn(scheduled(&rows), config.engine, tx)
+        };
         let mut writer = Writer::new(store.clone(), actor.clone(), eval, config);
         let mut reload_at = tokio::time::Instant::now() + config.reload;
         let mut tick = tokio::time::interval(config.flush_every);

@@ -33,8 +33,136 @@ pub struct Sealed {
     pub segments: u64,
 }
 
-/// Rows per multi-row statement (at most 12 parameters each: well inside every backend's limit).
-const ROWS_PER_STATEMENT: usize = 400;
+/// A hasher for integer keys (check ids, buckets): a multiply and a rotate per word. Sealing looks up one
+/// entry per result (millions an hour), where the standard hasher's cost shows; the keys are our own, not
+/// an attacker's.
+#[derive(Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_i64(&mut self, v: i64) {
+        self.write_u64(v as u64);
+    }
+}
+
+type IdHash = std::hash::BuildHasherDefault<IdHasher>;
+
+/// Rows to write many at a time: integers as one JSON array of arrays and the blobs (if any) as one byte
+/// string with offsets, so a statement binds two parameters however many rows it carries. Binding each
+/// value costs more than the database's own work at a hundred thousand rows.
+#[derive(Default)]
+struct Bulk {
+    json: String,
+    blob: Vec<u8>,
+    rows: usize,
+    /// Finished statements' (json, blob).
+    done: Vec<(String, Vec<u8>)>,
+}
+
+/// Written as SQL NULL by [`Bulk`].
+const NULL: i64 = i64::MIN;
+
+/// Rows per bulk statement.
+const BULK_ROWS: usize = 5_000;
+
+impl Bulk {
+    fn row(&mut self, ints: &[i64], blob: Option<&[u8]>) {
+        use std::fmt::Write;
+        self.json.push(if self.json.is_empty() { '[' } else { ',' });
+        self.json.push('[');
+        for (i, v) in ints.iter().enumerate() {
+            if i > 0 {
+                self.json.push(',');
+            }
+            if *v == NULL {
+                self.json.push_str("null");
+            } else {
+                let _ = write!(self.json, "{v}");
+            }
+        }
+        if let Some(b) = blob {
+            // 1-based offset and length, as both backends' substring functions take them.
+            let _ = write!(self.json, ",{},{}", self.blob.len() + 1, b.len());
+            self.blob.extend_from_slice(b);
+        }
+        self.json.push(']');
+        self.rows += 1;
+        if self.rows.is_multiple_of(BULK_ROWS) {
+            self.cut();
+        }
+    }
+
+    fn cut(&mut self) {
+        if !self.json.is_empty() {
+            self.json.push(']');
+            self.done.push((
+                std::mem::take(&mut self.json),
+                std::mem::take(&mut self.blob),
+            ));
+        }
+    }
+
+    /// The statements that insert the rows into `table`: `ints` name the integer columns in order,
+    /// `blob` the byte column; `conflict` is the statement's ON CONFLICT clause. Each is (SQL, the rows as
+    /// JSON, the blobs when there is a byte column).
+    fn statements(
+        mut self,
+        postgres: bool,
+        table: &str,
+        ints: &[&str],
+        blob: Option<&str>,
+        conflict: &str,
+    ) -> Vec<(String, String, Option<Vec<u8>>)> {
+        self.cut();
+        let mut columns: Vec<String> = ints.iter().map(|c| c.to_string()).collect();
+        let mut values: Vec<String> = (0..ints.len())
+            .map(|i| {
+                if postgres {
+                    format!("(e->>{i})::BIGINT")
+                } else {
+                    format!("value->>{i}")
+                }
+            })
+            .collect();
+        if let Some(b) = blob {
+            let (o, l) = (ints.len(), ints.len() + 1);
+            columns.push(b.to_string());
+            values.push(if postgres {
+                format!("substring($2::BYTEA from (e->>{o})::INT for (e->>{l})::INT)")
+            } else {
+                format!("substr($2, value->>{o}, value->>{l})")
+            });
+        }
+        let from = if postgres {
+            "jsonb_array_elements($1::JSONB) e"
+        } else {
+            // `WHERE true` tells SQLite's parser that ON CONFLICT belongs to the INSERT.
+            "json_each($1) WHERE true"
+        };
+        let sql = format!(
+            "INSERT INTO {table} AS r ({}) SELECT {} FROM {from} {conflict}",
+            columns.join(", "),
+            values.join(", ")
+        );
+        let with_blob = blob.is_some();
+        self.done
+            .into_iter()
+            .map(|(json, bytes)| (sql.clone(), json, with_blob.then_some(bytes)))
+            .collect()
+    }
+}
+
 /// Log rows read per query while sealing.
 const LOG_PAGE: i64 = 256;
 
@@ -201,6 +329,63 @@ fn add(e: &mut RollupRow, r: &NewResult) {
     }
 }
 
+/// Adds one roll-up bucket to another.
+fn merge(e: &mut RollupRow, o: &RollupRow) {
+    e.up += o.up;
+    e.degraded += o.degraded;
+    e.down += o.down;
+    e.unknown += o.unknown;
+    e.maintenance += o.maintenance;
+    e.impacted += o.impacted;
+    e.latency_sum += o.latency_sum;
+    e.latency_n += o.latency_n;
+    e.latency_max = e.latency_max.max(o.latency_max);
+}
+
+/// The roll-up tables' columns, in the order of [`rollup_values`].
+const ROLLUP_COLUMN_NAMES: [&str; 11] = [
+    "bucket",
+    "check_id",
+    "up",
+    "degraded",
+    "down",
+    "unknown",
+    "maintenance",
+    "impacted",
+    "latency_sum",
+    "latency_n",
+    "latency_max",
+];
+
+fn rollup_values(bucket: i64, check_id: i64, e: &RollupRow) -> [i64; 11] {
+    [
+        bucket,
+        check_id,
+        e.up,
+        e.degraded,
+        e.down,
+        e.unknown,
+        e.maintenance,
+        e.impacted,
+        e.latency_sum,
+        e.latency_n,
+        e.latency_max,
+    ]
+}
+
+/// Adds a bucket to what a roll-up table holds for it (late results add to a sealed hour; each hour adds
+/// to its day).
+const ROLLUP_ADD: &str = "ON CONFLICT (bucket, check_id) DO UPDATE SET
+    up = r.up + excluded.up,
+    degraded = r.degraded + excluded.degraded,
+    down = r.down + excluded.down,
+    unknown = r.unknown + excluded.unknown,
+    maintenance = r.maintenance + excluded.maintenance,
+    impacted = r.impacted + excluded.impacted,
+    latency_sum = r.latency_sum + excluded.latency_sum,
+    latency_n = r.latency_n + excluded.latency_n,
+    latency_max = CASE WHEN excluded.latency_max > r.latency_max THEN excluded.latency_max ELSE r.latency_max END";
+
 fn rollup_table(grain: i64) -> Result<&'static str> {
     match grain {
         HOUR => Ok("check_hourly"),
@@ -245,6 +430,32 @@ fn rollup_of(grain: i64, t: RollupTuple) -> RollupRow {
         latency_sum: t.8,
         latency_n: t.9,
         latency_max: t.10,
+    }
+}
+
+/// A seal's reading: the log rows read so far, unpacked per check and hour.
+#[derive(Default)]
+struct Unpacked {
+    /// One entry per check and hour: its packed results and its roll-up.
+    hours: HashMap<(i64, i64), (Segment, RollupRow), IdHash>,
+    last_id: i64,
+    log_rows: u64,
+    results: u64,
+}
+
+impl Unpacked {
+    fn add_page(mut self, page: &[(i64, i64, i64, Vec<u8>)]) -> Result<Unpacked> {
+        for (id, bucket, ts_min, data) in page {
+            self.last_id = *id;
+            self.log_rows += 1;
+            decode_log(data, *ts_min, |r| {
+                self.results += 1;
+                let (seg, roll) = self.hours.entry((*bucket, r.check_id)).or_default();
+                seg.push(*bucket, &r);
+                add(roll, &r);
+            })?;
+        }
+        Ok(self)
     }
 }
 
@@ -305,6 +516,40 @@ impl Store {
         self.move_legacy_results().await?;
         let limit = bucket_of(before, HOUR);
         let postgres = self.is_postgres();
+        // Read and unpack outside the write lock (the engine's commits go on meanwhile): the rows read are
+        // only ever deleted by a seal, which the write transaction below checks for.
+        let mut acc = Unpacked::default();
+        loop {
+            let page: Vec<(i64, i64, i64, Vec<u8>)> = read_db!(self, |db| sqlx::query_as(
+                "SELECT id, bucket, ts_min, data FROM check_result_log
+                 WHERE bucket < $1 AND id > $2 ORDER BY id LIMIT $3",
+            )
+            .bind(limit)
+            .bind(acc.last_id)
+            .bind(LOG_PAGE)
+            .fetch_all(db)
+            .await?);
+            let full = page.len() as i64 == LOG_PAGE;
+            if page.is_empty() {
+                break;
+            }
+            // Unpacking a page is CPU work: off the async workers.
+            acc = tokio::task::spawn_blocking(move || acc.add_page(&page))
+                .await
+                .map_err(|e| StoreError::Internal(format!("connectivity: sealing: {e}")))??;
+            if !full {
+                break;
+            }
+        }
+        if acc.log_rows == 0 {
+            return Ok(Sealed::default());
+        }
+        let Unpacked {
+            mut hours,
+            last_id,
+            log_rows,
+            results,
+        } = acc;
         let out = write_tx!(self, |tx| {
             if postgres {
                 // One sealer at a time across servers (SQLite's write lock does this by itself).
@@ -312,151 +557,78 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            let mut segments: HashMap<(i64, i64), Segment> = HashMap::new();
-            let mut hourly: HashMap<(i64, i64), RollupRow> = HashMap::new();
-            let mut daily: HashMap<(i64, i64), RollupRow> = HashMap::new();
-            let mut last_id = 0i64;
-            let mut log_rows = 0u64;
-            let mut results = 0u64;
-            loop {
-                let page: Vec<(i64, i64, i64, Vec<u8>)> = sqlx::query_as(
-                    "SELECT id, bucket, ts_min, data FROM check_result_log
-                     WHERE bucket < $1 AND id > $2 ORDER BY id LIMIT $3",
-                )
-                .bind(limit)
-                .bind(last_id)
-                .bind(LOG_PAGE)
-                .fetch_all(&mut *tx)
-                .await?;
-                let Some(&(id, ..)) = page.last() else { break };
-                last_id = id;
-                for (_, bucket, ts_min, data) in &page {
-                    log_rows += 1;
-                    decode_log(data, *ts_min, |r| {
-                        results += 1;
-                        segments
-                            .entry((*bucket, r.check_id))
-                            .or_default()
-                            .push(*bucket, &r);
-                        add(hourly.entry((*bucket, r.check_id)).or_default(), &r);
-                        add(
-                            daily.entry((bucket_of(r.ts, DAY), r.check_id)).or_default(),
-                            &r,
-                        );
-                    })?;
-                }
-                if (page.len() as i64) < LOG_PAGE {
-                    break;
-                }
-            }
-            if log_rows == 0 {
+            let still: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM check_result_log WHERE id <= $1 AND bucket < $2",
+            )
+            .bind(last_id)
+            .bind(limit)
+            .fetch_one(&mut *tx)
+            .await?;
+            if still as u64 != log_rows {
+                // Another seal took some of these rows meanwhile; what is left waits for the next one.
                 Sealed::default()
             } else {
                 // Hours sealed before (results that came late) are merged with what is there.
-                let hours: HashSet<i64> = segments.keys().map(|k| k.0).collect();
-                let mut earlier: HashSet<i64> = HashSet::new();
-                for h in hours {
-                    let any: Option<i64> = sqlx::query_scalar(
-                        "SELECT bucket FROM check_segments WHERE bucket = $1 LIMIT 1",
+                let buckets: HashSet<i64> = hours.keys().map(|k| k.0).collect();
+                for bucket in buckets {
+                    let old: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+                        "SELECT check_id, data FROM check_segments WHERE bucket = $1",
                     )
-                    .bind(h)
-                    .fetch_optional(&mut *tx)
+                    .bind(bucket)
+                    .fetch_all(&mut *tx)
                     .await?;
-                    if any.is_some() {
-                        earlier.insert(h);
-                    }
-                }
-                let mut packed: Vec<(i64, i64, i64, Vec<u8>)> = Vec::with_capacity(segments.len());
-                for ((bucket, check_id), mut seg) in segments {
-                    if earlier.contains(&bucket) {
-                        let old: Option<Vec<u8>> = sqlx::query_scalar(
-                            "SELECT data FROM check_segments WHERE bucket = $1 AND check_id = $2",
-                        )
-                        .bind(bucket)
-                        .bind(check_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        if let Some(old) = old {
-                            decode_segment(&old, bucket, check_id, |r| seg.unsorted.push(r))?;
+                    for (check_id, data) in old {
+                        if let Some((seg, _)) = hours.get_mut(&(bucket, check_id)) {
+                            decode_segment(&data, bucket, check_id, |r| seg.unsorted.push(r))?;
                         }
                     }
+                }
+                let mut rows: Vec<((i64, i64), (Segment, RollupRow))> = hours.into_iter().collect();
+                // Key order: each statement appends to the tail of the B-trees.
+                rows.sort_unstable_by_key(|r| r.0);
+                let mut daily: BTreeMap<(i64, i64), RollupRow> = BTreeMap::new();
+                let mut segments = Bulk::default();
+                let mut hourly = Bulk::default();
+                for ((bucket, check_id), (seg, roll)) in rows {
+                    let day = bucket_of(bucket * HOUR, DAY);
+                    let d = daily.entry((day, check_id)).or_default();
+                    merge(d, &roll);
                     let (n, data) = seg.finish(bucket, check_id)?;
-                    packed.push((bucket, check_id, n, data));
+                    segments.row(&[bucket, check_id, n], Some(&data));
+                    hourly.row(&rollup_values(bucket, check_id, &roll), None);
                 }
-                // Key order: each statement appends to the tail of the B-tree.
-                packed.sort_unstable_by_key(|p| (p.0, p.1));
-                let segments_written = packed.len() as u64;
-                for chunk in packed.chunks(ROWS_PER_STATEMENT) {
-                    let mut sql = String::from(
-                        "INSERT INTO check_segments (bucket, check_id, n, data) VALUES ",
-                    );
-                    for i in 0..chunk.len() {
-                        if i > 0 {
-                            sql.push(',');
-                        }
-                        let b = i * 4;
-                        sql.push_str(&format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4));
-                    }
-                    sql.push_str(
-                        " ON CONFLICT (bucket, check_id) DO UPDATE SET n = excluded.n, data = excluded.data",
-                    );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for (bucket, check_id, n, data) in chunk {
-                        q = q.bind(bucket).bind(check_id).bind(n).bind(data);
-                    }
-                    q.execute(&mut *tx).await?;
+                let segments_written = segments.rows as u64;
+                let mut days = Bulk::default();
+                for ((day, check_id), e) in &daily {
+                    days.row(&rollup_values(*day, *check_id, e), None);
                 }
-                for (table, rows) in [("check_hourly", hourly), ("check_daily", daily)] {
-                    let mut rows: Vec<((i64, i64), RollupRow)> = rows.into_iter().collect();
-                    rows.sort_unstable_by_key(|r| r.0);
-                    for chunk in rows.chunks(ROWS_PER_STATEMENT / 3) {
-                        let mut sql = format!(
-                            "INSERT INTO {table} AS r (bucket, check_id, up, degraded, down, unknown,
-                             maintenance, impacted, latency_sum, latency_n, latency_max) VALUES "
-                        );
-                        for i in 0..chunk.len() {
-                            if i > 0 {
-                                sql.push(',');
-                            }
-                            sql.push('(');
-                            for j in 1..=11 {
-                                if j > 1 {
-                                    sql.push(',');
-                                }
-                                sql.push_str(&format!("${}", i * 11 + j));
-                            }
-                            sql.push(')');
-                        }
-                        sql.push_str(
-                            " ON CONFLICT (bucket, check_id) DO UPDATE SET
-                             up = r.up + excluded.up,
-                             degraded = r.degraded + excluded.degraded,
-                             down = r.down + excluded.down,
-                             unknown = r.unknown + excluded.unknown,
-                             maintenance = r.maintenance + excluded.maintenance,
-                             impacted = r.impacted + excluded.impacted,
-                             latency_sum = r.latency_sum + excluded.latency_sum,
-                             latency_n = r.latency_n + excluded.latency_n,
-                             latency_max = CASE WHEN excluded.latency_max > r.latency_max
-                                           THEN excluded.latency_max ELSE r.latency_max END",
-                        );
-                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                        for ((bucket, check_id), e) in chunk {
-                            q = q
-                                .bind(bucket)
-                                .bind(check_id)
-                                .bind(e.up)
-                                .bind(e.degraded)
-                                .bind(e.down)
-                                .bind(e.unknown)
-                                .bind(e.maintenance)
-                                .bind(e.impacted)
-                                .bind(e.latency_sum)
-                                .bind(e.latency_n)
-                                .bind(e.latency_max);
-                        }
-                        q.execute(&mut *tx).await?;
-                    }
+                let mut statements = segments.statements(
+                    postgres,
+                    "check_segments",
+                    &["bucket", "check_id", "n"],
+                    Some("data"),
+                    "ON CONFLICT (bucket, check_id) DO UPDATE SET n = excluded.n, data = excluded.data",
+                );
+                statements.extend(hourly.statements(
+                    postgres,
+                    "check_hourly",
+                    &ROLLUP_COLUMN_NAMES,
+                    None,
+                    ROLLUP_ADD,
+                ));
+                statements.extend(days.statements(
+                    postgres,
+                    "check_daily",
+                    &ROLLUP_COLUMN_NAMES,
+                    None,
+                    ROLLUP_ADD,
+                ));
+                for (sql, json, blob) in statements {
+                    let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(json);
+                    match blob {
+                        Some(b) => q.bind(b).execute(&mut *tx).await?,
+                        None => q.execute(&mut *tx).await?,
+                    };
                 }
                 sqlx::query("DELETE FROM check_result_log WHERE id <= $1 AND bucket < $2")
                     .bind(last_id)
@@ -664,31 +836,25 @@ impl Store {
         let mut rows = last.to_vec();
         rows.sort_unstable_by_key(|r| r.check_id);
         rows.dedup_by_key(|r| r.check_id);
+        let mut bulk = Bulk::default();
+        for r in &rows {
+            let latency = r.latency_ms.map_or(NULL, i64::from);
+            bulk.row(&[r.check_id, r.ts, i64::from(r.code), latency], None);
+        }
+        let statements = bulk.statements(
+            self.is_postgres(),
+            "check_last",
+            &["check_id", "ts", "status", "latency_ms"],
+            None,
+            "ON CONFLICT (check_id) DO UPDATE SET ts = excluded.ts, status = excluded.status,
+             latency_ms = excluded.latency_ms",
+        );
         write_tx!(self, |tx| {
-            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                let mut sql = String::from(
-                    "INSERT INTO check_last (check_id, ts, status, latency_ms) VALUES ",
-                );
-                for i in 0..chunk.len() {
-                    if i > 0 {
-                        sql.push(',');
-                    }
-                    let b = i * 4;
-                    sql.push_str(&format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4));
-                }
-                sql.push_str(
-                    " ON CONFLICT (check_id) DO UPDATE SET ts = excluded.ts, status = excluded.status,
-                     latency_ms = excluded.latency_ms",
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for r in chunk {
-                    q = q
-                        .bind(r.check_id)
-                        .bind(r.ts)
-                        .bind(i64::from(r.code))
-                        .bind(r.latency_ms.map(i64::from));
-                }
-                q.execute(&mut *tx).await?;
+            for (sql, json, _) in &statements {
+                sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                    .bind(json)
+                    .execute(&mut *tx)
+                    .await?;
             }
         });
         Ok(())

@@ -186,6 +186,36 @@ async fn checks_results_rollups_events_and_availability() {
     assert_eq!(events[0].id, eid);
     assert_eq!(events[0].impacted_by_name.as_deref(), Some("集約ルータ"));
 
+    // Last results are kept apart from the state; a missing latency stays missing.
+    let last = |ts: i64, code: i16, latency_ms: Option<u32>| NewResult {
+        check_id: check.id,
+        ts,
+        code,
+        latency_ms,
+    };
+    assert!(
+        s.store_last_results(&actor(Role::Auditor), &[last(base, 2, None)])
+            .await
+            .is_err()
+    );
+    s.store_last_results(&a, &[last(base, 2, None)])
+        .await
+        .unwrap();
+    let c = s.check(check.id).await.unwrap();
+    assert_eq!(
+        (c.last_ts, c.last_status, c.last_latency_ms),
+        (Some(base), Some(2), None)
+    );
+    s.store_last_results(&a, &[last(base + 60, 0, Some(7))])
+        .await
+        .unwrap();
+    let c = s.check(check.id).await.unwrap();
+    assert_eq!(
+        (c.last_ts, c.last_status, c.last_latency_ms),
+        (Some(base + 60), Some(0), Some(7))
+    );
+    assert_eq!(c.current_state(), State::Down);
+
     // Maintenance windows.
     let now = Utc::now();
     let wid = s
