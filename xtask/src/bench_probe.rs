@@ -15,7 +15,11 @@ const VALUE_OPTIONS: &[(&str, &str, &str)] = &[
         "N",
         "loopback targets, half TCP, half ICMP (default 1000)",
     ),
-    ("--seconds", "S", "length of the live run (default 10)"),
+    (
+        "--seconds",
+        "S",
+        "length of the live run (default 10; 0 skips it)",
+    ),
     (
         "--interval",
         "I",
@@ -40,6 +44,11 @@ const VALUE_OPTIONS: &[(&str, &str, &str)] = &[
         "--prune-every",
         "P",
         "run the retention every P seconds (default 10)",
+    ),
+    (
+        "--icmp-only-seconds",
+        "T",
+        "length of the probe-only ICMP phase: the ICMP targets through the engine alone, then fping (default I, from 5 to 60; 0 skips it)",
     ),
     (
         "--growth-checks",

@@ -153,17 +153,31 @@ async fn main() -> anyhow::Result<()> {
     let prune_every = arg(&args, "--prune-every", 10).max(1);
     let growth_checks = arg(&args, "--growth-checks", 1000) as usize;
     let growth_days = arg(&args, "--growth-days", 7).max(1);
+    // One interval by default, so that every ICMP target is probed once, as fping sweeps each once.
+    let icmp_only_seconds = arg(
+        &args,
+        "--icmp-only-seconds",
+        u64::from(interval).clamp(5, 60),
+    );
 
-    live_run(
-        n,
-        seconds,
-        interval,
-        concurrency,
-        raw_retention,
-        hourly_retention,
-        prune_every,
-    )
-    .await?;
+    // `--seconds 0` skips the live run (e.g. to profile the ICMP-only phase alone).
+    if seconds > 0 {
+        live_run(
+            n,
+            seconds,
+            interval,
+            concurrency,
+            raw_retention,
+            hourly_retention,
+            prune_every,
+        )
+        .await?;
+    }
+    if icmp_only_seconds > 0 {
+        // The live run's ICMP half: every odd index (see `live_run`).
+        let icmp_addrs: Vec<Ipv4Addr> = (0..n).filter(|i| i % 2 == 1).map(addr).collect();
+        icmp_only(&icmp_addrs, icmp_only_seconds, interval, concurrency).await?;
+    }
     if growth_checks > 0 {
         growth(growth_checks, growth_days).await?;
     }
@@ -522,6 +536,116 @@ async fn live_run(
         }
     } else {
         println!("nmap               not run (not installed)");
+    }
+    Ok(())
+}
+
+/// Sweeps `addrs` once with `fping -c 1` and returns its CPU per probe in µs (None when fping is missing
+/// or its CPU fell below the clock tick).
+fn fping_sweep(addrs: &[Ipv4Addr], label: &str) -> anyhow::Result<Option<f64>> {
+    if addrs.is_empty() || Command::new("fping").arg("-v").output().is_err() {
+        println!("{label:<19}not run (not installed, or no ICMP targets)");
+        return Ok(None);
+    }
+    let c0 = cpu_us().1;
+    let t = Instant::now();
+    let out = Command::new("fping")
+        .args(["-q", "-c", "1", "-t", "1000", "-i", "1", "-r", "0"])
+        .args(addrs.iter().map(|a| a.to_string()))
+        .output()?;
+    let wall = t.elapsed().as_secs_f64();
+    let c = cpu_us().1 - c0;
+    let per = c as f64 / addrs.len() as f64;
+    println!(
+        "{label:<19}{} ICMP targets in {wall:.2} s ({:.0}/s), {per:.1} µs CPU per probe (exit {})",
+        addrs.len(),
+        addrs.len() as f64 / wall,
+        out.status.code().unwrap_or(-1)
+    );
+    if per == 0.0 {
+        println!("  ratio            fping's CPU below the 10 ms clock tick; no ratio");
+    }
+    Ok((per > 0.0).then_some(per))
+}
+
+/// The probe path alone: the live run's ICMP targets run by the real engine at the same interval (hence
+/// the same ICMP rate), each result taken by a sink that only counts it (no evaluator, no store), for
+/// `seconds`; then the same targets swept by `fping -c 1`. CPU per check is measured as in the live run
+/// (process CPU / results, 10 ms tick), so the ratio to fping compares probing with probing.
+async fn icmp_only(
+    addrs: &[Ipv4Addr],
+    seconds: u64,
+    interval: u32,
+    concurrency: usize,
+) -> anyhow::Result<()> {
+    if addrs.is_empty() || icmp_mode() == unyo_probe::IcmpMode::None {
+        println!("ICMP only          not run (no ICMP targets, or ICMP not permitted here)");
+        return Ok(());
+    }
+    let settings = CheckSettings {
+        interval_s: interval,
+        timeout_ms: 1000,
+        retries: 0,
+        degraded_ms: 500,
+        flap_n: 3,
+    };
+    let checks: Vec<Scheduled> = addrs
+        .iter()
+        .enumerate()
+        .map(|(i, a)| Scheduled {
+            id: i as i64 + 1,
+            spec: ProbeSpec::Icmp {
+                addr: IpAddr::V4(*a),
+            },
+            settings,
+        })
+        .collect();
+    let (tx, mut rx) = mpsc::channel::<ResultRecord>(4000);
+    let cpu0 = cpu_us().0;
+    let t0 = Instant::now();
+    let engine = Engine::spawn(
+        checks,
+        EngineConfig {
+            concurrency,
+            jitter: true,
+        },
+        tx,
+    );
+    let (mut up, mut other) = (0u64, 0u64);
+    let mut lateness = Lateness::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => break,
+            r = rx.recv() => {
+                let Some(r) = r else { break };
+                lateness.add(r.lateness);
+                if r.status == ProbeStatus::Up { up += 1 } else { other += 1 }
+            }
+        }
+    }
+    engine.stop();
+    let elapsed = t0.elapsed().as_secs_f64();
+    let cpu = cpu_us().0 - cpu0;
+    let results = up + other;
+    let per_check = cpu as f64 / results.max(1) as f64;
+    println!(
+        "ICMP only          {} targets, interval {interval} s, {seconds} s, mode {:?}: {results} results ({up} up, {other} not) in {elapsed:.1} s, {:.0} checks/s",
+        addrs.len(),
+        icmp_mode(),
+        results as f64 / elapsed
+    );
+    lateness.line("  start lateness");
+    println!(
+        "  CPU              {:.2} s total ({:.0}% of one core), {per_check:.1} µs per check (engine + probes, results counted only)",
+        cpu as f64 / 1e6,
+        cpu as f64 / 1e6 / elapsed * 100.0
+    );
+    if let Some(fping_per) = fping_sweep(addrs, "  fping")? {
+        println!(
+            "  ratio            our CPU per ICMP check / fping's = {:.2}",
+            per_check / fping_per
+        );
     }
     Ok(())
 }
