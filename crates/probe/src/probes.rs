@@ -1,11 +1,14 @@
 //! The four probes. Each returns an [`Answer`]; none blocks longer than the timeout it is given.
 
-use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use socket2::{Domain, Protocol, SockAddr, SockFilter, Socket, Type};
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream, UdpSocket};
+use tokio::sync::oneshot;
 use unyo_domain::connectivity::{ICMP_NOT_PERMITTED, ProbeSpec};
 
 /// What one attempt found.
@@ -139,47 +142,98 @@ fn checksum(data: &[u8]) -> u16 {
     !(sum as u16)
 }
 
-fn open_icmp(v6: bool) -> Result<(Socket, bool), String> {
+/// The ICMP echo path of one address family, decided at its first probe: datagram first, then raw.
+enum EchoPath {
+    /// One unprivileged datagram socket per attempt: the kernel gives each its own identifier and delivers
+    /// only that socket's replies to it.
+    Datagram,
+    /// One shared raw socket pair for the whole process, replies dispatched by [`RawPinger`].
+    Raw(Arc<RawPinger>),
+}
+
+static ECHO_V4: OnceLock<EchoPath> = OnceLock::new();
+static ECHO_V6: OnceLock<EchoPath> = OnceLock::new();
+/// Serialises the first probe's choice, so that only one receive thread is started per family.
+static ECHO_INIT: Mutex<()> = Mutex::new(());
+
+/// The echo path for `v6`, or None when neither socket kind is permitted. "Not permitted" is not
+/// remembered: it is checked again at the next probe, so a permission granted later is taken up.
+fn echo_path(v6: bool) -> Option<&'static EchoPath> {
+    let cell = if v6 { &ECHO_V6 } else { &ECHO_V4 };
+    if let Some(p) = cell.get() {
+        return Some(p);
+    }
+    let _init = ECHO_INIT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = cell.get() {
+        return Some(p);
+    }
     let (domain, proto) = if v6 {
         (Domain::IPV6, Protocol::ICMPV6)
     } else {
         (Domain::IPV4, Protocol::ICMPV4)
     };
-    match Socket::new(domain, Type::DGRAM, Some(proto)) {
-        Ok(s) => Ok((s, false)),
-        Err(_) => match Socket::new(domain, Type::RAW, Some(proto)) {
-            Ok(s) => Ok((s, true)),
-            Err(_) => Err(ICMP_NOT_PERMITTED.to_string()),
-        },
+    let path = if Socket::new(domain, Type::DGRAM, Some(proto)).is_ok() {
+        EchoPath::Datagram
+    } else {
+        EchoPath::Raw(RawPinger::start(v6).ok()?)
+    };
+    Some(cell.get_or_init(|| path))
+}
+
+fn not_permitted() -> Answer {
+    Answer {
+        ok: false,
+        not_tried: true,
+        latency: Duration::ZERO,
+        message: ICMP_NOT_PERMITTED.to_string(),
+        cert_days_left: None,
     }
 }
 
-async fn icmp(addr: IpAddr, start: Instant) -> Answer {
-    let v6 = addr.is_ipv6();
-    let (sock, raw) = match open_icmp(v6) {
-        Ok(s) => s,
-        Err(msg) => {
-            return Answer {
-                ok: false,
-                not_tried: true,
-                latency: Duration::ZERO,
-                message: msg,
-                cert_days_left: None,
-            };
-        }
-    };
-    let mut seq_bytes = [0u8; 4];
-    let _ = getrandom::fill(&mut seq_bytes);
-    let ident = u16::from_be_bytes([seq_bytes[0], seq_bytes[1]]);
-    let seq = u16::from_be_bytes([seq_bytes[2], seq_bytes[3]]);
-    let mut pkt = vec![if v6 { 128 } else { 8 }, 0, 0, 0];
+/// Marks our echo requests' payload; the 8-byte token that follows names the waiting attempt.
+const PAYLOAD_MAGIC: &[u8; 4] = b"unyo";
+
+/// An echo request: type, code, checksum (IPv4 only: the kernel computes ICMPv6's), identifier,
+/// sequence, then the magic and the token.
+fn echo_request(v6: bool, ident: u16, seq: u16, token: u64) -> Vec<u8> {
+    let mut pkt = Vec::with_capacity(20);
+    pkt.extend_from_slice(&[if v6 { 128 } else { 8 }, 0, 0, 0]);
     pkt.extend_from_slice(&ident.to_be_bytes());
     pkt.extend_from_slice(&seq.to_be_bytes());
-    pkt.extend_from_slice(b"unyo-probe");
+    pkt.extend_from_slice(PAYLOAD_MAGIC);
+    pkt.extend_from_slice(&token.to_be_bytes());
     if !v6 {
         let c = checksum(&pkt);
         pkt[2..4].copy_from_slice(&c.to_be_bytes());
     }
+    pkt
+}
+
+async fn icmp(addr: IpAddr, start: Instant) -> Answer {
+    match echo_path(addr.is_ipv6()) {
+        None => not_permitted(),
+        Some(EchoPath::Datagram) => icmp_datagram(addr, start).await,
+        Some(EchoPath::Raw(pinger)) => pinger.echo(addr, start).await,
+    }
+}
+
+/// One echo over its own connected datagram socket (the kernel sets the identifier and filters the replies
+/// by it, so only the sequence is checked).
+async fn icmp_datagram(addr: IpAddr, start: Instant) -> Answer {
+    let v6 = addr.is_ipv6();
+    let (domain, proto) = if v6 {
+        (Domain::IPV6, Protocol::ICMPV6)
+    } else {
+        (Domain::IPV4, Protocol::ICMPV4)
+    };
+    let sock = match Socket::new(domain, Type::DGRAM, Some(proto)) {
+        Ok(s) => s,
+        // Permitted at the first probe: a failure now is this attempt's (e.g. no descriptors left).
+        Err(e) => return Answer::fail(start.elapsed(), io_message(&e)),
+    };
+    let token = next_token();
+    let seq = token as u16;
+    let pkt = echo_request(v6, 0, seq, token);
     let run = async {
         sock.set_nonblocking(true)?;
         sock.connect(&SockAddr::from(SocketAddr::new(addr, 0)))?;
@@ -189,30 +243,303 @@ async fn icmp(addr: IpAddr, start: Instant) -> Answer {
         let mut buf = [0u8; 1500];
         loop {
             let n = udp.recv(&mut buf).await?;
-            let mut body = &buf[..n];
-            if raw && !v6 {
-                let ihl = usize::from(body.first().copied().unwrap_or(0) & 0x0f) * 4;
-                if body.len() < ihl {
-                    continue;
-                }
-                body = &body[ihl..];
-            }
-            let reply_type = if v6 { 129 } else { 0 };
+            let body = &buf[..n];
             if body.len() >= 8
-                && body[0] == reply_type
+                && body[0] == if v6 { 129 } else { 0 }
                 && u16::from_be_bytes([body[6], body[7]]) == seq
-                && (!raw || u16::from_be_bytes([body[4], body[5]]) == ident)
             {
                 return Ok::<_, std::io::Error>(());
             }
         }
     };
     match run.await {
-        Ok(()) => Answer::ok(
-            start.elapsed(),
-            format!("応答あり（{}）", if raw { "raw" } else { "datagram" }),
-        ),
+        Ok(()) => Answer::ok(start.elapsed(), "応答あり（datagram）"),
         Err(e) => Answer::fail(start.elapsed(), io_message(&e)),
+    }
+}
+
+/// Tokens of echo requests: unique in the process (a 64-bit counter from a random start), so that a late
+/// reply can never be taken for another attempt's.
+fn next_token() -> u64 {
+    static NEXT: OnceLock<AtomicU64> = OnceLock::new();
+    NEXT.get_or_init(|| {
+        let mut b = [0u8; 8];
+        let _ = getrandom::fill(&mut b);
+        AtomicU64::new(u64::from_le_bytes(b) >> 1)
+    })
+    .fetch_add(1, Ordering::Relaxed)
+}
+
+/// What the receive thread hands to a waiting attempt.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Reply {
+    /// The echo reply, with the time it was received.
+    Echo(Instant),
+    /// A destination-unreachable the kernel treats as fatal for a connected socket (ICMP code).
+    Unreachable(u8),
+}
+
+/// Attempts waiting for a reply, by token. An attempt removes its entry when it ends (answered, timed out
+/// or dropped), so a late reply finds no one and is dropped.
+#[derive(Default)]
+struct Waiters {
+    map: Mutex<HashMap<u64, (IpAddr, oneshot::Sender<Reply>)>>,
+}
+
+impl Waiters {
+    fn insert(&self, token: u64, addr: IpAddr) -> oneshot::Receiver<Reply> {
+        let (tx, rx) = oneshot::channel();
+        self.lock().insert(token, (addr, tx));
+        rx
+    }
+
+    fn remove(&self, token: u64) {
+        self.lock().remove(&token);
+    }
+
+    /// Gives `reply` to the attempt with `token`, if it is still waiting and pinged `from`.
+    fn deliver(&self, token: u64, from: IpAddr, reply: Reply) -> bool {
+        let mut map = self.lock();
+        if map.get(&token).is_some_and(|(addr, _)| *addr == from)
+            && let Some((_, tx)) = map.remove(&token)
+        {
+            return tx.send(reply).is_ok();
+        }
+        false
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (IpAddr, oneshot::Sender<Reply>)>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Removes an attempt's entry however the attempt ends (its future may be dropped by the timeout).
+struct Waiting<'a> {
+    waiters: &'a Waiters,
+    token: u64,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.waiters.remove(self.token);
+    }
+}
+
+/// ICMP echo over raw sockets shared by every attempt of the process. A raw socket receives every ICMP
+/// message the host gets, so a socket per attempt made the kernel match each reply against every open raw
+/// socket, and cost a socket, a connect, a reactor registration and a close per attempt. Here one
+/// non-blocking socket sends (a filter keeps its receive queue empty), and one receives only echo replies
+/// and unreachables carrying our identifier (a kernel socket filter); a receive task hands each to the
+/// waiting attempt by the token in its payload.
+///
+/// The sockets live as long as the process, the receive task only as long as its runtime (tests and
+/// tools run several): it reads through a duplicate of the receiving socket registered with its runtime,
+/// and when that runtime has ended the next attempt starts another one on its own. The kernel's queue
+/// belongs to the socket, so no reply is lost in between.
+struct RawPinger {
+    v6: bool,
+    ident: u16,
+    send: Socket,
+    recv: Socket,
+    waiters: Waiters,
+    /// Whether a receive task is running (cleared when its runtime drops it).
+    receiving: AtomicBool,
+}
+
+/// Clears [`RawPinger::receiving`] when the receive task ends or is dropped with its runtime.
+struct Receiving(Arc<RawPinger>);
+
+impl Drop for Receiving {
+    fn drop(&mut self) {
+        self.0.receiving.store(false, Ordering::SeqCst);
+    }
+}
+
+/// The kernel's socket-filter instructions (classic BPF) used below.
+const BPF_LDX_B_MSH: u16 = 0xb1;
+const BPF_LD_B_IND: u16 = 0x50;
+const BPF_LD_H_IND: u16 = 0x48;
+const BPF_JEQ_K: u16 = 0x15;
+const BPF_RET_K: u16 = 0x06;
+
+/// Accepts an IPv4 echo reply with identifier `ident`, or a destination unreachable quoting an echo
+/// request with it (behind a 20-byte IP header, as ours are sent); drops everything else, including the
+/// echo requests the host receives (ours, on loopback).
+fn v4_filter(ident: u16) -> [SockFilter; 10] {
+    let id = u32::from(ident);
+    [
+        SockFilter::new(BPF_LDX_B_MSH, 0, 0, 0), // X = IP header length
+        SockFilter::new(BPF_LD_B_IND, 0, 0, 0),  // A = ICMP type
+        SockFilter::new(BPF_JEQ_K, 0, 2, 0),     // echo reply?
+        SockFilter::new(BPF_LD_H_IND, 0, 0, 4),  // A = identifier
+        SockFilter::new(BPF_JEQ_K, 3, 4, id),
+        SockFilter::new(BPF_JEQ_K, 0, 3, 3), // destination unreachable?
+        SockFilter::new(BPF_LD_H_IND, 0, 0, 8 + 20 + 4), // A = the quoted request's identifier
+        SockFilter::new(BPF_JEQ_K, 0, 1, id),
+        SockFilter::new(BPF_RET_K, 0, 0, 0x0004_0000),
+        SockFilter::new(BPF_RET_K, 0, 0, 0),
+    ]
+}
+
+impl RawPinger {
+    fn start(v6: bool) -> std::io::Result<Arc<RawPinger>> {
+        let (domain, proto) = if v6 {
+            (Domain::IPV6, Protocol::ICMPV6)
+        } else {
+            (Domain::IPV4, Protocol::ICMPV4)
+        };
+        let send = Socket::new(domain, Type::RAW, Some(proto))?;
+        send.set_nonblocking(true)?;
+        // The sending socket would otherwise queue every ICMP message the host receives.
+        let _ = send.attach_filter(&[SockFilter::new(BPF_RET_K, 0, 0, 0)]);
+        let recv = Socket::new(domain, Type::RAW, Some(proto))?;
+        recv.set_nonblocking(true)?;
+        let mut b = [0u8; 2];
+        let _ = getrandom::fill(&mut b);
+        let ident = u16::from_be_bytes(b);
+        if !v6 {
+            // Without it (e.g. an old kernel) the receive task filters the same way, only later.
+            let _ = recv.attach_filter(&v4_filter(ident));
+        }
+        let _ = recv.set_recv_buffer_size(1 << 20);
+        Ok(Arc::new(RawPinger {
+            v6,
+            ident,
+            send,
+            recv,
+            waiters: Waiters::default(),
+            receiving: AtomicBool::new(false),
+        }))
+    }
+
+    /// Starts a receive task on the current runtime unless one is running.
+    fn ensure_receiving(self: &Arc<Self>) {
+        if self.receiving.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let guard = Receiving(self.clone());
+        match self
+            .recv
+            .try_clone()
+            .and_then(|s| UdpSocket::from_std(s.into()))
+        {
+            Ok(sock) => {
+                tokio::spawn(receive(guard, sock));
+            }
+            // Dropping the guard lets the next attempt try again.
+            Err(e) => tracing::warn!("ICMP: no receive task: {e}"),
+        }
+    }
+
+    async fn echo(self: &Arc<Self>, addr: IpAddr, start: Instant) -> Answer {
+        self.ensure_receiving();
+        let token = next_token();
+        let pkt = echo_request(self.v6, self.ident, token as u16, token);
+        let mut reply = self.waiters.insert(token, addr);
+        let _waiting = Waiting {
+            waiters: &self.waiters,
+            token,
+        };
+        let to = SockAddr::from(SocketAddr::new(addr, 0));
+        loop {
+            match self.send.send_to(&pkt, &to) {
+                Ok(_) => break,
+                // Send buffer full: wait a little (the attempt's timeout still bounds it).
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                Err(e) => return Answer::fail(start.elapsed(), io_message(&e)),
+            }
+        }
+        let reply = loop {
+            tokio::select! {
+                biased;
+                r = &mut reply => break r,
+                // The runtime that ran the receive task may have ended meanwhile (another test's).
+                _ = tokio::time::sleep(Duration::from_millis(200)) => self.ensure_receiving(),
+            }
+        };
+        match reply {
+            Ok(Reply::Echo(at)) => {
+                Answer::ok(at.saturating_duration_since(start), "応答あり（raw）")
+            }
+            Ok(Reply::Unreachable(code)) => Answer::fail(
+                start.elapsed(),
+                format!("通信エラー: 宛先到達不能（ICMP code {code}）"),
+            ),
+            Err(_) => Answer::fail(start.elapsed(), "通信エラー: 応答の受け渡しが途切れました"),
+        }
+    }
+}
+
+/// The receive task: reads every message the filter lets through and hands it on.
+async fn receive(guard: Receiving, sock: UdpSocket) {
+    let pinger = &guard.0;
+    let mut buf = [0u8; 1500];
+    loop {
+        match sock.recv_from(&mut buf).await {
+            Ok((n, from)) => {
+                let at = Instant::now();
+                if let Some((token, addr, reply)) =
+                    parse_reply(pinger.v6, pinger.ident, &buf[..n], from.ip(), at)
+                {
+                    pinger.waiters.deliver(token, addr, reply);
+                }
+            }
+            // Nothing to recover: attempts that miss their reply time out on their own.
+            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+}
+
+/// Reads one message of a raw ICMP socket (IPv4: with its IP header; IPv6: without): an echo reply or a
+/// fatal destination unreachable for one of our requests (identifier `ident`, our payload), as (token,
+/// the pinged address, reply). Unreachable codes the kernel treats as transient are ignored, as a
+/// connected socket ignores them: the attempt waits on for a reply or its timeout.
+fn parse_reply(
+    v6: bool,
+    ident: u16,
+    msg: &[u8],
+    from: IpAddr,
+    at: Instant,
+) -> Option<(u64, IpAddr, Reply)> {
+    let (icmp, src) = if v6 {
+        (msg, from)
+    } else {
+        let ihl = usize::from(msg.first()? & 0x0f) * 4;
+        let src: [u8; 4] = msg.get(12..16)?.try_into().ok()?;
+        (msg.get(ihl..)?, IpAddr::from(src))
+    };
+    // Our request as echoed or quoted: identifier at 4, payload (magic, token) from 8.
+    let ours = |req: &[u8]| -> Option<u64> {
+        if u16::from_be_bytes([*req.get(4)?, *req.get(5)?]) != ident
+            || req.get(8..12)? != PAYLOAD_MAGIC
+        {
+            return None;
+        }
+        Some(u64::from_be_bytes(req.get(12..20)?.try_into().ok()?))
+    };
+    match (v6, *icmp.first()?, *icmp.get(1)?) {
+        (false, 0, _) | (true, 129, _) => Some((ours(icmp)?, src, Reply::Echo(at))),
+        // IPv4 destination unreachable, codes the kernel reports as hard errors.
+        (false, 3, code @ (2 | 3 | 6..=10 | 13..=15)) => {
+            let quoted = icmp.get(8..)?;
+            let ihl = usize::from(quoted.first()? & 0x0f) * 4;
+            let dst: [u8; 4] = quoted.get(16..20)?.try_into().ok()?;
+            let token = ours(quoted.get(ihl..)?)?;
+            Some((token, IpAddr::from(dst), Reply::Unreachable(code)))
+        }
+        // IPv6 destination unreachable, likewise (administratively prohibited, port, policy, reject).
+        (true, 1, code @ (1 | 4..=6)) => {
+            let quoted = icmp.get(8..)?;
+            if *quoted.get(6)? != 58 {
+                return None; // extension headers: not one of ours
+            }
+            let dst: [u8; 16] = quoted.get(24..40)?.try_into().ok()?;
+            let token = ours(quoted.get(40..)?)?;
+            Some((token, IpAddr::from(dst), Reply::Unreachable(code)))
+        }
+        _ => None,
     }
 }
 
@@ -579,6 +906,77 @@ mod tests {
     fn icmp_checksum_of_known_packet() {
         // Echo request id=1 seq=1 without payload: checksum 0xf7fd.
         assert_eq!(checksum(&[8, 0, 0, 0, 0, 1, 0, 1]), 0xf7fd);
+    }
+
+    /// An IPv4 echo reply as a raw socket reads it: a 20-byte IP header from `src`, then the ICMP message.
+    fn v4_reply(src: [u8; 4], ident: u16, token: u64) -> Vec<u8> {
+        let mut m = vec![0x45, 0, 0, 40, 0, 0, 0, 0, 64, 1, 0, 0];
+        m.extend_from_slice(&src);
+        m.extend_from_slice(&[127, 0, 0, 1]);
+        let mut icmp = echo_request(false, ident, token as u16, token);
+        icmp[0] = 0;
+        m.extend_from_slice(&icmp);
+        m
+    }
+
+    #[test]
+    fn replies_are_read_by_identifier_and_token() {
+        let at = Instant::now();
+        let lo = IpAddr::from([127, 2, 0, 1]);
+        let m = v4_reply([127, 2, 0, 1], 7, 42);
+        assert_eq!(
+            parse_reply(false, 7, &m, lo, at),
+            Some((42, lo, Reply::Echo(at)))
+        );
+        // Another process's identifier, or an echo request (ours, seen on loopback): not ours.
+        assert_eq!(parse_reply(false, 8, &m, lo, at), None);
+        let mut req = m.clone();
+        req[20] = 8;
+        assert_eq!(parse_reply(false, 7, &req, lo, at), None);
+        // A hard unreachable quoting our request names the pinged address; a soft one is ignored.
+        let mut quoted = v4_reply([127, 0, 0, 1], 7, 43);
+        quoted[16..20].copy_from_slice(&[10, 9, 8, 7]);
+        quoted[20] = 8;
+        let mut unreach = vec![
+            0x45, 0, 0, 0, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 1, 127, 0, 0, 1,
+        ];
+        unreach.extend_from_slice(&[3, 13, 0, 0, 0, 0, 0, 0]);
+        unreach.extend_from_slice(&quoted);
+        let router = IpAddr::from([10, 0, 0, 1]);
+        assert_eq!(
+            parse_reply(false, 7, &unreach, router, at),
+            Some((43, IpAddr::from([10, 9, 8, 7]), Reply::Unreachable(13)))
+        );
+        unreach[21] = 1;
+        assert_eq!(parse_reply(false, 7, &unreach, router, at), None);
+    }
+
+    #[test]
+    fn a_late_reply_goes_to_no_other_attempt() {
+        let waiters = Waiters::default();
+        let (a, b) = (IpAddr::from([127, 2, 0, 1]), IpAddr::from([127, 2, 0, 2]));
+        let at = Instant::now();
+        // Attempt 1 times out: its entry goes with it.
+        {
+            let _rx = waiters.insert(1, a);
+            let _waiting = Waiting {
+                waiters: &waiters,
+                token: 1,
+            };
+        }
+        let mut rx2 = waiters.insert(2, a);
+        let mut rx3 = waiters.insert(3, b);
+        // The late reply to attempt 1 reaches no one, though attempt 2 pings the same address.
+        assert!(!waiters.deliver(1, a, Reply::Echo(at)));
+        assert!(rx2.try_recv().is_err());
+        // A reply with attempt 3's token but from another address is not attempt 3's.
+        assert!(!waiters.deliver(3, a, Reply::Echo(at)));
+        assert!(waiters.deliver(3, b, Reply::Echo(at)));
+        assert_eq!(rx3.try_recv(), Ok(Reply::Echo(at)));
+        // Each reply is given once.
+        assert!(waiters.deliver(2, a, Reply::Echo(at)));
+        assert!(!waiters.deliver(2, a, Reply::Echo(at)));
+        assert_eq!(rx2.try_recv(), Ok(Reply::Echo(at)));
     }
 
     #[test]

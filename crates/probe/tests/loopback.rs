@@ -10,7 +10,7 @@ use unyo_domain::connectivity::{
 };
 use unyo_probe::{
     CheckPlace, Engine, EngineConfig, Evaluator, FLAG_IMPACTED, FLAG_MAINTENANCE, IcmpMode,
-    ResultRecord, Scheduled, icmp_mode, run_check,
+    ResultRecord, Scheduled, icmp_mode, probes, run_check,
 };
 
 const LO: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -219,6 +219,40 @@ async fn icmp_to_loopback_or_exact_refusal() {
             eprintln!("ICMP mode: {mode:?}");
             assert_eq!(r.status, ProbeStatus::Up, "{}", r.message);
         }
+    }
+}
+
+/// Many attempts in flight at once, each to its own loopback address, each answered by its own reply; an
+/// attempt cut off before its reply leaves nothing behind for the next one to the same address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_icmp_each_get_their_own_reply() {
+    if icmp_mode() == IcmpMode::None {
+        eprintln!("skipped: ICMP not permitted here");
+        return;
+    }
+    let addr = |i: u32| IpAddr::V4(Ipv4Addr::new(127, 3, ((i + 1) >> 8) as u8, (i + 1) as u8));
+    // Cut off at once: most replies to these arrive after their attempts are gone (loopback may still
+    // answer within the first poll).
+    for i in 0..50 {
+        let a = probes::attempt(&ProbeSpec::Icmp { addr: addr(i) }, Duration::ZERO).await;
+        assert!(a.ok || a.message.contains("タイムアウト"), "{}", a.message);
+    }
+    let mut tasks = Vec::new();
+    for i in 0..500 {
+        tasks.push(tokio::spawn(async move {
+            let spec = ProbeSpec::Icmp {
+                addr: addr(i % 300),
+            };
+            (
+                i,
+                run_check(i64::from(i), &spec, &settings(2000, 1000)).await,
+            )
+        }));
+    }
+    for t in tasks {
+        let (i, r) = t.await.unwrap();
+        assert_eq!(r.check_id, i64::from(i));
+        assert_eq!(r.status, ProbeStatus::Up, "{i}: {}", r.message);
     }
 }
 
