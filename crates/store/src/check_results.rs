@@ -218,6 +218,44 @@ fn encode_log(results: &[NewResult], ts_min: i64) -> Vec<u8> {
     out
 }
 
+/// A log row: hour bucket, first and last time, count, packed results.
+type LogRow = (i64, i64, i64, i64, Vec<u8>);
+
+/// Packs results as log rows, one per hour they cover.
+fn log_rows(mut results: Vec<NewResult>) -> Vec<LogRow> {
+    results.sort_by_key(|r| r.ts);
+    results
+        .chunk_by(|a, b| bucket_of(a.ts, HOUR) == bucket_of(b.ts, HOUR))
+        .map(|hour| {
+            let (lo, hi) = (hour[0].ts, hour[hour.len() - 1].ts);
+            (
+                bucket_of(lo, HOUR),
+                lo,
+                hi,
+                hour.len() as i64,
+                encode_log(hour, lo),
+            )
+        })
+        .collect()
+}
+
+/// Inserts one [`LogRow`] in the transaction `tx` (a macro: the transaction's type differs by backend).
+macro_rules! insert_log_row {
+    ($tx:ident, $row:expr) => {{
+        let (bucket, lo, hi, n, data) = $row;
+        sqlx::query(
+            "INSERT INTO check_result_log (bucket, ts_min, ts_max, n, data) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(bucket)
+        .bind(lo)
+        .bind(hi)
+        .bind(n)
+        .bind(data)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
 /// Unpacks a log row's data, calling `f` for each result.
 fn decode_log(data: &[u8], ts_min: i64, mut f: impl FnMut(NewResult)) -> Result<()> {
     let mut pos = 0;
@@ -473,34 +511,10 @@ impl Store {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut sorted: Vec<NewResult> = batch.to_vec();
-        sorted.sort_by_key(|r| r.ts);
-        let rows: Vec<(i64, i64, i64, i64, Vec<u8>)> = sorted
-            .chunk_by(|a, b| bucket_of(a.ts, HOUR) == bucket_of(b.ts, HOUR))
-            .map(|hour| {
-                let (lo, hi) = (hour[0].ts, hour[hour.len() - 1].ts);
-                (
-                    bucket_of(lo, HOUR),
-                    lo,
-                    hi,
-                    hour.len() as i64,
-                    encode_log(hour, lo),
-                )
-            })
-            .collect();
+        let rows = log_rows(batch.to_vec());
         write_tx!(self, |tx| {
-            for (bucket, lo, hi, n, data) in &rows {
-                sqlx::query(
-                    "INSERT INTO check_result_log (bucket, ts_min, ts_max, n, data)
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(bucket)
-                .bind(lo)
-                .bind(hi)
-                .bind(n)
-                .bind(data)
-                .execute(&mut *tx)
-                .await?;
+            for row in &rows {
+                insert_log_row!(tx, row);
             }
         });
         Ok(())
@@ -670,7 +684,7 @@ impl Store {
                     .bind(CHUNK)
                     .execute(&mut *tx)
                     .await?;
-                    let mut results: Vec<NewResult> = rows
+                    let results: Vec<NewResult> = rows
                         .iter()
                         .map(|&(check_id, ts, status, latency)| NewResult {
                             check_id,
@@ -679,22 +693,8 @@ impl Store {
                             latency_ms: latency.and_then(|l| u32::try_from(l).ok()),
                         })
                         .collect();
-                    results.sort_by_key(|r| r.ts);
-                    for hour in
-                        results.chunk_by(|a, b| bucket_of(a.ts, HOUR) == bucket_of(b.ts, HOUR))
-                    {
-                        let (lo, hi) = (hour[0].ts, hour[hour.len() - 1].ts);
-                        sqlx::query(
-                            "INSERT INTO check_result_log (bucket, ts_min, ts_max, n, data)
-                             VALUES ($1, $2, $3, $4, $5)",
-                        )
-                        .bind(bucket_of(lo, HOUR))
-                        .bind(lo)
-                        .bind(hi)
-                        .bind(hour.len() as i64)
-                        .bind(encode_log(hour, lo))
-                        .execute(&mut *tx)
-                        .await?;
+                    for row in &log_rows(results) {
+                        insert_log_row!(tx, row);
                     }
                     rows.len() as i64
                 }
