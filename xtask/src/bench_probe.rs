@@ -53,12 +53,12 @@ const VALUE_OPTIONS: &[(&str, &str, &str)] = &[
     (
         "--growth-checks",
         "G",
-        "checks in the storage sample (default 1000; 0 skips the sample)",
+        "checks in the storage sample, written as the service writes (default 100000; 0 skips the sample)",
     ),
     (
-        "--growth-days",
-        "D",
-        "whole JST days in the storage sample (default 7)",
+        "--growth-hours",
+        "GH",
+        "whole hours in the storage sample, each sealed when it is over (default 2)",
     ),
 ];
 

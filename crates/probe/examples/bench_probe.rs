@@ -22,7 +22,7 @@ use unyo_probe::service::{ServiceConfig, Writer};
 use unyo_probe::{
     CheckPlace, Engine, EngineConfig, Evaluator, ResultRecord, Scheduled, icmp_mode, percentile,
 };
-use unyo_store::connectivity::{DAY, HOUR, NewResult, bucket_of};
+use unyo_store::connectivity::{HOUR, NewResult};
 use unyo_store::{Actor, Store};
 
 fn arg(args: &[String], name: &str, default: u64) -> u64 {
@@ -151,8 +151,8 @@ async fn main() -> anyhow::Result<()> {
     let raw_retention = arg(&args, "--raw-retention-seconds", (seconds / 2).clamp(5, 60));
     let hourly_retention = arg(&args, "--hourly-retention-seconds", raw_retention);
     let prune_every = arg(&args, "--prune-every", 10).max(1);
-    let growth_checks = arg(&args, "--growth-checks", 1000) as usize;
-    let growth_days = arg(&args, "--growth-days", 7).max(1);
+    let growth_checks = arg(&args, "--growth-checks", 100_000) as usize;
+    let growth_hours = arg(&args, "--growth-hours", 2).max(1);
     // One interval by default, so that every ICMP target is probed once, as fping sweeps each once.
     let icmp_only_seconds = arg(
         &args,
@@ -179,7 +179,7 @@ async fn main() -> anyhow::Result<()> {
         icmp_only(&icmp_addrs, icmp_only_seconds, interval, concurrency).await?;
     }
     if growth_checks > 0 {
-        growth(growth_checks, growth_days).await?;
+        growth(growth_checks, growth_hours).await?;
     }
     Ok(())
 }
@@ -660,10 +660,12 @@ async fn compact_bytes(store: &Store, dir: &Path, name: &str) -> anyhow::Result<
     Ok(n)
 }
 
-/// Fills a fresh store through the store's own calls with `checks` checks at a 60 s interval for `days`
-/// JST days (realistic counts per roll-up row), then measures the bytes each kind of row needs and what a
-/// retention run costs on that raw table.
-async fn growth(checks: usize, days: u64) -> anyhow::Result<()> {
+/// Fills a fresh store the way the service writes: `checks` checks at a 60 s interval for `hours` whole
+/// hours, one commit per simulated second (a sixtieth of the checks), each check's last result once a
+/// simulated minute, and a seal when each hour is over. Prints the bytes the process made the kernel write
+/// per result (write-ahead log and checkpoints included), the seal times, the bytes each kind of row needs
+/// (compacted) and what the retention costs on that table.
+async fn growth(checks: usize, hours: u64) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("unyo-bench-growth-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let url = unyo_store::sqlite_url(&dir.join("unyo.db"));
@@ -674,20 +676,26 @@ async fn growth(checks: usize, days: u64) -> anyhow::Result<()> {
     let live0 = dir_bytes(&dir);
     let store = Store::open(&url).await?;
 
-    // Whole JST days ending before today; ids in the six-digit range a large fleet has (a bigger id takes
-    // a byte more in every row and key).
-    let today = bucket_of(chrono::Utc::now().timestamp(), DAY);
-    let start = (today - days as i64) * DAY - 9 * 3600;
-    let minutes = days as i64 * 1440;
+    // Whole hours ending before this one; ids in the six-digit range a large fleet has (a bigger id takes a
+    // byte more in every row and key).
+    let start = (chrono::Utc::now().timestamp() / HOUR - hours as i64) * HOUR;
+    let seconds = hours as i64 * HOUR;
     let id0 = 100_000i64;
+    let per_second = checks.div_ceil(60);
+    let mut batch: Vec<NewResult> = Vec::with_capacity(per_second);
+    let mut last: Vec<NewResult> = Vec::with_capacity(checks);
+    let (mut results, mut commits) = (0u64, 0u64);
+    let (mut append_w, mut last_w, mut seal_w) = (0u64, 0u64, 0u64);
+    let mut seal_times: Vec<Duration> = Vec::new();
+    let mut sealed_segments = 0u64;
     let t = Instant::now();
-    let mut batch: Vec<NewResult> = Vec::with_capacity(checks * 60);
-    let mut raw_rows = 0u64;
-    for m in 0..minutes {
-        let ts = start + m * 60;
-        for c in 0..checks as i64 {
+    for sec in 0..seconds {
+        let ts = start + sec;
+        let slot = sec % 60;
+        for c in (slot as usize..checks).step_by(60) {
+            let c = c as i64;
             // Mostly up at a few to some tens of ms, one result in 2,000 down.
-            let k = (m * 131 + c * 17) as u64;
+            let k = ((sec / 60) * 131 + c * 17) as u64;
             let (code, latency_ms) = if k.is_multiple_of(2000) {
                 (ProbeStatus::Down.code(), None)
             } else {
@@ -700,26 +708,36 @@ async fn growth(checks: usize, days: u64) -> anyhow::Result<()> {
                 latency_ms,
             });
         }
-        // One commit per simulated hour.
-        if (m + 1) % 60 == 0 {
-            raw_rows += batch.len() as u64;
-            store.append_check_results(&actor, &batch).await?;
-            batch.clear();
+        let w = write_bytes();
+        store.append_check_results(&actor, &batch).await?;
+        append_w += write_bytes() - w;
+        results += batch.len() as u64;
+        commits += 1;
+        last.append(&mut batch);
+        if slot == 59 {
+            let w = write_bytes();
+            store.store_last_results(&actor, &last).await?;
+            last_w += write_bytes() - w;
+            last.clear();
+        }
+        if (sec + 1) % HOUR == 0 {
+            let w = write_bytes();
+            let t = Instant::now();
+            let sealed = store.seal_check_results(&actor, ts + 1).await?;
+            seal_times.push(t.elapsed());
+            seal_w += write_bytes() - w;
+            sealed_segments += sealed.segments;
         }
     }
-    if !batch.is_empty() {
-        raw_rows += batch.len() as u64;
-        store.append_check_results(&actor, &batch).await?;
-    }
     let fill = t.elapsed().as_secs_f64();
-    let hourly_rows = checks as u64 * days * 24;
-    let daily_rows = checks as u64 * days;
+    let written = append_w + last_w + seal_w;
+    let hourly_rows = checks as u64 * hours;
     store.close().await;
     let live1 = dir_bytes(&dir);
     let store = Store::open(&url).await?;
     let v1 = compact_bytes(&store, &dir, "v1.db").await?;
 
-    // Retention on this raw table: first one simulated hour (a small slice of a large table), then the rest.
+    // Retention on this table: first one hour, then the rest.
     let t = Instant::now();
     let slice = store
         .prune_check_results(&actor, start + HOUR)
@@ -728,14 +746,14 @@ async fn growth(checks: usize, days: u64) -> anyhow::Result<()> {
     let slice_time = t.elapsed();
     let t = Instant::now();
     let rest = store
-        .prune_check_results(&actor, start + minutes * 60 + 1)
+        .prune_check_results(&actor, start + seconds)
         .await
         .unwrap_or(0);
     let rest_time = t.elapsed();
     let v2 = compact_bytes(&store, &dir, "v2.db").await?;
     let t = Instant::now();
     let hourly_deleted = store
-        .prune_hourly_rollups(&actor, start + minutes * 60 + HOUR)
+        .prune_hourly_rollups(&actor, start + seconds)
         .await
         .unwrap_or(0);
     let hourly_time = t.elapsed();
@@ -743,32 +761,42 @@ async fn growth(checks: usize, days: u64) -> anyhow::Result<()> {
     store.close().await;
     let _ = std::fs::remove_dir_all(&dir);
 
-    let raw_b = v1.saturating_sub(v2) as f64 / raw_rows.max(1) as f64;
+    let per = |b: u64| b as f64 / results.max(1) as f64;
+    let raw_b = v1.saturating_sub(v2) as f64 / results.max(1) as f64;
     let hourly_b = v2.saturating_sub(v3) as f64 / hourly_rows.max(1) as f64;
-    let daily_b = v3.saturating_sub(v0) as f64 / daily_rows.max(1) as f64;
+    // What is left: daily roll-ups and each check's last result.
+    let daily_rows = checks as u64 * (hours.div_ceil(24));
+    let kept_b = v3.saturating_sub(v0) as f64 / checks.max(1) as f64;
     let live_factor = live1.saturating_sub(live0) as f64 / v1.saturating_sub(v0).max(1) as f64;
+    seal_times.sort();
     println!(
-        "growth sample      {checks} checks × {days} days at 60 s: {raw_rows} raw results, {hourly_rows} hourly and {daily_rows} daily roll-ups in {fill:.1} s (one commit per simulated hour)"
+        "storage sample     {checks} checks × {hours} h at 60 s: {results} results in {commits} commits ({per_second} results each), filled in {fill:.1} s; {sealed_segments} segments sealed"
     );
     println!(
-        "bytes per row      raw result {raw_b:.1} (row + index), hourly roll-up {hourly_b:.1}, daily roll-up {daily_b:.1} (compacted; the live file was {live_factor:.2}× the compacted size)"
+        "written per result {:.1} B in all: log appends {:.1}, last results once a minute {:.1}, hourly seals {:.1} (bytes the process made the kernel write: write-ahead log and checkpoints)",
+        per(written),
+        per(append_w),
+        per(last_w),
+        per(seal_w)
     );
     println!(
-        "per target-year    kept for years (daily roll-ups): {:.1} KB compacted, {:.1} KB at the live fill factor",
-        daily_b * 365.0 / 1000.0,
-        daily_b * 365.0 / 1000.0 * live_factor
+        "seal               {} seals of {per_second}×60 results: median {:.0} ms, max {:.0} ms",
+        seal_times.len(),
+        seal_times
+            .get(seal_times.len() / 2)
+            .copied()
+            .map_or(0.0, ms),
+        seal_times.last().copied().map_or(0.0, ms)
     );
-    let window = |raw_days: f64, hourly_days: f64| {
-        (raw_days * 1440.0 * raw_b + hourly_days * 24.0 * hourly_b) / 1e6
-    };
     println!(
-        "bounded window     per target at a 60 s interval: raw 7 days + hourly 35 days = {:.2} MB (hourly 400 days instead: {:.2} MB)",
-        window(7.0, 35.0),
-        window(7.0, 400.0)
+        "bytes per row      raw result {raw_b:.1} (in segments), hourly roll-up {hourly_b:.1}; daily roll-ups and last result {kept_b:.1} per check ({daily_rows} daily rows) (compacted; the live file was {live_factor:.2}× the compacted size)"
     );
-    let table_m = raw_rows as f64 / 1e6;
     println!(
-        "retention cost     deleting one hour ({slice} rows) from {table_m:.1} M raw rows: {:.0} ms; the remaining {rest}: {:.0} ms; {hourly_deleted} hourly roll-ups: {:.0} ms",
+        "bounded window     per target at a 60 s interval: raw 7 days + hourly 35 days = {:.2} MB",
+        (7.0 * 1440.0 * raw_b + 35.0 * 24.0 * hourly_b) / 1e6
+    );
+    println!(
+        "retention cost     deleting one hour ({slice} results) of {hours} h: {:.0} ms; the remaining {rest}: {:.0} ms; {hourly_deleted} hourly roll-ups: {:.0} ms",
         ms(slice_time),
         ms(rest_time),
         ms(hourly_time)
