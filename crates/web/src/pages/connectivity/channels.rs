@@ -11,6 +11,7 @@
 //! The channel model holds no secret (the SMTP relay on the closed network takes no password), so every
 //! setting can be shown; should one ever be added, it must be left out of [`settings_text`].
 
+use super::record_edit::{EditFrame, EditWords, Refusal, RetireForm, parse_id};
 use crate::page::{Ctx, FormErrors, PageMeta};
 use crate::{AppState, WebError};
 use axum::extract::{Form, Path, Query, State};
@@ -20,7 +21,6 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use unyo_domain::connectivity::ChannelConfig;
 use unyo_domain::{Action, DomainError, FieldError};
-use unyo_store::StoreError;
 use unyo_store::connectivity::Channel;
 use unyo_store::registry::Status;
 
@@ -208,15 +208,16 @@ struct ChannelsPage {
 #[template(path = "connectivity_channels_edit.html")]
 struct EditPage {
     page: PageMeta,
-    id: i64,
-    created: String,
-    updated: String,
+    frame: EditFrame,
     input: ChannelForm,
     e: FormErrors,
-    reason: String,
-    reason_error: String,
-    retire_error: String,
 }
+
+const EDIT_WORDS: EditWords = EditWords {
+    back: "ch.back",
+    retire_failed: "ch.retire_failed",
+    retire_help: "ch.retire_help",
+};
 
 /// `?ok=saved` after a create or a change, `?ok=retired` after a retire.
 #[derive(Debug, Default, Deserialize)]
@@ -347,55 +348,34 @@ pub(super) async fn create(
     }
 }
 
-/// What a refused edit or retire shows on the edit page.
-#[derive(Default)]
-struct Refusal {
-    errors: Vec<FieldError>,
-    reason: String,
-    reason_error: String,
-    retire_error: String,
-}
-
 async fn render_edit(
     ctx: &Ctx,
     c: &Channel,
     input: ChannelForm,
-    refusal: Refusal,
+    mut refusal: Refusal,
 ) -> Result<Response, WebError> {
-    let refused = !refusal.errors.is_empty()
-        || !refusal.reason_error.is_empty()
-        || !refusal.retire_error.is_empty();
-    let status = if refused {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = refusal.status();
+    let frame = EditFrame::new(
+        "/connectivity/channels",
+        &EDIT_WORDS,
+        c.id,
+        crate::page::show_datetime(ctx.tr, &c.created_at),
+        c.updated_at
+            .as_deref()
+            .map(|at| crate::page::show_datetime(ctx.tr, at))
+            .unwrap_or_default(),
+        &mut refusal,
+    );
     let view = EditPage {
         page: ctx.page(
             format!("{}: {}", ctx.tr.t("ch.edit_title"), c.name),
             "connectivity",
         ),
-        id: c.id,
-        created: crate::page::show_datetime(ctx.tr, &c.created_at),
-        updated: c
-            .updated_at
-            .as_deref()
-            .map(|at| crate::page::show_datetime(ctx.tr, at))
-            .unwrap_or_default(),
+        frame,
         input,
         e: FormErrors(refusal.errors),
-        reason: refusal.reason,
-        reason_error: refusal.reason_error,
-        retire_error: refusal.retire_error,
     };
     Ok((status, crate::page::render(&view)?).into_response())
-}
-
-fn parse_id(raw: &str) -> Result<i64, WebError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(WebError::NotFound)
 }
 
 /// `GET /connectivity/channels/{id}/edit`: the edit form and the retire form; a retired channel has
@@ -423,31 +403,18 @@ pub(super) async fn update(
 ) -> Result<Response, WebError> {
     ctx.require(Action::ManageChecks)?;
     let old = state.store.notification_channel(parse_id(&id)?).await?;
-    let errors = match parse_form(&f) {
-        Err(errors) => errors,
+    let refusal = match parse_form(&f) {
+        Err(errors) => Refusal::of_form(errors),
         Ok(config) => match state
             .store
             .update_notification_channel(&ctx.actor(), old.id, &f.name, &config)
             .await
         {
             Ok(_) => return Ok(Redirect::to("/connectivity/channels?ok=saved").into_response()),
-            Err(StoreError::Domain(DomainError::Validation(e))) => e,
-            Err(StoreError::Domain(DomainError::Conflict(m))) => vec![FieldError::new("", m)],
-            Err(e) => return Err(e.into()),
+            Err(e) => Refusal::of_update(e)?,
         },
     };
-    let refusal = Refusal {
-        errors,
-        ..Default::default()
-    };
     render_edit(&ctx, &old, f, refusal).await
-}
-
-/// The retire form.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(super) struct RetireForm {
-    reason: String,
 }
 
 /// `POST /connectivity/channels/{id}/retire`: retires a channel with a reason.
@@ -459,31 +426,14 @@ pub(super) async fn retire(
 ) -> Result<Response, WebError> {
     ctx.require(Action::ManageChecks)?;
     let old = state.store.notification_channel(parse_id(&id)?).await?;
-    let mut refusal = Refusal::default();
-    match state
+    let refusal = match state
         .store
         .retire_notification_channel(&ctx.actor(), old.id, &f.reason)
         .await
     {
         Ok(_) => return Ok(Redirect::to("/connectivity/channels?ok=retired").into_response()),
-        Err(StoreError::Domain(DomainError::Validation(e))) => {
-            let (reason, other): (Vec<_>, Vec<_>) =
-                e.into_iter().partition(|e| e.field == "reason");
-            refusal.reason_error = reason
-                .into_iter()
-                .map(|e| e.message)
-                .collect::<Vec<_>>()
-                .join(" ");
-            refusal.retire_error = other
-                .into_iter()
-                .map(|e| e.message)
-                .collect::<Vec<_>>()
-                .join(" ");
-        }
-        Err(StoreError::Domain(DomainError::Conflict(m))) => refusal.retire_error = m,
-        Err(e) => return Err(e.into()),
-    }
-    refusal.reason = f.reason;
+        Err(e) => Refusal::of_retire(e, f.reason)?,
+    };
     let input = input_from(&old);
     render_edit(&ctx, &old, input, refusal).await
 }

@@ -8,6 +8,7 @@
 //! otherwise, nothing changed), `POST /connectivity/maintenance/{id}/retire` retires it with a reason: it
 //! stays listed, marked 廃止, and no longer applies. A retired window cannot be changed.
 
+use super::record_edit::{EditFrame, EditWords, Refusal, RetireForm, parse_id};
 use crate::page::{Ctx, FormErrors, PageMeta, show_datetime};
 use crate::{AppState, WebError};
 use axum::extract::{Form, Path, Query, State};
@@ -19,9 +20,9 @@ use std::collections::HashMap;
 use unyo_domain::connectivity::{MaintenanceWindow, Recurrence};
 use unyo_domain::time::{jst, to_storage};
 use unyo_domain::{Action, DomainError, FieldError};
+use unyo_store::Store;
 use unyo_store::connectivity::WindowRecord;
 use unyo_store::registry::Status;
-use unyo_store::{Store, StoreError};
 
 /// UI words of the maintenance-window pages beyond the area's own: (key, 日本語, English).
 pub const TEXT: &[(&str, &str, &str)] = &[
@@ -322,16 +323,17 @@ struct MaintenancePage {
 #[template(path = "connectivity_maintenance_edit.html")]
 struct EditPage {
     page: PageMeta,
-    id: i64,
-    created: String,
-    updated: String,
+    frame: EditFrame,
     opts: FormOptions,
     input: WindowForm,
     e: FormErrors,
-    reason: String,
-    reason_error: String,
-    retire_error: String,
 }
+
+const EDIT_WORDS: EditWords = EditWords {
+    back: "mw.back",
+    retire_failed: "mw.retire_failed",
+    retire_help: "mw.retire_help",
+};
 
 /// `?ok=saved` after a create or a change, `?ok=retired` after a retire.
 #[derive(Debug, Default, Deserialize)]
@@ -547,64 +549,40 @@ async fn render_page(
     Ok((status, crate::page::render(&view)?).into_response())
 }
 
-/// What a refused edit or retire shows on the edit page.
-#[derive(Default)]
-struct Refusal {
-    errors: Vec<FieldError>,
-    reason: String,
-    reason_error: String,
-    retire_error: String,
-}
-
-impl Refusal {
-    fn any(&self) -> bool {
-        !self.errors.is_empty() || !self.reason_error.is_empty() || !self.retire_error.is_empty()
-    }
-}
-
 async fn render_edit(
     state: &AppState,
     ctx: &Ctx,
     w: &WindowRecord,
     input: WindowForm,
-    refusal: Refusal,
+    mut refusal: Refusal,
 ) -> Result<Response, WebError> {
-    let status = if refusal.any() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = refusal.status();
+    let frame = EditFrame::new(
+        "/connectivity/maintenance",
+        &EDIT_WORDS,
+        w.window.id,
+        format!(
+            "{}（{}）",
+            show_datetime(ctx.tr, &w.created_at),
+            w.created_by
+        ),
+        w.updated_at
+            .as_deref()
+            .map(|at| show_datetime(ctx.tr, at))
+            .unwrap_or_default(),
+        &mut refusal,
+    );
     let view = EditPage {
         page: ctx.page(
             format!("{}: {}", ctx.tr.t("mw.edit_title"), w.window.title),
             "connectivity",
         ),
-        id: w.window.id,
-        created: format!(
-            "{}（{}）",
-            show_datetime(ctx.tr, &w.created_at),
-            w.created_by
-        ),
-        updated: w
-            .updated_at
-            .as_deref()
-            .map(|at| show_datetime(ctx.tr, at))
-            .unwrap_or_default(),
+        frame,
         opts: form_options(state, ctx, &input).await?,
         input,
         e: FormErrors(refusal.errors),
-        reason: refusal.reason,
-        reason_error: refusal.reason_error,
-        retire_error: refusal.retire_error,
     };
     Ok((status, crate::page::render(&view)?).into_response())
-}
-
-fn parse_id(raw: &str) -> Result<i64, WebError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(WebError::NotFound)
 }
 
 /// `GET /connectivity/maintenance`.
@@ -677,7 +655,7 @@ pub(super) async fn update(
     let old = state.store.maintenance_window(parse_id(&id)?).await?;
     let (w, mut errors) = parse_form(&f);
     errors.extend(unknown_targets(&state.store, &w).await?);
-    if errors.is_empty() {
+    let refusal = if errors.is_empty() {
         match state
             .store
             .update_maintenance_window(&ctx.actor(), old.window.id, &w)
@@ -687,25 +665,12 @@ pub(super) async fn update(
                 state.board.invalidate();
                 return Ok(Redirect::to("/connectivity/maintenance?ok=saved").into_response());
             }
-            Err(StoreError::Domain(DomainError::Validation(e))) => errors = e,
-            Err(StoreError::Domain(DomainError::Conflict(m))) => {
-                errors = vec![FieldError::new("", m)]
-            }
-            Err(e) => return Err(e.into()),
+            Err(e) => Refusal::of_update(e)?,
         }
-    }
-    let refusal = Refusal {
-        errors,
-        ..Default::default()
+    } else {
+        Refusal::of_form(errors)
     };
     render_edit(&state, &ctx, &old, f, refusal).await
-}
-
-/// The retire form.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(super) struct RetireForm {
-    reason: String,
 }
 
 /// `POST /connectivity/maintenance/{id}/retire`: retires a window with a reason.
@@ -717,8 +682,7 @@ pub(super) async fn retire(
 ) -> Result<Response, WebError> {
     ctx.require(Action::ManageChecks)?;
     let old = state.store.maintenance_window(parse_id(&id)?).await?;
-    let mut refusal = Refusal::default();
-    match state
+    let refusal = match state
         .store
         .retire_maintenance_window(&ctx.actor(), old.window.id, &f.reason)
         .await
@@ -727,24 +691,8 @@ pub(super) async fn retire(
             state.board.invalidate();
             return Ok(Redirect::to("/connectivity/maintenance?ok=retired").into_response());
         }
-        Err(StoreError::Domain(DomainError::Validation(e))) => {
-            let (reason, other): (Vec<_>, Vec<_>) =
-                e.into_iter().partition(|e| e.field == "reason");
-            refusal.reason_error = reason
-                .into_iter()
-                .map(|e| e.message)
-                .collect::<Vec<_>>()
-                .join(" ");
-            refusal.retire_error = other
-                .into_iter()
-                .map(|e| e.message)
-                .collect::<Vec<_>>()
-                .join(" ");
-        }
-        Err(StoreError::Domain(DomainError::Conflict(m))) => refusal.retire_error = m,
-        Err(e) => return Err(e.into()),
-    }
-    refusal.reason = f.reason;
+        Err(e) => Refusal::of_retire(e, f.reason)?,
+    };
     let input = input_from(&old.window);
     render_edit(&state, &ctx, &old, input, refusal).await
 }

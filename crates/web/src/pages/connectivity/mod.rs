@@ -21,6 +21,7 @@ pub mod board;
 pub mod channels;
 pub mod live;
 pub mod maintenance;
+mod record_edit;
 
 use crate::page::{Ctx, PageMeta};
 use crate::{AppState, WebError};
