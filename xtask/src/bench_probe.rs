@@ -46,6 +46,11 @@ const VALUE_OPTIONS: &[(&str, &str, &str)] = &[
         "run the retention every P seconds (default 10)",
     ),
     (
+        "--prefill-hour",
+        "0|1",
+        "leave an hour of results for every check in the log before the live run, for its first retention run to seal beside the engine (default 1)",
+    ),
+    (
         "--icmp-only-seconds",
         "T",
         "length of the probe-only ICMP phase: the ICMP targets through the engine alone, then fping (default I, from 5 to 60; 0 skips it)",

@@ -162,7 +162,7 @@ async fn main() -> anyhow::Result<()> {
 
     // `--seconds 0` skips the live run (e.g. to profile the ICMP-only phase alone).
     if seconds > 0 {
-        live_run(
+        live_run(Live {
             n,
             seconds,
             interval,
@@ -170,7 +170,8 @@ async fn main() -> anyhow::Result<()> {
             raw_retention,
             hourly_retention,
             prune_every,
-        )
+            prefill: arg(&args, "--prefill-hour", 1) != 0,
+        })
         .await?;
     }
     if icmp_only_seconds > 0 {
@@ -184,7 +185,8 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn live_run(
+/// The live run's settings (see `main` for their flags).
+struct Live {
     n: usize,
     seconds: u64,
     interval: u32,
@@ -192,7 +194,20 @@ async fn live_run(
     raw_retention: u64,
     hourly_retention: u64,
     prune_every: u64,
-) -> anyhow::Result<()> {
+    prefill: bool,
+}
+
+async fn live_run(o: Live) -> anyhow::Result<()> {
+    let Live {
+        n,
+        seconds,
+        interval,
+        concurrency,
+        raw_retention,
+        hourly_retention,
+        prune_every,
+        prefill,
+    } = o;
     let open = TcpListener::bind("0.0.0.0:0").await?;
     let port = open.local_addr()?.port();
     tokio::spawn(async move { while open.accept().await.is_ok() {} });
@@ -256,6 +271,33 @@ async fn live_run(
     Store::open(&url).await?.close().await;
     let db0 = dir_bytes(&dir);
     let store = Store::open(&url).await?;
+    // A whole hour of results for these checks, two hours back, left in the log: the first retention
+    // run seals it beside the engine, as the service does when an hour is over, so the lateness while
+    // retention runs includes a full-size seal.
+    let mut prefilled = 0u64;
+    if prefill {
+        let t = Instant::now();
+        let start = (chrono::Utc::now().timestamp() / HOUR - 2) * HOUR;
+        let actor = Actor::system("bench");
+        let mut batch = Vec::with_capacity(n / 60 + 1);
+        for sec in 0..HOUR {
+            for c in ((sec % 60) as usize..n).step_by(60) {
+                batch.push(NewResult {
+                    check_id: c as i64 + 1,
+                    ts: start + sec,
+                    code: ProbeStatus::Up.code(),
+                    latency_ms: Some(1 + (c % 7) as u32),
+                });
+            }
+            store.append_check_results(&actor, &batch).await?;
+            prefilled += batch.len() as u64;
+            batch.clear();
+        }
+        println!(
+            "prefill            {prefilled} results of one hour, two hours back, left to seal ({:.1} s)",
+            t.elapsed().as_secs_f64()
+        );
+    }
     let config = ServiceConfig {
         retention: Duration::from_secs(raw_retention),
         hourly_retention: Duration::from_secs(hourly_retention),
@@ -302,7 +344,7 @@ async fn live_run(
     let mut lateness_pruning = Lateness::new();
     let mut prune_windows: VecDeque<(Instant, Instant)> = VecDeque::new();
     let mut prune_times = Vec::new();
-    let (mut pruned_raw, mut pruned_hourly) = (0u64, 0u64);
+    let (mut pruned_raw, mut pruned_hourly, mut sealed) = (0u64, 0u64, 0u64);
     let mut first: Vec<Option<State>> = vec![None; n];
     let (mut wrong_first, mut false_changes) = (0u64, 0u64);
     // Of the false changes: away from the expected state (a flap the damper let through), and back to it
@@ -313,6 +355,8 @@ async fn live_run(
     let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
     let mut tick = tokio::time::interval(config.flush_every);
     let mut prune_at = Instant::now() + Duration::from_secs(prune_every);
+    // As in the service: each check's last result stored once a minute.
+    let mut last_at = Instant::now() + config.last_every;
     let mut pruning: Option<(
         Instant,
         tokio::task::JoinHandle<unyo_probe::service::Pruned>,
@@ -374,6 +418,10 @@ async fn live_run(
             _ = tick.tick() => {
                 writer.flush().await;
                 let now = Instant::now();
+                if now >= last_at {
+                    writer.flush_last().await;
+                    last_at = now + config.last_every;
+                }
                 if at_first.is_none() && now >= first_cycle_end {
                     at_first = Some((cpu_us().0, now, write_bytes(), up + degraded + down + unknown));
                 }
@@ -393,6 +441,7 @@ async fn live_run(
                 let p = p.unwrap_or_default();
                 pruned_raw += p.raw;
                 pruned_hourly += p.hourly;
+                sealed += p.sealed;
                 prune_times.push(end - began);
                 prune_windows.push_back((began, end));
                 if prune_windows.len() > 8 {
@@ -422,7 +471,7 @@ async fn live_run(
     lateness_pruning.line("  while pruning");
     prune_times.sort();
     println!(
-        "retention runs     {} ({pruned_raw} raw results and {pruned_hourly} hourly roll-ups deleted), each p50 {:.1} ms, max {:.1} ms",
+        "retention runs     {} ({sealed} results sealed, {pruned_raw} raw results and {pruned_hourly} hourly roll-ups deleted), each p50 {:.1} ms, max {:.1} ms",
         prune_times.len(),
         ms(percentile(&prune_times, 0.5)),
         ms(prune_times.last().copied().unwrap_or_default())
@@ -472,8 +521,16 @@ async fn live_run(
         per(db1.saturating_sub(db0))
     );
     println!(
-        "written to storage {written} bytes, {:.1} per result (raw row, index, roll-up upserts, WAL and checkpoints)",
-        per(written)
+        "written to storage {written} bytes, {:.1} per result (log rows, last results, events, seals, WAL and checkpoints{})",
+        per(written),
+        if sealed > 0 {
+            format!(
+                "; includes sealing {sealed} results, i.e. {:.1} per result sealed or run",
+                written as f64 / (results + sealed) as f64
+            )
+        } else {
+            String::new()
+        }
     );
     if let Some((_, _, w1, r1)) = steady {
         println!(
