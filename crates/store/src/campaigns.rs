@@ -25,6 +25,7 @@
 
 use crate::audit::{AuditSink, NewAuditEntry};
 use crate::inventory::StoredInventory;
+use crate::numbering::{NumberingConn, Serial, Series};
 use crate::support::jst_today;
 use crate::{Actor, Filter, Page, Param, Result, Store, StoreError, contains_pattern, now};
 use chrono::{DateTime, Utc};
@@ -293,8 +294,7 @@ pub struct ComplianceGrid {
 
 /// The number of the `seq`-th campaign of fiscal year `fy`: `展-R8-001`.
 pub fn campaign_number(fy: FiscalYear, seq: i64) -> String {
-    let label = fy.label_short();
-    format!("展-{}-{seq:03}", label.trim_end_matches("年度"))
+    Series::Campaigns.number(fy, seq)
 }
 
 fn conflict(message: impl Into<String>) -> StoreError {
@@ -365,32 +365,10 @@ struct TargetState {
 
 // ------------------------------------------------------------------------------------------------ in-transaction helpers
 
-trait Serial {
-    async fn serialise(&mut self, key: i64) -> Result<()>;
-}
-
-impl Serial for sqlx::SqliteConnection {
-    async fn serialise(&mut self, _key: i64) -> Result<()> {
-        // BEGIN IMMEDIATE already holds the one write lock.
-        Ok(())
-    }
-}
-
-impl Serial for sqlx::PgConnection {
-    async fn serialise(&mut self, key: i64) -> Result<()> {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(key)
-            .execute(&mut *self)
-            .await?;
-        Ok(())
-    }
-}
-
 trait CampaignConn {
     /// The terminals a spec names: (id, hostname, kind). Refuses unknown or retired sites/terminals and an
     /// empty result.
     async fn resolve_targets(&mut self, spec: &TargetSpec) -> Result<Vec<(i64, String, String)>>;
-    async fn next_seq(&mut self, fiscal_year: i64) -> Result<i64>;
     async fn head(&mut self, id: i64) -> Result<Head>;
     async fn targets_state(&mut self, id: i64) -> Result<Vec<TargetState>>;
     async fn check_work_entry(&mut self, work_id: i64, terminal_id: i64, host: &str) -> Result<()>;
@@ -481,16 +459,6 @@ macro_rules! campaign_conn {
                     return Err(invalid("target", "対象となる稼働中の端末がありません。"));
                 }
                 Ok(rows)
-            }
-
-            async fn next_seq(&mut self, fiscal_year: i64) -> Result<i64> {
-                let max: i64 = sqlx::query_scalar(
-                    "SELECT COALESCE(MAX(seq), 0) FROM campaigns WHERE fiscal_year = $1",
-                )
-                .bind(fiscal_year)
-                .fetch_one(&mut *self)
-                .await?;
-                Ok(max + 1)
             }
 
             async fn head(&mut self, id: i64) -> Result<Head> {
@@ -755,7 +723,7 @@ impl Store {
         let id = write_tx!(self, |tx| {
             tx.serialise(LOCK_CAMPAIGN_NUMBER).await?;
             let targets = tx.resolve_targets(&d.target).await?;
-            let seq = tx.next_seq(i64::from(fy.0)).await?;
+            let seq = tx.next_seq(Series::Campaigns, fy).await?;
             let number = campaign_number(fy, seq);
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO campaigns (number, fiscal_year, seq, title, goal_type, goal, target_spec, staged,
@@ -1174,21 +1142,18 @@ impl Store {
             let targets = tx.targets_state(id).await?;
             let progress = progress_of(&targets);
             check_close(&progress)?;
-            let changed = sqlx::query(
-                "UPDATE campaigns SET status = $1, closed_at = $2, closed_by = $3, updated_at = $2
-                 WHERE id = $4 AND status = $5",
+            tx.update_from_state(
+                sqlx::query(
+                    "UPDATE campaigns SET status = $1, closed_at = $2, closed_by = $3, updated_at = $2
+                     WHERE id = $4 AND status = $5",
+                )
+                .bind(CampaignStatus::Closed.code())
+                .bind(&at)
+                .bind(&actor.username),
+                id,
+                CampaignStatus::Open.code(),
             )
-            .bind(CampaignStatus::Closed.code())
-            .bind(&at)
-            .bind(&actor.username)
-            .bind(id)
-            .bind(CampaignStatus::Open.code())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if changed == 0 {
-                return Err(conflict(crate::support::STALE_MESSAGE));
-            }
+            .await?;
             tx.append_audit(
                 &NewAuditEntry::new(actor, "campaign.close", "campaign", id).details(json!({
                     "number": head.number, "total": progress.total, "done": progress.done,

@@ -1,6 +1,6 @@
-//! What support requests and incidents share as numbered records that move through states: the number
-//! counted within a fiscal year (`R8-0001`, `INC-R8-0001`), the lock that serialises numbering, and the
-//! optimistic state change (`UPDATE … WHERE id = $n AND status = $old`, refused with
+//! What support requests, incidents and rollout campaigns share as numbered records that move through
+//! states: the number counted within a fiscal year (`R8-0001`, `INC-R8-0001`, `展-R8-001`), the lock that
+//! serialises numbering, and the optimistic state change (`UPDATE … WHERE id = $n AND status = $old`, refused with
 //! `Conflict(STALE_MESSAGE)` when another change won the race).
 //!
 //! On SQLite every write transaction is begun `IMMEDIATE` and already holds the database's one write lock;
@@ -22,6 +22,8 @@ pub(crate) enum Series {
     Requests,
     /// Incidents (`incidents`), by the fiscal year of 認知: `INC-R8-0001`.
     Incidents,
+    /// Rollout campaigns (`campaigns`): `展-R8-001`.
+    Campaigns,
 }
 
 impl Series {
@@ -34,6 +36,9 @@ impl Series {
             Series::Incidents => {
                 "SELECT COALESCE(MAX(seq), 0) + 1 FROM incidents WHERE fiscal_year = $1"
             }
+            Series::Campaigns => {
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM campaigns WHERE fiscal_year = $1"
+            }
         }
     }
 
@@ -42,18 +47,28 @@ impl Series {
         match self {
             Series::Requests => "",
             Series::Incidents => "INC-",
+            Series::Campaigns => "展-",
+        }
+    }
+
+    /// Digits of the sequence: a fiscal year has hundreds of requests and incidents, a few campaigns.
+    fn width(self) -> usize {
+        match self {
+            Series::Campaigns => 3,
+            _ => 4,
         }
     }
 
     /// The number of the `seq`-th record of fiscal year `fy`: the prefix, the era letter and year of the
     /// fiscal year (`R8` for 令和8年度, or the calendar year before an era is known), then the sequence
-    /// padded to four digits.
+    /// padded to the series' width.
     pub(crate) fn number(self, fy: FiscalYear, seq: i64) -> String {
         let label = fy.label_short();
         format!(
-            "{}{}-{seq:04}",
+            "{}{}-{seq:0width$}",
             self.prefix(),
-            label.trim_end_matches("年度")
+            label.trim_end_matches("年度"),
+            width = self.width()
         )
     }
 }
@@ -150,7 +165,7 @@ mod tests {
     use unyo_domain::support::RequestInput;
 
     #[test]
-    fn numbers_carry_the_era_year_and_four_digits() {
+    fn numbers_carry_the_era_year_and_the_series_width() {
         assert_eq!(Series::Requests.number(FiscalYear(2026), 1), "R8-0001");
         assert_eq!(
             Series::Incidents.number(FiscalYear(2026), 12),
@@ -161,6 +176,7 @@ mod tests {
             Series::Incidents.number(FiscalYear(2019), 10000),
             "INC-H31-10000"
         );
+        assert_eq!(Series::Campaigns.number(FiscalYear(2026), 1), "展-R8-001");
     }
 
     /// Files a request on `day` (no targets), through the normal store call.
