@@ -2,14 +2,14 @@
 //! listener, a syslog line at a local UDP socket; a channel that fails (nothing listening) is recorded as a
 //! failed attempt and the engine goes on.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, UdpSocket};
-use unyo_domain::connectivity::{ChannelConfig, CheckInput};
-use unyo_domain::registry::NodeInput;
-use unyo_probe::EngineConfig;
-use unyo_probe::service::{ServiceConfig, start};
+use unyo_domain::connectivity::ChannelConfig;
+use unyo_probe::service::start;
 use unyo_store::Actor;
 use unyo_store::testing::test_store;
 
@@ -142,48 +142,8 @@ async fn a_down_event_reaches_mail_webhook_and_syslog() {
             .await
             .unwrap();
     }
-    let node = s
-        .create_node(
-            &a,
-            &NodeInput {
-                name: "集約ルータ".into(),
-                kind: "router".into(),
-                ip_address: "127.0.0.1".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let check = s
-        .create_check(
-            &a,
-            &CheckInput {
-                name: "集約ルータ TCP".into(),
-                target_kind: "node".into(),
-                target_id: node.id,
-                kind: "tcp".into(),
-                address: "127.0.0.1".into(),
-                port: Some(dead_port),
-                interval_s: Some(5),
-                timeout_ms: Some(300),
-                retries: Some(0),
-                flap_n: Some(1),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let _svc = start(
-        s.clone(),
-        ServiceConfig {
-            engine: EngineConfig {
-                concurrency: 4,
-                jitter: false,
-            },
-            flush_every: Duration::from_millis(100),
-            ..Default::default()
-        },
-    );
+    let check = common::router_check(&s, dead_port).await;
+    let _svc = start(s.clone(), common::quick());
     let mut buf = [0u8; 2048];
     let (n, _) = tokio::time::timeout(Duration::from_secs(10), syslog.recv_from(&mut buf))
         .await

@@ -2,6 +2,8 @@
 //! automatic incident is opened for it, and the results are stored in batches; retention runs on its own;
 //! a retired maintenance window no longer suppresses the alert and a retired channel is not notified.
 
+mod common;
+
 use std::time::Duration;
 use tokio::net::TcpListener;
 use unyo_domain::connectivity::{ChannelConfig, CheckInput, MaintenanceWindow, Recurrence, State};
@@ -17,51 +19,12 @@ use unyo_store::testing::test_store;
 async fn a_down_node_records_an_event_and_opens_an_incident() {
     let db = test_store().await.unwrap();
     let s = db.store.clone();
-    let a = Actor::system("test");
-    let node = s
-        .create_node(
-            &a,
-            &NodeInput {
-                name: "集約ルータ".into(),
-                kind: "router".into(),
-                ip_address: "127.0.0.1".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let closed = l.local_addr().unwrap().port();
-    drop(l);
-    let check = s
-        .create_check(
-            &a,
-            &CheckInput {
-                name: "集約ルータ TCP".into(),
-                target_kind: "node".into(),
-                target_id: node.id,
-                kind: "tcp".into(),
-                address: "127.0.0.1".into(),
-                port: Some(closed),
-                interval_s: Some(5),
-                timeout_ms: Some(300),
-                retries: Some(0),
-                flap_n: Some(1),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let check = common::router_check(&s, common::closed_port().await).await;
     let svc = start(
         s.clone(),
         ServiceConfig {
-            engine: EngineConfig {
-                concurrency: 4,
-                jitter: false,
-            },
-            flush_every: Duration::from_millis(100),
             last_every: Duration::from_millis(200),
-            ..Default::default()
+            ..common::quick()
         },
     );
     let mut state = State::Unknown;
@@ -237,51 +200,8 @@ async fn retired_windows_and_channels_no_longer_apply() {
     s.retire_notification_channel(&a, gone_id, "監視サーバの撤去")
         .await
         .unwrap();
-    let node = s
-        .create_node(
-            &a,
-            &NodeInput {
-                name: "集約ルータ".into(),
-                kind: "router".into(),
-                ip_address: "127.0.0.1".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let closed = l.local_addr().unwrap().port();
-    drop(l);
-    let check = s
-        .create_check(
-            &a,
-            &CheckInput {
-                name: "集約ルータ TCP".into(),
-                target_kind: "node".into(),
-                target_id: node.id,
-                kind: "tcp".into(),
-                address: "127.0.0.1".into(),
-                port: Some(closed),
-                interval_s: Some(5),
-                timeout_ms: Some(300),
-                retries: Some(0),
-                flap_n: Some(1),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let svc = start(
-        s.clone(),
-        ServiceConfig {
-            engine: EngineConfig {
-                concurrency: 4,
-                jitter: false,
-            },
-            flush_every: Duration::from_millis(100),
-            ..Default::default()
-        },
-    );
+    let check = common::router_check(&s, common::closed_port().await).await;
+    let svc = start(s.clone(), common::quick());
     let mut buf = [0u8; 2048];
     let (n, _) = tokio::time::timeout(Duration::from_secs(10), kept.recv_from(&mut buf))
         .await
