@@ -207,6 +207,76 @@ impl FormErrors {
     }
 }
 
+/// An entry of the error summary at the top of a form.
+#[derive(Debug, Clone)]
+pub struct ErrorItem {
+    /// `#field` when the error belongs to a control on the page, else empty.
+    pub href: String,
+    pub message: String,
+}
+
+/// The errors of a form: the summary at the top (each linked to its control when the page has it), and
+/// the messages by field for the controls.
+#[derive(Debug, Clone, Default)]
+pub struct LinkedErrors {
+    pub items: Vec<ErrorItem>,
+    fields: Vec<FieldError>,
+}
+
+impl LinkedErrors {
+    /// Errors of a form whose controls are `known`, their ids starting with `prefix` (others are listed
+    /// without a link).
+    pub fn new(errors: Vec<FieldError>, known: &[&str], prefix: &str) -> LinkedErrors {
+        let items = errors
+            .iter()
+            .map(|e| ErrorItem {
+                href: if known.contains(&e.field.as_str()) {
+                    format!("#{prefix}{}", e.field)
+                } else {
+                    String::new()
+                },
+                message: e.message.clone(),
+            })
+            .collect();
+        LinkedErrors {
+            items,
+            fields: errors,
+        }
+    }
+
+    /// The message(s) for `field`, empty when none.
+    pub fn get(&self, field: &str) -> String {
+        self.fields
+            .iter()
+            .filter(|e| e.field == field)
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Whether `field` has an error.
+    pub fn has(&self, field: &str) -> bool {
+        self.fields.iter().any(|e| e.field == field)
+    }
+
+    /// Whether there is any error.
+    pub fn any(&self) -> bool {
+        !self.items.is_empty()
+    }
+
+    /// `aria-describedby` for a control: its hint (when it has one) and its error.
+    pub fn described(&self, field: &str, hint: bool) -> String {
+        let mut ids = Vec::new();
+        if hint {
+            ids.push(format!("hint-{field}"));
+        }
+        if self.has(field) {
+            ids.push(format!("err-{field}"));
+        }
+        ids.join(" ")
+    }
+}
+
 /// Renders a template into an HTML response.
 pub fn render<T: askama::Template>(t: &T) -> Result<Html<String>, WebError> {
     Ok(Html(t.render()?))

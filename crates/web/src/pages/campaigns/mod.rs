@@ -21,7 +21,6 @@ use crate::AppState;
 use crate::i18n::Tr;
 use axum::Router;
 use axum::routing::{get, post};
-use unyo_domain::FieldError;
 use unyo_domain::campaign::{CellState, Evidence, TargetStatus};
 use unyo_domain::registry::TerminalKind;
 
@@ -398,59 +397,7 @@ fn kind_label(tr: Tr, code: &str) -> String {
         .unwrap_or_else(|| code.to_string())
 }
 
-/// An entry of the error summary at the top of a form.
-#[derive(Debug, Clone)]
-pub(super) struct ErrorItem {
-    pub href: String,
-    pub message: String,
-}
-
-/// Field errors of a form: the summary and the messages by field.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Errors {
-    pub items: Vec<ErrorItem>,
-    fields: Vec<FieldError>,
-}
-
-impl Errors {
-    fn new(errors: Vec<FieldError>, known: &[&str], prefix: &str) -> Errors {
-        let items = errors
-            .iter()
-            .map(|e| ErrorItem {
-                href: if known.contains(&e.field.as_str()) {
-                    format!("#{prefix}{}", e.field)
-                } else {
-                    String::new()
-                },
-                message: e.message.clone(),
-            })
-            .collect();
-        Errors {
-            items,
-            fields: errors,
-        }
-    }
-
-    /// The message(s) for `field`, empty when none.
-    pub fn get(&self, field: &str) -> String {
-        self.fields
-            .iter()
-            .filter(|e| e.field == field)
-            .map(|e| e.message.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-
-    /// Whether `field` has an error.
-    pub fn has(&self, field: &str) -> bool {
-        self.fields.iter().any(|e| e.field == field)
-    }
-
-    /// Whether there is any error.
-    pub fn any(&self) -> bool {
-        !self.items.is_empty()
-    }
-}
+pub(super) use crate::page::LinkedErrors as Errors;
 
 /// A record id from the path; anything else is "not found".
 fn parse_id(raw: &str) -> Result<i64, crate::WebError> {

@@ -199,7 +199,7 @@ async fn form_page(
         cancel,
         staff: staff_options(tr, &users, &input.staff_ids),
         input,
-        errors: Errors::new(errors, FORM_FIELDS),
+        errors: Errors::new(errors, FORM_FIELDS, ""),
     };
     respond(status, &view)
 }

@@ -608,7 +608,7 @@ async fn form_page(
         result: input.result.clone(),
         follow_up: input.follow_up.clone(),
         requests,
-        errors: Errors::new(errors, FORM_FIELDS),
+        errors: Errors::new(errors, FORM_FIELDS, ""),
         prefilled,
     };
     respond(status, &view)

@@ -355,73 +355,7 @@ impl Prop {
     }
 }
 
-/// An entry of the error summary at the top of a form.
-#[derive(Debug, Clone)]
-pub(super) struct ErrorItem {
-    /// `#field` when the error belongs to a control on the page.
-    pub href: String,
-    pub message: String,
-}
-
-/// The errors of a form: the summary, and the messages by field for the controls.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Errors {
-    pub items: Vec<ErrorItem>,
-    fields: Vec<FieldError>,
-}
-
-impl Errors {
-    /// Errors of a form whose controls are `known` (others are listed without a link).
-    fn new(errors: Vec<FieldError>, known: &[&str]) -> Errors {
-        let items = errors
-            .iter()
-            .map(|e| ErrorItem {
-                href: if known.contains(&e.field.as_str()) {
-                    format!("#{}", e.field)
-                } else {
-                    String::new()
-                },
-                message: e.message.clone(),
-            })
-            .collect();
-        Errors {
-            items,
-            fields: errors,
-        }
-    }
-
-    /// The message(s) for `field`, empty when none.
-    pub fn get(&self, field: &str) -> String {
-        self.fields
-            .iter()
-            .filter(|e| e.field == field)
-            .map(|e| e.message.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-
-    /// Whether `field` has an error.
-    pub fn has(&self, field: &str) -> bool {
-        self.fields.iter().any(|e| e.field == field)
-    }
-
-    /// Whether there is any error.
-    pub fn any(&self) -> bool {
-        !self.items.is_empty()
-    }
-
-    /// `aria-describedby` for a control: its hint (when it has one) and its error.
-    pub fn described(&self, field: &str, hint: bool) -> String {
-        let mut ids = Vec::new();
-        if hint {
-            ids.push(format!("hint-{field}"));
-        }
-        if self.has(field) {
-            ids.push(format!("err-{field}"));
-        }
-        ids.join(" ")
-    }
-}
+pub(super) use crate::page::LinkedErrors as Errors;
 
 /// The field errors a person can fix on the form; other failures stay errors.
 fn fixable(e: StoreError) -> Result<Vec<FieldError>, WebError> {
