@@ -323,7 +323,7 @@ async fn live_run(o: Live) -> anyhow::Result<()> {
     println!(
         "retention          every {prune_every} s: raw results older than {raw_retention} s, hourly roll-ups older than {hourly_retention} s (the service: 7 days / 35 days, hourly)"
     );
-    let (tx, mut rx) = mpsc::channel::<ResultRecord>(config.batch_max * 2);
+    let (tx, mut rx) = mpsc::channel::<ResultRecord>(config.result_queue());
     let cpu0 = cpu_us().0;
     let wb0 = write_bytes();
     let t0 = Instant::now();

@@ -42,6 +42,16 @@ pub struct ServiceConfig {
 /// a little later (a result later still is merged by the next seal).
 pub const SEAL_GRACE_S: i64 = 120;
 
+impl ServiceConfig {
+    /// How many finished results may wait for the writer: ten commits' worth (12 s at 100,000 checks a
+    /// minute). A run keeps its concurrency permit until its result is queued, so while the writer waits
+    /// for the database (a seal or a retention chunk holding the write lock, a slow disk) the engine goes
+    /// on starting runs on time until this fills; a result costs about 100 bytes here.
+    pub fn result_queue(&self) -> usize {
+        self.batch_max * 10
+    }
+}
+
 impl Default for ServiceConfig {
     fn default() -> Self {
         ServiceConfig {
@@ -301,7 +311,7 @@ async fn run(store: Store, config: ServiceConfig, engine_runtime: Option<tokio::
             }
         };
         let names: HashMap<i64, CheckRow> = rows.iter().map(|c| (c.id, c.clone())).collect();
-        let (tx, mut rx) = mpsc::channel::<ResultRecord>(config.batch_max * 2);
+        let (tx, mut rx) = mpsc::channel::<ResultRecord>(config.result_queue());
         let engine = {
             let _on = engine_runtime.as_ref().map(|h| h.enter());
             Engine::spawn(scheduled(&rows), config.engine, tx)
