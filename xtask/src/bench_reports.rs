@@ -11,7 +11,7 @@
 //! 4. For information, the same for one month's 業務実績簿 (about 8,000 rows).
 
 use anyhow::{Context, Result, bail};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
@@ -50,18 +50,7 @@ pub fn reports(root: &Path, args: &[String]) -> Result<()> {
     if !Path::new("/usr/bin/time").exists() {
         bail!("/usr/bin/time is needed for the peak RSS (apt-get install time)");
     }
-    println!("building the release binary ...");
-    let status = Command::new("cargo")
-        .args(["build", "--release", "-p", "unyo"])
-        .current_dir(root)
-        .status()?;
-    if !status.success() {
-        bail!("release build failed");
-    }
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| root.join("target"));
-    let bin = target.join("release/unyo");
+    let bin = crate::bench::build_release(root)?;
     let work = std::env::temp_dir().join(format!("unyo-bench-reports-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
     let data = work.join("data");

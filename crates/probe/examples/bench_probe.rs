@@ -541,32 +541,11 @@ async fn live_run(o: Live) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&dir);
 
     // The same targets swept by fping (ICMP) and nmap -sT (TCP), if installed.
-    if !icmp_addrs.is_empty() && Command::new("fping").arg("-v").output().is_ok() {
-        let c0 = cpu_us().1;
-        let t = Instant::now();
-        let out = Command::new("fping")
-            .args(["-q", "-c", "1", "-t", "1000", "-i", "1", "-r", "0"])
-            .args(icmp_addrs.iter().map(|a| a.to_string()))
-            .output()?;
-        let wall = t.elapsed().as_secs_f64();
-        let c = cpu_us().1 - c0;
-        let fping_per = c as f64 / icmp_addrs.len() as f64;
+    if let Some(fping_per) = fping_sweep(&icmp_addrs, "fping")? {
         println!(
-            "fping              {} ICMP targets in {wall:.2} s ({:.0}/s), {fping_per:.1} µs CPU per probe (exit {})",
-            icmp_addrs.len(),
-            icmp_addrs.len() as f64 / wall,
-            out.status.code().unwrap_or(-1)
+            "  ratio            our CPU per check / fping's = {:.2}",
+            per_check / fping_per
         );
-        if fping_per > 0.0 {
-            println!(
-                "  ratio            our CPU per check / fping's = {:.2}",
-                per_check / fping_per
-            );
-        } else {
-            println!("  ratio            fping's CPU below the 10 ms clock tick; no ratio");
-        }
-    } else {
-        println!("fping              not run (not installed, or no ICMP targets)");
     }
     if !tcp_addrs.is_empty() && Command::new("nmap").arg("--version").output().is_ok() {
         let c0 = cpu_us().1;

@@ -8,7 +8,6 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use unyo_domain::connectivity::{ChannelConfig, CheckInput, MaintenanceWindow, Recurrence, State};
 use unyo_domain::registry::NodeInput;
-use unyo_probe::EngineConfig;
 use unyo_probe::service::{ServiceConfig, start};
 use unyo_store::Actor;
 use unyo_store::connectivity::{DAY, HOUR, NewResult, bucket_of};
@@ -116,17 +115,7 @@ async fn retention_runs_while_the_service_runs() {
     )
     .await
     .unwrap();
-    let svc = start(
-        s.clone(),
-        ServiceConfig {
-            engine: EngineConfig {
-                concurrency: 4,
-                jitter: false,
-            },
-            flush_every: Duration::from_millis(100),
-            ..Default::default()
-        },
-    );
+    let svc = start(s.clone(), common::quick());
     let mut raw = Vec::new();
     for _ in 0..50 {
         tokio::time::sleep(Duration::from_millis(100)).await;

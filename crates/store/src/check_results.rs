@@ -734,29 +734,56 @@ impl Store {
         Ok(lo.zip(hi))
     }
 
+    /// `columns` of one check's rows in a table keyed by (bucket, check id), from bucket `from` to the
+    /// table's last: one key seek per bucket in the span the table holds (see [`per_check_sql`]).
+    async fn per_check_rows<T>(
+        &self,
+        table: &str,
+        columns: &str,
+        check_id: i64,
+        from: i64,
+    ) -> Result<Vec<T>>
+    where
+        T: Send + Unpin,
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        let Some((lo, hi)) = self.bucket_span(table).await? else {
+            return Ok(Vec::new());
+        };
+        let lo = lo.max(from);
+        if lo > hi {
+            return Ok(Vec::new());
+        }
+        let sql = per_check_sql(table, columns, self.is_postgres());
+        Ok(read_db!(self, |db| sqlx::query_as(sqlx::AssertSqlSafe(
+            sql
+        ))
+        .bind(check_id)
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(db)
+        .await?))
+    }
+
     /// Raw results of a check since `since` (Unix seconds), oldest first (at most 100,000): the sealed
     /// hours and the open one.
     pub async fn check_results(&self, check_id: i64, since: i64) -> Result<Vec<ResultRow>> {
         let mut out: Vec<NewResult> = Vec::new();
-        if let Some((lo, hi)) = self.bucket_span("check_segments").await? {
-            let lo = lo.max(bucket_of(since, HOUR));
-            if lo <= hi {
-                let sql = per_check_sql("check_segments", "r.bucket, r.data", self.is_postgres());
-                let rows: Vec<(i64, Vec<u8>)> =
-                    read_db!(self, |db| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                        .bind(check_id)
-                        .bind(lo)
-                        .bind(hi)
-                        .fetch_all(db)
-                        .await?);
-                for (bucket, data) in &rows {
-                    decode_segment(data, *bucket, check_id, |r| {
-                        if r.ts >= since {
-                            out.push(r)
-                        }
-                    })?;
+        let rows: Vec<(i64, Vec<u8>)> = self
+            .per_check_rows(
+                "check_segments",
+                "r.bucket, r.data",
+                check_id,
+                bucket_of(since, HOUR),
+            )
+            .await?;
+        for (bucket, data) in &rows {
+            decode_segment(data, *bucket, check_id, |r| {
+                if r.ts >= since {
+                    out.push(r)
                 }
-            }
+            })?;
         }
         self.log_results(since, |r| {
             if r.check_id == check_id {
@@ -786,23 +813,13 @@ impl Store {
         from: i64,
     ) -> Result<Vec<RollupRow>> {
         let table = rollup_table(grain)?;
-        let mut by: BTreeMap<i64, RollupRow> = BTreeMap::new();
-        if let Some((lo, hi)) = self.bucket_span(table).await? {
-            let lo = lo.max(from);
-            if lo <= hi {
-                let sql = per_check_sql(table, ROLLUP_COLUMNS, self.is_postgres());
-                let rows: Vec<RollupTuple> =
-                    read_db!(self, |db| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                        .bind(check_id)
-                        .bind(lo)
-                        .bind(hi)
-                        .fetch_all(db)
-                        .await?);
-                for t in rows {
-                    by.insert(t.1, rollup_of(grain, t));
-                }
-            }
-        }
+        let rows: Vec<RollupTuple> = self
+            .per_check_rows(table, ROLLUP_COLUMNS, check_id, from)
+            .await?;
+        let mut by: BTreeMap<i64, RollupRow> = rows
+            .into_iter()
+            .map(|t| (t.1, rollup_of(grain, t)))
+            .collect();
         let since = if grain == DAY {
             from * DAY - 9 * 3600
         } else {

@@ -220,7 +220,7 @@ pub struct ErrorItem {
 #[derive(Debug, Clone, Default)]
 pub struct LinkedErrors {
     pub items: Vec<ErrorItem>,
-    fields: Vec<FieldError>,
+    fields: FormErrors,
 }
 
 impl LinkedErrors {
@@ -240,23 +240,18 @@ impl LinkedErrors {
             .collect();
         LinkedErrors {
             items,
-            fields: errors,
+            fields: FormErrors(errors),
         }
     }
 
     /// The message(s) for `field`, empty when none.
     pub fn get(&self, field: &str) -> String {
-        self.fields
-            .iter()
-            .filter(|e| e.field == field)
-            .map(|e| e.message.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
+        self.fields.get(field)
     }
 
     /// Whether `field` has an error.
     pub fn has(&self, field: &str) -> bool {
-        self.fields.iter().any(|e| e.field == field)
+        self.fields.has(field)
     }
 
     /// Whether there is any error.
