@@ -105,9 +105,44 @@ pub enum ParseError {
     /// A server reply the agent would not accept (used by the agent-side helpers).
     #[error("サーバーの応答が不正です: {0}")]
     InvalidReply(String),
+    /// A GLPI Agent JSON message without `action`.
+    #[error("エージェントの要求にactionがありません")]
+    MissingAction,
+    /// A GLPI Agent `action` this server does not handle (only `contact` and `inventory` are).
+    #[error("未対応の要求です（action={0}）")]
+    UnsupportedAction(String),
 }
 
 impl ParseError {
+    /// A short English statement of the reason, for agents' logs read by people without Japanese
+    /// (the GLPI Agent logs the server's message as it is); details from the input are left out.
+    pub fn english(&self) -> &'static str {
+        match self {
+            ParseError::Empty => "the data is empty",
+            ParseError::TooLarge => "the data is too large (16 MiB at most)",
+            ParseError::Decompress(_) => "the compressed data cannot be decompressed",
+            ParseError::UnknownFormat => "neither FusionInventory XML nor GLPI Agent JSON",
+            ParseError::InvalidUtf8 { .. } => "bytes that are not UTF-8",
+            ParseError::UnsupportedEncoding(_) => "only UTF-8 is accepted",
+            ParseError::DocType => "XML with a DOCTYPE declaration is refused",
+            ParseError::UnknownEntity { .. } => "an undefined XML entity",
+            ParseError::Xml { .. } => "malformed XML",
+            ParseError::Json { .. } => "malformed JSON or a value of the wrong type",
+            ParseError::TooDeep { .. } => "nested too deeply",
+            ParseError::FieldTooLong { .. } => "a value is too long",
+            ParseError::TooManyEntries { .. } => "a section has too many entries",
+            ParseError::UnexpectedRoot(_) => "the XML root is not REQUEST",
+            ParseError::MissingContent => "no inventory content",
+            ParseError::MissingQuery => "no QUERY in the request",
+            ParseError::MissingDeviceId => "no device id in the request",
+            ParseError::UnsupportedQuery(_) => "a QUERY this server does not handle",
+            ParseError::NotAnAgentXmlRequest => "not an agent XML request",
+            ParseError::InvalidReply(_) => "an invalid server reply",
+            ParseError::MissingAction => "no action in the request",
+            ParseError::UnsupportedAction(_) => "an action this server does not handle",
+        }
+    }
+
     /// A stable machine code for logs, the audit trail and API error bodies.
     pub fn code(&self) -> &'static str {
         match self {
@@ -131,6 +166,8 @@ impl ParseError {
             ParseError::UnsupportedQuery(_) => "unsupported_query",
             ParseError::NotAnAgentXmlRequest => "not_agent_xml",
             ParseError::InvalidReply(_) => "invalid_reply",
+            ParseError::MissingAction => "missing_action",
+            ParseError::UnsupportedAction(_) => "unsupported_action",
         }
     }
 }

@@ -26,7 +26,7 @@ use unyo_domain::inventory::{
 
 /// A scalar read as text: strings as they are, numbers and booleans as written, null as nothing.
 #[derive(Debug, Default)]
-struct Text(Option<String>);
+pub(crate) struct Text(pub(crate) Option<String>);
 
 impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -69,7 +69,7 @@ impl<'de> Deserialize<'de> for Text {
 }
 
 impl Text {
-    fn get(&self) -> Option<&str> {
+    pub(crate) fn get(&self) -> Option<&str> {
         self.0.as_deref()
     }
 }
@@ -80,7 +80,7 @@ const TOO_MANY: &str = "unyo-too-many-entries:";
 
 /// An array that refuses more than `N` elements while it is being parsed (no huge allocation first).
 #[derive(Debug)]
-struct Capped<T, const N: usize>(Vec<T>);
+pub(crate) struct Capped<T, const N: usize>(pub(crate) Vec<T>);
 
 impl<T, const N: usize> Default for Capped<T, N> {
     fn default() -> Self {
@@ -199,7 +199,7 @@ struct AccessLog {
 }
 
 /// Deepest `[`/`{` nesting of a JSON text (strings skipped), stopping early past `limit`.
-fn json_depth_exceeds(bytes: &[u8], limit: usize) -> bool {
+pub(crate) fn json_depth_exceeds(bytes: &[u8], limit: usize) -> bool {
     let (mut depth, mut in_str, mut escaped) = (0usize, false, false);
     for &b in bytes {
         if in_str {
@@ -227,7 +227,7 @@ fn json_depth_exceeds(bytes: &[u8], limit: usize) -> bool {
     false
 }
 
-fn map_json_error(e: &serde_json::Error) -> ParseError {
+pub(crate) fn map_json_error(e: &serde_json::Error) -> ParseError {
     let msg = e.to_string();
     if let Some(rest) = msg.strip_prefix(TOO_MANY) {
         let limit: usize = rest

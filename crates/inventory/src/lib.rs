@@ -8,6 +8,8 @@
 //! - [`protocol`]: what `fusioninventory-agent --server …` speaks (PROLOG, then INVENTORY, zlib XML
 //!   over HTTP POST): [`decode_agent_request`], [`encode_prolog_reply`], [`encode_inventory_reply`].
 //!   The module documentation records what the agent's code does, with file and line references.
+//!   The same module speaks the GLPI Agent's JSON protocol (`contact`, `inventory`) and answers each
+//!   request in its own encoding ([`ReplyEncoding`]).
 //!
 //! All of them produce [`unyo_domain::inventory::InventorySnapshot`]; the change between two
 //! snapshots is [`unyo_domain::inventory::diff`].
@@ -32,8 +34,9 @@ pub use fusion::parse_fusion_xml;
 pub use glpi::parse_glpi_json;
 pub use limits::{BodyEncoding, detect_body_encoding};
 pub use protocol::{
-    AgentMessage, EncodedReply, ServerReply, decode_agent_request, encode_inventory_reply,
-    encode_prolog_reply, encode_reply,
+    AgentMessage, AgentRequest, EncodedReply, GlpiMessage, GlpiReply, ReplyEncoding, ServerReply,
+    decode_agent_request, decode_request, encode_inventory_reply, encode_prolog_reply,
+    encode_reply,
 };
 pub use unyo_domain::inventory::{InventoryFormat, InventorySnapshot};
 
