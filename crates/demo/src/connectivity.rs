@@ -2,13 +2,14 @@
 //!
 //! - an ICMP check on every network node and every terminal, and a TCP check of the remote-maintenance
 //!   port (WinRM, 5985) of one business terminal at the 県庁;
-//! - the fleet's addresses are on the loopback range (127.41.x.y, see the crate documentation), so on any
-//!   machine, closed or not, those checks get real answers from the engine; the WinRM port of
-//!   `jk-kencho-biz02` is closed there (nothing listens on it): that check is 停止 — a service stopped on a
-//!   terminal;
-//! - the 鳥栖 line is down: RT-鳥栖 and the terminal behind it keep addresses of the prefecture's own plan
-//!   (10.41.x.y), which no demo machine answers. RT-鳥栖 is 停止 since the morning of the office day before
-//!   (the automatic incident of [`crate::load_incidents`]) and the 鳥栖保健福祉事務所 terminal 影響;
+//! - every target is on the loopback range (127.41.x.y, see the crate documentation), so on any machine,
+//!   closed or not, those checks get real answers from the engine and nothing leaves the machine; the WinRM
+//!   port of `jk-kencho-biz02` is closed there (nothing listens on it): that check is 停止 — a service
+//!   stopped on a terminal;
+//! - the 鳥栖 line is down: RT-鳥栖 and the terminal behind it have the [`crate::SILENT_ADDRESSES`], which
+//!   the demo's engine treats as silent (a blackhole of loopback addresses). RT-鳥栖 is 停止 since the
+//!   morning of the office day before (the automatic incident of [`crate::load_incidents`]) and the
+//!   鳥栖保健福祉事務所 terminal 影響;
 //! - maintenance windows: 伊万里保健福祉事務所's terminal replacement, today and tomorrow (in force, so
 //!   that site shows 保守中), and the weekly Wednesday-night maintenance of the 都道府県サーバ (its own
 //!   check);
@@ -53,6 +54,11 @@ struct DemoCheck {
     tcp: bool,
     /// The address answers on a demo machine.
     answers: bool,
+}
+
+/// Whether the demo's probes treat `ip` as silent (the 鳥栖 line).
+fn silent(ip: &str) -> bool {
+    crate::SILENT_ADDRESSES.contains(&ip)
 }
 
 /// JST wall time of `day` as an instant.
@@ -148,7 +154,7 @@ pub async fn load(
             address: ip.clone(),
             ..Default::default()
         });
-        places.push((Some(*name), None, false, !ip.starts_with("10.")));
+        places.push((Some(*name), None, false, !silent(ip)));
     }
     let terminals = store
         .terminals(&unyo_store::registry::ListQuery {
@@ -162,7 +168,7 @@ pub async fn load(
             continue;
         };
         let ip = t.ip_address.clone().unwrap_or_default();
-        let answers = !ip.starts_with("10.");
+        let answers = !silent(&ip);
         inputs.push(CheckInput {
             name: format!("{host} 死活（ICMP）"),
             target_kind: "terminal".into(),

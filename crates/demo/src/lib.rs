@@ -6,10 +6,10 @@
 //! ([`load_incidents`]).
 //!
 //! Names, numbers and addresses are plausible, not real: hostnames follow a made-up plan, the contractor and
-//! the contract number are fictional. Addresses follow the plan's shape on the loopback range
-//! (127.41.x.y), so the demo's connectivity checks ([`load_connectivity`]) get real answers on any
-//! machine; only the 鳥栖 branch (RT-鳥栖 and the terminal behind it) keeps the prefecture's own range
-//! (10.41.x.y), which no demo machine answers — its line is down.
+//! the contract number are fictional. Every address is on the loopback range (127.41.x.y, the plan's shape),
+//! so the demo's connectivity checks ([`load_connectivity`]) get real answers on any machine and never send
+//! a packet beyond it. The 鳥栖 branch's line is down: its two addresses are [`SILENT_ADDRESSES`], which the
+//! demo's probes treat as silent (see `unyo_probe::Blackhole`).
 //!
 //! [`load`] is what `unyo demo` runs: the fleet, then the fiscal year up to today's date in JST. The
 //! year depends only on that date — the same day gives the same data.
@@ -29,6 +29,18 @@ use unyo_store::{Actor, Result, Store};
 pub use connectivity::ConnectivitySummary;
 pub use incidents::{AUGUST_REQUEST_TITLE, IncidentSummary};
 pub use year::{CONTRACT_NAME, CONTRACTOR, MANAGER, YearSummary};
+
+/// The 鳥栖 branch's loopback addresses (RT-鳥栖 and the terminal behind it): `unyo demo` runs its probes
+/// through a blackhole over these, so the line is down without the demo sending anything off the machine.
+pub const SILENT_ADDRESSES: &[&str] = &["127.41.50.1", "127.41.51.21"];
+
+/// [`SILENT_ADDRESSES`] as addresses.
+pub fn silent_addresses() -> Vec<std::net::IpAddr> {
+    SILENT_ADDRESSES
+        .iter()
+        .filter_map(|a| a.parse().ok())
+        .collect()
+}
 
 /// The `meta` key that marks a database as holding demo data only.
 pub const DEMO_MARK: &str = "demo";
@@ -128,7 +140,7 @@ const NODES: &[(&str, &str, &str, &str, &str)] = &[
         "RT-鳥栖",
         "router",
         "HOFUKU-TOSU",
-        "10.41.50.1",
+        "127.41.50.1",
         "RT-県庁コア",
     ),
 ];
@@ -399,7 +411,7 @@ const TERMINALS: &[TerminalRow] = &[
         "jk-hfk-tosu01",
         "HOFUKU-TOSU",
         "business",
-        "10.41.51.21",
+        "127.41.51.21",
         "Windows 11 Enterprise",
         "23H2 (22631.4460)",
         "5CD3302B1P",
@@ -573,7 +585,94 @@ pub async fn is_demo(store: &Store) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use unyo_store::registry::ListQuery;
+    use std::net::IpAddr;
+    use unyo_domain::connectivity::ChannelConfig;
+    use unyo_store::registry::{ListQuery, Status};
+
+    /// Whether `host` (an address, or `host:port`, or a name) can only mean this machine.
+    fn on_this_machine(host: &str) -> bool {
+        let host = host.trim();
+        if host.eq_ignore_ascii_case("localhost") {
+            return true;
+        }
+        let bare = host
+            .parse::<std::net::SocketAddr>()
+            .map(|a| a.ip())
+            .or_else(|_| host.trim_matches(['[', ']']).parse::<IpAddr>());
+        bare.is_ok_and(|ip| ip.is_loopback())
+    }
+
+    /// The demo is run on machines of the prefecture's own network: every address it holds, every check
+    /// target and every notification destination is on this machine, and the line it shows down is down
+    /// through the blackhole, not through an address that someone else might answer.
+    #[tokio::test]
+    async fn the_demo_reaches_nothing_beyond_the_machine() {
+        let db = unyo_store::testing::test_store().await.expect("store");
+        load(&db.store).await.expect("load");
+        let s = &db.store;
+        let q = ListQuery {
+            per_page: Some(500),
+            status: Some(Status::All),
+            ..Default::default()
+        };
+        let mut addresses: Vec<String> = s
+            .terminals(&q)
+            .await
+            .expect("terminals")
+            .items
+            .into_iter()
+            .filter_map(|t| t.ip_address)
+            .collect();
+        addresses.extend(
+            s.all_nodes()
+                .await
+                .expect("nodes")
+                .into_iter()
+                .filter_map(|n| n.ip_address),
+        );
+        assert_eq!(addresses.len(), 17 + 8, "every terminal and node has one");
+        for a in &addresses {
+            assert!(on_this_machine(a), "registry address {a} is not loopback");
+        }
+        let checks = s.checks().await.expect("checks");
+        assert!(!checks.is_empty());
+        for c in &checks {
+            let spec = c.probe_spec().expect("spec");
+            assert!(
+                spec.addr().is_loopback(),
+                "check {} targets {}",
+                c.name,
+                spec.describe()
+            );
+        }
+        for ch in s
+            .notification_channel_records(Status::All)
+            .await
+            .expect("channels")
+        {
+            let ok = match &ch.config {
+                ChannelConfig::Email { host, .. } => on_this_machine(host),
+                ChannelConfig::Syslog { addr } => on_this_machine(addr),
+                ChannelConfig::Webhook { url } => url
+                    .split_once("://")
+                    .and_then(|(_, rest)| rest.split('/').next())
+                    .is_some_and(|authority| {
+                        on_this_machine(authority)
+                            || on_this_machine(
+                                authority.rsplit_once(':').map_or(authority, |h| h.0),
+                            )
+                    }),
+            };
+            assert!(ok, "channel {} delivers beyond the machine", ch.name);
+        }
+        // The cut line: both of its addresses are loopback and in the registry, behind RT-鳥栖.
+        let silent = silent_addresses();
+        assert_eq!(silent.len(), SILENT_ADDRESSES.len());
+        for ip in &silent {
+            assert!(ip.is_loopback());
+            assert!(addresses.contains(&ip.to_string()), "{ip} is a demo target");
+        }
+    }
 
     #[tokio::test]
     async fn demo_fleet_matches_the_specification() {

@@ -9,6 +9,7 @@
 //! * [`Evaluator`]: results → states through the domain's flap damper, with path awareness (影響) and
 //!   maintenance windows; yields the events to record, notify and raise incidents for.
 
+pub mod blackhole;
 pub mod notify;
 pub mod probes;
 pub mod service;
@@ -27,6 +28,7 @@ use unyo_domain::connectivity::{
     StateChange, classify, probable_failure_point,
 };
 
+pub use blackhole::{Blackhole, Network, Prober};
 pub use probes::{Answer, IcmpMode, icmp_mode};
 
 /// One check as the engine runs it.
@@ -169,13 +171,23 @@ fn random_u64() -> u64 {
 }
 
 impl Engine {
-    /// Starts running `checks` on their intervals, sending each result to `sink`.
+    /// Starts running `checks` on their intervals over the network, sending each result to `sink`.
     pub fn spawn(
         checks: Vec<Scheduled>,
         config: EngineConfig,
         sink: mpsc::Sender<ResultRecord>,
     ) -> Engine {
-        let task = tokio::spawn(schedule(checks, config, sink));
+        Engine::spawn_with(checks, config, sink, Network)
+    }
+
+    /// As [`Engine::spawn`], each run made by `prober` (the demo's [`Blackhole`]).
+    pub fn spawn_with<P: Prober>(
+        checks: Vec<Scheduled>,
+        config: EngineConfig,
+        sink: mpsc::Sender<ResultRecord>,
+        prober: P,
+    ) -> Engine {
+        let task = tokio::spawn(schedule(checks, config, sink, prober));
         Engine { task }
     }
 
@@ -185,7 +197,12 @@ impl Engine {
     }
 }
 
-async fn schedule(checks: Vec<Scheduled>, config: EngineConfig, sink: mpsc::Sender<ResultRecord>) {
+async fn schedule<P: Prober>(
+    checks: Vec<Scheduled>,
+    config: EngineConfig,
+    sink: mpsc::Sender<ResultRecord>,
+    prober: P,
+) {
     let checks: Arc<Vec<Scheduled>> = Arc::new(checks);
     let sem = Arc::new(Semaphore::new(config.concurrency.max(1)));
     let start = tokio::time::Instant::now();
@@ -216,6 +233,7 @@ async fn schedule(checks: Vec<Scheduled>, config: EngineConfig, sink: mpsc::Send
         heap.push(Reverse((next, i)));
         let checks = checks.clone();
         let sink = sink.clone();
+        let prober = prober.clone();
         tokio::spawn(async move {
             let c = &checks[i];
             // Hard bound on the whole run (every attempt plus slack), whatever a probe does.
@@ -223,20 +241,19 @@ async fn schedule(checks: Vec<Scheduled>, config: EngineConfig, sink: mpsc::Send
                 u64::from(c.settings.timeout_ms) * (u64::from(c.settings.retries) + 1) + 500,
             );
             let started_ts = Utc::now().timestamp();
-            let mut rec =
-                match tokio::time::timeout(hard, run_check(c.id, &c.spec, &c.settings)).await {
-                    Ok(r) => r,
-                    Err(_) => ResultRecord {
-                        check_id: c.id,
-                        ts: started_ts,
-                        status: ProbeStatus::Down,
-                        latency_ms: None,
-                        message: "タイムアウト（全体）".into(),
-                        cert_days_left: None,
-                        lateness: Duration::ZERO,
-                        started,
-                    },
-                };
+            let mut rec = match tokio::time::timeout(hard, prober.run(c)).await {
+                Ok(r) => r,
+                Err(_) => ResultRecord {
+                    check_id: c.id,
+                    ts: started_ts,
+                    status: ProbeStatus::Down,
+                    latency_ms: None,
+                    message: "タイムアウト（全体）".into(),
+                    cert_days_left: None,
+                    lateness: Duration::ZERO,
+                    started,
+                },
+            };
             rec.lateness = lateness;
             rec.started = started;
             // The permit is held until the writer has taken the result: when it falls behind, new runs

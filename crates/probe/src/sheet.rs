@@ -3,7 +3,7 @@
 //! [`run_checks_and_keep`] is the one run path; its observer lets the web page show each line as it
 //! arrives.
 
-use crate::{ResultRecord, Scheduled, run_check};
+use crate::{Network, Prober, ResultRecord, Scheduled};
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -81,24 +81,35 @@ pub async fn run_and_keep(
             .into(),
         );
     }
-    run_checks_and_keep(store, actor, &checks, work_entry_id, note, |_, _| {}).await
+    run_checks_and_keep(
+        store,
+        actor,
+        &checks,
+        work_entry_id,
+        note,
+        &Network,
+        |_, _| {},
+    )
+    .await
 }
 
-/// The one run path of an on-demand 疎通確認: probes `checks` now ([`RUN_CONCURRENCY`] at once), calls
-/// `on_line` with each target's index in `checks` and its sheet line as soon as that target is done (in the
-/// order they finish, e.g. to show progress live), then keeps the sheet once: lines in the order of
+/// The one run path of an on-demand 疎通確認: probes `checks` now through `prober` ([`RUN_CONCURRENCY`] at
+/// once), calls `on_line` with each target's index in `checks` and its sheet line as soon as that target is
+/// done (in the order they finish, e.g. to show progress live), then keeps the sheet once: lines in the order of
 /// `checks`, the XLSX as produced, through [`Store::create_check_sheet`] (which checks `RunChecks`, the work
 /// entry and the note again, and audits `check_sheet.create`). Returns the sheet id. A check without a
 /// probe spec, or whose probe task failed, has no line.
-pub async fn run_checks_and_keep<F>(
+pub async fn run_checks_and_keep<P, F>(
     store: &Store,
     actor: &Actor,
     checks: &[CheckRow],
     work_entry_id: Option<i64>,
     note: &str,
+    prober: &P,
     mut on_line: F,
 ) -> Result<i64>
 where
+    P: Prober,
     F: FnMut(usize, &SheetLine) + Send,
 {
     actor.require(unyo_domain::Action::RunChecks)?;
@@ -112,9 +123,10 @@ where
             settings: c.settings(),
         };
         let sem = sem.clone();
+        let prober = prober.clone();
         set.spawn(async move {
             let _permit = sem.acquire_owned().await;
-            (i, run_check(s.id, &s.spec, &s.settings).await)
+            (i, prober.run(&s).await)
         });
     }
     let mut lines: Vec<Option<SheetLine>> = vec![None; checks.len()];

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use tokio::net::TcpListener;
 use unyo_domain::connectivity::CheckInput;
 use unyo_domain::registry::NodeInput;
+use unyo_probe::Network;
 use unyo_probe::sheet::{chosen_checks, run_and_keep, run_checks_and_keep};
 use unyo_store::Actor;
 use unyo_store::testing::test_store;
@@ -54,7 +55,7 @@ async fn the_observer_hears_every_line_and_the_sheet_keeps_them_in_order() {
     let checks = chosen_checks(&s, &[], &[node.id]).await.unwrap();
     assert_eq!(checks.len(), 2);
     let mut heard = HashMap::new();
-    let id = run_checks_and_keep(&s, &a, &checks, None, "", |i, line| {
+    let id = run_checks_and_keep(&s, &a, &checks, None, "", &Network, |i, line| {
         assert!(
             heard.insert(i, line.clone()).is_none(),
             "line {i} heard twice"

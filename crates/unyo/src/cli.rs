@@ -374,7 +374,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let config = WebConfig {
                 secure_cookies: tls.is_some() || behind_tls_proxy,
                 trust_proxy: behind_tls_proxy,
-                demo: false,
+                ..Default::default()
             };
             serve(store, listen, config, tls).await?;
         }
@@ -396,11 +396,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             println!("  停止 / stop: Ctrl+C");
             println!();
+            // The demo's 鳥栖 line is down without a packet leaving the machine: its loopback addresses are
+            // silent to the demo's probes (and only to the demo's).
+            let blackhole = unyo_probe::Blackhole::loopback(unyo_demo::silent_addresses())?;
             serve(
                 store,
                 listen,
                 WebConfig {
                     demo: true,
+                    blackhole,
                     ..Default::default()
                 },
                 None,
@@ -870,7 +874,11 @@ async fn serve(
     });
     // The connectivity-check engine (疎通確認): runs the registered checks, writes results in batches,
     // records state changes and opens automatic incidents. Stops with the server.
-    let _connectivity = unyo_probe::service::start(store.clone(), Default::default());
+    let _connectivity = if config.blackhole.is_empty() {
+        unyo_probe::service::start(store.clone(), Default::default())
+    } else {
+        unyo_probe::service::start_with(store.clone(), Default::default(), config.blackhole.clone())
+    };
     let app =
         unyo_web::router(store.clone(), config).into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::new();

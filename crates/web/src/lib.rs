@@ -34,6 +34,9 @@ pub struct WebConfig {
     pub trust_proxy: bool,
     /// This instance serves the demo data set (shown in the header).
     pub demo: bool,
+    /// Loopback targets that on-demand connectivity runs treat as silent (the demo's cut lines; empty in
+    /// a real deployment, where every run goes over the network).
+    pub blackhole: unyo_probe::Blackhole,
 }
 
 /// Shared state of all handlers.

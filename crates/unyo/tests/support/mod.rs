@@ -599,12 +599,18 @@ fn tail(path: &Path) -> String {
 /// code and the body (headers dropped). HTTP/1.0 keeps the body free of
 /// chunked encoding.
 pub fn http_request(addr: SocketAddr, method: &str, path: &str) -> io::Result<(u16, String)> {
-    raw_request(addr, method, path, "HTTP/1.0")
+    raw_request(addr, method, path, "HTTP/1.0", "")
+}
+
+/// As [`http_request`], a `GET` with `Authorization: Bearer TOKEN` (the API).
+pub fn api_get(addr: SocketAddr, path: &str, token: &str) -> io::Result<(u16, String)> {
+    let auth = format!("Authorization: Bearer {token}\r\n");
+    raw_request(addr, "GET", path, "HTTP/1.0", &auth)
 }
 
 /// chromedriver refuses HTTP/1.0.
 fn driver_request(addr: SocketAddr, method: &str, path: &str) -> io::Result<(u16, String)> {
-    raw_request(addr, method, path, "HTTP/1.1")
+    raw_request(addr, method, path, "HTTP/1.1", "")
 }
 
 fn raw_request(
@@ -612,6 +618,7 @@ fn raw_request(
     method: &str,
     path: &str,
     version: &str,
+    headers: &str,
 ) -> io::Result<(u16, String)> {
     let timeout = Duration::from_secs(5);
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
@@ -619,7 +626,7 @@ fn raw_request(
     stream.set_write_timeout(Some(timeout))?;
     write!(
         stream,
-        "{method} {path} {version}\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "{method} {path} {version}\r\nHost: {addr}\r\n{headers}Content-Length: 0\r\nConnection: close\r\n\r\n"
     )?;
     stream.flush()?;
 

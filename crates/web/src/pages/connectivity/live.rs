@@ -17,13 +17,13 @@ use axum::extract::{Form, Path, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use unyo_domain::Action;
 use unyo_domain::connectivity::State as CheckState;
+use unyo_store::Actor;
 use unyo_store::connectivity::{CheckRow, SheetLine};
-use unyo_store::{Actor, Store};
 
 /// Runs kept at most (running or finished); a new run beyond it evicts the oldest finished one, or is
 /// refused when all are still running.
@@ -123,20 +123,21 @@ impl Runs {
 /// The background part of a run: the probe crate's one run path, which reports each target's line as it
 /// arrives (recorded here for the progress page) and then keeps the sheet once.
 async fn execute(
-    runs: Arc<Runs>,
-    store: Store,
+    state: AppState,
     actor: Actor,
     id: u64,
     checks: Vec<CheckRow>,
     work_entry_id: Option<i64>,
     note: String,
 ) {
+    let runs = &state.runs;
     let kept = unyo_probe::sheet::run_checks_and_keep(
-        &store,
+        &state.store,
         &actor,
         &checks,
         work_entry_id,
         &note,
+        &state.config.blackhole,
         |i, line| runs.record(id, i, line.clone()),
     )
     .await;
@@ -216,8 +217,7 @@ pub(super) async fn run(
         .await;
     };
     tokio::spawn(execute(
-        state.runs.clone(),
-        state.store.clone(),
+        state.clone(),
         actor,
         id,
         checks,
