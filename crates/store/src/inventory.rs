@@ -37,7 +37,16 @@
 //! # Audit
 //!
 //! `inventory.receive` (every inventory, with the match), `inventory.link`, `inventory.register` (with
-//! `terminal.create`), `agent.credential_create`, `agent.credential_revoke`, `agent.auth_failure`.
+//! `terminal.create`), `agent.credential_create`, `agent.credential_revoke`, `agent.auth_failure`,
+//! `agent.register` and `agent.change` (an agent seen for the first time, or with other software).
+//!
+//! # Partial inventories
+//!
+//! A GLPI Agent may send only what changed (`"partial": true`). Such an inventory is stored merged into
+//! the newest inventory of its terminal (or, when it matches none, of the same machine): the sections
+//! it carries replace the earlier ones, the others are kept, and `merged_from` names the inventory it
+//! was merged into. So every stored snapshot is whole and diffs compare whole snapshots. A partial
+//! inventory with nothing before it is stored as it came.
 
 use crate::audit::{AuditSink, NewAuditEntry};
 use crate::registry::RegistryConn;
@@ -383,6 +392,87 @@ impl AgentIdentity {
     }
 }
 
+/// What one authenticated agent request tells about the agent, recorded by
+/// [`Store::record_agent_contact`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentContact<'a> {
+    /// The agent's device id (`DEVICEID`, `deviceid`): one agent per device id.
+    pub device_id: &'a str,
+    /// `fusioninventory`, `glpi` or `other` (from its User-Agent).
+    pub kind: &'a str,
+    /// Its version, when it said.
+    pub version: Option<&'a str>,
+    /// The `GLPI-Agent-ID` header (a GLPI Agent's own UUID).
+    pub glpi_agent_id: Option<&'a str>,
+    /// The protocol unyo speaks with it: [`PROTOCOL_OCS_XML`] or [`PROTOCOL_GLPI_JSON`].
+    pub protocol: &'a str,
+    /// The message it sent (`prolog`, `inventory`, `contact`).
+    pub message: &'a str,
+}
+
+/// The FusionInventory / OCS XML protocol (PROLOG, INVENTORY).
+pub const PROTOCOL_OCS_XML: &str = "ocs-xml";
+/// The GLPI Agent's JSON protocol (contact, inventory).
+pub const PROTOCOL_GLPI_JSON: &str = "glpi-json";
+
+/// An agent seen reporting, for the agents page.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct InventoryAgent {
+    pub id: i64,
+    pub device_id: String,
+    /// The credential it last used.
+    pub credential_name: String,
+    pub credential_username: String,
+    /// `fusioninventory`, `glpi` or `other`.
+    pub kind: String,
+    pub version: Option<String>,
+    pub glpi_agent_id: Option<String>,
+    /// [`PROTOCOL_OCS_XML`] or [`PROTOCOL_GLPI_JSON`].
+    pub protocol: String,
+    pub first_seen_at: String,
+    pub last_contact_at: String,
+    /// The client address of the last contact.
+    pub last_contact_from: String,
+    /// The last message (`prolog`, `inventory`, `contact`).
+    pub last_message: String,
+}
+
+/// A partial inventory laid over the full one before it (`base`): the sections and identifiers the
+/// partial one carries replace the base's, the others are kept (a partial inventory leaves out what did
+/// not change, it does not report it gone).
+fn merge_partial(base: &InventorySnapshot, part: &InventorySnapshot) -> InventorySnapshot {
+    fn take<T: Clone>(dst: &mut Option<T>, src: &Option<T>) {
+        if src.is_some() {
+            dst.clone_from(src);
+        }
+    }
+    let mut m = base.clone();
+    m.format = part.format;
+    take(&mut m.device_id, &part.device_id);
+    take(&mut m.uuid, &part.uuid);
+    take(&mut m.serial, &part.serial);
+    take(&mut m.hostname, &part.hostname);
+    take(&mut m.domain, &part.domain);
+    take(&mut m.collected_at, &part.collected_at);
+    if !part.os.is_empty() {
+        m.os = part.os.clone();
+    }
+    if !part.software.is_empty() {
+        m.software = part.software.clone();
+    }
+    if !part.antivirus.is_empty() {
+        m.antivirus = part.antivirus.clone();
+    }
+    if !part.ip_addresses.is_empty() {
+        m.ip_addresses = part.ip_addresses.clone();
+    }
+    if !part.mac_addresses.is_empty() {
+        m.mac_addresses = part.mac_addresses.clone();
+    }
+    m.partial = false;
+    m
+}
+
 // ------------------------------------------------------------------------------------------- helpers
 
 /// The short host name used for matching: before the first dot, lower case, trimmed.
@@ -583,6 +673,8 @@ struct NewInventory<'a> {
     antivirus_json: &'a str,
     body_sha256: &'a str,
     body_size: i64,
+    /// The full inventory a partial one was merged into.
+    merged_from: Option<i64>,
 }
 
 /// Inventory writes and the matching reads, for both backends' transactions.
@@ -597,6 +689,12 @@ trait InventoryConn {
     /// Applies the matching rule.
     async fn match_terminal(&mut self, s: &InventorySnapshot) -> Result<Match>;
     async fn insert_inventory(&mut self, n: &NewInventory<'_>, m: &Match) -> Result<i64>;
+    /// The newest inventory of a terminal, else of a machine (its key): the base of a partial one.
+    async fn partial_base(
+        &mut self,
+        terminal_id: Option<i64>,
+        machine_key: &str,
+    ) -> Result<Option<StoredInventory>>;
     /// Queues an inventory for review; older open entries of the same machine are superseded.
     async fn queue_review(
         &mut self,
@@ -732,9 +830,9 @@ macro_rules! inventory_conn {
                     "INSERT INTO inventories (terminal_id, received_at, source, received_by, agent_credential_id,
                      matched_by, machine_key, device_id, hostname, hostname_key, uuid, serial, format, collected_at,
                      os_name, os_full_name, os_version, os_build, software_count, antivirus, snapshot, body_sha256,
-                     body_size)
+                     body_size, merged_from)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                     $20, $21, $22, $23) RETURNING id",
+                     $20, $21, $22, $23, $24) RETURNING id",
                 )
                 .bind(m.terminal_id)
                 .bind(n.received_at)
@@ -759,8 +857,34 @@ macro_rules! inventory_conn {
                 .bind(n.snapshot_json)
                 .bind(n.body_sha256)
                 .bind(n.body_size)
+                .bind(n.merged_from)
                 .fetch_one(&mut *self)
                 .await?)
+            }
+
+            async fn partial_base(
+                &mut self,
+                terminal_id: Option<i64>,
+                machine_key: &str,
+            ) -> Result<Option<StoredInventory>> {
+                let row: Option<SnapshotRow> = match terminal_id {
+                    Some(t) => sqlx::query_as(
+                        "SELECT id, terminal_id, received_at, source, snapshot FROM inventories
+                         WHERE terminal_id = $1 ORDER BY id DESC LIMIT 1",
+                    )
+                    .bind(t)
+                    .fetch_optional(&mut *self)
+                    .await?,
+                    None if !machine_key.is_empty() => sqlx::query_as(
+                        "SELECT id, terminal_id, received_at, source, snapshot FROM inventories
+                         WHERE machine_key = $1 ORDER BY id DESC LIMIT 1",
+                    )
+                    .bind(machine_key)
+                    .fetch_optional(&mut *self)
+                    .await?,
+                    None => None,
+                };
+                row.map(SnapshotRow::into_stored).transpose()
             }
 
             async fn queue_review(
@@ -909,24 +1033,43 @@ impl Store {
                 (credential.actor_name(), remote.clone(), Some(credential.id))
             }
         };
-        let snapshot_json = to_json_text(snapshot)?;
-        let antivirus_json = to_json_text(&snapshot.antivirus)?;
-        let key = machine_key(snapshot);
         let at = now();
-        let new = NewInventory {
-            received_at: &at,
-            source: source.code(),
-            received_by: &received_by,
-            agent_credential_id: credential_id,
-            machine_key: &key,
-            snap: snapshot,
-            snapshot_json: &snapshot_json,
-            antivirus_json: &antivirus_json,
-            body_sha256: raw_sha256,
-            body_size: size,
-        };
         let outcome = write_tx!(self, |tx| {
-            let m = tx.match_terminal(snapshot).await?;
+            let mut m = tx.match_terminal(snapshot).await?;
+            // A partial inventory is kept merged into the newest one of its terminal (or, while it waits
+            // for review, of its machine), so that every stored snapshot is whole.
+            let mut merged: Option<(i64, InventorySnapshot)> = None;
+            if snapshot.partial
+                && let Some(base) = tx
+                    .partial_base(m.terminal_id, &machine_key(snapshot))
+                    .await?
+            {
+                let whole = merge_partial(&base.snapshot, snapshot);
+                if m.terminal_id.is_none() {
+                    m = tx.match_terminal(&whole).await?;
+                }
+                merged = Some((base.id, whole));
+            }
+            let (merged_from, stored) = match &merged {
+                Some((id, whole)) => (Some(*id), whole),
+                None => (None, snapshot),
+            };
+            let snapshot_json = to_json_text(stored)?;
+            let antivirus_json = to_json_text(&stored.antivirus)?;
+            let key = machine_key(stored);
+            let new = NewInventory {
+                received_at: &at,
+                source: source.code(),
+                received_by: &received_by,
+                agent_credential_id: credential_id,
+                machine_key: &key,
+                snap: stored,
+                snapshot_json: &snapshot_json,
+                antivirus_json: &antivirus_json,
+                body_sha256: raw_sha256,
+                body_size: size,
+                merged_from,
+            };
             let id = tx.insert_inventory(&new, &m).await?;
             let reason = match (m.terminal_id, m.candidates.is_empty()) {
                 (Some(_), _) => None,
@@ -958,7 +1101,9 @@ impl Store {
                     "hostname": snapshot.hostname,
                     "device_id": snapshot.device_id,
                     "format": snapshot.format.code(),
-                    "software": snapshot.software.len(),
+                    "software": stored.software.len(),
+                    "partial": snapshot.partial,
+                    "merged_from": merged_from,
                     "sha256": raw_sha256,
                     "size": size,
                 }),
@@ -1548,6 +1693,141 @@ impl Store {
         };
         self.audit(entry).await?;
         Ok(())
+    }
+
+    /// Records what an authenticated agent's request tells about it (one agent per device id) and
+    /// marks its credential used. A new agent is audited `agent.register`; a change of its software,
+    /// version, GLPI-Agent-ID, protocol or credential `agent.change` (with the values before); a
+    /// contact that changes nothing else only moves its last contact, unaudited, like a session's
+    /// last activity.
+    pub async fn record_agent_contact(
+        &self,
+        agent: &AgentIdentity,
+        c: &AgentContact<'_>,
+        source: &str,
+    ) -> Result<()> {
+        let at = now();
+        let cut = |v: &str, n: usize| {
+            v.chars()
+                .filter(|c| !c.is_control())
+                .take(n)
+                .collect::<String>()
+        };
+        let device_id = cut(c.device_id, 255);
+        let version = c.version.map(|v| cut(v, 64));
+        let glpi_agent_id = c.glpi_agent_id.map(|v| cut(v, 64));
+        let source = cut(source, 64);
+        write_tx!(self, |tx| {
+            type Known = (i64, i64, String, Option<String>, Option<String>, String);
+            let known: Option<Known> = sqlx::query_as(
+                "SELECT id, agent_credential_id, kind, version, glpi_agent_id, protocol
+                 FROM inventory_agents WHERE device_id = $1",
+            )
+            .bind(&device_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let now_is = json!({
+                "device_id": device_id,
+                "credential": agent.username,
+                "kind": c.kind,
+                "version": version,
+                "glpi_agent_id": glpi_agent_id,
+                "protocol": c.protocol,
+            });
+            match known {
+                None => {
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO inventory_agents (device_id, agent_credential_id, kind, version,
+                         glpi_agent_id, protocol, first_seen_at, last_contact_at, last_contact_from,
+                         last_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9) RETURNING id",
+                    )
+                    .bind(&device_id)
+                    .bind(agent.id)
+                    .bind(c.kind)
+                    .bind(&version)
+                    .bind(&glpi_agent_id)
+                    .bind(c.protocol)
+                    .bind(&at)
+                    .bind(&source)
+                    .bind(c.message)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    tx.append_audit(&NewAuditEntry {
+                        actor: agent.actor_name(),
+                        action: "agent.register".into(),
+                        entity: "inventory_agent".into(),
+                        entity_id: id.to_string(),
+                        details: now_is,
+                        source: source.clone(),
+                    })
+                    .await?;
+                }
+                Some((id, cred, kind, old_version, old_agent_id, protocol)) => {
+                    sqlx::query(
+                        "UPDATE inventory_agents SET agent_credential_id = $1, kind = $2, version = $3,
+                         glpi_agent_id = $4, protocol = $5, last_contact_at = $6, last_contact_from = $7,
+                         last_message = $8 WHERE id = $9",
+                    )
+                    .bind(agent.id)
+                    .bind(c.kind)
+                    .bind(&version)
+                    .bind(&glpi_agent_id)
+                    .bind(c.protocol)
+                    .bind(&at)
+                    .bind(&source)
+                    .bind(c.message)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    let changed = cred != agent.id
+                        || kind != c.kind
+                        || old_version != version
+                        || old_agent_id != glpi_agent_id
+                        || protocol != c.protocol;
+                    if changed {
+                        tx.append_audit(&NewAuditEntry {
+                            actor: agent.actor_name(),
+                            action: "agent.change".into(),
+                            entity: "inventory_agent".into(),
+                            entity_id: id.to_string(),
+                            details: json!({
+                                "now": now_is,
+                                "before": {
+                                    "credential_id": cred,
+                                    "kind": kind,
+                                    "version": old_version,
+                                    "glpi_agent_id": old_agent_id,
+                                    "protocol": protocol,
+                                },
+                            }),
+                            source: source.clone(),
+                        })
+                        .await?;
+                    }
+                }
+            }
+            sqlx::query("UPDATE agent_credentials SET last_used_at = $1 WHERE id = $2")
+                .bind(&at)
+                .bind(agent.id)
+                .execute(&mut *tx)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Every agent seen reporting, last contact first.
+    pub async fn inventory_agents(&self) -> Result<Vec<InventoryAgent>> {
+        read_db!(self, |db| {
+            Ok(sqlx::query_as(
+                "SELECT a.id, a.device_id, c.name AS credential_name, c.username AS credential_username,
+                 a.kind, a.version, a.glpi_agent_id, a.protocol, a.first_seen_at, a.last_contact_at,
+                 a.last_contact_from, a.last_message
+                 FROM inventory_agents a JOIN agent_credentials c ON c.id = a.agent_credential_id
+                 ORDER BY a.last_contact_at DESC, a.id DESC",
+            )
+            .fetch_all(db)
+            .await?)
+        })
     }
 }
 
