@@ -339,23 +339,26 @@ impl AnnualData {
             Column::right("実績", 50.0),
             Column::left("備考", 120.0),
         ]);
-        let mut row = |item: &str, value: String, note: String| {
-            t.rows
-                .push(vec![Cell::text(item), Cell::Text(value), Cell::Text(note)]);
+        // The figures are numbers with their unit, so the XLSX can sum and sort them.
+        let mut row = |item: &str, value: Cell, note: String| {
+            t.rows.push(vec![Cell::text(item), value, Cell::Text(note)]);
         };
+        fn count(n: impl TryInto<i64>) -> Cell {
+            Cell::count(n.try_into().unwrap_or(i64::MAX), "件")
+        }
         row(
             "作業件数",
-            format!("{}件", unyo_report::format_integer(work_n)),
+            count(work_n),
             "仕様書1(6)①～⑤の作業（業務実績簿による）".into(),
         );
         row(
             "作業時間",
-            format!("{}時間", unyo_report::format_number(hours(work_min), 2)),
+            Cell::Amount(hours(work_min), 2, "時間".into()),
             String::new(),
         );
         row(
             "支援要請",
-            format!("{}件", unyo_report::format_integer(req_total)),
+            count(req_total),
             format!(
                 "うち確認済 {}件",
                 unyo_report::format_integer(req_confirmed)
@@ -363,7 +366,7 @@ impl AnnualData {
         );
         row(
             "障害",
-            format!("{}件", unyo_report::format_integer(y.count)),
+            count(y.count),
             format!(
                 "復旧 {}件・未完了 {}件",
                 unyo_report::format_integer(y.recovered),
@@ -372,47 +375,43 @@ impl AnnualData {
         );
         row(
             "平均初動時間（MTTA）",
-            duration(y.mtta_minutes),
+            Cell::text(duration(y.mtta_minutes)),
             "認知から初動まで".into(),
         );
         row(
             "平均復旧時間（MTTR）",
-            duration(y.mttr_minutes),
+            Cell::text(duration(y.mttr_minutes)),
             "発生から復旧まで".into(),
         );
         row(
             "更新作業の展開",
-            format!("{}件", self.campaigns.len()),
+            count(self.campaigns.len()),
             format!("うち完了 {closed_campaigns}件"),
         );
-        row(
-            "協議記録",
-            format!("{}件", self.consultations),
-            String::new(),
-        );
+        row("協議記録", count(self.consultations), String::new());
         row(
             "業務実績簿",
-            format!("確認済 {confirmed}か月"),
+            Cell::text(format!("確認済 {confirmed}か月")),
             format!("提出 {}か月", self.records.len()),
         );
         row(
             "ログイン失敗",
-            format!("{}件", unyo_report::format_integer(sum(1))),
+            count(sum(1)),
             format!("アカウントロック {}件", unyo_report::format_integer(sum(2))),
         );
         row(
             "データ出力・証跡取得",
-            format!("{}件", unyo_report::format_integer(sum(3) + sum(4))),
+            count(sum(3) + sum(4)),
             "すべて監査ログに記録".into(),
         );
         row(
             "稼働率（疎通監視）",
-            self.availability_cell(None).display(),
+            self.availability_cell(None),
             "全拠点、保守時間帯を除く".into(),
         );
         row(
             "監査ログの改ざん検知",
-            chain,
+            Cell::Text(chain),
             "ハッシュチェーンの検証".into(),
         );
         let mut intro = format!(

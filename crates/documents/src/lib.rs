@@ -5,11 +5,13 @@
 //!   [`submit_monthly`] to freeze a new version, [`changes_since_submission`] to tell what changed in the
 //!   data since;
 //! - the **annual council pack** (本人確認情報保護審議会資料, R6) of a fiscal year — [`annual_pack`];
-//! - the **incident report** (障害報告書, R7) of one incident — [`incident_document`], laid out from the same
-//!   shaped content as its XLSX;
-//! - the **connectivity check-result sheet** (疎通確認結果表) of a kept run — [`check_sheet_document`].
+//! - the **incident report** (障害報告書, R7) of one incident — [`incident_document`];
+//! - the **connectivity check-result sheet** (疎通確認結果表) of an on-demand run — [`check_run_document`]
+//!   (its XLSX, [`check_sheet_xlsx`], is what the probe crate keeps as evidence when the run is kept) and
+//!   [`check_sheet_document`] for a kept sheet.
 //!
-//! Every date is printed in 和暦, every sheet is A4. Nothing here reads the clock: the issue date is passed
+//! Each is rendered to PDF and XLSX by the report engine ([`render`]). Every date is printed in 和暦 (in the
+//! XLSX an Excel date with a 和暦 number format), every sheet is A4. Nothing here reads the clock: the issue date is passed
 //! in. What the store does not have yet is said so in the document (該当なし / 監視未導入) rather than left
 //! out.
 
@@ -20,9 +22,14 @@ mod monthly;
 mod text;
 
 pub use annual::{AnnualData, annual_data, annual_pack};
-pub use check_sheet::{check_sheet_document, check_sheet_pdf_file_name};
+pub use check_sheet::{
+    CHECK_SHEET_COLUMNS, CHECK_SHEET_TITLE, CheckRun, check_run_document, check_sheet_document,
+    check_sheet_file_name, check_sheet_pdf_file_name, check_sheet_xlsx,
+};
 pub use incident_report::{
-    incident_document, incident_report_document, incident_report_pdf_file_name,
+    INCIDENT_REPORT_TITLE, IncidentReport, ReportEntry, ReportGuidance, ReportWitness, ReportWork,
+    incident_document, incident_report, incident_report_document, incident_report_file_name,
+    incident_report_pdf_file_name,
 };
 pub use monthly::{
     Edition, MonthlyData, changes_since_submission, monthly_data, monthly_record, submit_monthly,

@@ -5,8 +5,11 @@
 mod common;
 
 use common::*;
-use unyo_documents::{Format, check_sheet_document, incident_document, render};
-use unyo_exchange::incident::incident_report;
+use unyo_documents::{
+    CheckRun, Format, check_sheet_document, check_sheet_xlsx, incident_document, incident_report,
+    render,
+};
+use unyo_domain::wareki::{format_datetime_long, format_long};
 use unyo_store::connectivity::SheetLine;
 use unyo_store::incidents::IncidentQuery;
 use unyo_store::registry::ListQuery;
@@ -62,7 +65,8 @@ async fn the_incident_report_prints_with_wareki_times() {
         .times
         .iter()
         .find(|(k, _)| k == "発生日時")
-        .map(|(_, v)| v.clone())
+        .and_then(|(_, v)| *v)
+        .map(format_datetime_long)
         .expect("発生日時");
     assert!(occurred.starts_with("令和8年8月"), "{occurred}");
     let witness = shaped
@@ -97,16 +101,14 @@ async fn the_incident_report_prints_with_wareki_times() {
     }
     // Every timeline entry's time, and every linked work entry's date and number.
     for e in &shaped.timeline {
-        assert!(all.contains(&squash(&e.at)), "timeline {}", e.at);
+        let at = format_datetime_long(e.at.expect("a stored time"));
+        assert!(all.contains(&squash(&at)), "timeline {at}");
     }
     assert!(!shaped.work.is_empty(), "the August incident has its work");
     for w in &shaped.work {
-        assert!(all.contains(&squash(&w.date)), "work date {}", w.date);
-        assert!(
-            all.contains(&format!("（No.{}）", w.id)),
-            "work No.{}",
-            w.id
-        );
+        let date = format_long(w.date.expect("a stored date"));
+        assert!(all.contains(&squash(&date)), "work date {date}");
+        assert!(all.contains(&w.id.to_string()), "work No.{}", w.id);
     }
     // The number is in every page's footer, so a loose page still says what it belongs to.
     for p in &pages {
@@ -208,15 +210,21 @@ async fn the_check_sheet_prints_targets_and_latencies() {
     let db = unyo_store::testing::test_store().await.expect("store");
     let store = &db.store;
     unyo_demo::load_fleet(store).await.expect("fleet");
-    let se = store
-        .user_by_name("se")
-        .await
-        .expect("query")
-        .expect("se")
-        .actor("test");
+    let se_user = store.user_by_name("se").await.expect("query").expect("se");
+    let se = se_user.actor("test");
+    let name = se_user.display_name.clone();
     let lines = fleet_lines(store, 34).await;
-    let xlsx =
-        unyo_probe::sheet::sheet_xlsx(&lines, "2026-11-26 10:15:00", &se.username, None).unwrap();
+    // Kept at the run's start: 2026-11-26 23:59:40 JST.
+    let xlsx = check_sheet_xlsx(&CheckRun {
+        number: None,
+        at: run_start(),
+        operator: &name,
+        work_entry_id: None,
+        note: "月次の疎通確認（全拠点）",
+        lines: &lines,
+    })
+    .expect("xlsx");
+    check_sheet_workbook(&xlsx, &name, lines.len());
     let id = store
         .create_check_sheet(&se, &lines, None, "月次の疎通確認（全拠点）", &xlsx)
         .await
@@ -224,7 +232,7 @@ async fn the_check_sheet_prints_targets_and_latencies() {
     let mut sheet = store.check_sheet(id).await.expect("kept sheet");
     // Kept at the run's start (the store dates it by the clock): 2026-11-26 23:59:40 JST.
     sheet.created_at = "2026-11-26T14:59:40Z".into();
-    let doc = check_sheet_document(&sheet);
+    let doc = check_sheet_document(&sheet, &name);
     assert!(unyo_report::missing_glyphs(&doc).is_empty());
     let pdf = render(&doc, Format::Pdf).expect("pdf");
     let Some((pages, all)) = pdf_text("check-sheet.pdf", &pdf) else {
@@ -242,7 +250,7 @@ async fn the_check_sheet_prints_targets_and_latencies() {
         &format!("結果表番号No.{id}"),
         "実施日時令和8年11月26日23:59",
         "確認時刻は実施日（令和8年11月26日）の時刻",
-        "実施者se",
+        &format!("実施者{name}"),
         "月次の疎通確認（全拠点）",
         "34件（正常31件、低下1件、停止2件）",
         "23:59:40",
@@ -277,9 +285,81 @@ async fn the_check_sheet_prints_targets_and_latencies() {
     // A sheet that checked nothing still prints, and says so.
     let mut empty = sheet.clone();
     empty.lines.clear();
-    let pdf = render(&check_sheet_document(&empty), Format::Pdf).expect("pdf");
+    let pdf = render(&check_sheet_document(&empty, &name), Format::Pdf).expect("pdf");
     if let Some((pages, all)) = pdf_text("sheet-without-lines.pdf", &pdf) {
         assert_eq!(pages.len(), 1);
         assert!(all.contains("確認した対象はない。"));
     }
+}
+
+/// The kept XLSX of a run: the engineer by name in the facts and in the 確認欄, the run's date there as an
+/// Excel date with the 和暦 format, latencies as numbers, one row per line.
+fn check_sheet_workbook(xlsx: &[u8], name: &str, lines: usize) {
+    use calamine::{Data, DataType, Reader, Xlsx, open_workbook_from_rs};
+    keep("check-sheet.xlsx", xlsx);
+    let mut wb: Xlsx<_> =
+        open_workbook_from_rs(std::io::Cursor::new(xlsx.to_vec())).expect("valid xlsx");
+    assert_eq!(wb.sheet_names(), vec!["疎通確認結果表".to_string()]);
+    let range = wb.worksheet_range("疎通確認結果表").expect("sheet");
+    let find = |wanted: &str| {
+        range
+            .cells()
+            .find(|(_, _, c)| matches!(c, Data::String(s) if s == wanted))
+            .map(|(r, c, _)| (r, c))
+            .unwrap_or_else(|| panic!("{wanted:?} not in the sheet"))
+    };
+    let (r, c) = find("実施者");
+    assert!(
+        range.rows().nth(r).is_some_and(|row| row
+            .iter()
+            .skip(c + 1)
+            .any(|v| matches!(v, Data::String(s) if s == name))),
+        "実施者 {name}"
+    );
+    assert!(
+        range
+            .cells()
+            .all(|(_, _, c)| !matches!(c, Data::String(s) if s == "se")),
+        "the login id"
+    );
+    find("確認欄");
+    find("確認者（県）");
+    // The 確認欄's date row: the engineer's date is an Excel date of the run's day.
+    let (r, _) = find("日付");
+    let dates: Vec<_> = range
+        .rows()
+        .nth(r)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.as_datetime())
+        .collect();
+    assert_eq!(
+        dates.first().map(chrono::NaiveDateTime::date),
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 26)
+    );
+    let (head, _) = find("応答時間(ms)");
+    let numbers = range
+        .rows()
+        .skip(head + 1)
+        .filter(|row| matches!(row.first(), Some(Data::Float(_))))
+        .count();
+    assert_eq!(numbers, lines, "one numbered row per line");
+    let styles = unzip_text(xlsx, "xl/styles.xml");
+    assert!(
+        styles.contains("[$-ja-JP-x-gannen]ggge&quot;年&quot;m&quot;月&quot;d&quot;日&quot;;@"),
+        "the 和暦 date format"
+    );
+}
+
+/// A file of the XLSX package as text.
+fn unzip_text(bytes: &[u8], name: &str) -> String {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
+    let mut out = String::new();
+    archive
+        .by_name(name)
+        .expect("part")
+        .read_to_string(&mut out)
+        .expect("utf-8");
+    out
 }

@@ -14,7 +14,6 @@ mod columns;
 pub mod compliance;
 mod csv_export;
 mod csv_import;
-pub mod incident;
 mod text;
 pub mod work;
 mod xlsx;
@@ -22,9 +21,6 @@ mod xlsx;
 pub use compliance::{compliance_csv, compliance_xlsx};
 pub use csv_export::{audit_csv, nodes_csv, sites_csv, terminals_csv};
 pub use csv_import::{parse_nodes, parse_sites, parse_terminals};
-pub use incident::{
-    IncidentReport, incident_report, incident_report_file_name, incident_report_xlsx, incident_xlsx,
-};
 pub use text::{MAX_INPUT_BYTES, decode_text};
 pub use work::{work_csv, work_xlsx};
 pub use xlsx::{audit_xlsx, nodes_xlsx, sites_xlsx, terminals_xlsx};

@@ -1,10 +1,10 @@
-//! The SE's on-demand 疎通確認: run the chosen checks now, and keep the 疎通確認結果表 (time, operator, each
-//! target's result and latency) as evidence, as XLSX (stored byte for byte) and lines for the print view.
+//! The SE's on-demand 疎通確認: run the chosen checks now, and keep the 疎通確認結果表 (time, the engineer,
+//! each target's result and latency) as evidence: its lines for the print view, and its XLSX as the documents
+//! crate renders it at that moment ([`unyo_documents::check_sheet_xlsx`], stored byte for byte).
 //! [`run_checks_and_keep`] is the one run path; its observer lets the web page show each line as it
 //! arrives.
 
 use crate::{Network, Prober, ResultRecord, Scheduled};
-use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
 use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -12,23 +12,6 @@ use tokio::task::JoinSet;
 use unyo_domain::time::to_jst;
 use unyo_store::connectivity::{CheckRow, SheetLine};
 use unyo_store::{Actor, Result, Store, StoreError};
-
-/// The sheet's name and printed title.
-pub const SHEET_TITLE: &str = "疎通確認結果表";
-
-/// The column labels of the result table (the line number first), in the order both the XLSX and the PDF
-/// print them.
-pub const SHEET_COLUMNS: [&str; 9] = [
-    "No.",
-    "拠点",
-    "対象",
-    "確認項目",
-    "宛先",
-    "結果",
-    "応答時間(ms)",
-    "詳細",
-    "確認時刻",
-];
 
 /// Checks an on-demand run probes at once.
 pub const RUN_CONCURRENCY: usize = 64;
@@ -96,7 +79,8 @@ pub async fn run_and_keep(
 /// The one run path of an on-demand 疎通確認: probes `checks` now through `prober` ([`RUN_CONCURRENCY`] at
 /// once), calls `on_line` with each target's index in `checks` and its sheet line as soon as that target is
 /// done (in the order they finish, e.g. to show progress live), then keeps the sheet once: lines in the order of
-/// `checks`, the XLSX as produced, through [`Store::create_check_sheet`] (which checks `RunChecks`, the work
+/// `checks`, the XLSX as produced (the documents crate's 疎通確認結果表, naming the engineer by display name),
+/// through [`Store::create_check_sheet`] (which checks `RunChecks`, the work
 /// entry and the note again, and audits `check_sheet.create`). Returns the sheet id. A check without a
 /// probe spec, or whose probe task failed, has no line.
 pub async fn run_checks_and_keep<P, F>(
@@ -138,11 +122,18 @@ where
         }
     }
     let lines: Vec<SheetLine> = lines.into_iter().flatten().collect();
-    let now = to_jst(chrono::Utc::now())
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string();
-    let xlsx = sheet_xlsx(&lines, &now, &actor.username, work_entry_id)
-        .map_err(|e| StoreError::Internal(e.to_string()))?;
+    let operator = operator_name(store, actor).await?;
+    let run = unyo_documents::CheckRun {
+        number: None,
+        at: to_jst(chrono::Utc::now()),
+        operator: &operator,
+        work_entry_id,
+        note: note.trim(),
+        lines: &lines,
+    };
+    // An XLSX (no PDF layout) of even a few thousand lines is written in milliseconds.
+    let xlsx =
+        unyo_documents::check_sheet_xlsx(&run).map_err(|e| StoreError::Internal(e.to_string()))?;
     store
         .create_check_sheet(actor, &lines, work_entry_id, note, &xlsx)
         .await
@@ -166,60 +157,14 @@ pub fn sheet_line(c: &CheckRow, r: &ResultRecord) -> SheetLine {
     }
 }
 
-/// The 疎通確認結果表 as XLSX: A4 landscape, title, time and operator, one row per target, repeated header.
-pub fn sheet_xlsx(
-    lines: &[SheetLine],
-    at: &str,
-    operator: &str,
-    work_entry_id: Option<i64>,
-) -> std::result::Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name(SHEET_TITLE)?;
-    ws.set_landscape();
-    ws.set_paper_size(9);
-    ws.set_print_fit_to_pages(1, 0);
-    let title = Format::new().set_bold().set_font_size(14);
-    let head = Format::new()
-        .set_bold()
-        .set_border(FormatBorder::Thin)
-        .set_align(FormatAlign::Center)
-        .set_background_color(0xDDDDDD);
-    let cell = Format::new().set_border(FormatBorder::Thin);
-    let bad = Format::new().set_border(FormatBorder::Thin).set_bold();
-    ws.write_with_format(0, 0, SHEET_TITLE, &title)?;
-    ws.write(1, 0, format!("実施日時: {at}"))?;
-    ws.write(2, 0, format!("実施者: {operator}"))?;
-    if let Some(w) = work_entry_id {
-        ws.write(3, 0, format!("作業記録: {w}"))?;
-    }
-    let hr = 5;
-    for (i, h) in SHEET_COLUMNS.iter().enumerate() {
-        ws.write_with_format(hr, i as u16, *h, &head)?;
-    }
-    for (n, l) in lines.iter().enumerate() {
-        let row = hr + 1 + n as u32;
-        ws.write_with_format(row, 0, (n + 1) as u32, &cell)?;
-        ws.write_with_format(row, 1, &l.site, &cell)?;
-        ws.write_with_format(row, 2, &l.target, &cell)?;
-        ws.write_with_format(row, 3, &l.check, &cell)?;
-        ws.write_with_format(row, 4, &l.probe, &cell)?;
-        let f = if l.status == "up" { &cell } else { &bad };
-        ws.write_with_format(row, 5, &l.result, f)?;
-        match l.latency_ms {
-            Some(ms) => ws.write_with_format(row, 6, ms, &cell)?,
-            None => ws.write_with_format(row, 6, "-", &cell)?,
-        };
-        ws.write_with_format(row, 7, &l.message, &cell)?;
-        ws.write_with_format(row, 8, &l.at, &cell)?;
-    }
-    for (i, w) in [5.0, 22.0, 22.0, 24.0, 26.0, 8.0, 12.0, 40.0, 20.0]
-        .iter()
-        .enumerate()
-    {
-        ws.set_column_width(i as u16, *w)?;
-    }
-    ws.set_repeat_rows(hr, hr)?;
-    ws.set_footer("&C&P / &N");
-    wb.save_to_buffer()
+/// The name the sheet gives the engineer: the account's display name, its login id when it has none.
+async fn operator_name(store: &Store, actor: &Actor) -> Result<String> {
+    let user = match actor.user_id {
+        Some(id) => store.user(id).await?,
+        None => None,
+    };
+    Ok(user
+        .map(|u| u.display_name)
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| actor.username.clone()))
 }

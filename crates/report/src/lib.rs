@@ -7,11 +7,16 @@
 //!   `fonts/`) is compiled into the binary; no system font is looked up, no package loaded, no network
 //!   used, no clock read. A4 (portrait or landscape), 15 mm margins, `1 / N` page numbers, table
 //!   headers repeated on every page, charts as SVG, the approval block at the end.
-//! - **XLSX**: rust_xlsxwriter. One sheet per [`Section`], the title block on the first sheet, bold
-//!   filled headers with borders, numbers as numbers with formats, dates as 和暦 text, 游ゴシック,
-//!   A4 print setup fitted to one page wide with the table header repeated and `&P / &N` page numbers.
+//! - **XLSX**: rust_xlsxwriter. One sheet per [`Section`], the title block on the first sheet,
+//!   bold filled headers with borders, 游ゴシック, A4 print setup fitted to one page wide with the table
+//!   header repeated and `&P / &N` page numbers. Cells are typed so the sheet can be sorted and summed:
+//!   numbers, amounts and percentages are numbers with a number format, dates (the issue date, table cells,
+//!   the approval dates) are Excel dates with a 和暦 number format ([`WAREKI_DATE_FORMAT`],
+//!   [`WAREKI_DATETIME_FORMAT`]), and a totals cell that is the sum of its column is a `SUM` formula over it
+//!   with the value cached.
 //!
-//! Cells are formatted once, by [`Cell::display`], for both outputs.
+//! Cells read the same in both outputs: the PDF shows [`Cell::display`], and the XLSX number formats show
+//! the same text.
 //!
 //! ```no_run
 //! use chrono::NaiveDate;
@@ -41,7 +46,7 @@ pub use model::{
     Table, format_integer, format_number,
 };
 pub use pdf::{FONT_BOLD, FONT_FAMILY, FONT_REGULAR, render_pdf};
-pub use xlsx::{render_xlsx, sheet_names};
+pub use xlsx::{WAREKI_DATE_FORMAT, WAREKI_DATETIME_FORMAT, render_xlsx, sheet_names};
 
 /// Why a document could not be rendered.
 #[derive(Debug, thiserror::Error)]

@@ -1,10 +1,11 @@
 //! The document model shared by the PDF and the XLSX renderers.
 //!
 //! A [`Document`] is plain data: every string in it is shown literally (never interpreted as markup), every
-//! number keeps its value (the XLSX gets real numbers), and every date is a [`NaiveDate`] shown in 和暦.
+//! number keeps its value (the XLSX gets real numbers, totals that add up as `SUM` formulas), and every date
+//! is a [`NaiveDate`] or [`NaiveDateTime`] shown in 和暦 (the XLSX gets real dates with a 和暦 number format).
 //! Both renderers format cells through [`Cell::display`], so the two outputs always say the same thing.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 /// A whole document: a title block, sections, and an optional approval block at the end.
@@ -266,7 +267,11 @@ impl Table {
     }
 }
 
-/// One table cell. Both renderers show it as [`Cell::display`]; the XLSX stores numbers as numbers.
+/// One table cell. Both renderers show it as [`Cell::display`]; the XLSX stores numbers as numbers and dates
+/// as dates, each with a number format that shows what the PDF shows.
+///
+/// A numeric cell of a totals row that equals the sum of its column's numeric cells becomes a `SUM` formula
+/// over the column in the XLSX (its value cached), so the sheet keeps adding up when someone edits it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub enum Cell {
     Text(String),
@@ -276,8 +281,13 @@ pub enum Cell {
     Integer(i64),
     /// A ratio shown as a percentage with this many decimals (0.9995 → "99.95%").
     Percent(f64, u8),
+    /// A number with its unit after it, with this many decimals and thousands separators ("1,234件",
+    /// "12.50時間"). In the XLSX a number whose format carries the unit.
+    Amount(f64, u8, String),
     /// A date, shown in 和暦 ("令和8年5月1日").
     Date(NaiveDate),
+    /// A date and time of day (JST), shown in 和暦 to the minute ("令和8年5月1日 09:05").
+    DateTime(NaiveDateTime),
     #[default]
     Empty,
 }
@@ -285,6 +295,23 @@ pub enum Cell {
 impl Cell {
     pub fn text(s: impl Into<String>) -> Cell {
         Cell::Text(s.into())
+    }
+
+    /// A count with its unit ("12件"): an [`Cell::Amount`] without decimals.
+    pub fn count(n: i64, unit: impl Into<String>) -> Cell {
+        // Counts in documents are far below 2^53, so the conversion is exact.
+        Cell::Amount(n as f64, 0, unit.into())
+    }
+
+    /// The value of a numeric cell (number, integer, percentage as a ratio, amount), `None` for the others
+    /// and for non-finite numbers.
+    pub fn value(&self) -> Option<f64> {
+        let v = match self {
+            Cell::Number(v, _) | Cell::Percent(v, _) | Cell::Amount(v, _, _) => *v,
+            Cell::Integer(i) => *i as f64,
+            _ => return None,
+        };
+        v.is_finite().then_some(v)
     }
 
     /// How the cell reads, identically in the PDF and the XLSX.
@@ -300,7 +327,15 @@ impl Cell {
                     "-".to_string()
                 }
             }
+            Cell::Amount(v, d, unit) => {
+                if v.is_finite() {
+                    format!("{}{unit}", format_number(*v, *d))
+                } else {
+                    "-".to_string()
+                }
+            }
             Cell::Date(d) => unyo_domain::wareki::format_long(*d),
+            Cell::DateTime(t) => unyo_domain::wareki::format_datetime_long(*t),
             Cell::Empty => String::new(),
         }
     }
@@ -339,6 +374,11 @@ impl From<usize> for Cell {
 impl From<NaiveDate> for Cell {
     fn from(d: NaiveDate) -> Cell {
         Cell::Date(d)
+    }
+}
+impl From<NaiveDateTime> for Cell {
+    fn from(t: NaiveDateTime) -> Cell {
+        Cell::DateTime(t)
     }
 }
 impl<T: Into<Cell>> From<Option<T>> for Cell {
@@ -481,5 +521,16 @@ mod tests {
         assert_eq!(Cell::Date(d).display(), "令和8年5月1日");
         let d = NaiveDate::from_ymd_opt(2019, 5, 1).unwrap();
         assert_eq!(Cell::Date(d).display(), "令和元年5月1日");
+        let t = d.and_hms_opt(9, 5, 59).unwrap();
+        assert_eq!(Cell::DateTime(t).display(), "令和元年5月1日 09:05");
+    }
+
+    #[test]
+    fn amounts_carry_their_unit() {
+        assert_eq!(Cell::count(1234, "件").display(), "1,234件");
+        assert_eq!(Cell::Amount(12.5, 2, "時間".into()).display(), "12.50時間");
+        assert_eq!(Cell::Amount(f64::NAN, 2, "時間".into()).display(), "-");
+        assert_eq!(Cell::count(3, "件").value(), Some(3.0));
+        assert_eq!(Cell::text("3").value(), None);
     }
 }

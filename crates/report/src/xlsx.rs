@@ -1,16 +1,27 @@
 //! XLSX rendering with rust_xlsxwriter: one sheet per section, the title block on the first sheet,
-//! A4 print setup, repeated header rows, page numbers, numbers stored as numbers, dates as 和暦 text.
+//! A4 print setup, repeated header rows, page numbers. Cells are typed: numbers, amounts and percentages are
+//! numbers with a number format, dates and times are Excel dates with a 和暦 number format
+//! ([`WAREKI_DATE_FORMAT`], [`WAREKI_DATETIME_FORMAT`]), and a totals cell that is the sum of its column is a
+//! `SUM` formula with its value cached.
 
 use std::collections::HashMap;
 
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use rust_xlsxwriter::{
     Chart as XlChart, ChartFormat, ChartSolidFill, ChartType, Color, DocProperties, ExcelDateTime,
-    Format, FormatAlign, FormatBorder, Workbook, Worksheet,
+    Format, FormatAlign, FormatBorder, Formula, Workbook, Worksheet,
 };
 
 use crate::ReportError;
 use crate::chart::PALETTE;
 use crate::model::{Align, Approval, BLANK_DATE, Block, Cell, Document, Section, Table};
+
+/// The number format of a date: 和暦 with 元年 for the first year of an era ("令和8年5月1日"), the format
+/// Japanese Excel itself writes for its 和暦 date with 元年.
+pub const WAREKI_DATE_FORMAT: &str = r#"[$-ja-JP-x-gannen]ggge"年"m"月"d"日";@"#;
+/// The number format of a date and time of day: [`WAREKI_DATE_FORMAT`] and the time to the minute
+/// ("令和8年5月1日 09:05").
+pub const WAREKI_DATETIME_FORMAT: &str = r#"[$-ja-JP-x-gannen]ggge"年"m"月"d"日" hh:mm;@"#;
 
 /// The font Japanese Excel uses by default (Office 2016 and later).
 const FONT: &str = "游ゴシック";
@@ -120,6 +131,17 @@ pub fn sheet_names(sections: &[Section]) -> Vec<String> {
     out
 }
 
+/// Whether `total` is the sum of the numeric cells of column `c` in the table's rows (to a rounding error), so
+/// that a `SUM` formula over the column says the same.
+fn sums_to(t: &Table, c: usize, total: f64) -> bool {
+    let sum: f64 = t
+        .rows
+        .iter()
+        .filter_map(|r| r.get(c).and_then(Cell::value))
+        .sum();
+    (sum - total).abs() <= 1e-9 * total.abs().max(1.0)
+}
+
 fn truncate(s: &str, max_chars: usize) -> String {
     s.chars().take(max_chars).collect()
 }
@@ -165,12 +187,47 @@ fn lines_needed(text: &str, px: u32, font_px: f64) -> f64 {
         .sum()
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 enum Kind {
     Text,
     Number(u8),
     Integer,
     Percent(u8),
+    /// Decimals and the unit shown after the number.
+    Amount(u8, String),
+    Date,
+    DateTime,
+}
+
+/// `#,##0` with `decimals` decimals.
+fn number_format(decimals: u8) -> String {
+    if decimals == 0 {
+        "#,##0".to_string()
+    } else {
+        format!("#,##0.{}", "0".repeat(decimals.min(10).into()))
+    }
+}
+
+/// Text to quote in a number format: without the quote and backslash that would end the quote.
+fn format_literal(text: &str) -> String {
+    text.chars().filter(|c| !matches!(c, '"' | '\\')).collect()
+}
+
+/// An Excel date of a day.
+fn excel_date(d: NaiveDate) -> Option<ExcelDateTime> {
+    ExcelDateTime::from_ymd(
+        u16::try_from(d.year()).ok()?,
+        d.month() as u8,
+        d.day() as u8,
+    )
+    .ok()
+}
+
+/// An Excel date of a time of day (to the second).
+fn excel_datetime(t: NaiveDateTime) -> Option<ExcelDateTime> {
+    excel_date(t.date())?
+        .and_hms(t.hour() as u16, t.minute() as u8, t.second())
+        .ok()
 }
 
 /// Formats, made once per distinct look.
@@ -210,29 +267,37 @@ fn boxed() -> Format {
 
 impl Formats {
     fn cell(&mut self, kind: Kind, align: Align, total: bool) -> &Format {
-        self.cells.entry((kind, align, total)).or_insert_with(|| {
-            let mut f = base().set_border(FormatBorder::Thin);
-            f = match kind {
-                Kind::Text => f.set_text_wrap(),
-                Kind::Integer => f.set_num_format("#,##0"),
-                Kind::Number(0) => f.set_num_format("#,##0"),
-                Kind::Number(d) => f.set_num_format(format!("#,##0.{}", "0".repeat(d.into()))),
-                Kind::Percent(0) => f.set_num_format("0%"),
-                Kind::Percent(d) => f.set_num_format(format!("0.{}%", "0".repeat(d.into()))),
-            };
-            f = f.set_align(match align {
-                Align::Left => FormatAlign::Left,
-                Align::Right => FormatAlign::Right,
-                Align::Center => FormatAlign::Center,
-            });
-            if total {
-                f = f
-                    .set_bold()
-                    .set_background_color(Color::RGB(0xED_ED_ED))
-                    .set_border_top(FormatBorder::Double);
-            }
-            f
-        })
+        self.cells
+            .entry((kind.clone(), align, total))
+            .or_insert_with(|| {
+                let mut f = base().set_border(FormatBorder::Thin);
+                f = match kind {
+                    Kind::Text => f.set_text_wrap(),
+                    Kind::Integer => f.set_num_format("#,##0"),
+                    Kind::Number(d) => f.set_num_format(number_format(d)),
+                    Kind::Percent(0) => f.set_num_format("0%"),
+                    Kind::Percent(d) => f.set_num_format(format!("0.{}%", "0".repeat(d.into()))),
+                    Kind::Amount(d, unit) => f.set_num_format(format!(
+                        "{}\"{}\"",
+                        number_format(d),
+                        format_literal(&unit)
+                    )),
+                    Kind::Date => f.set_num_format(WAREKI_DATE_FORMAT),
+                    Kind::DateTime => f.set_num_format(WAREKI_DATETIME_FORMAT),
+                };
+                f = f.set_align(match align {
+                    Align::Left => FormatAlign::Left,
+                    Align::Right => FormatAlign::Right,
+                    Align::Center => FormatAlign::Center,
+                });
+                if total {
+                    f = f
+                        .set_bold()
+                        .set_background_color(Color::RGB(0xED_ED_ED))
+                        .set_border_top(FormatBorder::Double);
+                }
+                f
+            })
     }
 }
 
@@ -288,6 +353,18 @@ impl<'a> SheetWriter<'a> {
             .collect();
         if widths_px.len() < 2 {
             widths_px.push((DEFAULT_WIDTHS_MM[1] * PX_PER_MM) as u32);
+        }
+        // A date or amount does not wrap (Excel shows ### instead): its column is made wide enough.
+        for t in &tables {
+            for cells in t.rows.iter().chain(t.totals.iter()) {
+                for (c, cell) in cells.iter().enumerate() {
+                    if matches!(cell, Cell::Date(_) | Cell::DateTime(_) | Cell::Amount(..))
+                        && let Some(w) = widths_px.get_mut(c)
+                    {
+                        *w = (*w).max(text_px(&cell.display(), 14.0) + 12);
+                    }
+                }
+            }
         }
         // The longest table's header repeats on printed pages, provided no other table follows it.
         let repeat_table = tables
@@ -392,6 +469,34 @@ impl<'a> SheetWriter<'a> {
         Ok(())
     }
 
+    /// A date over columns `first..=last` (merged when more than one) with `format` plus the 和暦 date
+    /// format; [`BLANK_DATE`] as text when there is no date yet.
+    fn date_span(
+        &mut self,
+        first: u16,
+        last: u16,
+        date: Option<NaiveDate>,
+        format: &Format,
+    ) -> Result<(), ReportError> {
+        match date.and_then(excel_date) {
+            Some(value) => {
+                let format = format.clone().set_num_format(WAREKI_DATE_FORMAT);
+                if last > first {
+                    self.sheet
+                        .merge_range(self.row, first, self.row, last, "", &format)?;
+                }
+                self.sheet
+                    .write_datetime_with_format(self.row, first, &value, &format)?;
+            }
+            None => {
+                let text =
+                    date.map_or_else(|| BLANK_DATE.to_string(), unyo_domain::wareki::format_long);
+                self.span(first, last, &text, format)?;
+            }
+        }
+        Ok(())
+    }
+
     fn title_block(&mut self, doc: &Document, _f: &mut Formats) -> Result<(), ReportError> {
         let title = base()
             .set_font_size(16)
@@ -401,12 +506,35 @@ impl<'a> SheetWriter<'a> {
         let right = base().set_align(FormatAlign::Right);
         let left = base().set_font_size(11);
         if let Some(date) = doc.issued_on {
-            let text = format!(
-                "{}　{}",
-                doc.issued_label(),
-                unyo_domain::wareki::format_long(date)
-            );
-            self.full_width(&text, &right)?;
+            // A date cell whose format shows the label before the date ("提出日　令和8年6月10日").
+            let format = right.clone().set_num_format(format!(
+                "\"{}　\"{WAREKI_DATE_FORMAT}",
+                format_literal(doc.issued_label())
+            ));
+            match excel_date(date) {
+                Some(value) => {
+                    if self.ncols > 1 {
+                        self.sheet.merge_range(
+                            self.row,
+                            0,
+                            self.row,
+                            self.last_col(),
+                            "",
+                            &format,
+                        )?;
+                    }
+                    self.sheet
+                        .write_datetime_with_format(self.row, 0, &value, &format)?;
+                }
+                None => {
+                    let text = format!(
+                        "{}　{}",
+                        doc.issued_label(),
+                        unyo_domain::wareki::format_long(date)
+                    );
+                    self.full_width(&text, &right)?;
+                }
+            }
             self.row += 1;
         }
         for line in &doc.addressee {
@@ -552,48 +680,80 @@ impl<'a> SheetWriter<'a> {
             }
             self.row += 1;
         }
+        let body = self.row;
         for r in &t.rows {
-            self.row_cells(t, r, false, f)?;
+            self.row_cells(t, r, None, f)?;
         }
         if let Some(totals) = &t.totals {
-            self.row_cells(t, totals, true, f)?;
+            let body = (!t.rows.is_empty()).then(|| (body, self.row - 1));
+            self.row_cells(t, totals, Some(body), f)?;
         }
         Ok(())
     }
 
+    /// Writes one row of `t`: a body row when `totals` is `None`, else the totals row of the body rows
+    /// `first..=last` (`None` when the table has no rows).
     fn row_cells(
         &mut self,
         t: &Table,
         cells: &[Cell],
-        total: bool,
+        totals: Option<Option<(u32, u32)>>,
         f: &mut Formats,
     ) -> Result<(), ReportError> {
+        let total = totals.is_some();
         let mut lines: f64 = 1.0;
         for (c, col) in t.columns.iter().enumerate() {
             let cell = cells.get(c).unwrap_or(&Cell::Empty);
             let col_n = c as u16;
+            let kind = match cell {
+                Cell::Number(v, d) if v.is_finite() => Some(Kind::Number(*d)),
+                Cell::Percent(v, d) if v.is_finite() => Some(Kind::Percent(*d)),
+                Cell::Amount(v, d, unit) if v.is_finite() => Some(Kind::Amount(*d, unit.clone())),
+                Cell::Integer(_) => Some(Kind::Integer),
+                _ => None,
+            };
+            if let (Some(kind), Some(value)) = (kind, cell.value()) {
+                let fmt = f.cell(kind, col.align, total);
+                match totals
+                    .flatten()
+                    .filter(|_| !matches!(cell, Cell::Percent(..)) && sums_to(t, c, value))
+                {
+                    Some((first, last)) => {
+                        let range = rust_xlsxwriter::utility::cell_range(first, col_n, last, col_n);
+                        let formula =
+                            Formula::new(format!("=SUM({range})")).set_result(value.to_string());
+                        self.sheet
+                            .write_formula_with_format(self.row, col_n, formula, fmt)?;
+                    }
+                    None => {
+                        self.sheet
+                            .write_number_with_format(self.row, col_n, value, fmt)?;
+                    }
+                }
+                continue;
+            }
             match cell {
-                Cell::Number(v, d) if v.is_finite() => {
-                    let fmt = f.cell(Kind::Number(*d), col.align, total);
-                    self.sheet
-                        .write_number_with_format(self.row, col_n, *v, fmt)?;
+                Cell::Date(d) if excel_date(*d).is_some() => {
+                    let fmt = f.cell(Kind::Date, col.align, total);
+                    if let Some(value) = excel_date(*d) {
+                        self.sheet
+                            .write_datetime_with_format(self.row, col_n, &value, fmt)?;
+                    }
                 }
-                Cell::Percent(v, d) if v.is_finite() => {
-                    let fmt = f.cell(Kind::Percent(*d), col.align, total);
-                    self.sheet
-                        .write_number_with_format(self.row, col_n, *v, fmt)?;
-                }
-                Cell::Integer(i) => {
-                    let fmt = f.cell(Kind::Integer, col.align, total);
-                    self.sheet
-                        .write_number_with_format(self.row, col_n, *i as f64, fmt)?;
+                Cell::DateTime(t) if excel_datetime(*t).is_some() => {
+                    let fmt = f.cell(Kind::DateTime, col.align, total);
+                    if let Some(value) = excel_datetime(*t) {
+                        self.sheet
+                            .write_datetime_with_format(self.row, col_n, &value, fmt)?;
+                    }
                 }
                 Cell::Empty => {
                     let fmt = f.cell(Kind::Text, col.align, total);
                     self.sheet.write_blank(self.row, col_n, fmt)?;
                 }
                 other => {
-                    // Text, dates (和暦) and non-finite numbers: exactly what the PDF shows.
+                    // Text, non-finite numbers and dates Excel cannot hold (before 1900): exactly what the
+                    // PDF shows.
                     let fmt = f.cell(Kind::Text, col.align, total);
                     let text = cell_str(&other.display());
                     lines = lines.max(lines_needed(&text, self.width_of(col_n), 14.0));
@@ -685,18 +845,8 @@ impl<'a> SheetWriter<'a> {
                     .map(|c| c.name.clone().unwrap_or_default())
                     .collect(),
             ),
-            (
-                "日付",
-                a.columns
-                    .iter()
-                    .map(|c| {
-                        c.date.map_or_else(
-                            || BLANK_DATE.to_string(),
-                            unyo_domain::wareki::format_long,
-                        )
-                    })
-                    .collect(),
-            ),
+            // The dates are written as dates below.
+            ("日付", vec![String::new(); a.columns.len()]),
         ];
         if a.seal_boxes {
             rows.push(("印", vec![String::new(); a.columns.len()]));
@@ -704,7 +854,11 @@ impl<'a> SheetWriter<'a> {
         for (r, (row_label, cells)) in rows.iter().enumerate() {
             let (first, last) = groups[0];
             self.span(first, last, row_label, &label)?;
-            for (text, &(first, last)) in cells.iter().zip(&groups[1..]) {
+            for ((text, &(first, last)), column) in cells.iter().zip(&groups[1..]).zip(&a.columns) {
+                if *row_label == "日付" {
+                    self.date_span(first, last, column.date, &value)?;
+                    continue;
+                }
                 let fmt = if r == 0 { &head } else { &value };
                 self.span(first, last, text, fmt)?;
             }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::{Data, DataType, Reader, Xlsx};
 use common::*;
 use unyo_report::{
     Block, Cell, Column, Document, ReportError, Section, Table, missing_glyphs, render_pdf,
@@ -420,7 +420,12 @@ fn sample_xlsx_reads_back_with_sheets_headers_numbers_and_wareki() {
         "title on the first sheet"
     );
     assert!(find(&range, "令和8年5月分").is_some());
-    assert!(find(&range, "提出日　令和8年6月10日").is_some());
+    // The issue date is a date whose format shows its label.
+    assert!(
+        range
+            .cells()
+            .any(|(_, _, c)| c.as_date() == Some(date(2026, 6, 10)))
+    );
     assert!(find(&range, "住民基本台帳ネットワークシステム運用支援業務").is_some());
     let (hr, hc) = find(&range, "No.").expect("header row");
     assert_eq!(hc, 0);
@@ -442,8 +447,8 @@ fn sample_xlsx_reads_back_with_sheets_headers_numbers_and_wareki() {
     let first = hr + 1;
     assert_eq!(range.get((first, 0)), Some(&Data::Float(1.0)));
     assert_eq!(
-        range.get((first, 1)),
-        Some(&Data::String("令和元年5月1日".into()))
+        range.get((first, 1)).and_then(Data::as_date),
+        Some(date(2019, 5, 1))
     );
     assert_eq!(range.get((first, 5)), Some(&Data::Float(1.5)));
     assert_eq!(
@@ -459,8 +464,10 @@ fn sample_xlsx_reads_back_with_sheets_headers_numbers_and_wareki() {
     let (r, c) = find(&chart, "4月").expect("chart data");
     assert!(matches!(chart.get((r, c + 1)), Some(Data::Float(_))));
     assert!(find(&chart, "計").is_some());
-    let approval =
-        find(&chart, "確認者（県）").is_some() && find(&chart, "令和8年6月10日").is_some();
+    let approval = find(&chart, "確認者（県）").is_some()
+        && chart
+            .cells()
+            .any(|(_, _, c)| c.as_date() == Some(date(2026, 6, 10)));
     assert!(approval, "approval block on the last sheet");
 
     // Print setup: A4, fit to one page wide, page numbers, the table header repeated.
@@ -478,6 +485,111 @@ fn sample_xlsx_reads_back_with_sheets_headers_numbers_and_wareki() {
     let styles = zip_text(&bytes, "xl/styles.xml");
     assert!(styles.contains("游ゴシック"));
     assert!(zip_text(&bytes, "xl/worksheets/sheet2.xml").contains("<drawing"));
+}
+
+/// Dates are Excel dates with the 和暦 format, numbers and amounts are numbers, and a total that is the sum
+/// of its column is a SUM formula over it whose cached value is that sum; a total that is not (a
+/// percentage, a hand-made figure) stays a value.
+#[test]
+fn xlsx_cells_are_typed_and_totals_add_up() {
+    let at = date(2026, 5, 12).and_hms_opt(9, 30, 5).unwrap();
+    let mut doc = Document::new("型付きのセル");
+    doc.issued_on = Some(date(2026, 6, 10));
+    doc.issued_label = "作成日".into();
+    let table = Table::new(vec![
+        Column::left("日付", 30.0),
+        Column::left("日時", 40.0),
+        Column::right("件数", 20.0),
+        Column::right("時間", 20.0),
+        Column::right("金額", 25.0),
+        Column::right("稼働率", 20.0),
+    ])
+    .row(vec![
+        Cell::Date(date(2019, 5, 1)),
+        Cell::DateTime(at),
+        Cell::Integer(3),
+        Cell::Number(1.25, 2),
+        Cell::count(1200, "件"),
+        Cell::Percent(0.995, 1),
+    ])
+    .row(vec![
+        Cell::Date(date(2026, 5, 12)),
+        Cell::Empty,
+        Cell::Integer(4),
+        Cell::Number(0.5, 2),
+        Cell::count(34, "件"),
+        Cell::Percent(1.0, 1),
+    ])
+    .totals(vec![
+        "合計".into(),
+        Cell::Empty,
+        Cell::Integer(7),
+        Cell::Number(1.75, 2),
+        Cell::count(1234, "件"),
+        Cell::Percent(0.9975, 1),
+    ]);
+    doc.sections
+        .push(Section::new("一覧").sheet("一覧").push(Block::Table(table)));
+    let bytes = render_xlsx(&doc).expect("render");
+    std::fs::write(artifacts("xlsx").join("typed.xlsx"), &bytes).unwrap();
+    let mut book = xlsx(&bytes);
+    let range = book.worksheet_range("一覧").unwrap();
+    let (hr, _) = find(&range, "日付").expect("header");
+    let cell = |r: usize, c: usize| range.get((r, c)).cloned().unwrap_or(Data::Empty);
+    // Dates and times: numbers Excel knows as dates.
+    assert!(cell(hr + 1, 0).is_datetime());
+    assert_eq!(cell(hr + 1, 0).as_date(), Some(date(2019, 5, 1)));
+    assert_eq!(cell(hr + 1, 1).as_datetime(), Some(at));
+    assert_eq!(cell(hr + 2, 0).as_date(), Some(date(2026, 5, 12)));
+    // Numbers and amounts: numbers.
+    assert_eq!(cell(hr + 1, 2), Data::Float(3.0));
+    assert_eq!(cell(hr + 1, 3), Data::Float(1.25));
+    assert_eq!(cell(hr + 1, 4), Data::Float(1200.0));
+    assert_eq!(cell(hr + 1, 5), Data::Float(0.995));
+    // Totals: each equals the sum of its parts.
+    let totals = hr + 3;
+    for c in 2..5 {
+        let parts: f64 = (hr + 1..totals).filter_map(|r| cell(r, c).as_f64()).sum();
+        assert_eq!(cell(totals, c).as_f64(), Some(parts), "column {c}");
+    }
+    // The summing ones are formulas over the column (A1 rows are 1-based), the percentage a value.
+    let formulas = book.worksheet_formula("一覧").unwrap();
+    let formula = |c: usize| {
+        formulas
+            .get_value((totals as u32, c as u32))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (first, last) = (hr + 2, hr + 3);
+    assert_eq!(formula(2), format!("SUM(C{first}:C{last})"));
+    assert_eq!(formula(3), format!("SUM(D{first}:D{last})"));
+    assert_eq!(formula(4), format!("SUM(E{first}:E{last})"));
+    assert_eq!(formula(5), "", "a percentage total is a value");
+    // The number formats: 和暦 dates (元年 for an era's first year), the unit after an amount, the label
+    // before the issue date.
+    let styles = zip_text(&bytes, "xl/styles.xml");
+    for wanted in [
+        r#"[$-ja-JP-x-gannen]ggge&quot;年&quot;m&quot;月&quot;d&quot;日&quot;;@"#,
+        r#"[$-ja-JP-x-gannen]ggge&quot;年&quot;m&quot;月&quot;d&quot;日&quot; hh:mm;@"#,
+        r#"#,##0&quot;件&quot;"#,
+        r#"&quot;作成日　&quot;[$-ja-JP-x-gannen]ggge"#,
+    ] {
+        assert!(styles.contains(wanted), "{wanted} in {styles}");
+    }
+    // A total that is not the sum of its column is written as the value given, not as a formula.
+    if let Some(Block::Table(t)) = doc.sections[0].blocks.first_mut() {
+        t.totals = Some(vec!["合計".into(), Cell::Empty, Cell::Integer(99)]);
+    }
+    let bytes = render_xlsx(&doc).expect("render");
+    let mut book = xlsx(&bytes);
+    let formulas = book.worksheet_formula("一覧").unwrap();
+    assert!(
+        formulas
+            .get_value((totals as u32, 2))
+            .is_none_or(String::is_empty)
+    );
+    let range = book.worksheet_range("一覧").unwrap();
+    assert_eq!(range.get((totals, 2)), Some(&Data::Float(99.0)));
 }
 
 // ---- timing --------------------------------------------------------------------------------------

@@ -275,7 +275,18 @@ async fn the_sheet_pdf_downloads_and_is_audited() {
             at: "2026-05-12 09:30:06".into(),
         },
     ];
-    let xlsx = unyo_probe::sheet::sheet_xlsx(&lines, "2026-05-12 09:30:07", "se", None).unwrap();
+    let at = chrono::NaiveDate::from_ymd_opt(2026, 5, 12)
+        .and_then(|d| d.and_hms_opt(9, 30, 7))
+        .expect("time");
+    let xlsx = unyo_documents::check_sheet_xlsx(&unyo_documents::CheckRun {
+        number: None,
+        at,
+        operator: "保守 一郎",
+        work_entry_id: None,
+        note: "",
+        lines: &lines,
+    })
+    .unwrap();
     let id = app
         .store()
         .create_check_sheet(&se, &lines, None, "", &xlsx)

@@ -596,12 +596,13 @@ async fn sheet(
 ) -> Result<Response, WebError> {
     ctx.require(Action::ViewChecks)?;
     let s = state.store.check_sheet(id).await?;
+    let operator = operator_name(&state, &s).await?;
     let page = ctx.page(ctx.tr.t("conn.sheet"), "connectivity");
     let at = page.datetime(&s.created_at);
     let view = SheetPage {
         id: s.id,
         at,
-        operator: s.operator,
+        operator,
         work_entry_id: s.work_entry_id,
         note: s.note,
         lines: s
@@ -623,7 +624,22 @@ async fn sheet(
     Ok((StatusCode::OK, crate::page::render(&view)?).into_response())
 }
 
-/// `GET /connectivity/sheets/{id}/xlsx`: the kept XLSX, byte for byte. Audited as `export.check_sheet`
+/// The engineer who ran a kept sheet, by display name (the login id when the account is gone).
+async fn operator_name(
+    state: &AppState,
+    s: &unyo_store::connectivity::Sheet,
+) -> Result<String, WebError> {
+    Ok(state
+        .store
+        .user_by_name(&s.operator)
+        .await?
+        .map(|u| u.display_name)
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| s.operator.clone()))
+}
+
+/// `GET /connectivity/sheets/{id}/xlsx`: the kept XLSX, byte for byte (the 疎通確認結果表 as the documents
+/// crate rendered it when the run was kept). Audited as `export.check_sheet`
 /// like the PDF, with its format, lines, size and SHA-256.
 async fn sheet_xlsx(
     State(state): State<AppState>,
@@ -658,7 +674,7 @@ async fn sheet_xlsx(
         header::CONTENT_DISPOSITION,
         crate::download::content_disposition(
             &format!("connectivity_sheet_{id}.xlsx"),
-            &format!("{}_No.{id}.xlsx", unyo_probe::sheet::SHEET_TITLE),
+            &unyo_documents::check_sheet_file_name(id, unyo_documents::Format::Xlsx),
         ),
     );
     Ok(res)
@@ -674,7 +690,8 @@ async fn sheet_pdf(
 ) -> Result<Response, WebError> {
     ctx.require(Action::ViewChecks)?;
     let s = state.store.check_sheet(id).await?;
-    let doc = unyo_documents::check_sheet_document(&s);
+    let operator = operator_name(&state, &s).await?;
+    let doc = unyo_documents::check_sheet_document(&s, &operator);
     let body = unyo_documents::render_blocking(doc, unyo_documents::Format::Pdf)
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?;

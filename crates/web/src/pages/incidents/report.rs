@@ -1,6 +1,6 @@
 //! `GET /incidents/{id}/report.xlsx` and `GET /incidents/{id}/report.pdf`: the 障害報告書 of one incident
 //! (ViewIncidents), written to the audit log as `export.incident_report` with the format (R12). Both files are
-//! made from the same shaped report, so they say the same thing.
+//! the same document rendered by the report engine, so they say the same thing.
 
 use super::parse_id;
 use crate::download::content_disposition;
@@ -23,10 +23,7 @@ fn attachment(body: Vec<u8>, number: &str, format: Format) -> Response {
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
         .collect();
-    let name = match format {
-        Format::Xlsx => unyo_exchange::incident_report_file_name(number),
-        Format::Pdf => unyo_documents::incident_report_pdf_file_name(number),
-    };
+    let name = unyo_documents::incident_report_file_name(number, format);
     let mut res = body.into_response();
     let h = res.headers_mut();
     h.insert(
@@ -40,7 +37,8 @@ fn attachment(body: Vec<u8>, number: &str, format: Format) -> Response {
     res
 }
 
-/// `GET /incidents/{id}/report.xlsx`.
+/// `GET /incidents/{id}/report.xlsx`: the report through the report engine (a sheet per section, times as
+/// Excel dates in 和暦, hours as numbers), rendered on the blocking pool. Audited like the PDF.
 pub(super) async fn xlsx(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -49,7 +47,8 @@ pub(super) async fn xlsx(
     ctx.require(Action::ViewIncidents)?;
     let id = parse_id(&id)?;
     let d = state.store.incident(id, Utc::now()).await?;
-    let body = unyo_exchange::incident_xlsx(&d, jst_today())
+    let body = render_blocking(incident_document(&d, jst_today()), Format::Xlsx)
+        .await
         .map_err(|e| WebError::Internal(e.to_string()))?;
     state
         .store
@@ -59,6 +58,8 @@ pub(super) async fn xlsx(
                     "format": "xlsx",
                     "number": d.incident.number,
                     "stage": d.incident.stage,
+                    "size": body.len(),
+                    "sha256": unyo_documents::sha256_hex(&body),
                 }),
             ),
         )
@@ -66,8 +67,8 @@ pub(super) async fn xlsx(
     Ok(attachment(body, &d.incident.number, Format::Xlsx))
 }
 
-/// `GET /incidents/{id}/report.pdf`: the same report through the report engine (A4, 和暦, page numbers),
-/// rendered on the blocking pool. Audited like the XLSX, with the file's size and SHA-256.
+/// `GET /incidents/{id}/report.pdf`: the same report as PDF (A4, 和暦, page numbers), rendered on the
+/// blocking pool. Audited like the XLSX, with the file's size and SHA-256.
 pub(super) async fn pdf(
     State(state): State<AppState>,
     ctx: Ctx,
