@@ -4,15 +4,21 @@
 //! # Workflow
 //!
 //! ```text
-//! 作成（下書き、いつでも再作成） ──提出──► 提出済 ──確認──► 確認済（以後変更不可）
+//! 作成（下書き、いつでも再作成） ──提出──► 提出済 ──確認（確認欄ごと: 担当→係長→課長）──► 確認済（以後変更不可）
 //!                                          │
-//!                                          └──差戻し（理由必須）──► 差戻し ──提出（新しい版）──► 提出済 …
+//!                                          └──差戻し（どの確認欄でも、理由必須）──► 差戻し ──提出（新しい版）──► 提出済 …
 //! ```
 //!
 //! A draft is not stored: it is generated from the data whenever someone looks at it. 提出 stores the PDF
 //! and the XLSX of that moment with their SHA-256 as a new version (第1版, 第2版 …); the bytes of a version
 //! never change afterwards. The SE side submits ([`Action::PrepareRecords`]); the prefecture confirms or
 //! sends back ([`Action::ConfirmRecords`]); everyone may read ([`Action::ViewRecords`]).
+//!
+//! The prefecture confirms along its contract's route ([`RouteStep`]s, e.g. 担当・係長・課長; one column
+//! 確認者（県） when the contract names none): each step is one person's confirmation with name and date,
+//! and freezes the document again as the next version with that column filled
+//! ([`version_label`]: 「第3版（係長確認済）」). The record stays 提出済 until the last step
+//! ([`status_after_step`]); a send-back at any step returns it to the SE.
 //!
 //! # What changed since submission
 //!
@@ -240,6 +246,109 @@ impl ReturnInput {
             )]));
         }
         Ok(reason)
+    }
+}
+
+/// The label of the prefecture's single 確認欄 column when a contract names no route.
+pub const DEFAULT_STEP_LABEL: &str = "確認者（県）";
+/// The most columns a route may have (they share one line of the document).
+pub const MAX_ROUTE_STEPS: usize = 6;
+/// Refusal of a step held by someone else.
+pub const NOT_STEP_HOLDER_MESSAGE: &str =
+    "この確認欄は別の方が担当するよう指定されています。指定された方が確認・差戻ししてください。";
+/// Refusal of a second column filled by the same person.
+pub const SAME_PERSON_MESSAGE: &str = "同じ方が同じ版の複数の確認欄を確認することはできません。";
+
+/// One step of the prefecture's approval route (a 確認欄 column such as 担当, 係長 or 課長): its label and,
+/// optionally, the account that holds it (`None`: any prefecture account may take it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteStep {
+    /// The column's heading (e.g. 「係長」).
+    pub label: String,
+    /// The account that holds the step, if only one may.
+    #[serde(default)]
+    pub user_id: Option<i64>,
+}
+
+impl RouteStep {
+    /// A step anyone of the prefecture may take.
+    pub fn new(label: impl Into<String>) -> RouteStep {
+        RouteStep {
+            label: label.into(),
+            user_id: None,
+        }
+    }
+
+    /// Whether the account `user_id` may confirm or send back at this step.
+    pub fn held_by(&self, user_id: Option<i64>) -> bool {
+        self.user_id.is_none() || self.user_id == user_id
+    }
+}
+
+/// The route of a contract that names none: one column, 確認者（県）.
+pub fn default_route() -> Vec<RouteStep> {
+    vec![RouteStep::new(DEFAULT_STEP_LABEL)]
+}
+
+/// A route, validated: 1 to [`MAX_ROUTE_STEPS`] steps, each label one line of at most 20 characters,
+/// labels distinct, no personal identifiers.
+pub fn validate_route(steps: &[RouteStep]) -> Result<Vec<RouteStep>, DomainError> {
+    if steps.is_empty() || steps.len() > MAX_ROUTE_STEPS {
+        return Err(DomainError::invalid(
+            "route",
+            "確認欄は1～6列で指定してください。",
+        ));
+    }
+    let mut out: Vec<RouteStep> = Vec::with_capacity(steps.len());
+    for s in steps {
+        let label = s.label.trim().to_string();
+        if label.is_empty() || label.chars().count() > 20 || label.contains(['\n', '\r']) {
+            return Err(DomainError::invalid(
+                "route",
+                "確認欄の名称は1行・20文字以内で入力してください。",
+            ));
+        }
+        if let Err(e) = pii::guard_free_text("route", &label) {
+            return Err(DomainError::invalid("route", e.message()));
+        }
+        if out.iter().any(|o| o.label == label) {
+            return Err(DomainError::invalid(
+                "route",
+                "確認欄の名称が重複しています。",
+            ));
+        }
+        out.push(RouteStep {
+            label,
+            user_id: s.user_id,
+        });
+    }
+    Ok(out)
+}
+
+/// The state after the prefecture confirms step `step` (1-based) of a route of `steps` steps: 確認済 after
+/// the last, still 提出済 (awaiting the next step) before.
+pub fn status_after_step(step: usize, steps: usize) -> RecordStatus {
+    if step >= steps {
+        RecordStatus::Confirmed
+    } else {
+        RecordStatus::Submitted
+    }
+}
+
+/// What a frozen version shows, for labels and file names: `stage` steps of `route` confirmed in it.
+/// 「第1版（提出）」, 「第3版（係長確認済）」 (an intermediate step), 「第4版（確認済）」 (every step).
+pub fn version_label(version: i64, stage: usize, route: &[RouteStep]) -> String {
+    format!("第{version}版（{}）", stage_label(stage, route))
+}
+
+/// The parenthesised part of [`version_label`]: 提出, 「係長確認済」 or 確認済.
+pub fn stage_label(stage: usize, route: &[RouteStep]) -> String {
+    if stage == 0 {
+        "提出".to_string()
+    } else if stage >= route.len() {
+        "確認済".to_string()
+    } else {
+        format!("{}確認済", route[stage - 1].label)
     }
 }
 
@@ -548,6 +657,36 @@ mod tests {
         assert!(validate_addressee("佐賀県知事　様").is_ok());
         assert!(validate_addressee("").is_err());
         assert!(validate_addressee("一\n二").is_err());
+    }
+
+    #[test]
+    fn routes_and_their_labels() {
+        assert_eq!(default_route(), vec![RouteStep::new("確認者（県）")]);
+        let route = validate_route(&[
+            RouteStep::new(" 担当 "),
+            RouteStep {
+                label: "係長".into(),
+                user_id: Some(7),
+            },
+            RouteStep::new("課長"),
+        ])
+        .unwrap();
+        assert_eq!(route[0].label, "担当");
+        assert!(route[1].held_by(Some(7)));
+        assert!(!route[1].held_by(Some(8)));
+        assert!(route[0].held_by(Some(8)));
+        assert!(validate_route(&[]).is_err());
+        assert!(validate_route(&[RouteStep::new("担当"), RouteStep::new("担当")]).is_err());
+        assert!(validate_route(&[RouteStep::new("")]).is_err());
+        assert!(validate_route(&vec![RouteStep::new("x"); 7]).is_err());
+        assert_eq!(status_after_step(1, 3), RecordStatus::Submitted);
+        assert_eq!(status_after_step(3, 3), RecordStatus::Confirmed);
+        assert_eq!(status_after_step(1, 1), RecordStatus::Confirmed);
+        assert_eq!(version_label(1, 0, &route), "第1版（提出）");
+        assert_eq!(version_label(2, 1, &route), "第2版（担当確認済）");
+        assert_eq!(version_label(3, 2, &route), "第3版（係長確認済）");
+        assert_eq!(version_label(4, 3, &route), "第4版（確認済）");
+        assert_eq!(version_label(2, 1, &default_route()), "第2版（確認済）");
     }
 
     fn row(kind: SourceKind, id: i64, fields: &[(&str, &str)]) -> SourceRow {

@@ -4,11 +4,16 @@
 //!   the source rows they were made from ([`SourceRow`]) are stored as a new version (第1版, 第2版 …) in the
 //!   same transaction as the `record.submit` audit entry. The database refuses any later change to a
 //!   version's submission columns and any deletion (triggers in `0007_records.sql`, both backends).
-//! - **Decision** ([`Store::confirm_monthly_record`], [`Store::return_monthly_record`]): the prefecture
-//!   confirms the submitted version (who and when go into the record's metadata, not into the frozen file)
-//!   or sends it back with a reason; a returned month takes a new version. Optimistic: `UPDATE … WHERE
-//!   status = $old`, so two concurrent decisions can never both pass. One does not decide on one's own
-//!   submission.
+//! - **Approval route** ([`Store::approval_route`], [`Store::set_approval_route`]): the contract's 確認欄
+//!   columns (e.g. 担当・係長・課長), each optionally held by one account; one column 確認者（県） when the
+//!   contract names none. A submission keeps the route of its moment.
+//! - **Decision** ([`Store::confirm_monthly_record_step`], [`Store::return_monthly_record_step`]): the
+//!   prefecture confirms the route's next step — with the document frozen again, that step's column
+//!   filled, as the next version (rendered by the caller from the kept document model, see
+//!   [`Store::record_model`]) — or sends the record back at that step with a reason; a returned month takes
+//!   a new submission. Each decision is a row of `monthly_record_approvals`. Optimistic: `UPDATE … WHERE
+//!   status = $old AND current_version = $old`, so two concurrent decisions can never both pass. One does
+//!   not decide on one's own submission, nor fill two columns of one submission.
 //! - **Downloads** ([`Store::record_file`]): the stored bytes, checked against their SHA-256 and audited as
 //!   `record.download` before they are handed out.
 //! - **Figures**: aggregate queries for the documents (work by month/clause/category, requests by month,
@@ -22,8 +27,9 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use unyo_domain::records::{
-    Month, OWN_SUBMISSION_MESSAGE, RecordAction, RecordStatus, ReturnInput, SourceRow, next_status,
-    validate_addressee,
+    Month, NOT_STEP_HOLDER_MESSAGE, OWN_SUBMISSION_MESSAGE, RecordAction, RecordStatus,
+    ReturnInput, RouteStep, SAME_PERSON_MESSAGE, SourceRow, default_route, next_status,
+    stage_label, status_after_step, validate_addressee, validate_route, version_label,
 };
 use unyo_domain::time::{jst, to_jst, to_storage};
 use unyo_domain::wareki::FiscalYear;
@@ -54,9 +60,18 @@ pub struct MonthlyRecord {
     pub current_version: i64,
     pub created_at: String,
     pub updated_at: String,
+    /// The route of the latest submission as stored (JSON; empty: the default single column).
+    #[serde(skip)]
+    pub route_json: String,
+    /// The route of the latest submission: the prefecture's 確認欄 columns in order.
+    #[sqlx(skip)]
+    pub route: Vec<RouteStep>,
     /// Oldest first.
     #[sqlx(skip)]
     pub versions: Vec<RecordVersion>,
+    /// Every decision (step confirmed or sent back), oldest first.
+    #[sqlx(skip)]
+    pub approvals: Vec<RecordApproval>,
 }
 
 impl MonthlyRecord {
@@ -78,10 +93,78 @@ impl MonthlyRecord {
         self.versions.last()
     }
 
-    /// The confirmed version, once confirmed.
+    /// The confirmed version (the last one, with every column of the route filled), once confirmed.
     pub fn confirmed(&self) -> Option<&RecordVersion> {
-        self.versions.iter().find(|v| v.outcome == "confirmed")
+        if self.status() == RecordStatus::Confirmed {
+            self.versions.last()
+        } else {
+            None
+        }
     }
+
+    /// How many steps of the route the latest version shows confirmed.
+    pub fn stage(&self) -> usize {
+        self.latest()
+            .map_or(0, |v| usize::try_from(v.stage).unwrap_or(0))
+    }
+
+    /// The step that awaits a decision (1-based), while submitted.
+    pub fn next_step(&self) -> Option<(usize, &RouteStep)> {
+        if self.status() != RecordStatus::Submitted {
+            return None;
+        }
+        let n = self.stage() + 1;
+        self.route.get(n - 1).map(|s| (n, s))
+    }
+
+    /// The label of a version: 「第3版（係長確認済）」 (see [`version_label`]). A version decided before
+    /// routes existed shows what was decided on it.
+    pub fn version_label(&self, v: &RecordVersion) -> String {
+        let stage = usize::try_from(v.stage).unwrap_or(0);
+        if stage == 0 && v.outcome == "confirmed" && v.version == self.current_version {
+            return format!("第{}版（確認済）", v.version);
+        }
+        version_label(v.version, stage, &self.route)
+    }
+
+    /// The short state of a version (提出, 「係長確認済」, 確認済).
+    pub fn stage_label(&self, v: &RecordVersion) -> String {
+        stage_label(usize::try_from(v.stage).unwrap_or(0), &self.route)
+    }
+
+    /// The confirmations of the latest submission, by step (1-based), as the document's columns show them.
+    pub fn confirmations(&self) -> Vec<&RecordApproval> {
+        let current = self.current_version - i64::try_from(self.stage()).unwrap_or(0);
+        self.approvals
+            .iter()
+            .filter(|a| a.outcome == "confirmed" && a.version >= current)
+            .collect()
+    }
+}
+
+/// One decision of the prefecture on a version: a step confirmed, or the record sent back at a step.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct RecordApproval {
+    pub id: i64,
+    pub record_id: i64,
+    /// The version decided on.
+    pub version: i64,
+    /// The version frozen by a confirmation (with the step's column filled).
+    pub frozen_version: Option<i64>,
+    /// The step (1-based) and its label (e.g. 「係長」).
+    pub step: i64,
+    pub label: String,
+    /// `confirmed` or `returned`.
+    pub outcome: String,
+    /// JST date (printed in the column).
+    pub decided_on: String,
+    pub decided_at: String,
+    pub decided_by_id: Option<i64>,
+    pub decided_by: String,
+    /// The person's display name (printed in the column).
+    pub decided_by_name: String,
+    /// The reason of a send-back.
+    pub reason: String,
 }
 
 /// One submitted version: who submitted it when, the digests of its frozen files, and the decision.
@@ -111,6 +194,8 @@ pub struct RecordVersion {
     pub decided_by_name: Option<String>,
     /// The reason of a return.
     pub reason: String,
+    /// How many steps of the route the frozen files show confirmed (0: as submitted).
+    pub stage: i64,
 }
 
 /// Which frozen file of a version.
@@ -160,6 +245,25 @@ pub struct Submission<'a> {
     pub xlsx: &'a [u8],
     /// The rows the document was made from.
     pub sources: &'a [SourceRow],
+    /// The document model the files were rendered from (JSON), kept so that each step of the route can
+    /// freeze the same content with its column filled.
+    pub model: &'a str,
+}
+
+/// What a confirmation of one step stores: the document frozen again with that step's column filled.
+#[derive(Debug, Clone)]
+pub struct StepConfirmation<'a> {
+    pub record_id: i64,
+    /// The step confirmed (1-based): the record's next step, else someone decided first.
+    pub step: i64,
+    /// The version the files were made as: the record's next version.
+    pub version: i64,
+    /// 確認日 printed in the column (JST).
+    pub on: NaiveDate,
+    pub pdf: &'a [u8],
+    pub xlsx: &'a [u8],
+    /// The document model the files were rendered from (JSON).
+    pub model: &'a str,
 }
 
 /// Work of one month, clause and category.
@@ -233,19 +337,35 @@ fn ym(text: &str) -> Option<(i32, u32)> {
 
 const RECORD_SELECT: &str =
     "SELECT r.id, r.contract_id, c.number AS contract_number, c.name AS contract_name,
-    r.year, r.month, r.status, r.current_version, r.created_at, r.updated_at
+    r.year, r.month, r.status, r.current_version, r.created_at, r.updated_at, r.route AS route_json
     FROM monthly_records r JOIN contracts c ON c.id = r.contract_id";
 
 const VERSION_SELECT: &str = "SELECT id, record_id, version, submitted_on, submitted_at, submitted_by_id,
     submitted_by, submitted_by_name, pdf_sha256, pdf_size, xlsx_sha256, xlsx_size, sources_sha256, outcome,
-    decided_on, decided_at, decided_by_id, decided_by, decided_by_name, reason FROM monthly_record_versions";
+    decided_on, decided_at, decided_by_id, decided_by, decided_by_name, reason, stage FROM monthly_record_versions";
+
+const APPROVAL_SELECT: &str =
+    "SELECT id, record_id, version, frozen_version, step, label, outcome, decided_on,
+    decided_at, decided_by_id, decided_by, decided_by_name, reason FROM monthly_record_approvals";
+
+/// A stored route (JSON; empty or unreadable: the default single column).
+fn parse_route(json: &str) -> Vec<RouteStep> {
+    serde_json::from_str::<Vec<RouteStep>>(json)
+        .ok()
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(default_route)
+}
 
 /// The decision of a submitted version, in the caller's transaction.
 struct Decision<'a> {
     record_id: i64,
     action: RecordAction,
+    /// The step decided at (1-based); `None`: whichever step awaits.
+    step: Option<i64>,
     on: NaiveDate,
     reason: &'a str,
+    /// For a confirmation: the files frozen with the step's column filled.
+    frozen: Option<&'a StepConfirmation<'a>>,
 }
 
 // ------------------------------------------------------------------------------------------------ store
@@ -281,10 +401,24 @@ impl Store {
             )
             .fetch_all(db)
             .await?);
+            let sql =
+                format!("{APPROVAL_SELECT} WHERE record_id IN ({list}) ORDER BY record_id, id");
+            let approvals: Vec<RecordApproval> = read_db!(self, |db| bind_params!(
+                sqlx::query_as(sqlx::AssertSqlSafe(sql)),
+                f.params
+            )
+            .fetch_all(db)
+            .await?);
             for r in chunk.iter_mut() {
+                r.route = parse_route(&r.route_json);
                 r.versions = versions
                     .iter()
                     .filter(|v| v.record_id == r.id)
+                    .cloned()
+                    .collect();
+                r.approvals = approvals
+                    .iter()
+                    .filter(|a| a.record_id == r.id)
                     .cloned()
                     .collect();
             }
@@ -425,6 +559,21 @@ impl Store {
                     return Err(DomainError::Forbidden.into());
                 }
             }
+            let steps: Vec<(String, Option<i64>)> = sqlx::query_as(
+                "SELECT label, user_id FROM contract_approval_steps WHERE contract_id = $1 ORDER BY step",
+            )
+            .bind(s.contract_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            let route_json = if steps.is_empty() {
+                String::new()
+            } else {
+                let route: Vec<RouteStep> = steps
+                    .into_iter()
+                    .map(|(label, user_id)| RouteStep { label, user_id })
+                    .collect();
+                serde_json::to_string(&route).map_err(|e| StoreError::Internal(e.to_string()))?
+            };
             let existing: Option<(i64, String, i64)> = sqlx::query_as(
                 "SELECT id, status, current_version FROM monthly_records
                  WHERE contract_id = $1 AND year = $2 AND month = $3",
@@ -440,13 +589,14 @@ impl Store {
                         return Err(conflict(RECORD_STALE_MESSAGE));
                     }
                     sqlx::query_scalar::<_, i64>(
-                        "INSERT INTO monthly_records (contract_id, year, month, status, current_version, created_at, updated_at)
-                         VALUES ($1, $2, $3, 'submitted', 1, $4, $4) RETURNING id",
+                        "INSERT INTO monthly_records (contract_id, year, month, status, current_version, created_at, updated_at, route)
+                         VALUES ($1, $2, $3, 'submitted', 1, $4, $4, $5) RETURNING id",
                     )
                     .bind(s.contract_id)
                     .bind(year)
                     .bind(month)
                     .bind(&at)
+                    .bind(&route_json)
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(|e| {
@@ -466,13 +616,14 @@ impl Store {
                         return Err(conflict(RECORD_STALE_MESSAGE));
                     }
                     let n = sqlx::query(
-                        "UPDATE monthly_records SET status = 'submitted', current_version = $1, updated_at = $2
+                        "UPDATE monthly_records SET status = 'submitted', current_version = $1, updated_at = $2, route = $5
                          WHERE id = $3 AND status = 'returned' AND current_version = $4",
                     )
                     .bind(s.version)
                     .bind(&at)
                     .bind(id)
                     .bind(current)
+                    .bind(&route_json)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
@@ -485,7 +636,7 @@ impl Store {
             sqlx::query(
                 "INSERT INTO monthly_record_versions (record_id, version, submitted_on, submitted_at, submitted_by_id,
                  submitted_by, submitted_by_name, pdf, pdf_sha256, pdf_size, xlsx, xlsx_sha256, xlsx_size, sources,
-                 sources_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                 sources_sha256, stage, model) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 0, $16)",
             )
             .bind(record_id)
             .bind(s.version)
@@ -502,6 +653,7 @@ impl Store {
             .bind(xlsx_size)
             .bind(&sources_json)
             .bind(&sources_sha)
+            .bind(s.model)
             .execute(&mut *tx)
             .await
             .map_err(|e| {
@@ -529,34 +681,68 @@ impl Store {
         self.monthly_record(id).await
     }
 
-    /// Confirms the submitted version (確認) on `on` (JST date). Needs [`Action::ConfirmRecords`]; not the
-    /// submitter. Audited as `record.confirm`.
-    pub async fn confirm_monthly_record(
+    /// Confirms the route's next step (確認) of a submitted record, storing the document frozen again with
+    /// that step's column filled as the next version (`c.version`, which must be the record's next version,
+    /// and `c.step` its next step; else someone decided first). Needs [`Action::ConfirmRecords`]; not the
+    /// submitter, not someone who filled another column of the same submission, and the step's holder when
+    /// the route names one. The last step makes the record 確認済. Audited as `record.confirm` with the step
+    /// and the new files' digests. `unyo_documents::confirm_monthly` renders the files and calls this.
+    pub async fn confirm_monthly_record_step(
         &self,
         actor: &Actor,
-        id: i64,
-        on: NaiveDate,
+        c: &StepConfirmation<'_>,
     ) -> Result<MonthlyRecord> {
         actor.require(Action::ConfirmRecords)?;
+        if c.pdf.is_empty() || c.xlsx.is_empty() {
+            return Err(StoreError::Internal("empty document files".into()));
+        }
         self.decide(
             actor,
             &Decision {
-                record_id: id,
+                record_id: c.record_id,
                 action: RecordAction::Confirm,
-                on,
+                step: Some(c.step),
+                on: c.on,
                 reason: "",
+                frozen: Some(c),
             },
         )
         .await?;
-        self.monthly_record(id).await
+        self.monthly_record(c.record_id).await
     }
 
-    /// Sends the submitted version back (差戻し) with a reason on `on`. Needs [`Action::ConfirmRecords`];
-    /// not the submitter. Audited as `record.return`.
+    /// Sends the submitted record back (差戻し) at whichever step awaits, with a reason, on `on`. See
+    /// [`Store::return_monthly_record_step`].
     pub async fn return_monthly_record(
         &self,
         actor: &Actor,
         id: i64,
+        input: &ReturnInput,
+        on: NaiveDate,
+    ) -> Result<MonthlyRecord> {
+        self.send_back(actor, id, None, input, on).await
+    }
+
+    /// Sends the submitted record back (差戻し) at step `step` (1-based, the step that awaits; else someone
+    /// decided first) with a reason on `on`; the record returns to the SE for a new submission. Needs
+    /// [`Action::ConfirmRecords`]; the same people as [`Store::confirm_monthly_record_step`]. Audited as
+    /// `record.return` with the step and the reason.
+    pub async fn return_monthly_record_step(
+        &self,
+        actor: &Actor,
+        id: i64,
+        step: i64,
+        input: &ReturnInput,
+        on: NaiveDate,
+    ) -> Result<MonthlyRecord> {
+        self.send_back(actor, id, Some(step), input, on).await
+    }
+
+    async fn send_back(
+        &self,
+        actor: &Actor,
+        id: i64,
+        step: Option<i64>,
         input: &ReturnInput,
         on: NaiveDate,
     ) -> Result<MonthlyRecord> {
@@ -567,8 +753,10 @@ impl Store {
             &Decision {
                 record_id: id,
                 action: RecordAction::Return,
+                step,
                 on,
                 reason: &reason,
+                frozen: None,
             },
         )
         .await?;
@@ -579,40 +767,97 @@ impl Store {
         let name = self.actor_name(actor).await?;
         let at = now();
         let on = d.on.format("%Y-%m-%d").to_string();
+        let files = d.frozen.map(|c| {
+            (
+                sha256_hex(c.pdf),
+                sha256_hex(c.xlsx),
+                i64::try_from(c.pdf.len()).unwrap_or(i64::MAX),
+                i64::try_from(c.xlsx.len()).unwrap_or(i64::MAX),
+            )
+        });
         write_tx!(self, |tx| {
-            let row: Option<(String, i64)> =
-                sqlx::query_as("SELECT status, current_version FROM monthly_records WHERE id = $1")
-                    .bind(d.record_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let Some((status, version)) = row else {
+            let row: Option<(String, i64, String)> = sqlx::query_as(
+                "SELECT status, current_version, route FROM monthly_records WHERE id = $1",
+            )
+            .bind(d.record_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((status, version, route_json)) = row else {
                 return Err(not_found(format!("業務実績簿 {}", d.record_id)));
             };
             let from = RecordStatus::parse(&status).ok_or_else(|| {
                 StoreError::Internal(format!("record {}: bad status", d.record_id))
             })?;
-            let to = next_status(Some(from), d.action)?;
-            let submitter: Option<Option<i64>> = sqlx::query_scalar(
-                "SELECT submitted_by_id FROM monthly_record_versions WHERE record_id = $1 AND version = $2",
+            next_status(Some(from), d.action)?;
+            let route = parse_route(&route_json);
+            let latest: Option<(Option<i64>, i64)> = sqlx::query_as(
+                "SELECT submitted_by_id, stage FROM monthly_record_versions WHERE record_id = $1 AND version = $2",
             )
             .bind(d.record_id)
             .bind(version)
             .fetch_optional(&mut *tx)
             .await?;
-            let Some(submitter) = submitter else {
+            let Some((submitter, stage)) = latest else {
                 return Err(StoreError::Internal(format!(
                     "record {}: version {version} missing",
+                    d.record_id
+                )));
+            };
+            let step = stage + 1;
+            if d.step.is_some_and(|s| s != step) {
+                return Err(conflict(RECORD_STALE_MESSAGE));
+            }
+            let index = usize::try_from(stage).unwrap_or(usize::MAX);
+            let Some(route_step) = route.get(index) else {
+                return Err(StoreError::Internal(format!(
+                    "record {}: step {step} beyond its route",
                     d.record_id
                 )));
             };
             if actor.user_id.is_some() && submitter == actor.user_id {
                 return Err(conflict(OWN_SUBMISSION_MESSAGE));
             }
+            if !route_step.held_by(actor.user_id) {
+                return Err(conflict(NOT_STEP_HOLDER_MESSAGE));
+            }
+            if let Some(me) = actor.user_id {
+                let mine: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM monthly_record_approvals
+                     WHERE record_id = $1 AND version >= $2 AND outcome = 'confirmed' AND decided_by_id = $3",
+                )
+                .bind(d.record_id)
+                .bind(version - stage)
+                .bind(me)
+                .fetch_one(&mut *tx)
+                .await?;
+                if mine > 0 {
+                    return Err(conflict(SAME_PERSON_MESSAGE));
+                }
+            }
+            let to = match d.action {
+                RecordAction::Confirm => {
+                    status_after_step(usize::try_from(step).unwrap_or(usize::MAX), route.len())
+                }
+                _ => RecordStatus::Returned,
+            };
+            let new_version = match d.frozen {
+                Some(c) => {
+                    if c.version != version + 1 {
+                        return Err(conflict(RECORD_STALE_MESSAGE));
+                    }
+                    c.version
+                }
+                None if d.action == RecordAction::Confirm => {
+                    return Err(StoreError::Internal("a confirmation freezes files".into()));
+                }
+                None => version,
+            };
             let n = sqlx::query(
-                "UPDATE monthly_records SET status = $1, updated_at = $2
-                 WHERE id = $3 AND status = 'submitted' AND current_version = $4",
+                "UPDATE monthly_records SET status = $1, current_version = $2, updated_at = $3
+                 WHERE id = $4 AND status = 'submitted' AND current_version = $5",
             )
             .bind(to.code())
+            .bind(new_version)
             .bind(&at)
             .bind(d.record_id)
             .bind(version)
@@ -622,12 +867,17 @@ impl Store {
             if n != 1 {
                 return Err(conflict(RECORD_STALE_MESSAGE));
             }
+            let outcome = if d.action == RecordAction::Confirm {
+                "confirmed"
+            } else {
+                "returned"
+            };
             sqlx::query(
                 "UPDATE monthly_record_versions SET outcome = $1, decided_on = $2, decided_at = $3, decided_by_id = $4,
                  decided_by = $5, decided_by_name = $6, reason = $7
                  WHERE record_id = $8 AND version = $9 AND outcome = 'submitted'",
             )
-            .bind(to.code())
+            .bind(outcome)
             .bind(&on)
             .bind(&at)
             .bind(actor.user_id)
@@ -638,14 +888,83 @@ impl Store {
             .bind(version)
             .execute(&mut *tx)
             .await?;
+            if let (Some(c), Some((pdf_sha, xlsx_sha, pdf_size, xlsx_size))) = (d.frozen, &files) {
+                // The next version: the submission's columns and source rows as they were, the files
+                // frozen again with this step's column filled. The last one is itself the confirmed one.
+                let last = to == RecordStatus::Confirmed;
+                sqlx::query(
+                    "INSERT INTO monthly_record_versions (record_id, version, submitted_on, submitted_at,
+                     submitted_by_id, submitted_by, submitted_by_name, pdf, pdf_sha256, pdf_size, xlsx, xlsx_sha256,
+                     xlsx_size, sources, sources_sha256, stage, model, outcome, decided_on, decided_at,
+                     decided_by_id, decided_by, decided_by_name)
+                     SELECT record_id, $1, submitted_on, submitted_at, submitted_by_id, submitted_by,
+                     submitted_by_name, $2, $3, $4, $5, $6, $7, sources, sources_sha256, $8, $9, $10, $11, $12,
+                     $13, $14, $15
+                     FROM monthly_record_versions WHERE record_id = $16 AND version = $17",
+                )
+                .bind(c.version)
+                .bind(c.pdf)
+                .bind(pdf_sha)
+                .bind(*pdf_size)
+                .bind(c.xlsx)
+                .bind(xlsx_sha)
+                .bind(*xlsx_size)
+                .bind(step)
+                .bind(c.model)
+                .bind(if last { "confirmed" } else { "submitted" })
+                .bind(last.then_some(on.as_str()))
+                .bind(last.then_some(at.as_str()))
+                .bind(if last { actor.user_id } else { None })
+                .bind(last.then_some(actor.username.as_str()))
+                .bind(last.then_some(name.as_str()))
+                .bind(d.record_id)
+                .bind(version)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| {
+                    let e = StoreError::from(e);
+                    if e.is_unique_violation() {
+                        conflict(RECORD_STALE_MESSAGE)
+                    } else {
+                        e
+                    }
+                })?;
+            }
+            sqlx::query(
+                "INSERT INTO monthly_record_approvals (record_id, version, frozen_version, step, label, outcome,
+                 decided_on, decided_at, decided_by_id, decided_by, decided_by_name, reason)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(d.record_id)
+            .bind(version)
+            .bind(d.frozen.map(|c| c.version))
+            .bind(step)
+            .bind(&route_step.label)
+            .bind(outcome)
+            .bind(&on)
+            .bind(&at)
+            .bind(actor.user_id)
+            .bind(&actor.username)
+            .bind(&name)
+            .bind(d.reason)
+            .execute(&mut *tx)
+            .await?;
             let action = match d.action {
                 RecordAction::Confirm => "record.confirm",
                 RecordAction::Return => "record.return",
                 RecordAction::Submit => "record.submit",
             };
-            let mut details = json!({"version": version, "on": on, "by": name});
+            let mut details = json!({
+                "version": version, "step": step, "label": route_step.label, "steps": route.len(),
+                "status": to.code(), "on": on, "by": name,
+            });
             if !d.reason.is_empty() {
                 details["reason"] = json!(d.reason);
+            }
+            if let Some((pdf_sha, xlsx_sha, pdf_size, xlsx_size)) = &files {
+                details["frozen_version"] = json!(new_version);
+                details["pdf"] = json!({"sha256": pdf_sha, "size": pdf_size});
+                details["xlsx"] = json!({"sha256": xlsx_sha, "size": xlsx_size});
             }
             tx.append_audit(
                 &NewAuditEntry::new(actor, action, "monthly_record", d.record_id).details(details),
@@ -653,6 +972,101 @@ impl Store {
             .await?;
         });
         Ok(())
+    }
+
+    /// The approval route of a contract: its 確認欄 columns in order ([`default_route`] when it names none).
+    pub async fn approval_route(&self, contract_id: i64) -> Result<Vec<RouteStep>> {
+        let rows: Vec<(String, Option<i64>)> = read_db!(self, |db| {
+            sqlx::query_as(
+            "SELECT label, user_id FROM contract_approval_steps WHERE contract_id = $1 ORDER BY step"
+        )
+        .bind(contract_id)
+        .fetch_all(db)
+        .await?
+        });
+        if rows.is_empty() {
+            return Ok(default_route());
+        }
+        Ok(rows
+            .into_iter()
+            .map(|(label, user_id)| RouteStep { label, user_id })
+            .collect())
+    }
+
+    /// Sets a contract's approval route (e.g. 担当・係長・課長, each optionally held by one prefecture
+    /// account). Needs [`Action::ManageContracts`]; the holders must be accounts that may confirm records.
+    /// Applies to submissions from now on (each submission keeps the route of its moment). Audited as
+    /// `contract.route`.
+    pub async fn set_approval_route(
+        &self,
+        actor: &Actor,
+        contract_id: i64,
+        steps: &[RouteStep],
+    ) -> Result<Vec<RouteStep>> {
+        actor.require(Action::ManageContracts)?;
+        let route = validate_route(steps)?;
+        for s in &route {
+            if let Some(uid) = s.user_id {
+                let ok = self
+                    .user(uid)
+                    .await?
+                    .is_some_and(|u| u.role().allows(Action::ConfirmRecords));
+                if !ok {
+                    return Err(DomainError::invalid(
+                        "route",
+                        format!(
+                            "確認欄「{}」の担当者には、業務実績簿を確認できる県の利用者を指定してください。",
+                            s.label
+                        ),
+                    )
+                    .into());
+                }
+            }
+        }
+        let before = self.approval_route(contract_id).await?;
+        write_tx!(self, |tx| {
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM contracts WHERE id = $1")
+                .bind(contract_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if exists.is_none() {
+                return Err(not_found(format!("契約 {contract_id}")));
+            }
+            sqlx::query("DELETE FROM contract_approval_steps WHERE contract_id = $1")
+                .bind(contract_id)
+                .execute(&mut *tx)
+                .await?;
+            for (i, s) in route.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO contract_approval_steps (contract_id, step, label, user_id) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(contract_id)
+                .bind(i64::try_from(i + 1).unwrap_or(i64::MAX))
+                .bind(&s.label)
+                .bind(s.user_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.append_audit(
+                &NewAuditEntry::new(actor, "contract.route", "contract", contract_id)
+                    .details(json!({"route": [before, route]})),
+            )
+            .await?;
+        });
+        Ok(route)
+    }
+
+    /// The document model (JSON) a version's files were rendered from; empty for versions submitted before
+    /// models were kept.
+    pub async fn record_model(&self, record_id: i64, version: i64) -> Result<String> {
+        let row: Option<String> = read_db!(self, |db| sqlx::query_scalar(
+            "SELECT model FROM monthly_record_versions WHERE record_id = $1 AND version = $2"
+        )
+        .bind(record_id)
+        .bind(version)
+        .fetch_optional(db)
+        .await?);
+        row.ok_or_else(|| not_found(format!("業務実績簿 {record_id} 第{version}版")))
     }
 
     /// The frozen bytes of a version's PDF or XLSX. Needs [`Action::ViewRecords`]; bytes that no longer

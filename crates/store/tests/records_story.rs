@@ -13,7 +13,7 @@ use unyo_domain::records::{
 use unyo_domain::registry::SiteInput;
 use unyo_domain::support::{ContractInput, WorkInput};
 use unyo_domain::{DomainError, Role};
-use unyo_store::records::{RecordFile, Submission};
+use unyo_store::records::{MonthlyRecord, RecordFile, StepConfirmation, Submission};
 use unyo_store::support::{Contract, WorkQuery, WorkRow};
 use unyo_store::testing::{TestDb, test_store};
 use unyo_store::users::User;
@@ -40,6 +40,32 @@ fn a(u: &User) -> Actor {
 
 fn sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+/// Confirms the step that awaits, freezing stand-in files for it (the documents crate renders real ones).
+async fn confirm(
+    s: &unyo_store::Store,
+    who: &User,
+    id: i64,
+    on: NaiveDate,
+) -> Result<MonthlyRecord, StoreError> {
+    let r = s.monthly_record(id).await?;
+    let step = r.next_step().map_or(1, |(n, _)| n as i64);
+    let pdf = pdf(&format!("v{} step {step}", r.current_version + 1));
+    let xlsx = xlsx(&format!("v{} step {step}", r.current_version + 1));
+    s.confirm_monthly_record_step(
+        &a(who),
+        &StepConfirmation {
+            record_id: id,
+            step,
+            version: r.current_version + 1,
+            on,
+            pdf: &pdf,
+            xlsx: &xlsx,
+            model: "{}",
+        },
+    )
+    .await
 }
 
 fn may() -> Month {
@@ -201,6 +227,7 @@ async fn submission_freezes_and_the_prefecture_decides() {
             pdf: p,
             xlsx: x,
             sources: rows,
+            model: "",
         };
     let p1: &'static [u8] = Box::leak(p1.into_boxed_slice());
     let x1: &'static [u8] = Box::leak(x1.into_boxed_slice());
@@ -323,9 +350,7 @@ async fn submission_freezes_and_the_prefecture_decides() {
     assert_eq!(v.decided_on.as_deref(), Some("2026-06-12"));
     assert_eq!(v.decided_by_name.as_deref(), Some("県職員花子"));
     assert!(
-        s.confirm_monthly_record(&a(&w.staff), rec.id, d(6, 12))
-            .await
-            .is_err(),
+        confirm(s, &w.staff, rec.id, d(6, 12)).await.is_err(),
         "nothing awaits"
     );
 
@@ -353,22 +378,27 @@ async fn submission_freezes_and_the_prefecture_decides() {
     assert!(compare_sources(&s.record_sources(rec.id, 2).await.unwrap(), rows2).is_empty());
 
     // 確認: the prefecture only; final afterwards.
-    let e = s
-        .confirm_monthly_record(&a(&w.se), rec.id, d(6, 16))
+    let e = confirm(s, &w.se, rec.id, d(6, 16))
         .await
         .expect_err("refused");
     assert!(forbidden(&e));
-    let done = s
-        .confirm_monthly_record(&a(&w.staff), rec.id, d(6, 16))
+    let done = confirm(s, &w.staff, rec.id, d(6, 16))
         .await
         .expect("confirm");
     assert_eq!(done.status(), RecordStatus::Confirmed);
     let c = done.confirmed().expect("confirmed version");
-    assert_eq!(c.version, 2);
+    // The confirmation froze 第3版 (the one-column route's column filled); 第2版 stays as submitted.
+    assert_eq!(c.version, 3);
+    assert_eq!(done.version_label(c), "第3版（確認済）");
+    assert_eq!(c.stage, 1);
+    assert_eq!(c.submitted_on, "2026-06-10");
+    assert_eq!(done.versions[1].outcome, "confirmed");
+    assert_eq!(done.confirmations().len(), 1);
+    assert_eq!(done.confirmations()[0].label, "確認者（県）");
     assert_eq!(c.decided_on.as_deref(), Some("2026-06-16"));
     assert_eq!(c.decided_by.as_deref(), Some("staff"));
     for e in [
-        s.confirm_monthly_record(&a(&w.staff), rec.id, d(6, 17))
+        confirm(s, &w.staff, rec.id, d(6, 17))
             .await
             .expect_err("final"),
         s.return_monthly_record(&a(&w.staff), rec.id, &reason, d(6, 17))
@@ -388,7 +418,7 @@ async fn submission_freezes_and_the_prefecture_decides() {
         .await
         .unwrap();
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].versions.len(), 2);
+    assert_eq!(listed[0].versions.len(), 3);
     assert!(
         s.monthly_records(None, Some(unyo_domain::wareki::FiscalYear(2025)))
             .await
@@ -437,6 +467,7 @@ async fn the_database_refuses_to_change_a_submission() {
                 pdf: &p,
                 xlsx: &x,
                 sources: &[],
+                model: "",
             },
         )
         .await
@@ -477,14 +508,18 @@ async fn the_database_refuses_to_change_a_submission() {
         .expect("still there");
     assert_eq!(bytes, p);
     // A decision is written once.
-    s.confirm_monthly_record(&a(&w.staff), rec.id, d(6, 11))
+    confirm(s, &w.staff, rec.id, d(6, 11))
         .await
         .expect("confirm");
-    assert!(
-        run("UPDATE monthly_record_versions SET reason = 'later'")
-            .await
-            .is_err()
-    );
+    for sql in [
+        "UPDATE monthly_record_versions SET reason = 'later'",
+        "UPDATE monthly_record_versions SET stage = 5",
+        "UPDATE monthly_record_versions SET model = '{}'",
+        "UPDATE monthly_record_approvals SET reason = 'later'",
+        "DELETE FROM monthly_record_approvals",
+    ] {
+        assert!(run(sql).await.is_err(), "the database allowed: {sql}");
+    }
 }
 
 #[tokio::test]
@@ -501,6 +536,7 @@ async fn rules_around_a_submission() {
         pdf: &p,
         xlsx: &x,
         sources: &[],
+        model: "",
     };
     // Outside the contract's term.
     let e = s
@@ -516,12 +552,11 @@ async fn rules_around_a_submission() {
         .submit_monthly_record(&a(&w.admin), &sub(Month::new(2026, 4).unwrap()))
         .await
         .expect("admin submits");
-    let e = s
-        .confirm_monthly_record(&a(&w.admin), rec.id, d(5, 11))
+    let e = confirm(s, &w.admin, rec.id, d(5, 11))
         .await
         .expect_err("own");
     assert!(conflict(&e), "{e}");
-    s.confirm_monthly_record(&a(&w.staff), rec.id, d(5, 11))
+    confirm(s, &w.staff, rec.id, d(5, 11))
         .await
         .expect("staff confirms");
     // Unknown records.
@@ -614,4 +649,279 @@ async fn figures_for_the_documents() {
             .unwrap()
             .is_empty()
     );
+}
+
+/// Confirms step `step` of the record as `who`, with stand-in files for version `version`.
+async fn confirm_step(
+    s: &unyo_store::Store,
+    who: &User,
+    id: i64,
+    step: i64,
+    version: i64,
+    on: NaiveDate,
+) -> Result<MonthlyRecord, StoreError> {
+    let pdf = pdf(&format!("v{version}"));
+    let xlsx = xlsx(&format!("v{version}"));
+    s.confirm_monthly_record_step(
+        &a(who),
+        &StepConfirmation {
+            record_id: id,
+            step,
+            version,
+            on,
+            pdf: &pdf,
+            xlsx: &xlsx,
+            model: "{\"title\":\"業務実績簿\"}",
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn confirmation_along_the_contracts_route() {
+    use unyo_domain::records::RouteStep;
+    let w = world().await;
+    let s = &w.db.store;
+    let sys = Actor::system("test");
+    let kakaricho = s
+        .create_user(
+            &sys,
+            "kakaricho",
+            "係長 佐賀",
+            Role::Staff,
+            "correct-horse-battery",
+        )
+        .await
+        .expect("user");
+    let kacho = s
+        .create_user(
+            &sys,
+            "kacho",
+            "課長 唐津",
+            Role::Staff,
+            "correct-horse-battery",
+        )
+        .await
+        .expect("user");
+    // The default route: one column.
+    assert_eq!(
+        s.approval_route(w.contract.id).await.unwrap(),
+        vec![RouteStep::new("確認者（県）")]
+    );
+    let route = [
+        RouteStep::new("担当"),
+        RouteStep {
+            label: "係長".into(),
+            user_id: Some(kakaricho.id),
+        },
+        RouteStep::new("課長"),
+    ];
+    // Only the administrator sets it; a holder must be someone who may confirm.
+    for who in [&w.staff, &w.se] {
+        assert!(forbidden(
+            &s.set_approval_route(&a(who), w.contract.id, &route)
+                .await
+                .expect_err("not theirs")
+        ));
+    }
+    let bad = [RouteStep {
+        label: "担当".into(),
+        user_id: Some(w.se.id),
+    }];
+    assert!(matches!(
+        s.set_approval_route(&a(&w.admin), w.contract.id, &bad)
+            .await,
+        Err(StoreError::Domain(DomainError::Validation(_)))
+    ));
+    s.set_approval_route(&a(&w.admin), w.contract.id, &route)
+        .await
+        .expect("route");
+    assert_eq!(s.approval_route(w.contract.id).await.unwrap(), route);
+
+    let p = pdf("v1");
+    let x = xlsx("v1");
+    let model = "{\"title\":\"業務実績簿\"}";
+    let sub = |version: i64| Submission {
+        contract_id: w.contract.id,
+        month: may(),
+        version,
+        submitted_on: d(6, 10),
+        pdf: &p,
+        xlsx: &x,
+        sources: &[],
+        model,
+    };
+    let rec = s
+        .submit_monthly_record(&a(&w.se), &sub(1))
+        .await
+        .expect("submit");
+    assert_eq!(rec.route, route);
+    assert_eq!(
+        rec.next_step().map(|(n, st)| (n, st.label.as_str())),
+        Some((1, "担当"))
+    );
+    assert_eq!(s.record_model(rec.id, 1).await.unwrap(), model);
+
+    // Step 1 by the 担当: 第2版, still awaiting.
+    let stale = confirm_step(s, &w.staff, rec.id, 2, 2, d(6, 11))
+        .await
+        .expect_err("not the step that awaits");
+    assert!(conflict(&stale), "{stale}");
+    let r = confirm_step(s, &w.staff, rec.id, 1, 2, d(6, 11))
+        .await
+        .expect("担当");
+    assert_eq!(r.status(), RecordStatus::Submitted);
+    assert_eq!(r.current_version, 2);
+    let v2 = r.latest().unwrap();
+    assert_eq!((v2.stage, v2.outcome.as_str()), (1, "submitted"));
+    assert_eq!(r.version_label(v2), "第2版（担当確認済）");
+    assert_eq!(v2.pdf_sha256, sha(&pdf("v2")));
+    assert_eq!(
+        v2.submitted_by_name, "保守太郎",
+        "the submission's columns are kept"
+    );
+    assert_eq!(
+        s.record_sources(rec.id, 2).await.unwrap(),
+        s.record_sources(rec.id, 1).await.unwrap()
+    );
+    let (_, bytes) = s
+        .record_file(&a(&w.auditor), rec.id, 1, RecordFile::Pdf)
+        .await
+        .unwrap();
+    assert_eq!(bytes, p, "第1版 stays as submitted");
+
+    // Step 2 is held by the 係長: not the 担当 again, not the 課長, not the SE.
+    for who in [&w.staff, &kacho] {
+        let e = confirm_step(s, who, rec.id, 2, 3, d(6, 12))
+            .await
+            .expect_err("not theirs");
+        assert!(conflict(&e), "{e}");
+    }
+    assert!(forbidden(
+        &confirm_step(s, &w.se, rec.id, 2, 3, d(6, 12))
+            .await
+            .expect_err("se")
+    ));
+    let r = confirm_step(s, &kakaricho, rec.id, 2, 3, d(6, 12))
+        .await
+        .expect("係長");
+    assert_eq!(r.version_label(r.latest().unwrap()), "第3版（係長確認済）");
+    let names: Vec<(&str, &str, &str)> = r
+        .confirmations()
+        .iter()
+        .map(|a| {
+            (
+                a.label.as_str(),
+                a.decided_by_name.as_str(),
+                a.decided_on.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("担当", "県職員花子", "2026-06-11"),
+            ("係長", "係長 佐賀", "2026-06-12")
+        ]
+    );
+
+    // The 担当 may not fill the 課長's column too; the 課長 sends back at step 3 with a reason.
+    let e = confirm_step(s, &w.staff, rec.id, 3, 4, d(6, 13))
+        .await
+        .expect_err("same person");
+    assert!(conflict(&e), "{e}");
+    let reason = ReturnInput {
+        reason: "協議記録の日付を確認してください。".into(),
+    };
+    assert!(
+        s.return_monthly_record_step(&a(&kacho), rec.id, 2, &reason, d(6, 13))
+            .await
+            .is_err(),
+        "not the step that awaits"
+    );
+    let r = s
+        .return_monthly_record_step(&a(&kacho), rec.id, 3, &reason, d(6, 13))
+        .await
+        .expect("send back");
+    assert_eq!(r.status(), RecordStatus::Returned);
+    assert_eq!(r.current_version, 3);
+    let last = r.approvals.last().unwrap();
+    assert_eq!(
+        (
+            last.step,
+            last.label.as_str(),
+            last.outcome.as_str(),
+            last.reason.as_str()
+        ),
+        (3, "課長", "returned", reason.reason.as_str())
+    );
+    assert_eq!(r.latest().unwrap().outcome, "returned");
+    assert!(
+        confirm_step(s, &kacho, rec.id, 3, 4, d(6, 13))
+            .await
+            .is_err()
+    );
+
+    // Back to the SE: 第4版, and the route starts over; three steps to 第7版（確認済）.
+    assert_eq!(
+        s.next_record_version(w.contract.id, may()).await.unwrap(),
+        4
+    );
+    let r = s
+        .submit_monthly_record(&a(&w.se), &sub(4))
+        .await
+        .expect("resubmit");
+    assert!(r.confirmations().is_empty());
+    assert_eq!(r.next_step().map(|(n, _)| n), Some(1));
+    confirm_step(s, &w.staff, rec.id, 1, 5, d(6, 15))
+        .await
+        .expect("1");
+    confirm_step(s, &kakaricho, rec.id, 2, 6, d(6, 15))
+        .await
+        .expect("2");
+    let done = confirm_step(s, &kacho, rec.id, 3, 7, d(6, 16))
+        .await
+        .expect("3");
+    assert_eq!(done.status(), RecordStatus::Confirmed);
+    let c = done.confirmed().unwrap();
+    assert_eq!((c.version, c.stage), (7, 3));
+    assert_eq!(done.version_label(c), "第7版（確認済）");
+    assert_eq!(c.decided_by_name.as_deref(), Some("課長 唐津"));
+    assert_eq!(done.confirmations().len(), 3);
+    // Final: nothing more.
+    assert!(conflict(
+        &confirm_step(s, &kacho, rec.id, 4, 8, d(6, 17))
+            .await
+            .expect_err("final")
+    ));
+    assert!(conflict(
+        &s.submit_monthly_record(&a(&w.se), &sub(8))
+            .await
+            .expect_err("final")
+    ));
+    // Changing the route later does not change a kept submission's.
+    s.set_approval_route(&a(&w.admin), w.contract.id, &[RouteStep::new("課長")])
+        .await
+        .expect("route");
+    assert_eq!(s.monthly_record(rec.id).await.unwrap().route, route);
+
+    let log = s
+        .audit_export(&unyo_store::audit::AuditQuery {
+            entity: Some("monthly_record".into()),
+            entity_id: Some(rec.id.to_string()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let confirms: Vec<&str> = log
+        .iter()
+        .filter(|e| e.action == "record.confirm")
+        .map(|e| e.details.as_str())
+        .collect();
+    assert_eq!(confirms.len(), 5);
+    assert!(confirms[1].contains("係長") && confirms[1].contains(&sha(&pdf("v3"))));
+    assert!(matches!(
+        s.verify_audit_chain().await.unwrap(),
+        unyo_store::audit::ChainReport::Intact { .. }
+    ));
 }
