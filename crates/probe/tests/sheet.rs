@@ -88,3 +88,67 @@ async fn the_observer_hears_every_line_and_the_sheet_keeps_them_in_order() {
     assert!(run_and_keep(&s, &a, &[], &[], None, "").await.is_err());
     assert_eq!(s.check_sheets(10).await.unwrap().len(), 2);
 }
+
+/// The kept XLSX is the documents crate's 疎通確認結果表 as the run produced it: it names the engineer by
+/// display name (not the login id) and has the 確認欄.
+#[tokio::test]
+async fn the_kept_sheet_names_the_engineer() {
+    let db = test_store().await.unwrap();
+    let s = db.store.clone();
+    let system = Actor::system("test");
+    let se = s
+        .create_user(
+            &system,
+            "se-taro",
+            "保守 太郎",
+            unyo_domain::Role::Se,
+            "correct-horse-battery-9",
+        )
+        .await
+        .unwrap()
+        .actor("test");
+    let node = s
+        .create_node(
+            &system,
+            &NodeInput {
+                name: "集約ルータ".into(),
+                kind: "router".into(),
+                ip_address: "127.0.0.1".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let open = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    s.create_check(
+        &system,
+        &CheckInput {
+            name: "集約ルータ 開".into(),
+            target_kind: "node".into(),
+            target_id: node.id,
+            kind: "tcp".into(),
+            address: "127.0.0.1".into(),
+            port: Some(open.local_addr().unwrap().port()),
+            timeout_ms: Some(500),
+            retries: Some(0),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let id = run_and_keep(&s, &se, &[], &[node.id], None, "")
+        .await
+        .unwrap();
+    let xlsx = s.check_sheet_xlsx(id).await.unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
+    let mut strings = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("xl/sharedStrings.xml").unwrap(),
+        &mut strings,
+    )
+    .unwrap();
+    assert!(strings.contains("疎通確認結果表"));
+    assert!(strings.contains("保守 太郎"), "{strings}");
+    assert!(!strings.contains("se-taro"), "the login id");
+    assert!(strings.contains("確認欄") && strings.contains("確認者（県）"));
+}
