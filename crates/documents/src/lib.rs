@@ -2,8 +2,9 @@
 //! always say the same thing):
 //!
 //! - the **monthly work record** (業務実績簿, R8) of a contract and month — [`monthly_record`] for a draft,
-//!   [`submit_monthly`] to freeze a new version, [`changes_since_submission`] to tell what changed in the
-//!   data since;
+//!   [`submit_monthly`] to freeze a new version, [`confirm_monthly`] for each step of the prefecture's
+//!   approval route (the document frozen again with that step's column filled),
+//!   [`changes_since_submission`] to tell what changed in the data since;
 //! - the **annual council pack** (本人確認情報保護審議会資料, R6) of a fiscal year — [`annual_pack`];
 //! - the **incident report** (障害報告書, R7) of one incident — [`incident_document`];
 //! - the **connectivity check-result sheet** (疎通確認結果表) of an on-demand run — [`check_run_document`]
@@ -32,7 +33,8 @@ pub use incident_report::{
     incident_report_pdf_file_name,
 };
 pub use monthly::{
-    Edition, MonthlyData, changes_since_submission, monthly_data, monthly_record, submit_monthly,
+    Edition, MonthlyData, changes_since_submission, confirm_monthly, frozen_document, is_frozen,
+    monthly_data, monthly_record, submit_monthly,
 };
 
 use unyo_report::{Document, ReportError};

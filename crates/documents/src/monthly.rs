@@ -1,5 +1,6 @@
 //! The monthly work record (業務実績簿) of a contract and month: the data it is made from, the document, the
-//! source rows kept with a submission, and the submission itself.
+//! source rows kept with a submission, the submission itself, and each step of the prefecture's approval
+//! route, which freezes the submitted document again with that step's 確認欄 column filled.
 
 use crate::text::{duration, hours, jst_short_opt, month_day_weekday, stored_date, term, wareki};
 use crate::{DocumentError, Format, Result, render_blocking};
@@ -8,7 +9,10 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use unyo_domain::Action;
 use unyo_domain::incident::{IncidentStage, Severity};
-use unyo_domain::records::{Month, SourceChange, SourceKind, SourceRow, compare_sources};
+use unyo_domain::records::{
+    Month, RecordStatus, RouteStep, SourceChange, SourceKind, SourceRow, compare_sources,
+    version_label,
+};
 use unyo_domain::support::{Category, Clause, WorkMode};
 use unyo_domain::time::{jst, to_storage};
 use unyo_domain::wareki::format_long;
@@ -16,9 +20,9 @@ use unyo_report::{Approval, ApprovalColumn, Block, Cell, Column, Document, Secti
 use unyo_store::campaigns::{Campaign, CampaignQuery};
 use unyo_store::connectivity::SiteMonth;
 use unyo_store::incidents::{IncidentQuery, IncidentRow};
-use unyo_store::records::{CampaignActivity, MonthlyRecord, Submission};
+use unyo_store::records::{CampaignActivity, MonthlyRecord, StepConfirmation, Submission};
 use unyo_store::support::{Consultation, Contract, RequestQuery, RequestRow, WorkQuery, WorkRow};
-use unyo_store::{Actor, Store};
+use unyo_store::{Actor, Store, StoreError};
 
 /// Which edition of the record a document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +62,8 @@ pub struct MonthlyData {
     /// The connectivity checks' availability of the month per site (code, name, figures); empty while
     /// nothing is monitored.
     pub connectivity: Vec<(String, String, SiteMonth)>,
+    /// The prefecture's 確認欄 columns (the contract's approval route), blank in a draft or a submission.
+    pub route: Vec<RouteStep>,
 }
 
 /// The UTC instant of 00:00 JST on `d`.
@@ -216,7 +222,9 @@ pub async fn monthly_data(store: &Store, contract_id: i64, month: Month) -> Resu
         })
         .collect();
     connectivity.sort_by(|a, b| (&a.0, a.2.site_id).cmp(&(&b.0, b.2.site_id)));
+    let route = store.approval_route(contract_id).await?;
     Ok(MonthlyData {
+        route,
         contract,
         month,
         addressee,
@@ -261,6 +269,7 @@ pub async fn submit_monthly(
     let version = store.next_record_version(contract_id, month).await?;
     let data = monthly_data(store, contract_id, month).await?;
     let doc = data.document(Edition::Version(version), today);
+    let model = model_json(&doc)?;
     let pdf = render_blocking(doc.clone(), Format::Pdf).await?;
     let xlsx = render_blocking(doc, Format::Xlsx).await?;
     let sources = data.sources();
@@ -275,9 +284,165 @@ pub async fn submit_monthly(
                 pdf: &pdf,
                 xlsx: &xlsx,
                 sources: &sources,
+                model: &model,
             },
         )
         .await?)
+}
+
+fn model_json(doc: &Document) -> Result<String> {
+    serde_json::to_string(doc)
+        .map_err(|e| DocumentError::Store(StoreError::Internal(e.to_string())))
+}
+
+fn stale(message: &str) -> DocumentError {
+    DocumentError::Store(unyo_domain::DomainError::Conflict(message.to_string()).into())
+}
+
+/// The document of a record's latest frozen version, as its files show it: the kept model, or for a
+/// version submitted before models were kept, the document made again from the data — only while the data
+/// is what was submitted (else `None`).
+pub async fn frozen_document(store: &Store, record: &MonthlyRecord) -> Result<Option<Document>> {
+    let model = store
+        .record_model(record.id, record.current_version)
+        .await?;
+    if !model.is_empty() {
+        let doc: Document = serde_json::from_str(&model)
+            .map_err(|e| DocumentError::Store(StoreError::Internal(e.to_string())))?;
+        return Ok(Some(doc));
+    }
+    if !changes_since_submission(store, record).await?.is_empty() {
+        return Ok(None);
+    }
+    let Some(latest) = record.latest() else {
+        return Ok(None);
+    };
+    let submitted_on =
+        stored_date(&latest.submitted_on).unwrap_or_else(|| record.month().due_date());
+    let mut data = monthly_data(store, record.contract_id, record.month()).await?;
+    data.route = record.route.clone();
+    let mut doc = data.document(Edition::Version(latest.version), submitted_on);
+    relabel(&mut doc, &record.version_label(latest));
+    fill_columns(&mut doc, record, None);
+    Ok(Some(doc))
+}
+
+/// Sets the edition label (「版」 and the footer) of a frozen document.
+fn relabel(doc: &mut Document, label: &str) {
+    let old = doc
+        .meta
+        .iter()
+        .find(|(k, _)| k == "版")
+        .map(|(_, v)| v.clone());
+    if let Some(old) = old {
+        for (k, v) in &mut doc.meta {
+            if k == "版" {
+                v.clone_from(&label.to_string());
+            }
+        }
+        if let Some(f) = &mut doc.footer_note {
+            *f = f.replacen(&old, label, 1);
+        }
+    }
+}
+
+/// Fills the prefecture's columns of a frozen document: every step the record's latest submission has
+/// confirmed, and `next` (name and date) for the step being confirmed now.
+fn fill_columns(doc: &mut Document, record: &MonthlyRecord, next: Option<(&str, NaiveDate)>) {
+    let Some(approval) = &mut doc.approval else {
+        return;
+    };
+    // Column 0 is the contractor's (作成者); the route's columns follow in order.
+    let mut filled: Vec<(String, NaiveDate)> = record
+        .confirmations()
+        .iter()
+        .map(|a| {
+            (
+                a.decided_by_name.clone(),
+                stored_date(&a.decided_on).unwrap_or_default(),
+            )
+        })
+        .collect();
+    if let Some((name, on)) = next {
+        filled.push((name.to_string(), on));
+    }
+    for (i, s) in record.route.iter().enumerate() {
+        let (name, date) = filled
+            .get(i)
+            .map_or((None, None), |(n, d)| (Some(n.clone()), Some(*d)));
+        let column = ApprovalColumn {
+            role: s.label.clone(),
+            name,
+            date,
+        };
+        match approval.columns.get_mut(i + 1) {
+            Some(c) => *c = column,
+            None => approval.columns.push(column),
+        }
+    }
+}
+
+/// Confirms the route's next step of a submitted record on `today` as `actor`: the latest frozen document
+/// is rendered again with that step's 確認欄 column filled (the person's display name and the date) and
+/// stored as the next version (「第3版（係長確認済）」), with its SHA-256. The last step makes the record
+/// 確認済. The permission is checked before anything is rendered (and again, with the route's rules, by
+/// the store).
+pub async fn confirm_monthly(
+    store: &Store,
+    actor: &Actor,
+    record_id: i64,
+    today: NaiveDate,
+) -> Result<MonthlyRecord> {
+    actor.require(Action::ConfirmRecords)?;
+    let record = store.monthly_record(record_id).await?;
+    let Some((step, _)) = record.next_step() else {
+        // Let the store say why (confirmed, returned or nothing submitted).
+        unyo_domain::records::next_status(
+            Some(record.status()),
+            unyo_domain::records::RecordAction::Confirm,
+        )
+        .map_err(|e| DocumentError::Store(e.into()))?;
+        return Err(stale(unyo_store::records::RECORD_STALE_MESSAGE));
+    };
+    let Some(mut doc) = frozen_document(store, &record).await? else {
+        return Err(stale(
+            "この版は提出後に元のデータが変更されたため、確認欄を記入した版を作成できません。差し戻して新しい版を提出してもらってください。",
+        ));
+    };
+    let name = match actor.user_id {
+        Some(id) => store
+            .user(id)
+            .await?
+            .map_or_else(|| actor.username.clone(), |u| u.display_name),
+        None => actor.username.clone(),
+    };
+    let version = record.current_version + 1;
+    let label = version_label(version, step, &record.route);
+    relabel(&mut doc, &label);
+    fill_columns(&mut doc, &record, Some((&name, today)));
+    let model = model_json(&doc)?;
+    let pdf = render_blocking(doc.clone(), Format::Pdf).await?;
+    let xlsx = render_blocking(doc, Format::Xlsx).await?;
+    Ok(store
+        .confirm_monthly_record_step(
+            actor,
+            &StepConfirmation {
+                record_id,
+                step: i64::try_from(step).unwrap_or(i64::MAX),
+                version,
+                on: today,
+                pdf: &pdf,
+                xlsx: &xlsx,
+                model: &model,
+            },
+        )
+        .await?)
+}
+
+/// Whether a month's record is frozen (submitted, being confirmed, or confirmed): what its page shows and
+/// downloads is then the latest frozen version, not a draft.
+pub fn is_frozen(record: Option<&MonthlyRecord>) -> bool {
+    record.is_some_and(|r| r.status() != RecordStatus::Returned)
 }
 
 /// What changed in the data since the record's latest version was submitted (empty: nothing).
@@ -644,10 +809,17 @@ impl MonthlyData {
         ];
         doc.approval = Some(Approval {
             title: Some("確認欄".into()),
-            columns: vec![
-                ApprovalColumn::signed("作成者（受託者）", c.manager.clone(), issued_on),
-                ApprovalColumn::new("確認者（県）"),
-            ],
+            columns: std::iter::once(ApprovalColumn::signed(
+                "作成者（受託者）",
+                c.manager.clone(),
+                issued_on,
+            ))
+            .chain(
+                self.route
+                    .iter()
+                    .map(|s| ApprovalColumn::new(s.label.clone())),
+            )
+            .collect(),
             seal_boxes: true,
         });
         doc

@@ -150,7 +150,7 @@ async fn every_role_sees_the_months_and_the_draft() {
         assert!(html.contains("2.50時間"), "2.5 hours");
         assert!(html.contains("1. 作業実績"));
         assert_eq!(
-            html.contains("id=\"submit-form\""),
+            html.contains("id=\"submit-open\""),
             matches!(role, "admin" | "se"),
             "{role}: only the SE side submits"
         );
@@ -274,7 +274,7 @@ async fn submit_change_return_resubmit_confirm() {
     assert!(html.contains(&v1.xlsx_sha256));
     assert!(html.contains("id=\"no-changes\""));
     assert!(
-        !html.contains("id=\"confirm-form\""),
+        !html.contains("id=\"confirm-open\""),
         "the auditor decides nothing"
     );
 
@@ -382,7 +382,7 @@ async fn submit_change_return_resubmit_confirm() {
     let html = staff.get(&format!("/records/{id}")).await.text();
     assert!(html.contains("第2版"));
     assert!(html.contains("id=\"no-changes\""));
-    assert!(html.contains("id=\"confirm-form\""));
+    assert!(html.contains("id=\"confirm-open\""));
     // Resubmitting while it awaits the prefecture is refused with the reason.
     let r = submit(&se, &w).await;
     assert_eq!(r.status, StatusCode::CONFLICT);

@@ -29,6 +29,7 @@ mod handlers;
 mod incidents;
 mod inventory;
 pub mod openapi;
+mod records;
 mod support;
 
 use crate::AppState;
@@ -180,6 +181,9 @@ fn table() -> Vec<Endpoint> {
             checks::retire_channel
         ),
         r!(GET, "/notification-attempts", checks::attempts),
+        // Monthly work records (業務実績簿) and their frozen versions.
+        r!(GET, "/monthly-records", records::list),
+        r!(GET, "/monthly-records/{id}/versions/{file}", records::file),
     ]
 }
 

@@ -532,6 +532,7 @@ pub fn document() -> Value {
     }
     super::campaigns::document(&mut doc);
     super::checks::document(&mut doc);
+    super::records::document(&mut doc);
     doc
 }
 

@@ -126,14 +126,23 @@ pub(super) async fn list(
             let r: Option<&MonthlyRecord> = records.iter().find(|r| r.month() == month);
             let status = r.map(MonthlyRecord::status);
             let latest = r.and_then(MonthlyRecord::latest);
+            // The latest decision of the latest submission (a step confirmed, or the send-back).
             let decided = r
-                .and_then(|r| r.latest())
-                .filter(|v| v.outcome != "submitted")
-                .map(|v| {
+                .and_then(|r| {
+                    let round = r.current_version - i64::try_from(r.stage()).unwrap_or(0);
+                    r.approvals.last().filter(|a| a.version >= round)
+                })
+                .map(|a| {
+                    let what = if a.outcome == "returned" {
+                        "差戻し"
+                    } else {
+                        "確認"
+                    };
                     format!(
-                        "{} {}",
-                        v.decided_on.as_deref().map(stored).unwrap_or_default(),
-                        v.decided_by_name.clone().unwrap_or_default()
+                        "{} {}（{}・{what}）",
+                        stored(&a.decided_on),
+                        a.decided_by_name,
+                        a.label
                     )
                 })
                 .unwrap_or_default();
@@ -155,7 +164,9 @@ pub(super) async fn list(
                 overdue: finished
                     && month.due_date() < today
                     && matches!(status, None | Some(RecordStatus::Returned)),
-                version: latest.map_or_else(String::new, |v| format!("第{}版", v.version)),
+                version: r
+                    .zip(latest)
+                    .map_or_else(String::new, |(r, v)| r.version_label(v)),
                 submitted_on: latest.map_or_else(String::new, |v| stored(&v.submitted_on)),
                 decided,
                 preview_href: format!(

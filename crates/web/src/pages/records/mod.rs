@@ -4,9 +4,13 @@
 //!   versions, due date and actions; the addressee setting (administrator);
 //! - `GET /records/monthly?contract_id=&month=2026-05` — the draft generated from the data now, as an HTML
 //!   preview, with the draft PDF/XLSX (`/records/monthly.pdf|.xlsx`, audited as exports) and, for the SE,
-//!   the submit form (`POST /records/monthly/submit`);
-//! - `GET /records/{id}` — the versions with their SHA-256, what changed in the data since the latest
-//!   submission, and the prefecture's confirm / send-back forms (`POST /records/{id}/confirm|return`);
+//!   the submit form (`POST /records/monthly/submit`); once submitted (and until sent back), the latest
+//!   frozen version instead, labelled (「第3版（係長確認済）」), whose files the buttons download;
+//! - `GET /records/{id}` — the route's 確認欄 columns (who confirmed when, which step awaits), the versions
+//!   with their SHA-256, what changed in the data since the latest submission, and the prefecture's
+//!   confirm / send-back forms (`POST /records/{id}/confirm|return`);
+//! - `GET /records/monthly/submit` and `GET /records/{id}/confirm` — 提出 and 確認 ask first: a page that
+//!   says what will happen, with the button that does it;
 //! - `GET /records/{id}/versions/{n}.pdf|.xlsx` — the frozen bytes, served byte-identical, audited;
 //! - `GET /records/annual?contract_id=&fy=2026` — the council pack previewed, with `.pdf` / `.xlsx`.
 //!
@@ -99,8 +103,8 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ("records.confirm", "確認する", "Confirm"),
     (
         "records.confirm_help",
-        "最新の版の内容を確認しました。確認者と確認日が記録され、以後この月の業務実績簿は変更できません。",
-        "Confirms the latest version; your name and today's date are recorded and the month becomes final.",
+        "最新の版の内容を確認します。確認欄にあなたの氏名と確認日を記入した版が保存されます。最後の確認欄が確認されると、この月の業務実績簿は変更できなくなります。",
+        "Confirms the latest version: a version with your name and today's date in the approval column is stored; after the last column the month becomes final.",
     ),
     ("records.confirmed", "確認しました。", "Confirmed."),
     ("records.return", "差し戻す", "Send back"),
@@ -183,6 +187,43 @@ pub const TEXT: &[(&str, &str, &str)] = &[
         "Council pack Excel",
     ),
     ("records.state_draft", "作成中", "Draft"),
+    (
+        "records.route",
+        "確認欄（県）",
+        "Prefecture's approval columns",
+    ),
+    ("records.step", "確認欄", "Approval column"),
+    (
+        "records.step_holder",
+        "指定された確認者",
+        "Designated approver",
+    ),
+    ("records.step_name", "氏名", "Name"),
+    ("records.step_on", "確認日", "Date"),
+    ("records.step_state", "状態", "State"),
+    ("records.step_done", "確認済", "Confirmed"),
+    ("records.step_returned", "差戻し", "Sent back"),
+    ("records.confirm_title", "確認の前に", "Before you confirm"),
+    ("records.confirm_open", "確認に進む", "Go on to confirm"),
+    ("records.confirming", "確認する版", "Version confirmed"),
+    (
+        "records.new_version",
+        "保存される版",
+        "Version to be stored",
+    ),
+    ("records.submit_title", "提出の前に", "Before you submit"),
+    ("records.submit_open", "提出に進む", "Go on to submit"),
+    ("records.frozen", "提出済みの版", "Submitted version"),
+    (
+        "records.frozen_help",
+        "この月の業務実績簿は提出済みです。表示とダウンロードは、保存された最新の版です（変更されません）。",
+        "This month's record was submitted; what is shown and downloaded is its latest frozen version, which never changes.",
+    ),
+    (
+        "records.frozen_stale",
+        "この版のもとになったデータは提出後に変更されています。下の内容は現在のデータです。保存された版はダウンロードで確認してください。",
+        "The data changed after this version was submitted; the contents below are today's data. Download the stored version to see it.",
+    ),
 ];
 
 /// All routes of this area.
@@ -193,12 +234,18 @@ pub fn routes() -> Router<AppState> {
         .route("/records/monthly", get(monthly::preview))
         .route("/records/monthly.pdf", get(monthly::pdf))
         .route("/records/monthly.xlsx", get(monthly::xlsx))
-        .route("/records/monthly/submit", post(monthly::submit))
+        .route(
+            "/records/monthly/submit",
+            get(monthly::submit_page).post(monthly::submit),
+        )
         .route("/records/annual", get(annual::page))
         .route("/records/annual.pdf", get(annual::pdf))
         .route("/records/annual.xlsx", get(annual::xlsx))
         .route("/records/{id}", get(detail::detail))
-        .route("/records/{id}/confirm", post(detail::confirm))
+        .route(
+            "/records/{id}/confirm",
+            get(detail::confirm_page).post(detail::confirm),
+        )
         .route("/records/{id}/return", post(detail::send_back))
         .route("/records/{id}/versions/{file}", get(detail::file))
 }

@@ -1,6 +1,8 @@
-//! `GET /records/monthly` (the draft previewed), `GET /records/monthly.pdf|.xlsx` (the draft's files,
-//! audited as `export.monthly_record`) and `POST /records/monthly/submit`.
+//! `GET /records/monthly` (the draft previewed; once submitted, the latest frozen version), `GET
+//! /records/monthly.pdf|.xlsx` (the draft's files, audited as `export.monthly_record`), `GET
+//! /records/monthly/submit` (what submitting will do, asked first) and `POST /records/monthly/submit`.
 
+use super::detail::ConfirmPage;
 use super::list::status_class;
 use super::{SectionView, doc_error, download, header_view, sections_view};
 use crate::page::{Ctx, PageMeta, render};
@@ -10,7 +12,10 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
-use unyo_documents::{Edition, Format, MonthlyData, monthly_data, render_blocking, submit_monthly};
+use unyo_documents::{
+    Edition, Format, MonthlyData, frozen_document, is_frozen, monthly_data, render_blocking,
+    submit_monthly,
+};
 use unyo_domain::Action;
 use unyo_domain::records::{Month, RecordAction, RecordStatus, available_actions, status_label_ja};
 use unyo_store::audit::NewAuditEntry;
@@ -44,7 +49,6 @@ impl MonthParams {
 struct PreviewPage {
     page: PageMeta,
     contract_id: i64,
-    month_code: String,
     month_label: String,
     contract_label: String,
     status: String,
@@ -55,7 +59,15 @@ struct PreviewPage {
     prev_href: String,
     next_href: String,
     can_submit: bool,
+    submit_href: String,
     next_version: i64,
+    /// Submitted (and not sent back): the latest frozen version is shown and downloaded.
+    frozen: bool,
+    frozen_label: String,
+    frozen_pdf: String,
+    frozen_xlsx: String,
+    /// The frozen version's content could not be shown (data changed, no kept model).
+    frozen_stale: bool,
     summary: Vec<(String, String)>,
     header: Vec<(String, String)>,
     sections: Vec<SectionView>,
@@ -96,8 +108,18 @@ pub(super) async fn preview(
     let data = monthly_data(&state.store, contract_id, month)
         .await
         .map_err(doc_error)?;
-    let doc = data.document(Edition::Draft, jst_today());
     let record = state.store.monthly_record_of(contract_id, month).await?;
+    let frozen = is_frozen(record.as_ref());
+    let latest = record
+        .as_ref()
+        .filter(|_| frozen)
+        .and_then(|r| r.latest().map(|v| (r, v)));
+    let kept = match record.as_ref().filter(|_| frozen) {
+        Some(r) => frozen_document(&state.store, r).await.map_err(doc_error)?,
+        None => None,
+    };
+    let frozen_stale = frozen && kept.is_none();
+    let doc = kept.unwrap_or_else(|| data.document(Edition::Draft, jst_today()));
     let status = record.as_ref().map(|r| r.status());
     let can_submit = available_actions(status, ctx.user.role()).contains(&RecordAction::Submit);
     let base = |m: Month| {
@@ -118,7 +140,6 @@ pub(super) async fn preview(
             "records",
         ),
         contract_id,
-        month_code: month.code(),
         month_label: month.label(),
         contract_label: format!("{}（{}）", data.contract.name, data.contract.number),
         status: if ctx.tr.is_ja() {
@@ -135,7 +156,20 @@ pub(super) async fn preview(
         prev_href: base(month.prev()),
         next_href: base(month.next()),
         can_submit,
+        submit_href: format!(
+            "/records/monthly/submit?contract_id={contract_id}&month={}",
+            month.code()
+        ),
         next_version: record.as_ref().map_or(1, |r| r.current_version + 1),
+        frozen,
+        frozen_label: latest.map_or_else(String::new, |(r, v)| r.version_label(v)),
+        frozen_pdf: latest.map_or_else(String::new, |(r, v)| {
+            format!("/records/{}/versions/{}.pdf", r.id, v.version)
+        }),
+        frozen_xlsx: latest.map_or_else(String::new, |(r, v)| {
+            format!("/records/{}/versions/{}.xlsx", r.id, v.version)
+        }),
+        frozen_stale,
         summary: summary(&data)
             .into_iter()
             .map(|(k, v)| (ctx.tr.t(&k).to_string(), v))
@@ -209,4 +243,78 @@ pub(super) async fn submit(
         .await
         .map_err(doc_error)?;
     Ok(Redirect::to(&format!("/records/{}?ok=submitted", rec.id)).into_response())
+}
+
+/// `GET /records/monthly/submit?contract_id=&month=`: what submitting will do, and the button that does it.
+pub(super) async fn submit_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(p): Query<MonthParams>,
+) -> Result<Response, WebError> {
+    ctx.require(Action::PrepareRecords)?;
+    let (contract_id, month) = p.parse()?;
+    let version = state.store.next_record_version(contract_id, month).await?;
+    let data = monthly_data(&state.store, contract_id, month)
+        .await
+        .map_err(doc_error)?;
+    let today = jst_today();
+    let route = data
+        .route
+        .iter()
+        .map(|s| s.label.as_str())
+        .collect::<Vec<_>>()
+        .join("・");
+    let back = format!(
+        "/records/monthly?contract_id={contract_id}&month={}",
+        month.code()
+    );
+    let t = ConfirmPage {
+        page: ctx.page(
+            format!(
+                "{}　{}分　{}",
+                ctx.tr.t("records.title"),
+                month.label(),
+                ctx.tr.t("records.submit_title")
+            ),
+            "records",
+        ),
+        heading: ctx.tr.t("records.submit_title").to_string(),
+        facts: vec![
+            (
+                ctx.tr.t("records.contract").to_string(),
+                format!("{}（{}）", data.contract.name, data.contract.number),
+            ),
+            (ctx.tr.t("records.month").to_string(), month.label()),
+            (
+                ctx.tr.t("records.submit_next").to_string(),
+                unyo_domain::records::version_label(version, 0, &data.route),
+            ),
+            (
+                ctx.tr.t("records.submitted_on").to_string(),
+                unyo_domain::wareki::format_long(today),
+            ),
+            (
+                ctx.tr.t("records.submitted_by").to_string(),
+                ctx.user.display_name.clone(),
+            ),
+            (ctx.tr.t("records.route").to_string(), route),
+            (
+                ctx.tr.t("records.entries").to_string(),
+                format!("{}件", data.work.len()),
+            ),
+        ],
+        paragraphs: vec![
+            ctx.tr.t("records.submit_help").to_string(),
+            "提出後は県の確認欄の順に確認されます。差し戻された場合は、修正して新しい版を提出してください。"
+                .to_string(),
+        ],
+        action: "/records/monthly/submit".into(),
+        hidden: vec![
+            ("contract_id".into(), contract_id.to_string()),
+            ("month".into(), month.code()),
+        ],
+        button: ctx.tr.t("records.submit").to_string(),
+        cancel_href: back,
+    };
+    Ok(render(&t)?.into_response())
 }
