@@ -14,8 +14,8 @@
 //!   that site shows 保守中), and the weekly Wednesday-night maintenance of the 都道府県サーバ (its own
 //!   check);
 //! - history from the start of the fiscal year, so the board's availability per month is filled: one
-//!   result every three hours, every ten minutes on the last day, with a 6-hour outage of the 唐津 line 40
-//!   days ago (RT-唐津 停止, its three sites 影響), a terminal that hung for a morning 12 days ago, and the
+//!   result every three hours, every ten minutes on the last day, with a 6-hour outage of the 唐津 line 28
+//!   office days ago (RT-唐津 停止, its three sites 影響), a terminal that hung for a morning 8 office days ago, and the
 //!   maintenance hours flagged as such; the state changes of those outages and of today's are recorded.
 //!
 //! Everything depends only on `today` and the current time of day (the history ends now), and goes through
@@ -105,13 +105,67 @@ fn on_path(from: Option<&'static str>, node: &str) -> bool {
     false
 }
 
+/// The codes of the sites whose way to the prefecture passes through `node`.
+pub(crate) fn sites_behind(node: &str) -> Vec<&'static str> {
+    crate::SITES
+        .iter()
+        .filter(|s| on_path(uplink(s.0), node))
+        .map(|s| s.0)
+        .collect()
+}
+
 /// An outage: the node that failed (or the one check) and when.
-struct Outage {
-    node: Option<&'static str>,
-    check: Option<&'static str>,
-    from: DateTime<Utc>,
-    to: Option<DateTime<Utc>>,
-    cause: &'static str,
+pub(crate) struct Outage {
+    pub(crate) node: Option<&'static str>,
+    pub(crate) check: Option<&'static str>,
+    pub(crate) from: DateTime<Utc>,
+    pub(crate) to: Option<DateTime<Utc>>,
+    pub(crate) cause: &'static str,
+}
+
+/// The check the SE added when the WinRM service of `jk-kencho-biz02` stopped.
+pub(crate) const WINRM_CHECK: &str = "jk-kencho-biz02 リモート保守（TCP 5985）";
+/// The terminal that hung after an update.
+pub(crate) const HUNG_CHECK: &str = "jk-dbk-kito01 死活（ICMP）";
+
+/// The year's outages, on office days: the 唐津 line 28 office days ago, a terminal's morning 8 office
+/// days ago, the 鳥栖 line since the office day before, the WinRM service since that day's evening. The
+/// board shows them from the check results and events below; [`crate::load_incidents`] explains each
+/// with its incident, from these same times.
+pub(crate) fn outages(today: NaiveDate) -> [Outage; 4] {
+    let karatsu = add_office_days(today, -28);
+    let hung = add_office_days(today, -8);
+    let before = add_office_days(today, -1);
+    [
+        Outage {
+            node: Some("RT-唐津"),
+            check: None,
+            from: jst(karatsu, 13, 0),
+            to: Some(jst(karatsu, 19, 0)),
+            cause: "回線断（通信事業者の設備故障）",
+        },
+        Outage {
+            node: None,
+            check: Some(HUNG_CHECK),
+            from: jst(hung, 8, 30),
+            to: Some(jst(hung, 11, 50)),
+            cause: "更新プログラム適用後の再起動で停止",
+        },
+        Outage {
+            node: Some("RT-鳥栖"),
+            check: None,
+            from: jst(before, 8, 4),
+            to: None,
+            cause: "応答なし（3回連続）",
+        },
+        Outage {
+            node: None,
+            check: Some(WINRM_CHECK),
+            from: jst(before, 17, 40),
+            to: None,
+            cause: "接続拒否（ポート 5985）",
+        },
+    ]
 }
 
 /// Loads the checks, the maintenance windows, the history and the state changes (see the module
@@ -188,8 +242,9 @@ pub async fn load(
                 port: Some(5985),
                 ..Default::default()
             });
-            // Nothing listens on the demo machine's port 5985: this check is down.
-            places.push((uplink(site), Some(*site), true, false));
+            // The address answers, but nothing listens on the demo machine's port 5985: this check is
+            // down, refused.
+            places.push((uplink(site), Some(*site), true, true));
         }
     }
     let ids = store.create_checks(&sys, &inputs).await?;
@@ -239,39 +294,7 @@ pub async fn load(
         store.create_maintenance_window(&sys, w).await?;
     }
 
-    // Outages: the 唐津 line 40 days ago, a terminal's morning 12 days ago, the 鳥栖 line since the office
-    // day before, the WinRM service since yesterday evening.
-    let tosu_day = add_office_days(today, -1);
-    let outages = [
-        Outage {
-            node: Some("RT-唐津"),
-            check: None,
-            from: jst(today - Duration::days(40), 13, 0),
-            to: Some(jst(today - Duration::days(40), 19, 0)),
-            cause: "回線断（通信事業者の設備故障）",
-        },
-        Outage {
-            node: None,
-            check: Some("jk-dbk-kito01 死活（ICMP）"),
-            from: jst(today - Duration::days(12), 8, 30),
-            to: Some(jst(today - Duration::days(12), 11, 50)),
-            cause: "更新プログラム適用後の再起動で停止",
-        },
-        Outage {
-            node: Some("RT-鳥栖"),
-            check: None,
-            from: jst(tosu_day, 8, 4),
-            to: None,
-            cause: "応答なし（3回連続）",
-        },
-        Outage {
-            node: None,
-            check: Some("jk-kencho-biz02 リモート保守（TCP 5985）"),
-            from: jst(today - Duration::days(1), 17, 40),
-            to: None,
-            cause: "接続拒否（ポート 5985）",
-        },
-    ];
+    let outages = outages(today);
     let node_id = |n: &str| nodes.get(n).map(|x| x.0);
     // Whether `c` is cut off at `ts`, and by which node (None: its own fault).
     let down_at = |c: &DemoCheck, ts: DateTime<Utc>| -> Option<(Option<&'static str>, &Outage)> {
@@ -340,8 +363,8 @@ pub async fn load(
     let mut last: HashMap<i64, NewResult> = HashMap::new();
     for ts in &times {
         for (i, c) in checks.iter().enumerate() {
-            // The WinRM check was added yesterday evening, when the service stopped.
-            if c.tcp && *ts < jst(today - Duration::days(1), 17, 40) {
+            // The WinRM check was added when the service stopped.
+            if c.tcp && outages[3].from > *ts {
                 continue;
             }
             let mut code = match down_at(c, *ts) {

@@ -16,7 +16,11 @@
 //! - two office days before: 唐津県税事務所, a certificate error at start-up — resolved by KE-0002,
 //!   at 復旧確認 awaiting the witness;
 //! - the office day before: an automatic incident from the connectivity checks (RT-鳥栖 not answering,
-//!   detected twice, de-duplicated into one) in 原因調査, and a printer problem just reported (受付).
+//!   detected twice, de-duplicated into one) in 原因調査, and a printer problem just reported (受付);
+//! - every other outage the status board shows ([`crate::connectivity`]'s outages, at their times): the
+//!   唐津 line's six hours (automatic, the carrier's failure, guidance, recovery, witness, 再発防止策,
+//!   closed), a terminal that hung after an update (recovered, witnessed, 再発防止策, closed) and the
+//!   remote-maintenance port of a 県庁 terminal since the evening before (原因調査).
 //!
 //! Each piece is skipped when its day is not before `today` or falls before the fiscal year (the first
 //! days of April show less); the library is always loaded.
@@ -219,28 +223,27 @@ pub async fn load(store: &Store, today: NaiveDate) -> Result<IncidentSummary> {
     sum.known_errors = library.len();
     let certificate_ke = library[1];
 
-    // June: 唐津土木事務所, rebooting after a definition update; closed, then a known error.
+    // Each piece of the year, loaded in the order of 認知 so that the numbers run in that order too.
     let june = office_day_of_month(fy.0, 6, 10);
-    if usable(june) {
-        let id = june_incident(&c, june).await?;
-        sum.incidents += 1;
-        sum.closed += 1;
-        let k = store.create_known_error_from_incident(&c.se, id).await?;
-        let (title, symptoms, cause, workaround) = DEFINITION_KE;
-        store
-            .update_known_error(
-                &c.se,
-                k.id,
-                &KnownErrorInput {
-                    title: title.into(),
-                    symptoms: symptoms.into(),
-                    cause: cause.into(),
-                    workaround: workaround.into(),
-                    incident_ids: vec![id],
-                },
-            )
-            .await?;
-    } else {
+    let before = |n: i32| add_office_days(today, -n);
+    let [karatsu, hung, _tosu, winrm] = crate::connectivity::outages(today);
+    let mut plan: Vec<(NaiveDate, u32, Piece)> = vec![
+        (june, 10, Piece::June),
+        (jst_day(karatsu.from), 13, Piece::KaratsuLine),
+        (jst_day(hung.from), 8, Piece::HungTerminal),
+        (before(3), 13, Piece::SlowTerminal),
+        (before(2), 9, Piece::CertificateError),
+        (before(1), 8, Piece::TosuLine),
+        (before(1), 16, Piece::Printer),
+        (jst_day(winrm.from), 17, Piece::WinRm),
+    ];
+    if let Some((day, number, work)) = august_request(store, fy, today).await? {
+        plan.push((day, 9, Piece::August(number, work)));
+    }
+    plan.retain(|(day, ..)| usable(*day));
+    plan.sort_by_key(|(day, hour, _)| (*day, *hour));
+    if !plan.iter().any(|(.., p)| matches!(p, Piece::June)) {
+        // The library's third entry exists all the same, written by hand.
         let (title, symptoms, cause, workaround) = DEFINITION_KE;
         store
             .create_known_error(
@@ -256,35 +259,280 @@ pub async fn load(store: &Store, today: NaiveDate) -> Result<IncidentSummary> {
             .await?;
     }
     sum.known_errors += 1;
-
-    // August: the request's incident, with its two work entries.
-    if let Some((day, number, work)) = august_request(store, fy, today).await?
-        && usable(day)
-    {
-        sum.linked_work += work.len();
-        august_incident(&c, day, &number, &work).await?;
+    for (day, _, piece) in plan {
         sum.incidents += 1;
-        sum.closed += 1;
-    }
-
-    let before = |n: i32| add_office_days(today, -n);
-    // Three office days before: a slow terminal, workaround and guidance, then recovery work.
-    if usable(before(3)) {
-        slow_terminal(&c, before(3), before(2)).await?;
-        sum.incidents += 1;
-    }
-    // Two office days before: a certificate error, resolved by KE-0002, awaiting the witness.
-    if usable(before(2)) {
-        certificate_error(&c, before(2), certificate_ke).await?;
-        sum.incidents += 1;
-    }
-    // The office day before: an automatic incident (detected twice) and a printer problem.
-    if usable(before(1)) {
-        monitoring_incident(&c, before(1)).await?;
-        printer_incident(&c, before(1)).await?;
-        sum.incidents += 2;
+        match piece {
+            // June: 唐津土木事務所, rebooting after a definition update; closed, then a known error.
+            Piece::June => {
+                let id = june_incident(&c, day).await?;
+                sum.closed += 1;
+                let k = store.create_known_error_from_incident(&c.se, id).await?;
+                let (title, symptoms, cause, workaround) = DEFINITION_KE;
+                store
+                    .update_known_error(
+                        &c.se,
+                        k.id,
+                        &KnownErrorInput {
+                            title: title.into(),
+                            symptoms: symptoms.into(),
+                            cause: cause.into(),
+                            workaround: workaround.into(),
+                            incident_ids: vec![id],
+                        },
+                    )
+                    .await?;
+            }
+            // August: the request's incident, with its two work entries.
+            Piece::August(number, work) => {
+                sum.linked_work += work.len();
+                august_incident(&c, day, &number, &work).await?;
+                sum.closed += 1;
+            }
+            // The outages the board shows (crate::connectivity::outages), each explained by its incident.
+            Piece::KaratsuLine => {
+                sum.closed += usize::from(karatsu_line_incident(&c, &karatsu, today).await?);
+            }
+            Piece::HungTerminal => {
+                sum.closed += usize::from(hung_terminal_incident(&c, &hung, today).await?);
+            }
+            Piece::WinRm => winrm_incident(&c, &winrm).await?,
+            // A slow terminal, workaround and guidance, then recovery work.
+            Piece::SlowTerminal => slow_terminal(&c, day, before(2)).await?,
+            // A certificate error, resolved by KE-0002, awaiting the witness.
+            Piece::CertificateError => certificate_error(&c, day, certificate_ke).await?,
+            // The 鳥栖 line: an automatic incident (detected twice).
+            Piece::TosuLine => monitoring_incident(&c, day).await?,
+            // A printer problem, just reported.
+            Piece::Printer => printer_incident(&c, day).await?,
+        }
     }
     Ok(sum)
+}
+
+/// One incident of the year (see the module documentation).
+enum Piece {
+    June,
+    August(String, Vec<WorkRow>),
+    KaratsuLine,
+    HungTerminal,
+    SlowTerminal,
+    CertificateError,
+    TosuLine,
+    Printer,
+    WinRm,
+}
+
+/// The JST day of an instant.
+fn jst_day(at: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    unyo_domain::time::to_jst(at).date()
+}
+
+/// An instant as a form sends it (JST).
+fn form_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    unyo_domain::time::to_jst(at)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string()
+}
+
+/// The 唐津 line's six hours: detected by the connectivity checks, the carrier's failure, guidance to the
+/// three sites, recovery, the witness, and what was changed. Closed on the next office day when that is
+/// before `today`. Returns whether it was closed.
+async fn karatsu_line_incident(
+    c: &Ctx<'_>,
+    outage: &crate::connectivity::Outage,
+    today: NaiveDate,
+) -> Result<bool> {
+    let monitor = Actor::system("monitor");
+    let node = c.node("RT-唐津");
+    let sites: Vec<i64> = crate::connectivity::sites_behind("RT-唐津")
+        .into_iter()
+        .flat_map(|code| c.site(code))
+        .collect();
+    let from = outage.from;
+    let to = outage.to.unwrap_or(from);
+    let at = |minutes: i64| form_time(from + chrono::Duration::minutes(minutes));
+    let opened = c
+        .store
+        .open_automatic_incident(
+            &monitor,
+            &AutoIncidentInput {
+                probable_cause: format!("node:{}:unreachable", node.first().copied().unwrap_or(0)),
+                title: "唐津地区 疎通不可（RT-唐津）".into(),
+                severity: Severity::Critical,
+                observed_at: from,
+                site_ids: sites.clone(),
+                terminal_ids: Vec::new(),
+                node_ids: node.clone(),
+                detail: format!(
+                    "疎通確認「RT-唐津 死活（ICMP）」: 応答なし（3回連続）。配下の{}拠点の端末にも到達できない。",
+                    sites.len()
+                ),
+            },
+        )
+        .await?;
+    let id = opened.incident.id;
+    c.step(&c.se, id, step("investigate", at(12), "")).await?;
+    c.note(&c.se, id, entry("finding", at(30), "RT-唐津 のWAN側回線がリンクダウン。拠点側の電源・機器に異常なし。通信事業者の故障受付に連絡し、同地区で中継設備の故障が発生していることを確認した。")).await?;
+    let mut w = step(
+        "workaround",
+        at(45),
+        "回線の復旧まで、唐津地区の拠点からの至急の照会は県庁 市町村課で代行する。",
+    );
+    w.guidance_to = "唐津地区の各拠点（拠点担当者）".into();
+    w.guidance = "端末の再起動や配線の変更はせず、至急の照会は県庁に電話で依頼すること、回線復旧の連絡を待つことを説明。".into();
+    c.step(&c.se, id, w).await?;
+    c.note(&c.se, id, entry("cause", at(150), "通信事業者の中継設備（唐津地区）の故障による回線断。事業者が設備を交換して復旧する見込み。")).await?;
+    c.step(
+        &c.se,
+        id,
+        step(
+            "start_recovery",
+            at(300),
+            "事業者の設備交換に合わせ、RT-唐津 と配下の端末の疎通を監視。",
+        ),
+    )
+    .await?;
+    c.step(&c.se, id, step("recover", form_time(to), "通信事業者が設備を交換し回線が復旧。RT-唐津 と配下3拠点の端末から都道府県サーバへの疎通、業務アプリケーションでの照会を確認した。"))
+        .await?;
+    c.note(&c.se, id, entry("prevention", form_time(to + chrono::Duration::minutes(30)), "通信事業者から故障報告書を受領した。回線断の連絡経路（事業者→SE→県→拠点）と、県庁での照会代行の手順を運用手順書に追加し、各拠点に周知した。集約ネットワークのバックアップ回線の導入を次年度の検討事項として県に提案した。")).await?;
+    c.witness(
+        id,
+        "山口 恵子",
+        "唐津県税事務所 総務課",
+        form_time(to + chrono::Duration::minutes(20)),
+        "唐津地区の端末で照会・更新ができることを確認した。",
+    )
+    .await?;
+    let next = add_office_days(jst_day(to), 1);
+    if next < today {
+        c.step(&c.staff, id, step("close", t(next, 9, 30), ""))
+            .await?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// The terminal that did not come back after an update: reported by the site, recovered by the SE on
+/// the phone with the site, witnessed and closed the same day (when that day is before `today`).
+async fn hung_terminal_incident(
+    c: &Ctx<'_>,
+    outage: &crate::connectivity::Outage,
+    today: NaiveDate,
+) -> Result<bool> {
+    let host = outage
+        .check
+        .and_then(|name| name.split_whitespace().next())
+        .unwrap_or("jk-dbk-kito01");
+    let site = crate::TERMINALS
+        .iter()
+        .find(|t| t.0 == host)
+        .map_or("DOBOKU-KITO", |t| t.1);
+    let from = outage.from;
+    let to = outage.to.unwrap_or(from);
+    let at = |minutes: i64| form_time(from + chrono::Duration::minutes(minutes));
+    let inc = c
+        .store
+        .report_incident(
+            &c.staff,
+            &IncidentInput {
+                title: format!("{host} 更新プログラムの適用後に起動しない"),
+                severity: "high".into(),
+                source: "phone".into(),
+                occurred_at: form_time(from),
+                noticed_at: at(15),
+                site_ids: c.site(site),
+                terminal_ids: c.terminal(host),
+                description: "拠点担当者から電話連絡。始業時に端末の電源を入れたところ「更新プログラムを構成しています」の表示のまま進まない。疎通監視でも応答なし。".into(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let id = inc.id;
+    c.step(&c.se2, id, step("investigate", at(25), "")).await?;
+    c.note(&c.se2, id, entry("finding", at(45), "前夜に配信した累積更新プログラムの構成処理で停止している。ディスクへの書き込みは続いており、強制終了は更新の失敗につながるため待機とした。")).await?;
+    c.step(
+        &c.se2,
+        id,
+        step(
+            "start_recovery",
+            at(120),
+            "拠点担当者と電話で画面を確認しながら再起動の完了を待つ。",
+        ),
+    )
+    .await?;
+    c.note(&c.se2, id, entry("cause", at(180), "累積更新プログラムの構成処理が、始業時の電源投入と重なって長時間化した（前夜の配信後に端末の電源が切られていた）。")).await?;
+    c.step(
+        &c.se2,
+        id,
+        step(
+            "recover",
+            form_time(to),
+            "更新の構成が完了して起動。OSのビルドと業務アプリケーションでの照会を確認した。",
+        ),
+    )
+    .await?;
+    c.note(&c.se2, id, entry("prevention", form_time(to + chrono::Duration::minutes(20)), "更新プログラムの適用は配信当日の夕方に端末の電源を入れたまま完了させ、翌朝の始業前にSEが全端末の疎通と起動を確認する手順とした（作業手順書を改訂）。")).await?;
+    c.witness(
+        id,
+        "中島 誠",
+        "杵藤土木事務所 総務課",
+        form_time(to + chrono::Duration::minutes(30)),
+        "端末が起動し、業務アプリケーションで照会できることを確認した。",
+    )
+    .await?;
+    let day = jst_day(to);
+    if day < today {
+        c.step(
+            &c.staff,
+            id,
+            step("close", form_time(to + chrono::Duration::minutes(60)), ""),
+        )
+        .await?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// The remote-maintenance port of a 県庁 terminal stopped answering in the evening: the SE reported it
+/// and is investigating (the board's 停止 of that check).
+async fn winrm_incident(c: &Ctx<'_>, outage: &crate::connectivity::Outage) -> Result<()> {
+    let host = "jk-kencho-biz02";
+    let from = outage.from;
+    let at = |minutes: i64| form_time(from + chrono::Duration::minutes(minutes));
+    let inc = c
+        .store
+        .report_incident(
+            &c.se,
+            &IncidentInput {
+                title: format!("{host} リモート保守（WinRM）に接続できない"),
+                severity: "low".into(),
+                source: "monitoring".into(),
+                probable_cause: format!(
+                    "terminal:{}:tcp:5985",
+                    c.terminal(host).first().copied().unwrap_or(0)
+                ),
+                occurred_at: form_time(from),
+                noticed_at: at(5),
+                site_ids: c.site("KENCHO"),
+                terminal_ids: c.terminal(host),
+                description: "リモート保守の接続（TCP 5985）が拒否される。端末の死活（ICMP）は正常で、業務での利用に影響はない。疎通確認に当該ポートの監視を追加した。".into(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    c.step(&c.se, inc.id, step("investigate", at(10), ""))
+        .await?;
+    c.note(
+        &c.se,
+        inc.id,
+        entry(
+            "hypothesis",
+            at(20),
+            "端末のWinRMサービスが停止している可能性。翌開庁日に県庁で端末を確認する。",
+        ),
+    )
+    .await?;
+    Ok(())
 }
 
 async fn june_incident(c: &Ctx<'_>, day: NaiveDate) -> Result<i64> {
@@ -570,13 +818,14 @@ async fn monitoring_incident(c: &Ctx<'_>, day: NaiveDate) -> Result<()> {
         node_ids: node.clone(),
         detail: detail.into(),
     };
+    // 発生 as the board has it: the first unanswered check of the outage (crate::connectivity::outages).
     let first = c
         .store
         .open_automatic_incident(
             &monitor,
             &auto(
                 8,
-                10,
+                4,
                 "定期疎通確認（ICMP）で RT-鳥栖 から応答なし（3回連続）。配下の鳥栖保健福祉事務所の端末にも到達できない。",
             ),
         )
@@ -646,8 +895,8 @@ mod tests {
         assert_eq!(
             s,
             IncidentSummary {
-                incidents: 6,
-                closed: 2,
+                incidents: 9,
+                closed: 4,
                 known_errors: 3,
                 linked_work: 2,
             }
@@ -662,7 +911,7 @@ mod tests {
             )
             .await
             .expect("incidents");
-        assert_eq!(all.total, 6);
+        assert_eq!(all.total, 9);
         let mut stages: Vec<&str> = all.items.iter().map(|i| i.stage.as_str()).collect();
         stages.sort_unstable();
         assert_eq!(
@@ -670,6 +919,9 @@ mod tests {
             [
                 "closed",
                 "closed",
+                "closed",
+                "closed",
+                "investigating",
                 "investigating",
                 "recovered",
                 "recovering",
@@ -683,7 +935,7 @@ mod tests {
             .map(|i| (i.noticed_at.clone(), i.number.clone()))
             .collect();
         numbers.sort();
-        let want: Vec<String> = (1..=6).map(|n| format!("INC-R8-{n:04}")).collect();
+        let want: Vec<String> = (1..=9).map(|n| format!("INC-R8-{n:04}")).collect();
         assert_eq!(
             numbers.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>(),
             want
@@ -734,11 +986,11 @@ mod tests {
         assert!(!waiting.witnessed());
         assert!(waiting.resolved_by_known_error);
         assert_eq!(waiting.known_error_number.as_deref(), Some("KE-0002"));
-        // The automatic one: de-duplicated, two detections on one timeline.
+        // The automatic one of the 鳥栖 line: de-duplicated, two detections on one timeline.
         let auto = all
             .items
             .iter()
-            .find(|i| i.source == "monitoring")
+            .find(|i| i.source == "monitoring" && i.title.contains("RT-鳥栖"))
             .expect("monitoring");
         assert_eq!(auto.stage, "investigating");
         let d = store
@@ -767,8 +1019,38 @@ mod tests {
         assert!(titles.contains(&"業務アプリ起動時に証明書エラー"));
         // The figures count the year's incidents.
         let stats = store.incident_stats(FiscalYear(2026)).await.expect("stats");
-        assert_eq!(stats.year.count, 6);
-        assert_eq!(stats.year.open, 4);
+        assert_eq!(stats.year.count, 9);
+        assert_eq!(stats.year.open, 5);
+        assert_eq!(
+            stats.year.by_progress().map(|(_, n)| n),
+            [4, 1, 4],
+            "完了, 復旧済（確認待ち）, 対応中"
+        );
+        // Every outage of the board has its incident, at the board's times, with its 再発防止策 once
+        // recovered.
+        for o in crate::connectivity::outages(today) {
+            let what = o.node.or(o.check).unwrap_or_default();
+            let key = what.split_whitespace().next().unwrap_or(what);
+            let found = all
+                .items
+                .iter()
+                .find(|i| i.title.contains(key))
+                .unwrap_or_else(|| panic!("no incident explains the outage of {what}"));
+            let times = found.times().expect("times");
+            assert_eq!(times.occurred_at, o.from, "{}", found.title);
+            assert_eq!(times.recovered_at, o.to, "{}", found.title);
+            if o.to.is_some() {
+                let d = store
+                    .incident(found.id, chrono::Utc::now())
+                    .await
+                    .expect("detail");
+                assert!(
+                    d.entries.iter().any(|e| e.kind == "prevention"),
+                    "{} has its 再発防止策",
+                    found.title
+                );
+            }
+        }
         assert!(matches!(
             store.verify_audit_chain().await.expect("verify"),
             ChainReport::Intact { .. }

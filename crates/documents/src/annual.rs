@@ -367,11 +367,12 @@ impl AnnualData {
         row(
             "障害",
             count(y.count),
-            format!(
-                "復旧 {}件・未完了 {}件",
-                unyo_report::format_integer(y.recovered),
-                unyo_report::format_integer(y.open)
-            ),
+            // The three parts add up to the count (Figures::by_progress).
+            y.by_progress()
+                .iter()
+                .map(|(label, n)| format!("{label} {}件", unyo_report::format_integer(*n)))
+                .collect::<Vec<_>>()
+                .join("・"),
         );
         row(
             "平均初動時間（MTTA）",
@@ -645,8 +646,9 @@ impl AnnualData {
         vec![
             Cell::Text(label),
             integer(f.count),
-            integer(f.recovered),
-            integer(f.open),
+            integer(f.closed),
+            integer(f.awaiting_close),
+            integer(f.unrecovered),
             Cell::text(duration(f.mtta_minutes)),
             Cell::text(duration(f.mttr_minutes)),
             Cell::text(duration(f.max_mttr_minutes)),
@@ -658,8 +660,9 @@ impl AnnualData {
         vec![
             Column::left(first, width),
             Column::right("件数", 18.0),
-            Column::right("復旧", 18.0),
-            Column::right("未完了", 18.0),
+            Column::right("完了", 18.0),
+            Column::right("確認待ち", 20.0),
+            Column::right("対応中", 18.0),
             Column::right("平均初動", 28.0),
             Column::right("平均復旧", 28.0),
             Column::right("最長復旧", 28.0),
@@ -673,21 +676,20 @@ impl AnnualData {
             id: "annual-incidents".into(),
             title: format!("月別の障害件数（{}）", self.fy.label()),
             categories: s.months.iter().map(|m| month_short(m.month)).collect(),
-            series: vec![
-                (
-                    "発生".to_string(),
-                    s.months.iter().map(|m| m.figures.count as f64).collect(),
-                ),
-                (
-                    "うち復旧".to_string(),
-                    s.months
-                        .iter()
-                        .map(|m| m.figures.recovered as f64)
-                        .collect(),
-                ),
-            ],
+            // Stacked by where each stands, so a month's bar is its count.
+            series: (0..3)
+                .map(|k| {
+                    (
+                        unyo_domain::incident::PROGRESS_LABELS[k].to_string(),
+                        s.months
+                            .iter()
+                            .map(|m| m.figures.by_progress()[k].1 as f64)
+                            .collect(),
+                    )
+                })
+                .collect(),
             y_label: "（件）".into(),
-            mode: BarMode::Grouped,
+            mode: BarMode::Stacked,
             decimals: 0,
         };
         let mut by_month = Table::new(Self::figures_columns("月", 40.0)).caption("月別");
@@ -742,7 +744,7 @@ impl AnnualData {
             .sheet("障害対応")
             .on_new_page()
             .push(Block::Paragraph(
-                "障害は発生の月に計上しています。平均初動時間（MTTA）は認知から初動まで、平均復旧時間（MTTR）は発生から復旧までの平均、停止時間計は発生から復旧までの時間の合計です。".into(),
+                "障害は発生の月に計上し、作成時点の状況で完了・復旧済（確認待ち）・対応中に分けています（三つの和が件数）。平均初動時間（MTTA）は認知から初動まで、平均復旧時間（MTTR）は発生から復旧までの平均、停止時間計は発生から復旧までの時間の合計です。".into(),
             ))
             .push(Block::Chart(sized(chart.to_chart())))
             .push(Block::Table(by_month))

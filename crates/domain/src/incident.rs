@@ -210,6 +210,8 @@ coded_enum!(
         Hypothesis = "hypothesis", "仮説", "Hypothesis";
         /// 原因: the cause, once determined.
         Cause = "cause", "原因", "Cause";
+        /// 再発防止策: what was changed so that it does not happen again (the council pack quotes it).
+        Prevention = "prevention", "再発防止策", "Prevention of recurrence";
         /// 回避策: the workaround and the guidance given (指導: to whom, what).
         Workaround = "workaround", "回避策・指導", "Workaround and guidance";
         /// 復旧作業: recovery work, linked to work-log entries.
@@ -228,10 +230,11 @@ coded_enum!(
 impl EntryKind {
     /// Kinds a person adds directly with [`EntryInput`] (the others come from transitions, the witness
     /// form or the system).
-    pub const USER_KINDS: [EntryKind; 6] = [
+    pub const USER_KINDS: [EntryKind; 7] = [
         EntryKind::Finding,
         EntryKind::Hypothesis,
         EntryKind::Cause,
+        EntryKind::Prevention,
         EntryKind::Workaround,
         EntryKind::Recovery,
         EntryKind::Comment,
@@ -243,6 +246,7 @@ impl EntryKind {
             EntryKind::Finding
             | EntryKind::Hypothesis
             | EntryKind::Cause
+            | EntryKind::Prevention
             | EntryKind::Workaround
             | EntryKind::Recovery
             | EntryKind::KnownError => Action::WorkIncident,
@@ -277,10 +281,10 @@ pub fn check_entry_stage(kind: EntryKind, stage: IncidentStage) -> Result<(), Do
         _ if stage == S::Closed => {
             refuse("完了した障害には記録できません（コメントを除く）。必要なら再開してください。")
         }
-        K::Finding | K::Hypothesis | K::Cause if stage == S::Reported => {
+        K::Finding | K::Hypothesis | K::Cause | K::Prevention if stage == S::Reported => {
             refuse("原因調査を開始してから記録してください。")
         }
-        K::Finding | K::Hypothesis | K::Cause => Ok(()),
+        K::Finding | K::Hypothesis | K::Cause | K::Prevention => Ok(()),
         K::Workaround if stage == S::Workaround => Ok(()),
         K::Workaround => refuse("回避策・指導は「回避策」の段階で記録してください。"),
         K::Recovery if matches!(stage, S::Recovering | S::Recovered) => Ok(()),
@@ -489,8 +493,15 @@ pub struct Figures {
     pub count: i64,
     /// Of them, not yet closed.
     pub open: i64,
-    /// Of them, recovered (復旧 recorded).
+    /// Of them, recovered (復旧 recorded), closed or not: the MTTR sample.
     pub recovered: i64,
+    /// Of them, 完了 (closed after the witness). With `awaiting_close` and `unrecovered` it partitions
+    /// `count`: see [`Figures::by_progress`].
+    pub closed: i64,
+    /// Of them, recovered but not yet closed (復旧済・確認待ち).
+    pub awaiting_close: i64,
+    /// Of them, not yet recovered (対応中).
+    pub unrecovered: i64,
     /// Incidents with 初動 (the MTTA sample).
     pub acknowledged: i64,
     /// Mean 認知→初動 in minutes (rounded), over the acknowledged.
@@ -512,6 +523,22 @@ fn mean(sum: i64, n: i64) -> Option<i64> {
     }
 }
 
+/// Labels of [`Figures::by_progress`], in its order.
+pub const PROGRESS_LABELS: [&str; 3] = ["完了", "復旧済（確認待ち）", "対応中"];
+
+impl Figures {
+    /// Where the group's incidents stand, in three parts that add up to `count` (every incident is in
+    /// exactly one): 完了, 復旧済（確認待ち）, 対応中 — the labels of [`PROGRESS_LABELS`]. Documents quote
+    /// these, never `open` beside `recovered` (which overlap).
+    pub fn by_progress(&self) -> [(&'static str, i64); 3] {
+        [
+            (PROGRESS_LABELS[0], self.closed),
+            (PROGRESS_LABELS[1], self.awaiting_close),
+            (PROGRESS_LABELS[2], self.unrecovered),
+        ]
+    }
+}
+
 /// Counts, MTTA and MTTR of a group of incidents.
 pub fn figures<'a>(items: impl IntoIterator<Item = &'a IncidentFacts>) -> Figures {
     let mut f = Figures::default();
@@ -520,6 +547,11 @@ pub fn figures<'a>(items: impl IntoIterator<Item = &'a IncidentFacts>) -> Figure
         f.count += 1;
         if i.open {
             f.open += 1;
+        }
+        match (i.open, i.times.recovered_at.is_some()) {
+            (false, _) => f.closed += 1,
+            (true, true) => f.awaiting_close += 1,
+            (true, false) => f.unrecovered += 1,
         }
         if let Some(m) = i.times.mtta_minutes() {
             f.acknowledged += 1;
@@ -1549,6 +1581,64 @@ mod tests {
         assert_eq!(sites[1].figures.mttr_minutes, Some(121));
         assert_eq!(sites[2].figures.count, 1);
         assert_eq!(figures(&[]).mttr_minutes, None);
+    }
+
+    /// Every mixture of closed, recovered-but-open and unrecovered incidents over the year's months and
+    /// sites: the three progress parts add up to the count (the pack once printed 「障害 6件 – 復旧 3件・
+    /// 未完了 4件」), and the months add up to the year.
+    #[test]
+    fn progress_partitions_every_group() {
+        let fy = FiscalYear(2026);
+        // A small deterministic generator (no I/O, no clock): 2,000 mixtures of up to 12 incidents.
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for _ in 0..2_000 {
+            let items: Vec<IncidentFacts> = (0..next(13))
+                .map(|id| {
+                    let month = 1 + next(12) as u32;
+                    let year = if month >= 4 { 2026 } else { 2027 };
+                    let recovered = next(2) == 1;
+                    let mut f = facts(
+                        id as i64,
+                        &[1 + next(3) as i64],
+                        t(year, month, 1 + next(28) as u32, 9, 0),
+                        next(60) as i64,
+                        recovered.then(|| next(600) as i64),
+                    );
+                    // Only a recovered incident can be closed (the witness needs the recovery).
+                    f.open = !recovered || next(2) == 1;
+                    f
+                })
+                .collect();
+            let year = figures_for_fiscal_year(&items, fy);
+            let parts: i64 = year.by_progress().iter().map(|(_, n)| n).sum();
+            assert_eq!(parts, year.count, "{year:?}");
+            assert_eq!(year.closed, year.count - year.open);
+            assert_eq!(year.awaiting_close + year.closed, year.recovered);
+            let months = figures_by_month(&items, fy);
+            let picks: [fn(&Figures) -> i64; 5] = [
+                |f: &Figures| f.count,
+                |f: &Figures| f.closed,
+                |f: &Figures| f.awaiting_close,
+                |f: &Figures| f.unrecovered,
+                |f: &Figures| f.total_outage_minutes,
+            ];
+            for pick in picks {
+                assert_eq!(
+                    months.iter().map(|m| pick(&m.figures)).sum::<i64>(),
+                    pick(&year)
+                );
+            }
+            for site in figures_by_site(&items, fy) {
+                let f = site.figures;
+                assert_eq!(f.by_progress().iter().map(|(_, n)| n).sum::<i64>(), f.count);
+            }
+        }
     }
 
     fn incident() -> IncidentInput {

@@ -775,6 +775,11 @@ async fn the_figures_page_has_a_table_and_an_svg_chart() {
     assert!(html.contains("id=\"by-month\""));
     assert!(html.contains("伊万里保健福祉事務所"), "by site");
     assert!(html.contains("5時間00分"), "MTTR of the one incident");
+    // Where the incidents stand, in three parts that add up to the count (not 未完了 beside 復旧).
+    for label in unyo_domain::incident::PROGRESS_LABELS {
+        assert!(html.contains(label), "{label}");
+    }
+    assert!(!html.contains("うち未完了"));
     assert!(!html.contains("<script"));
     let r = staff
         .get(&format!("/incidents/stats?fy={}", fy.0 - 1))
