@@ -6,8 +6,8 @@ mod common;
 
 use common::*;
 use sha2::{Digest, Sha256};
-use unyo_documents::{changes_since_submission, submit_monthly};
-use unyo_domain::records::{ChangeKind, Month, RecordStatus, ReturnInput};
+use unyo_documents::{changes_since_submission, confirm_monthly, submit_monthly};
+use unyo_domain::records::{ChangeKind, Month, RecordStatus, ReturnInput, RouteStep};
 use unyo_domain::support::WorkInput;
 use unyo_domain::{DomainError, Role};
 use unyo_store::records::RecordFile;
@@ -219,25 +219,38 @@ async fn submit_change_return_resubmit_confirm() {
         .expect("v1");
     assert_eq!(still, pdf1);
 
-    // 確認: not by the SE; by the prefecture; then final.
+    // 確認: not by the SE; by the prefecture, which freezes 第3版 with its column filled; then final.
     assert!(
-        store
-            .confirm_monthly_record(&se, rec.id, day(6, 16))
+        confirm_monthly(store, &se, rec.id, day(6, 16))
             .await
             .is_err()
     );
-    let confirmed = store
-        .confirm_monthly_record(&staff, rec.id, day(6, 16))
+    let confirmed = confirm_monthly(store, &staff, rec.id, day(6, 16))
         .await
         .expect("confirm");
     assert_eq!(confirmed.status(), RecordStatus::Confirmed);
     let c = confirmed.confirmed().expect("confirmed version");
-    assert_eq!(c.version, 2);
+    assert_eq!(c.version, 3);
+    assert_eq!(confirmed.version_label(c), "第3版（確認済）");
     assert_eq!(c.decided_on.as_deref(), Some("2026-06-16"));
     assert_eq!(c.decided_by_name.as_deref(), Some("市民 課男"));
+    assert_eq!(c.submitted_on, "2026-06-15", "the submission's date stays");
+    let (_, pdf3) = store
+        .record_file(&staff, rec.id, 3, RecordFile::Pdf)
+        .await
+        .expect("v3");
+    assert_eq!(sha(&pdf3), c.pdf_sha256);
+    let v3_pdf = keep("workflow-v3.pdf", &pdf3);
+    if have("pdftotext") {
+        let text = squash(&pdf_raw_text(&v3_pdf));
+        assert!(text.contains("第3版（確認済）"), "{text}");
+        assert!(text.contains("確認者（県）"));
+        assert!(text.contains("市民課男"), "the confirming person's name");
+        assert!(text.contains("令和8年6月16日"), "the confirmation date");
+        assert!(text.contains("合計26件21.25"), "the submitted content");
+    }
     assert!(
-        store
-            .confirm_monthly_record(&staff, rec.id, day(6, 17))
+        confirm_monthly(store, &staff, rec.id, day(6, 17))
             .await
             .is_err()
     );
@@ -266,4 +279,166 @@ async fn submit_change_return_resubmit_confirm() {
         store.verify_audit_chain().await.expect("verify"),
         unyo_store::audit::ChainReport::Intact { .. }
     ));
+}
+
+async fn user_actor(store: &Store, name: &str, display: &str, role: Role) -> Actor {
+    store
+        .create_user(
+            &Actor::system("test"),
+            name,
+            display,
+            role,
+            "correct-horse-battery",
+        )
+        .await
+        .expect("user")
+        .actor("test")
+}
+
+#[tokio::test]
+async fn a_route_of_three_columns_fills_the_document_step_by_step() {
+    let (db, year) = demo().await;
+    let store = &db.store;
+    let se = actor(store, "se").await;
+    let admin = actor(store, "admin").await;
+    let tanto = actor(store, "staff").await;
+    let kakaricho = user_actor(store, "kakaricho", "係長 佐賀", Role::Staff).await;
+    let kacho = user_actor(store, "kacho", "課長 唐津", Role::Staff).await;
+    let cid = year.contract_id;
+    let may = Month::new(2026, 5).expect("month");
+    store
+        .set_approval_route(
+            &admin,
+            cid,
+            &[
+                RouteStep::new("担当"),
+                RouteStep {
+                    label: "係長".into(),
+                    user_id: kakaricho.user_id,
+                },
+                RouteStep::new("課長"),
+            ],
+        )
+        .await
+        .expect("route");
+
+    // 第1版: three blank columns after the contractor's.
+    let rec = submit_monthly(store, &se, cid, may, day(6, 10))
+        .await
+        .expect("submit");
+    let (_, pdf1) = store
+        .record_file(&se, rec.id, 1, RecordFile::Pdf)
+        .await
+        .expect("v1");
+    if have("pdftotext") {
+        let text = squash(&pdf_raw_text(&keep("route-v1.pdf", &pdf1)));
+        assert!(text.contains("第1版"));
+        for label in ["担当", "係長", "課長"] {
+            assert!(text.contains(label), "{label}");
+        }
+        assert!(!text.contains("係長佐賀"));
+    }
+
+    // 担当 confirms: 第2版（担当確認済）, still awaiting.
+    let r = confirm_monthly(store, &tanto, rec.id, day(6, 11))
+        .await
+        .expect("担当");
+    assert_eq!(r.status(), RecordStatus::Submitted);
+    assert_eq!(r.current_version, 2);
+    assert_eq!(
+        r.version_label(r.latest().expect("v2")),
+        "第2版（担当確認済）"
+    );
+    // The 係長 step is held by one account: neither the 担当 again nor the 課長 may take it.
+    for who in [&tanto, &kacho] {
+        let e = confirm_monthly(store, who, rec.id, day(6, 12))
+            .await
+            .expect_err("not theirs");
+        assert!(
+            matches!(
+                e,
+                unyo_documents::DocumentError::Store(StoreError::Domain(DomainError::Conflict(_)))
+            ),
+            "{e}"
+        );
+    }
+    let r = confirm_monthly(store, &kakaricho, rec.id, day(6, 12))
+        .await
+        .expect("係長");
+    let v3 = r.latest().expect("v3");
+    assert_eq!(r.version_label(v3), "第3版（係長確認済）");
+    let (_, pdf3) = store
+        .record_file(&se, rec.id, 3, RecordFile::Pdf)
+        .await
+        .expect("v3");
+    assert_eq!(sha(&pdf3), v3.pdf_sha256);
+    if have("pdftotext") {
+        let text = squash(&pdf_raw_text(&keep("route-v3.pdf", &pdf3)));
+        assert!(text.contains("第3版（係長確認済）"), "{text}");
+        assert!(text.contains("市民課男") && text.contains("令和8年6月11日"));
+        assert!(text.contains("係長佐賀") && text.contains("令和8年6月12日"));
+        assert!(!text.contains("課長唐津"));
+    }
+    let (_, xlsx3) = store
+        .record_file(&se, rec.id, 3, RecordFile::Xlsx)
+        .await
+        .expect("v3 xlsx");
+    let cells: Vec<String> = {
+        use calamine::Reader;
+        let mut wb = workbook(&xlsx3);
+        let names = wb.sheet_names().to_vec();
+        names
+            .iter()
+            .filter_map(|n| wb.worksheet_range(n).ok())
+            .flat_map(|r| r.cells().map(|(_, _, c)| c.to_string()).collect::<Vec<_>>())
+            .collect()
+    };
+    for want in ["担当", "係長", "課長", "市民 課男", "係長 佐賀"] {
+        assert!(cells.iter().any(|c| c == want), "{want} in the XLSX");
+    }
+    assert!(!cells.iter().any(|c| c == "課長 唐津"));
+
+    // The 課長 sends back at step 3: the reason is kept and the record returns to the SE.
+    let reason = ReturnInput {
+        reason: "協議記録の日付を確認してください。".into(),
+    };
+    let r = store
+        .return_monthly_record_step(&kacho, rec.id, 3, &reason, day(6, 13))
+        .await
+        .expect("send back");
+    assert_eq!(r.status(), RecordStatus::Returned);
+    let last = r.approvals.last().expect("decision");
+    assert_eq!(
+        (last.step, last.label.as_str(), last.outcome.as_str()),
+        (3, "課長", "returned")
+    );
+    assert_eq!(last.reason, reason.reason);
+
+    // 第4版, then three steps to 第7版（確認済）.
+    let r = submit_monthly(store, &se, cid, may, day(6, 14))
+        .await
+        .expect("resubmit");
+    assert_eq!(r.current_version, 4);
+    assert!(r.confirmations().is_empty(), "a new submission starts over");
+    for who in [&tanto, &kakaricho, &kacho] {
+        confirm_monthly(store, who, rec.id, day(6, 15))
+            .await
+            .expect("step");
+    }
+    let r = store.monthly_record(rec.id).await.expect("record");
+    assert_eq!(r.status(), RecordStatus::Confirmed);
+    assert_eq!(r.current_version, 7);
+    let last = r.confirmed().expect("confirmed");
+    assert_eq!(r.version_label(last), "第7版（確認済）");
+    let (_, pdf7) = store
+        .record_file(&se, rec.id, 7, RecordFile::Pdf)
+        .await
+        .expect("v7");
+    if have("pdftotext") {
+        let text = squash(&pdf_raw_text(&keep("route-v7.pdf", &pdf7)));
+        assert!(text.contains("第7版（確認済）"));
+        for name in ["市民課男", "係長佐賀", "課長唐津"] {
+            assert!(text.contains(name), "{name}");
+        }
+    }
 }
