@@ -1,6 +1,7 @@
 //! `GET|POST /inventory/agents` and `POST /inventory/agents/{id}/revoke`: the HTTP Basic credentials
 //! inventory agents report with. A new credential's password is shown once, in the response to the
-//! creating POST (never in a URL).
+//! creating POST (never in a URL). Below the credentials, every agent seen reporting: its software
+//! and version (FusionInventory / GLPI Agent), the protocol unyo speaks with it, its last contact.
 
 use super::parse_id;
 use crate::page::{Ctx, PageMeta, render};
@@ -12,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use unyo_domain::{Action, DomainError};
 use unyo_store::StoreError;
-use unyo_store::inventory::NewAgentCredential;
+use unyo_store::inventory::{NewAgentCredential, PROTOCOL_GLPI_JSON, PROTOCOL_OCS_XML};
 
 pub(super) struct CredRow {
     id: i64,
@@ -23,11 +24,26 @@ pub(super) struct CredRow {
     revoked: Option<String>,
 }
 
+/// One agent seen reporting.
+pub(super) struct AgentRow {
+    device_id: String,
+    /// `FusionInventory 2.6-3`, `GLPI Agent 1.12`.
+    software: String,
+    glpi_agent_id: String,
+    /// `FusionInventory XML` or `GLPI Agent JSON`.
+    protocol: String,
+    last_contact: String,
+    last_message: String,
+    credential: String,
+}
+
 #[derive(askama::Template)]
 #[template(path = "inventory_agents.html")]
 struct AgentsPage {
     page: PageMeta,
     rows: Vec<CredRow>,
+    agents: Vec<AgentRow>,
+    glpi_server_url: String,
     created: Option<NewAgentCredential>,
     server_url: String,
     name: String,
@@ -40,8 +56,9 @@ pub(super) struct Params {
     ok: String,
 }
 
-/// Where agents should report: this server's `/ocsinventory`, from the `Host` the browser used.
-fn server_url(headers: &HeaderMap, secure: bool) -> String {
+/// Where agents should report: this server's `/ocsinventory` (or `path`), from the `Host` the browser
+/// used.
+fn server_url(headers: &HeaderMap, secure: bool, path: &str) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
@@ -51,7 +68,7 @@ fn server_url(headers: &HeaderMap, secure: bool) -> String {
         })
         .unwrap_or("unyo.example");
     let scheme = if secure { "https" } else { "http" };
-    format!("{scheme}://{host}{}", crate::agent::AGENT_PATH)
+    format!("{scheme}://{host}{path}")
 }
 
 async fn agents_page(
@@ -78,11 +95,47 @@ async fn agents_page(
             revoked: c.revoked_at.as_deref().map(|t| meta.datetime(t)),
         })
         .collect();
+    let agents = state
+        .store
+        .inventory_agents()
+        .await?
+        .into_iter()
+        .map(|a| {
+            let name = match a.kind.as_str() {
+                "fusioninventory" => "FusionInventory",
+                "glpi" => "GLPI Agent",
+                _ => ctx.tr.pick("その他", "Other"),
+            };
+            AgentRow {
+                software: match &a.version {
+                    Some(v) => format!("{name} {v}"),
+                    None => name.to_string(),
+                },
+                protocol: match a.protocol.as_str() {
+                    PROTOCOL_GLPI_JSON => "GLPI Agent JSON".into(),
+                    PROTOCOL_OCS_XML => "FusionInventory XML".into(),
+                    other => other.to_string(),
+                },
+                last_contact: format!(
+                    "{}（{}）",
+                    meta.datetime(&a.last_contact_at),
+                    a.last_contact_from
+                ),
+                last_message: a.last_message,
+                glpi_agent_id: a.glpi_agent_id.unwrap_or_else(|| "—".into()),
+                credential: format!("{}（{}）", a.credential_name, a.credential_username),
+                device_id: a.device_id,
+            }
+        })
+        .collect();
+    let secure = state.config.secure_cookies;
     Ok(AgentsPage {
         page: meta,
         rows,
+        agents,
+        glpi_server_url: server_url(headers, secure, crate::agent::GLPI_AGENT_PATH),
         created: None,
-        server_url: server_url(headers, state.config.secure_cookies),
+        server_url: server_url(headers, secure, crate::agent::AGENT_PATH),
         name: String::new(),
         error: String::new(),
     })
