@@ -216,6 +216,20 @@ fn sized(mut chart: unyo_report::Chart) -> unyo_report::Chart {
     chart
 }
 
+/// The chart, or, when it would print empty (every value zero), its title with 「該当なし」 and `reason`:
+/// a council member should never have to guess whether an empty frame means none or a fault.
+fn chart_or_none(chart: BarChart, reason: &str) -> Block {
+    if chart
+        .series
+        .iter()
+        .all(|(_, values)| values.iter().all(|v| *v == 0.0))
+    {
+        Block::Paragraph(format!("{}: 該当なし（{reason}）", chart.title))
+    } else {
+        Block::Chart(sized(chart.to_chart()))
+    }
+}
+
 fn integer(n: i64) -> Cell {
     Cell::Integer(n)
 }
@@ -563,7 +577,7 @@ impl AnnualData {
             .push(Block::Paragraph(
                 "区分は仕様書1(6)の①代表端末に係る運用支援、②業務端末に係る運用支援、③その他の運用支援、④審議会に係る支援、⑤障害発生時の緊急対応です。".into(),
             ))
-            .push(Block::Chart(sized(chart.to_chart())))
+            .push(chart_or_none(chart, "当年度の作業の記録はありません"))
             .push(Block::Table(self.month_table(
                 "区分別・月別の作業時間（時間）",
                 "区分",
@@ -746,7 +760,7 @@ impl AnnualData {
             .push(Block::Paragraph(
                 "障害は発生の月に計上し、作成時点の状況で完了・復旧済（確認待ち）・対応中に分けています（三つの和が件数）。平均初動時間（MTTA）は認知から初動まで、平均復旧時間（MTTR）は発生から復旧までの平均、停止時間計は発生から復旧までの時間の合計です。".into(),
             ))
-            .push(Block::Chart(sized(chart.to_chart())))
+            .push(chart_or_none(chart, "当年度の障害はありません"))
             .push(Block::Table(by_month))
             .push(Block::Table(by_severity))
             .push(Block::Table(by_site))
@@ -925,8 +939,11 @@ impl AnnualData {
                 "利用者の認証と、データの出力・証跡の取得・利用者管理の操作は、すべて改ざん検知可能な監査ログに記録しています。ログイン失敗が5回続いたアカウントは15分間ロックされます。{chain}"
             )))
             .push(Block::Table(t))
-            .push(Block::Chart(sized(logins.to_chart())))
-            .push(Block::Chart(sized(others.to_chart())))
+            .push(chart_or_none(logins, "当年度のログインの記録はありません"))
+            .push(chart_or_none(
+                others,
+                "当年度のロック・データ出力・証跡取得・利用者管理の記録はありません",
+            ))
     }
 
     fn records_section(&self) -> Section {

@@ -194,6 +194,20 @@ async fn annual_pack_fy2026() {
     ] {
         assert!(all.contains(&squash(wanted)), "the PDF lacks {wanted:?}");
     }
+    // No chart prints empty: one without a single event says so, with the reason.
+    let logins: i64 = data
+        .audit
+        .iter()
+        .filter(|f| f.action == "login.success" || f.action == "login.failure")
+        .map(|f| f.count)
+        .sum();
+    assert_eq!(
+        all.contains(&squash(
+            "月別のログイン: 該当なし（当年度のログインの記録はありません）"
+        )),
+        logins == 0,
+        "{logins} login events"
+    );
     if have("pdftoppm") {
         assert_eq!(page_images(&path, "annual-2026"), pages.len());
     }
