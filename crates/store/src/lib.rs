@@ -86,6 +86,17 @@ impl StoreError {
     }
 }
 
+/// A unique-constraint violation as a conflict with `message` (a number taken twice, a version that moved
+/// on); any other error as it is.
+pub(crate) fn conflict_on_unique(e: sqlx::Error, message: impl FnOnce() -> String) -> StoreError {
+    let e = StoreError::from(e);
+    if e.is_unique_violation() {
+        StoreError::Domain(unyo_domain::DomainError::Conflict(message()))
+    } else {
+        e
+    }
+}
+
 /// Result alias for store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

@@ -21,7 +21,7 @@
 //!   report benchmark.
 
 use crate::audit::{AuditSink, NewAuditEntry};
-use crate::{Actor, Filter, Param, Result, Store, StoreError, now};
+use crate::{Actor, Filter, Param, Result, Store, StoreError, conflict_on_unique, now};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -599,14 +599,7 @@ impl Store {
                     .bind(&route_json)
                     .fetch_one(&mut *tx)
                     .await
-                    .map_err(|e| {
-                        let e = StoreError::from(e);
-                        if e.is_unique_violation() {
-                            conflict(RECORD_STALE_MESSAGE)
-                        } else {
-                            e
-                        }
-                    })?
+                    .map_err(|e| conflict_on_unique(e, || RECORD_STALE_MESSAGE.into()))?
                 }
                 Some((id, status, current)) => {
                     let status = RecordStatus::parse(&status)
@@ -656,14 +649,7 @@ impl Store {
             .bind(s.model)
             .execute(&mut *tx)
             .await
-            .map_err(|e| {
-                let e = StoreError::from(e);
-                if e.is_unique_violation() {
-                    conflict(RECORD_STALE_MESSAGE)
-                } else {
-                    e
-                }
-            })?;
+            .map_err(|e| conflict_on_unique(e, || RECORD_STALE_MESSAGE.into()))?;
             tx.append_audit(
                 &NewAuditEntry::new(actor, "record.submit", "monthly_record", record_id).details(
                     json!({
@@ -921,14 +907,7 @@ impl Store {
                 .bind(version)
                 .execute(&mut *tx)
                 .await
-                .map_err(|e| {
-                    let e = StoreError::from(e);
-                    if e.is_unique_violation() {
-                        conflict(RECORD_STALE_MESSAGE)
-                    } else {
-                        e
-                    }
-                })?;
+                .map_err(|e| conflict_on_unique(e, || RECORD_STALE_MESSAGE.into()))?;
             }
             sqlx::query(
                 "INSERT INTO monthly_record_approvals (record_id, version, frozen_version, step, label, outcome,

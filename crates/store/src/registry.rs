@@ -2,7 +2,10 @@
 //! retire (never delete), all-or-nothing import, and history from the audit log.
 
 use crate::audit::{AuditSink, NewAuditEntry};
-use crate::{Actor, Filter, Page, Param, Result, Store, StoreError, contains_pattern, now};
+use crate::{
+    Actor, Filter, Page, Param, Result, Store, StoreError, conflict_on_unique, contains_pattern,
+    now,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -190,15 +193,6 @@ fn diff(old: &Value, new: &Value) -> Value {
 
 fn to_json<T: Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
-}
-
-fn conflict_on_unique(e: sqlx::Error, message: impl FnOnce() -> String) -> StoreError {
-    let e = StoreError::from(e);
-    if e.is_unique_violation() {
-        StoreError::Domain(DomainError::Conflict(message()))
-    } else {
-        e
-    }
 }
 
 /// One row of an import file: its line number (1-based, header is line 1) and content.

@@ -14,7 +14,10 @@
 use crate::attachments::AttachmentMeta;
 use crate::audit::{AuditSink, NewAuditEntry};
 use crate::numbering::{NumberingConn, Serial, Series};
-use crate::{Actor, Filter, Page, Param, Result, Store, StoreError, contains_pattern, now};
+use crate::{
+    Actor, Filter, Page, Param, Result, Store, StoreError, conflict_on_unique, contains_pattern,
+    now,
+};
 use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -579,15 +582,6 @@ fn headline(s: &str, max: usize) -> String {
         t
     } else {
         line.to_string()
-    }
-}
-
-fn conflict_on_unique(e: sqlx::Error, message: impl FnOnce() -> String) -> StoreError {
-    let e = StoreError::from(e);
-    if e.is_unique_violation() {
-        StoreError::Domain(DomainError::Conflict(message()))
-    } else {
-        e
     }
 }
 
