@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod page;
 pub mod pages;
 pub mod security;
+pub mod throttle;
 pub mod totp;
 
 use axum::Router;
