@@ -653,7 +653,7 @@ mod tests {
             let ok = match &ch.config {
                 ChannelConfig::Email { host, .. } => on_this_machine(host),
                 ChannelConfig::Syslog { addr } => on_this_machine(addr),
-                ChannelConfig::Webhook { url } => url
+                ChannelConfig::Webhook { url, .. } => url
                     .split_once("://")
                     .and_then(|(_, rest)| rest.split('/').next())
                     .is_some_and(|authority| {

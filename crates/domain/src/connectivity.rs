@@ -263,6 +263,8 @@ impl CheckInput {
                 "name",
                 "名称は100文字以内で入力してください。",
             ));
+        } else if has_control_chars(&name) {
+            errors.push(FieldError::new("name", NAME_CONTROL_CHARS));
         }
         if let Err(e) = crate::pii::guard_free_text("name", &name) {
             errors.push(FieldError::new("name", e.message()));
@@ -775,10 +777,86 @@ pub enum ChannelConfig {
         from: String,
         to: Vec<String>,
     },
-    /// An HTTP POST of the event as JSON (`http://host:port/path`).
-    Webhook { url: String },
+    /// An HTTP POST of the event as JSON to `url` (`http://` or `https://`, checked by [`webhook_url`]).
+    /// Over https the receiver's certificate is verified against `ca_pem` when it is given (the PEM of
+    /// the CA that issued it, for a receiver on the closed network with its own CA), otherwise against
+    /// the system's trust store.
+    Webhook {
+        url: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ca_pem: Option<String>,
+    },
     /// An RFC 5424 message over UDP to `addr` (`host:port`).
     Syslog { addr: String },
+}
+
+/// The refusal of a name with a line break or another control character.
+const NAME_CONTROL_CHARS: &str = "名称に改行・タブなどの制御文字を含めないでください。";
+
+/// Whether `s` holds a control character (C0, DEL, C1) or a Unicode line or paragraph separator: none
+/// belongs in a name or an address, and each can end or split a line of a log or a protocol.
+pub fn has_control_chars(s: &str) -> bool {
+    s.chars()
+        .any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}')
+}
+
+/// Checks a notification channel's name: given, at most 100 characters, no control character. Shared
+/// by the page, the API and the store.
+pub fn validate_channel_name(name: &str) -> Result<(), DomainError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(DomainError::invalid("name", "名称を入力してください。"));
+    }
+    if name.chars().count() > 100 {
+        return Err(DomainError::invalid(
+            "name",
+            "名称は100文字以内で入力してください。",
+        ));
+    }
+    if has_control_chars(name) {
+        return Err(DomainError::invalid("name", NAME_CONTROL_CHARS));
+    }
+    Ok(())
+}
+
+/// A webhook's URL checked and parsed: `http://` or `https://` only, with a host, without a user name or
+/// password, and with no control character or space anywhere in the text as given (the URL parser would
+/// drop a line break silently; here it is refused). The message names the field as the form labels it
+/// (URL). The notifier checks a stored URL again before it sends anything.
+pub fn webhook_url(raw: &str) -> Result<url::Url, FieldError> {
+    let refuse = |m: &str| FieldError::new("url", m);
+    if raw.is_empty() {
+        return Err(refuse(
+            "URL を入力してください（例: https://10.0.0.5:8443/hook）。",
+        ));
+    }
+    if has_control_chars(raw) || raw.chars().any(char::is_whitespace) {
+        return Err(refuse("URL に改行・空白・制御文字を含めないでください。"));
+    }
+    let url = url::Url::parse(raw)
+        .map_err(|_| refuse("URL の形式が正しくありません（例: https://10.0.0.5:8443/hook）。"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(refuse("URL は http:// または https:// で始めてください。"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(refuse(
+            "URL に利用者名やパスワード（…@ の部分）を含めないでください。",
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(refuse("URL にホスト名またはIPアドレスを入れてください。"));
+    }
+    Ok(url)
+}
+
+/// A light check of pasted CA certificates (the notifier parses them in full): ASCII, at most 64 KiB,
+/// with at least one BEGIN/END CERTIFICATE block.
+fn looks_like_pem_certificates(pem: &str) -> bool {
+    pem.len() <= 64 * 1024
+        && pem.is_ascii()
+        && pem
+            .find("-----BEGIN CERTIFICATE-----")
+            .is_some_and(|b| pem[b..].contains("-----END CERTIFICATE-----"))
 }
 
 impl ChannelConfig {
@@ -809,12 +887,23 @@ impl ChannelConfig {
                     ));
                 }
             }
-            ChannelConfig::Webhook { url } => {
-                if !url.starts_with("http://") {
-                    errors.push(FieldError::new(
-                        "url",
-                        "Webhook の URL は http:// で始めてください（閉域網内の受信先）。",
-                    ));
+            ChannelConfig::Webhook { url, ca_pem } => {
+                let parsed = webhook_url(url);
+                if let Err(e) = &parsed {
+                    errors.push(e.clone());
+                }
+                if let Some(pem) = ca_pem.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+                    if !looks_like_pem_certificates(pem) {
+                        errors.push(FieldError::new(
+                            "ca_pem",
+                            "CA証明書は PEM 形式（-----BEGIN CERTIFICATE----- から -----END CERTIFICATE----- まで）で貼り付けてください。",
+                        ));
+                    } else if parsed.is_ok_and(|u| u.scheme() != "https") {
+                        errors.push(FieldError::new(
+                            "ca_pem",
+                            "CA証明書は https:// の URL にだけ指定できます。",
+                        ));
+                    }
                 }
             }
             ChannelConfig::Syslog { addr } => {
@@ -1042,5 +1131,137 @@ mod tests {
     fn availability_excludes_nothing_counted() {
         assert_eq!(availability(0, 0, 0), None);
         assert_eq!(availability(99, 0, 1), Some(99.0));
+    }
+
+    fn hook(url: &str) -> ChannelConfig {
+        ChannelConfig::Webhook {
+            url: url.into(),
+            ca_pem: None,
+        }
+    }
+
+    /// The URL errors of a webhook channel, or none.
+    fn url_errors(url: &str) -> Vec<String> {
+        match hook(url).validate() {
+            Ok(()) => Vec::new(),
+            Err(DomainError::Validation(e)) => e.into_iter().map(|e| e.message).collect(),
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+
+    /// Finding 1 of issue 13: a line break in a webhook URL is refused, not parsed away.
+    #[test]
+    fn webhook_url_refuses_line_breaks_and_what_is_not_http() {
+        for ok in [
+            "http://127.0.0.1:9/hook",
+            "https://10.0.0.5:8443/hook?site=%E4%BD%90%E8%B3%80",
+            "https://hook.pref.lg.jp/",
+            "http://[::1]:8080/hook",
+        ] {
+            assert_eq!(url_errors(ok), Vec::<String>::new(), "{ok}");
+        }
+        let table: &[(&str, &str)] = &[
+            (
+                "http://127.0.0.1:9/hook\r\nX-Injected: yes\r\n\r\nSMUGGLED",
+                "改行・空白・制御文字",
+            ),
+            ("http://127.0.0.1:9/hook\n", "改行・空白・制御文字"),
+            ("http://127.0.0.1:9/ho\tok", "改行・空白・制御文字"),
+            ("http://127.0.0.1:9/hook\u{0}", "改行・空白・制御文字"),
+            ("http://127.0.0.1:9/hook\u{85}", "改行・空白・制御文字"),
+            ("http://127.0.0.1:9/hook\u{2028}x", "改行・空白・制御文字"),
+            (" http://127.0.0.1:9/hook", "改行・空白・制御文字"),
+            ("http://127.0.0.1:9/a b", "改行・空白・制御文字"),
+            ("http://127.0.0.1:9/a\u{3000}b", "改行・空白・制御文字"),
+            ("", "URL を入力してください"),
+            ("hook", "形式が正しくありません"),
+            ("http://", "形式が正しくありません"),
+            ("ftp://127.0.0.1/hook", "http:// または https://"),
+            ("file:///etc/passwd", "http:// または https://"),
+            ("https://user:secret@127.0.0.1/hook", "利用者名やパスワード"),
+            ("http://user@127.0.0.1/hook", "利用者名やパスワード"),
+        ];
+        for (url, says) in table {
+            let e = url_errors(url);
+            assert!(e.len() == 1 && e[0].contains(says), "{url:?}: {e:?}");
+        }
+        match hook("http://127.0.0.1:9/hook\r\nX: y").validate() {
+            Err(DomainError::Validation(e)) => assert_eq!(e[0].field, "url"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn webhook_ca_is_pem_and_for_https_only() {
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        let with = |url: &str, ca: &str| ChannelConfig::Webhook {
+            url: url.into(),
+            ca_pem: Some(ca.into()),
+        };
+        assert!(with("https://10.0.0.5/hook", pem).validate().is_ok());
+        assert!(with("http://10.0.0.5/hook", "  ").validate().is_ok());
+        for (url, ca, says) in [
+            ("http://10.0.0.5/hook", pem, "https:// の URL にだけ"),
+            ("https://10.0.0.5/hook", "not a certificate", "PEM 形式"),
+        ] {
+            match with(url, ca).validate() {
+                Err(DomainError::Validation(e)) => {
+                    assert!(
+                        e[0].field == "ca_pem" && e[0].message.contains(says),
+                        "{e:?}"
+                    )
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // Stored channels without the field still read.
+        let old: ChannelConfig =
+            serde_json::from_str(r#"{"kind":"webhook","url":"http://127.0.0.1:9/hook"}"#).unwrap();
+        assert_eq!(old, hook("http://127.0.0.1:9/hook"));
+        assert_eq!(
+            serde_json::to_string(&old).unwrap(),
+            r#"{"kind":"webhook","url":"http://127.0.0.1:9/hook"}"#
+        );
+    }
+
+    /// Finding 2 of issue 13: names that end up in syslog refuse control characters.
+    #[test]
+    fn names_refuse_control_characters() {
+        for bad in [
+            "a\r\nb",
+            "a\nb",
+            "a\tb",
+            "a\u{0}b",
+            "a\u{1b}[31mb",
+            "a\u{2029}b",
+        ] {
+            match validate_channel_name(bad) {
+                Err(DomainError::Validation(e)) => {
+                    assert!(
+                        e[0].field == "name" && e[0].message.contains("制御文字"),
+                        "{e:?}"
+                    )
+                }
+                other => panic!("{bad:?}: {other:?}"),
+            }
+            let input = CheckInput {
+                name: bad.into(),
+                target_kind: "node".into(),
+                target_id: 1,
+                kind: "icmp".into(),
+                address: "127.0.0.1".into(),
+                ..Default::default()
+            };
+            match input.validate(Some("127.0.0.1")) {
+                Err(DomainError::Validation(e)) => assert!(
+                    e.iter()
+                        .any(|e| e.field == "name" && e.message.contains("制御文字")),
+                    "{e:?}"
+                ),
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
+        assert!(validate_channel_name(" 当番メール（夜間） ").is_ok());
+        assert!(validate_channel_name(" ").is_err());
     }
 }

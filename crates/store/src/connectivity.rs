@@ -1090,6 +1090,7 @@ impl Store {
         config: &unyo_domain::connectivity::ChannelConfig,
     ) -> Result<i64> {
         actor.require(Action::ManageChecks)?;
+        unyo_domain::connectivity::validate_channel_name(name)?;
         config.validate()?;
         let json_config =
             serde_json::to_string(config).map_err(|e| StoreError::Internal(e.to_string()))?;
@@ -1166,6 +1167,7 @@ impl Store {
         config: &unyo_domain::connectivity::ChannelConfig,
     ) -> Result<Channel> {
         actor.require(Action::ManageChecks)?;
+        unyo_domain::connectivity::validate_channel_name(name)?;
         config.validate()?;
         let json_config =
             serde_json::to_string(config).map_err(|e| StoreError::Internal(e.to_string()))?;

@@ -606,6 +606,7 @@ async fn maintenance_windows_and_channels_are_edited_and_retired() {
     // Channels: edit (the kind may change), the create rules, retire.
     let hook = ChannelConfig::Webhook {
         url: "http://127.0.0.1:9/hook".into(),
+        ca_pem: None,
     };
     let cid = s
         .create_notification_channel(&se, "監視サーバ", &hook)
@@ -637,15 +638,28 @@ async fn maintenance_windows_and_channels_are_edited_and_retired() {
             cid,
             "x",
             &ChannelConfig::Webhook {
-                url: "https://hook".into(),
+                url: "ftp://hook".into(),
+                ca_pem: None,
             },
         )
         .await
     {
         Err(StoreError::Domain(DomainError::Validation(e))) => {
-            assert!(e[0].message.contains("http://"), "{e:?}")
+            assert!(e[0].message.contains("http:// または https://"), "{e:?}")
         }
         other => panic!("{other:?}"),
+    }
+    // A name with a line break is refused by the store too (it would reach syslog), nothing written.
+    for name in ["監視\r\nサーバ", "監視\u{0}"] {
+        match s.create_notification_channel(&se, name, &hook).await {
+            Err(StoreError::Domain(DomainError::Validation(e))) => {
+                assert!(
+                    e[0].field == "name" && e[0].message.contains("制御文字"),
+                    "{e:?}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
     }
     assert!(matches!(
         s.update_notification_channel(&actor(Role::Staff), cid, "x", &hook)

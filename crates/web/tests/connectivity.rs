@@ -5,7 +5,7 @@ mod common;
 
 use common::TestApp;
 use serde_json::json;
-use unyo_domain::connectivity::State;
+use unyo_domain::connectivity::{ChannelConfig, State};
 use unyo_domain::registry::NodeInput;
 use unyo_store::Actor;
 use unyo_store::connectivity::NewEvent;
@@ -634,13 +634,16 @@ async fn notification_channels_page() {
     let r = se
         .post_form(
             "/connectivity/channels",
-            &[("name", ""), ("kind", "webhook"), ("url", "https://hook")],
+            &[("name", ""), ("kind", "webhook"), ("url", "ftp://hook")],
         )
         .await;
     assert_eq!(r.status, 422);
     let body = r.text();
     assert!(body.contains("名称を入力してください。"), "{body}");
-    assert!(body.contains("http:// で始めてください"), "{body}");
+    assert!(
+        body.contains("URL は http:// または https:// で始めてください。"),
+        "{body}"
+    );
     let r = se
         .post_form(
             "/connectivity/channels",
@@ -704,6 +707,124 @@ async fn notification_channels_page() {
         .await;
     assert_eq!(r.status, 403, "a wrong CSRF token");
     assert_eq!(app.store().notification_channels().await.unwrap().len(), 2);
+}
+
+/// Issue 13, findings 1 and 2: a webhook URL with a line break (the request-line injection) and a name with
+/// one (the syslog injection) are refused with the field's Japanese message, on the page and in the API,
+/// and nothing is stored; an https webhook with its CA certificate is accepted.
+#[tokio::test]
+async fn channel_form_refuses_line_breaks_in_url_and_name() {
+    let app = TestApp::new().await;
+    let se = app.login("se").await;
+    let smuggled = "http://127.0.0.1:9/hook\r\nX-Injected: yes\r\n\r\nSMUGGLED";
+    let r = se
+        .post_form(
+            "/connectivity/channels",
+            &[("name", "監視"), ("kind", "webhook"), ("url", smuggled)],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let body = r.text();
+    assert!(
+        body.contains("id=\"err-url\">URL に改行・空白・制御文字を含めないでください。"),
+        "{body}"
+    );
+    for (url, says) in [
+        ("https://ops:secret@10.0.0.5/hook", "利用者名やパスワード"),
+        ("gopher://10.0.0.5/hook", "http:// または https://"),
+    ] {
+        let r = se
+            .post_form(
+                "/connectivity/channels",
+                &[("name", "監視"), ("kind", "webhook"), ("url", url)],
+            )
+            .await;
+        assert_eq!(r.status, 422, "{url}");
+        assert!(r.text().contains(says), "{url}: {}", r.text());
+    }
+    let r = se
+        .post_form(
+            "/connectivity/channels",
+            &[
+                ("name", "監視\r\n<13>1 - forged"),
+                ("kind", "syslog"),
+                ("addr", "127.0.0.1:514"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.text()
+            .contains("名称に改行・タブなどの制御文字を含めないでください。"),
+        "{}",
+        r.text()
+    );
+    let token = token(&app, "se").await;
+    let c = app.anonymous();
+    for body in [
+        json!({"name": "監視", "config": {"kind": "webhook", "url": smuggled}}),
+        json!({"name": "監視\n2", "config": {"kind": "syslog", "addr": "127.0.0.1:514"}}),
+    ] {
+        let r = c
+            .api("POST", "/api/v1/notification-channels", &token, Some(body))
+            .await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        assert!(r.text().contains("制御文字"), "{}", r.text());
+    }
+    assert_eq!(
+        app.store()
+            .notification_channel_records(unyo_store::registry::Status::All)
+            .await
+            .unwrap()
+            .len(),
+        0,
+        "nothing stored"
+    );
+
+    let pem = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUB\n-----END CERTIFICATE-----\n";
+    let r = se
+        .post_form(
+            "/connectivity/channels",
+            &[
+                ("name", "監視（https）"),
+                ("kind", "webhook"),
+                ("url", "https://10.0.0.5:8443/hook"),
+                ("ca_pem", pem),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let channels = app.store().notification_channels().await.unwrap();
+    assert_eq!(
+        channels[0].config,
+        ChannelConfig::Webhook {
+            url: "https://10.0.0.5:8443/hook".into(),
+            ca_pem: Some(pem.trim().into()),
+        }
+    );
+    let page = se.get("/connectivity/channels").await.text();
+    assert!(
+        page.contains("POST https://10.0.0.5:8443/hook (CA証明書を指定)"),
+        "{page}"
+    );
+    let r = se
+        .post_form(
+            "/connectivity/channels",
+            &[
+                ("name", "監視"),
+                ("kind", "webhook"),
+                ("url", "http://10.0.0.5/hook"),
+                ("ca_pem", pem),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.text()
+            .contains("id=\"err-ca_pem\">CA証明書は https:// の URL にだけ指定できます。"),
+        "{}",
+        r.text()
+    );
 }
 
 /// The API: maintenance windows, notification channels and delivery attempts.
@@ -1047,13 +1168,16 @@ async fn notification_channels_are_edited_and_retired() {
     let r = se
         .post_form(
             &path,
-            &[("name", ""), ("kind", "webhook"), ("url", "https://hook")],
+            &[("name", ""), ("kind", "webhook"), ("url", "ftp://hook")],
         )
         .await;
     assert_eq!(r.status, 422);
     let body = r.text();
     assert!(body.contains("名称を入力してください。"), "{body}");
-    assert!(body.contains("http:// で始めてください"), "{body}");
+    assert!(
+        body.contains("URL は http:// または https:// で始めてください。"),
+        "{body}"
+    );
     assert_eq!(
         app.store()
             .notification_channel(id)

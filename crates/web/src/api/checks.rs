@@ -785,7 +785,8 @@ fn schemas_map() -> Map<String, Value> {
             }},
             {"type": "object", "required": ["kind", "url"], "properties": {
                 "kind": {"type": "string", "enum": ["webhook"]},
-                "url": s("http:// で始まる受信先（閉域網内）"),
+                "url": s("http:// または https:// で始まる受信先の URL（利用者名・パスワード、空白・制御文字は不可）。受信先へ直接送り、リダイレクトには従いません"),
+                "ca_pem": s("https のとき任意: 受信先の証明書を発行した CA の証明書（PEM）。指定するとその CA だけを信頼し、省略するとサーバーのシステムの証明書ストアで確認します"),
             }},
             {"type": "object", "required": ["kind", "addr"], "properties": {
                 "kind": {"type": "string", "enum": ["syslog"]},

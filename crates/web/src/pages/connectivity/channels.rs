@@ -45,19 +45,10 @@ pub const TEXT: &[(&str, &str, &str)] = &[
 /// Delivery attempts shown on the page.
 const ATTEMPTS_SHOWN: i64 = 50;
 
-/// Checks a channel's name (the store keeps what it is given). Shared by the page and the API.
+/// Checks a channel's name under the domain's rule (given, at most 100 characters, no control character),
+/// so the form lists it with the other problems. Shared by the page and the API.
 pub(crate) fn validate_name(name: &str) -> Result<(), DomainError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(DomainError::invalid("name", "名称を入力してください。"));
-    }
-    if name.chars().count() > 100 {
-        return Err(DomainError::invalid(
-            "name",
-            "名称は100文字以内で入力してください。",
-        ));
-    }
-    Ok(())
+    unyo_domain::connectivity::validate_channel_name(name)
 }
 
 /// The create form as typed.
@@ -74,6 +65,8 @@ pub(super) struct ChannelForm {
     /// Addresses separated by commas, spaces or lines.
     to: String,
     url: String,
+    /// The webhook receiver's CA certificate (PEM), optional.
+    ca_pem: String,
     addr: String,
 }
 
@@ -111,6 +104,7 @@ fn parse_form(f: &ChannelForm) -> Result<ChannelConfig, Vec<FieldError>> {
         }
         "webhook" => Some(ChannelConfig::Webhook {
             url: f.url.trim().to_string(),
+            ca_pem: Some(f.ca_pem.trim().to_string()).filter(|p| !p.is_empty()),
         }),
         "syslog" => Some(ChannelConfig::Syslog {
             addr: f.addr.trim().to_string(),
@@ -151,7 +145,10 @@ fn input_from(c: &Channel) -> ChannelForm {
             f.from = from.clone();
             f.to = to.join(", ");
         }
-        ChannelConfig::Webhook { url } => f.url = url.clone(),
+        ChannelConfig::Webhook { url, ca_pem } => {
+            f.url = url.clone();
+            f.ca_pem = ca_pem.clone().unwrap_or_default();
+        }
         ChannelConfig::Syslog { addr } => f.addr = addr.clone(),
     }
     f
@@ -171,7 +168,14 @@ fn settings_text(c: &ChannelConfig) -> String {
             if *starttls { " (STARTTLS)" } else { "" },
             to.join(", ")
         ),
-        ChannelConfig::Webhook { url } => format!("POST {url}"),
+        ChannelConfig::Webhook { url, ca_pem } => format!(
+            "POST {url}{}",
+            if ca_pem.is_some() {
+                " (CA証明書を指定)"
+            } else {
+                ""
+            }
+        ),
         ChannelConfig::Syslog { addr } => format!("UDP {addr} (RFC 5424)"),
     }
 }
@@ -475,13 +479,25 @@ mod tests {
         let hook = ChannelForm {
             name: "監視".into(),
             kind: "webhook".into(),
-            url: "https://example".into(),
+            url: "ftp://example".into(),
             ..Default::default()
         };
         assert!(
             parse_form(&hook).unwrap_err()[0]
                 .message
-                .contains("http://")
+                .contains("http:// または https://")
+        );
+        let https = ChannelForm {
+            url: " https://10.0.0.5:8443/hook ".into(),
+            ca_pem: "\n".into(),
+            ..hook
+        };
+        assert_eq!(
+            parse_form(&https).expect("https is allowed"),
+            ChannelConfig::Webhook {
+                url: "https://10.0.0.5:8443/hook".into(),
+                ca_pem: None
+            }
         );
     }
 }

@@ -252,6 +252,21 @@ pub const TEXT: &[(&str, &str, &str)] = &[
         "複数の宛先はカンマで区切ります。",
         "Separate several addresses with commas.",
     ),
+    (
+        "ch.url_help",
+        "http:// または https:// で始まる受信先のURLです。利用者名・パスワード（…@）や空白は含められません。通知は受信先へ直接送り、リダイレクトには従いません。",
+        "The receiver's URL, starting with http:// or https://; no user name, password (…@) or spaces. Sent directly to the receiver; redirects are not followed.",
+    ),
+    (
+        "ch.ca_pem",
+        "CA証明書（PEM、https のとき任意）",
+        "CA certificate (PEM, optional for https)",
+    ),
+    (
+        "ch.ca_pem_help",
+        "https の受信先の証明書を発行したCAの証明書を貼り付けると、そのCAだけを信頼します。空欄のときはサーバーのOSが信頼するCA（システムの証明書ストア）で確認します。",
+        "Paste the certificate of the CA that issued the receiver's certificate to trust that CA only. Left empty, the server's system trust store is used.",
+    ),
     ("ch.addr", "宛先（IPアドレス:ポート）", "Address (IP:port)"),
     (
         "ch.attempts",
