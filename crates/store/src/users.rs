@@ -63,6 +63,49 @@ pub enum LoginOutcome {
     Disabled,
 }
 
+/// An API token as listed (never its secret or hash).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ApiToken {
+    pub id: i64,
+    /// The owner.
+    pub user_id: i64,
+    /// The owner's login name.
+    pub username: String,
+    /// What it is for, as its owner named it.
+    pub name: String,
+    pub created_at: String,
+    /// When it last authenticated a request (to the minute); `None`: never.
+    pub last_used_at: Option<String>,
+    /// When it stops working; `None`: until revoked.
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+impl ApiToken {
+    /// `revoked`, `expired` or `active` at `now` (storage form).
+    pub fn state(&self, now: &str) -> &'static str {
+        if self.revoked_at.is_some() {
+            "revoked"
+        } else if self.expires_at.as_deref().is_some_and(|e| e <= now) {
+            "expired"
+        } else {
+            "active"
+        }
+    }
+}
+
+const TOKEN_SELECT: &str = "SELECT t.id, t.user_id, u.username, t.name, t.created_at, t.last_used_at, t.expires_at, t.revoked_at
+     FROM api_tokens t JOIN users u ON u.id = t.user_id";
+
+/// A token's owner with the token's id and last use (for noting the use).
+#[derive(sqlx::FromRow)]
+struct TokenUser {
+    token_id: i64,
+    token_last_used_at: Option<String>,
+    #[sqlx(flatten)]
+    user: User,
+}
+
 /// What a password check reads.
 #[derive(sqlx::FromRow)]
 struct Credentials {
@@ -87,7 +130,19 @@ pub fn hash_password(password: &str) -> Result<String> {
         .map_err(|e| StoreError::Internal(format!("argon2: {e}")))
 }
 
+thread_local! {
+    static VERIFICATIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many password verifications (Argon2) this thread has run. Lets tests prove that every login,
+/// for an unknown name too, costs one verification (a `#[tokio::test]` runs on one thread).
+#[doc(hidden)]
+pub fn password_verifications_on_this_thread() -> u64 {
+    VERIFICATIONS.with(std::cell::Cell::get)
+}
+
 fn verify_password(password: &str, hash: &str) -> bool {
+    VERIFICATIONS.with(|n| n.set(n.get() + 1));
     PasswordHash::new(hash)
         .map(|parsed| {
             Argon2::default()
@@ -97,11 +152,10 @@ fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// A password that is never checked against, so that a login for an unknown user costs the same time.
-fn dummy_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| hash_password("timing-equaliser").unwrap_or_default())
-}
+/// An Argon2id hash with the same parameters as [`hash_password`] (checked by a test) of a password nobody
+/// knows: a login for an unknown name is verified against it, so that it costs the same time as one for
+/// a real account and the answer's timing does not tell which names exist.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$dW55by1kdW1teS1zYWx0$Jb0b3F0mT+u2kYwx+qk3tqvY8m2DWkd5m7yfe2qB4Y8";
 
 /// Lower-case hex SHA-256 of a secret (tokens, recovery codes, session ids are stored only hashed).
 pub fn sha256_hex(s: &str) -> String {
@@ -234,6 +288,20 @@ impl Store {
         password: &str,
         source: &str,
     ) -> Result<LoginOutcome> {
+        self.check_login(username, password, source, true).await
+    }
+
+    /// Checks a password, applying lockout. Every outcome costs one Argon2 verification: against the
+    /// account's hash whatever its state (disabled, locked), against [`DUMMY_HASH`] for an unknown name.
+    /// A failure is audited as `login.failure` when `audit_failure` (the caller counts the failures of a
+    /// burst instead, see the web crate's `throttle`); a lockout is always audited.
+    pub async fn check_login(
+        &self,
+        username: &str,
+        password: &str,
+        source: &str,
+        audit_failure: bool,
+    ) -> Result<LoginOutcome> {
         let row: Option<Credentials> = read_db!(self, |db| {
             sqlx::query_as(
             "SELECT id, password_hash, failed_logins, locked_until, disabled_at, totp_enabled FROM users WHERE username = $1"
@@ -242,54 +310,66 @@ impl Store {
         .fetch_optional(db)
         .await?
         });
+        // One verification on every path, before looking at the account's state.
+        let password_ok = verify_password(
+            password,
+            row.as_ref()
+                .map_or(DUMMY_HASH, |r| r.password_hash.as_str()),
+        );
         let anon = Actor {
             user_id: None,
             username: username.chars().take(64).collect(),
             role: Role::Auditor,
             source: source.into(),
         };
+        let failure = |entity_id: Option<i64>, details: serde_json::Value| {
+            let (entity, id) = match entity_id {
+                Some(id) => ("user", id.to_string()),
+                None => ("", String::new()),
+            };
+            NewAuditEntry::new(&anon, "login.failure", entity, id).details(details)
+        };
         let Some(Credentials {
             id,
-            password_hash: hash,
+            password_hash: _,
             failed_logins: failed,
             locked_until,
             disabled_at,
             totp_enabled: totp,
         }) = row
         else {
-            // Spend the same effort as a real check so timing does not reveal which names exist.
-            let _ = verify_password(password, dummy_hash());
-            self.audit(
-                NewAuditEntry::new(&anon, "login.failure", "", "")
-                    .details(json!({"reason": "unknown_user"})),
-            )
-            .await?;
+            if audit_failure {
+                self.audit(failure(None, json!({"reason": "unknown_user"})))
+                    .await?;
+            }
             return Ok(LoginOutcome::Failed);
         };
         let now_s = now();
         if disabled_at.is_some() {
-            self.audit(
-                NewAuditEntry::new(&anon, "login.failure", "user", id)
-                    .details(json!({"reason": "disabled"})),
-            )
-            .await?;
+            if audit_failure {
+                self.audit(failure(Some(id), json!({"reason": "disabled"})))
+                    .await?;
+            }
             return Ok(LoginOutcome::Disabled);
         }
         if let Some(until) = locked_until.filter(|u| *u > now_s) {
-            self.audit(
-                NewAuditEntry::new(&anon, "login.failure", "user", id)
-                    .details(json!({"reason": "locked"})),
-            )
-            .await?;
+            if audit_failure {
+                self.audit(failure(Some(id), json!({"reason": "locked"})))
+                    .await?;
+            }
             return Ok(LoginOutcome::Locked(until));
         }
-        if !verify_password(password, &hash) {
+        if !password_ok {
             let failed = failed + 1;
             let lock = (failed >= MAX_FAILED_LOGINS).then(|| {
                 unyo_domain::time::to_storage(
                     chrono::Utc::now() + chrono::Duration::minutes(LOCK_MINUTES),
                 )
             });
+            let entry = failure(
+                Some(id),
+                json!({"reason": "bad_password", "failed_logins": failed}),
+            );
             write_tx!(self, |tx| {
                 sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
                     .bind(if lock.is_some() { 0 } else { failed })
@@ -297,11 +377,9 @@ impl Store {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
-                tx.append_audit(
-                    &NewAuditEntry::new(&anon, "login.failure", "user", id)
-                        .details(json!({"reason": "bad_password", "failed_logins": failed})),
-                )
-                .await?;
+                if audit_failure {
+                    tx.append_audit(&entry).await?;
+                }
                 if let Some(until) = &lock {
                     tx.append_audit(
                         &NewAuditEntry::new(&anon, "login.lockout", "user", id)
@@ -483,21 +561,87 @@ impl Store {
         Ok(used)
     }
 
-    /// Sets a new password (oneself or an administrator).
-    pub async fn set_password(&self, actor: &Actor, user_id: i64, password: &str) -> Result<()> {
+    /// Accepts the TOTP time step `step` (Unix time / 30) of a verified code for `user_id` unless that
+    /// step or a later one was accepted before (a replay): one conditional update, so two requests with
+    /// the same code cannot both pass. `false` when refused.
+    pub async fn accept_totp_step(&self, user_id: i64, step: i64) -> Result<bool> {
+        let accepted = write_tx!(self, |tx| {
+            sqlx::query(ACCEPT_STEP_SQL)
+                .bind(step)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1
+        });
+        Ok(accepted)
+    }
+
+    /// Completes a login with a TOTP code of time step `step`: accepts the step as
+    /// [`accept_totp_step`](Self::accept_totp_step) does and, in the same transaction, resets the failure
+    /// counter and audits `login.success`. `false` (nothing written) when the step was used already.
+    pub async fn complete_totp_login(&self, user: &User, step: i64, source: &str) -> Result<bool> {
+        let accepted = write_tx!(self, |tx| {
+            let accepted = sqlx::query(ACCEPT_STEP_SQL)
+                .bind(step)
+                .bind(user.id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if accepted {
+                sqlx::query(
+                    "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1",
+                )
+                .bind(user.id)
+                .execute(&mut *tx)
+                .await?;
+                tx.append_audit(
+                    &NewAuditEntry::new(&user.actor(source), "login.success", "user", user.id)
+                        .details(json!({"method": "totp"})),
+                )
+                .await?;
+                true
+            } else {
+                false
+            }
+        });
+        Ok(accepted)
+    }
+
+    /// Sets a new password (oneself or an administrator) and ends every session of the account in the
+    /// same transaction: whoever else was logged in with the old password is out. The caller gives the
+    /// person who changed their own password a fresh session. API tokens stay; they are listed on the
+    /// account page to be kept or revoked. Returns how many sessions ended.
+    pub async fn set_password(&self, actor: &Actor, user_id: i64, password: &str) -> Result<u64> {
         self.require_self_or_admin(actor, user_id)?;
         check_password_policy(password)?;
         let hash = hash_password(password)?;
-        write_tx!(self, |tx| {
-            sqlx::query("UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL WHERE id = $2")
+        let by_self = actor.user_id == Some(user_id);
+        let ended = write_tx!(self, |tx| {
+            let changed = sqlx::query("UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL WHERE id = $2")
                 .bind(&hash)
                 .bind(user_id)
                 .execute(&mut *tx)
-                .await?;
-            tx.append_audit(&NewAuditEntry::new(actor, "user.password", "user", user_id))
-                .await?;
+                .await?
+                .rows_affected();
+            if changed == 0 {
+                return Err(DomainError::NotFound("利用者".into()).into());
+            }
+            let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.append_audit(
+                &NewAuditEntry::new(actor, "user.password", "user", user_id).details(
+                    json!({"by": if by_self { "self" } else { "admin" }, "sessions_ended": ended}),
+                ),
+            )
+            .await?;
+            ended
         });
-        Ok(())
+        Ok(ended)
     }
 
     /// Lifts a lock (administrator).
@@ -554,55 +698,164 @@ impl Store {
         }
     }
 
-    /// Creates an API token for `user_id` and returns it in clear text, once. Only its hash is stored.
+    /// Creates an API token for `user_id` without an expiry and returns it in clear text, once.
     pub async fn create_api_token(
         &self,
         actor: &Actor,
         user_id: i64,
         name: &str,
     ) -> Result<String> {
+        Ok(self.issue_api_token(actor, user_id, name, None).await?.1)
+    }
+
+    /// Creates an API token for `user_id`, valid until `expires_at` (storage form, UTC; `None`: until
+    /// revoked), and returns it with its secret in clear text, once. Only the secret's hash is stored.
+    pub async fn issue_api_token(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        name: &str,
+        expires_at: Option<&str>,
+    ) -> Result<(ApiToken, String)> {
         actor.require(Action::UseApi)?;
         self.require_self_or_admin(actor, user_id)?;
+        let at = now();
+        if expires_at.is_some_and(|e| unyo_domain::time::from_storage(e).is_none() || *e <= *at) {
+            return Err(DomainError::invalid(
+                "expires_at",
+                "有効期限は現在より後の日時にしてください。",
+            )
+            .into());
+        }
         let token = format!("unyo_{}", random_hex(24)?);
         let hash = sha256_hex(&token);
-        let at = now();
-        write_tx!(self, |tx| {
+        let id = write_tx!(self, |tx| {
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
             .bind(user_id)
             .bind(name)
             .bind(&hash)
             .bind(&at)
+            .bind(expires_at)
             .fetch_one(&mut *tx)
             .await?;
             tx.append_audit(
                 &NewAuditEntry::new(actor, "token.create", "api_token", id)
-                    .details(json!({"user_id": user_id, "name": name})),
+                    .details(json!({"user_id": user_id, "name": name, "expires_at": expires_at})),
             )
             .await?;
+            id
         });
-        Ok(token)
+        let row = self
+            .api_token(id)
+            .await?
+            .ok_or_else(|| StoreError::Internal("token vanished".into()))?;
+        Ok((row, token))
     }
 
-    /// The active user behind an API token, if the token is valid and not revoked.
+    async fn api_token(&self, id: i64) -> Result<Option<ApiToken>> {
+        let sql = format!("{TOKEN_SELECT} WHERE t.id = $1");
+        read_db!(self, |db| Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(db)
+            .await?))
+    }
+
+    /// The API tokens of `user_id` (oneself, or an administrator for anyone), newest first, revoked and
+    /// expired ones included. Never their secrets.
+    pub async fn api_tokens_of(&self, actor: &Actor, user_id: i64) -> Result<Vec<ApiToken>> {
+        self.require_self_or_admin(actor, user_id)?;
+        let sql = format!("{TOKEN_SELECT} WHERE t.user_id = $1 ORDER BY t.id DESC");
+        read_db!(self, |db| Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(user_id)
+            .fetch_all(db)
+            .await?))
+    }
+
+    /// Every account's API tokens (administrator), by owner then newest first.
+    pub async fn all_api_tokens(&self, actor: &Actor) -> Result<Vec<ApiToken>> {
+        actor.require(Action::ManageUsers)?;
+        let sql = format!("{TOKEN_SELECT} ORDER BY u.username, t.id DESC");
+        read_db!(self, |db| Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(db)
+            .await?))
+    }
+
+    /// Revokes token `id`: its owner may, an administrator may revoke anyone's. A token the actor may not
+    /// see is "not found", like one that does not exist. Revoking a revoked token changes nothing and
+    /// writes nothing; otherwise `token.revoke` is audited. Returns the token as it is now.
+    pub async fn revoke_api_token(&self, actor: &Actor, id: i64) -> Result<ApiToken> {
+        let not_found = || StoreError::from(DomainError::NotFound("APIトークン".into()));
+        let token = self.api_token(id).await?.ok_or_else(not_found)?;
+        if self.require_self_or_admin(actor, token.user_id).is_err() {
+            return Err(not_found());
+        }
+        let at = now();
+        write_tx!(self, |tx| {
+            let changed = sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            )
+            .bind(&at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed == 1 {
+                tx.append_audit(
+                    &NewAuditEntry::new(actor, "token.revoke", "api_token", id)
+                        .details(json!({"user_id": token.user_id, "name": token.name})),
+                )
+                .await?;
+            }
+        });
+        self.api_token(id).await?.ok_or_else(not_found)
+    }
+
+    /// The active user behind an API token, if the token is valid: not revoked, not expired, its owner
+    /// not disabled. Notes the token's last use (at most once a minute, to keep API reads cheap).
     pub async fn user_for_token(&self, token: &str) -> Result<Option<User>> {
         let hash = sha256_hex(token);
+        let at = chrono::Utc::now();
+        let now_s = unyo_domain::time::to_storage(at);
         let sql = format!(
-            "SELECT {} FROM users u JOIN api_tokens t ON t.user_id = u.id
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL",
+            "SELECT t.id AS token_id, t.last_used_at AS token_last_used_at, {} FROM users u JOIN api_tokens t ON t.user_id = u.id
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
+             AND u.disabled_at IS NULL",
             USER_COLUMNS
                 .split(", ")
                 .map(|c| format!("u.{c}"))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        read_db!(self, |db| Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let row: Option<TokenUser> = read_db!(self, |db| sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(hash)
+            .bind(&now_s)
             .fetch_optional(db)
-            .await?))
+            .await?);
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let stale = unyo_domain::time::to_storage(at - chrono::Duration::minutes(1));
+        if row
+            .token_last_used_at
+            .as_deref()
+            .is_none_or(|t| t < stale.as_str())
+        {
+            write_tx!(self, |tx| {
+                sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                    .bind(&now_s)
+                    .bind(row.token_id)
+                    .execute(&mut *tx)
+                    .await?;
+            });
+        }
+        Ok(Some(row.user))
     }
 }
+
+/// Accepts a TOTP step unless that step or a later one was accepted before (binds: step, user id).
+const ACCEPT_STEP_SQL: &str = "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)";
 
 /// Recovery codes are compared without spaces/hyphens and case.
 fn normalise_code(code: &str) -> String {
@@ -610,4 +863,29 @@ fn normalise_code(code: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric())
         .map(|c| c.to_ascii_lowercase())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The dummy hash parses and has exactly the parameters (and output length) of a real one, so
+    /// verifying against it costs what verifying a real account costs.
+    #[test]
+    fn dummy_hash_has_the_parameters_of_a_real_hash() {
+        let real = hash_password("some password").expect("hash");
+        let real = PasswordHash::new(&real).expect("parse");
+        let dummy = PasswordHash::new(DUMMY_HASH).expect("the dummy hash parses");
+        assert_eq!(dummy.algorithm, real.algorithm);
+        assert_eq!(dummy.version, real.version);
+        assert_eq!(dummy.params, real.params);
+        assert_eq!(
+            dummy.hash.map(|h| h.len()),
+            real.hash.map(|h| h.len()),
+            "same output length"
+        );
+        let before = password_verifications_on_this_thread();
+        assert!(!verify_password("timing-equaliser", DUMMY_HASH));
+        assert_eq!(password_verifications_on_this_thread(), before + 1);
+    }
 }

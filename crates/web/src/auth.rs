@@ -1,4 +1,17 @@
 //! Logging in and out: password, then the TOTP second factor when enrolled; lockout; session rotation.
+//!
+//! * One answer for every refused password: an unknown name, a disabled or locked account and a wrong
+//!   password all get the same page, status and message, after the same work (one Argon2 verification,
+//!   against a dummy hash for an unknown name; see `Store::check_login`).
+//! * Failures are limited per source address and per account name ([`LoginGuard`], built on
+//!   [`crate::throttle`]): past the limit a login is refused with `429` and `Retry-After` before any
+//!   password is checked. The account lockout of the store stays beside it.
+//! * A burst of failures from one address makes O(1) audit rows: its first failure is written as usual,
+//!   the rest are counted and written as one `login.failure_burst` entry with the count when the window
+//!   closes (noticed by the next login request).
+//! * `next` is followed only when it is a same-origin path as a browser would resolve it ([`safe_next`]).
+//! * A TOTP code completes at most one login: its time step is stored when accepted, and that step and
+//!   every earlier one are refused afterwards.
 
 use crate::i18n::{Lang, Tr};
 use crate::page::{PageMeta, render};
@@ -13,8 +26,152 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Form, Router};
 use serde::Deserialize;
+use serde_json::json;
+use std::time::Duration;
+use unyo_domain::Role;
 use unyo_store::audit::NewAuditEntry;
 use unyo_store::users::{LoginOutcome, random_hex};
+use unyo_store::{Actor, Store};
+
+use crate::throttle::{BurstLog, Clock, FailureLimiter, Limit, RetryAfter};
+
+/// Limits on failed logins: per source address, per account name, and the window in which a source's
+/// failures are counted into one audit entry.
+#[derive(Debug, Clone)]
+pub struct LoginLimits {
+    /// Failures allowed from one address (offices share addresses behind NAT, so more than per account).
+    pub per_source: Limit,
+    /// Failures allowed for one account name, whether or not it exists.
+    pub per_account: Limit,
+    /// How long after a source's first failure its further failures are counted, not written one by one.
+    pub burst_window: Duration,
+    /// The time source (tests move it forward).
+    pub clock: Clock,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        let window = Duration::from_secs(15 * 60);
+        LoginLimits {
+            per_source: Limit {
+                max_failures: 30,
+                window,
+            },
+            per_account: Limit {
+                max_failures: 10,
+                window,
+            },
+            burst_window: window,
+            clock: Clock::system(),
+        }
+    }
+}
+
+/// Audit action of a closed burst of failed logins from one address (details: `failures`, `refused`,
+/// `accounts`, `first_at`, `last_at`).
+pub const BURST_ACTION: &str = "login.failure_burst";
+/// Audit action of a login refused by a limit when no burst of its source was open.
+pub const THROTTLED_ACTION: &str = "login.throttled";
+
+/// The login failure limits and burst log of this instance.
+#[derive(Debug)]
+pub struct LoginGuard {
+    by_source: FailureLimiter<String>,
+    by_account: FailureLimiter<String>,
+    bursts: BurstLog<String>,
+}
+
+impl LoginGuard {
+    /// A guard applying `limits`.
+    pub fn new(limits: &LoginLimits) -> Self {
+        LoginGuard {
+            by_source: FailureLimiter::new(limits.per_source, limits.clock.clone()),
+            by_account: FailureLimiter::new(limits.per_account, limits.clock.clone()),
+            bursts: BurstLog::new(limits.burst_window, limits.clock.clone()),
+        }
+    }
+
+    /// The key of an account name (names are compared as typed, case folded, at most 64 characters).
+    fn account_key(username: &str) -> String {
+        username.chars().take(64).collect::<String>().to_lowercase()
+    }
+
+    /// `Err` when the source or the account has reached its limit.
+    fn check(&self, source: &str, username: &str) -> Result<(), RetryAfter> {
+        let a = self.by_source.check(&source.to_string());
+        let b = self.by_account.check(&Self::account_key(username));
+        match (a, b) {
+            (Err(x), Err(y)) => Err(x.max(y)),
+            (Err(x), _) | (_, Err(x)) => Err(x),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether a failure from `source` now should be counted rather than audited on its own.
+    fn quiet(&self, source: &str) -> bool {
+        self.bursts.is_open(&source.to_string())
+    }
+
+    /// Counts a failed login; `audited` when it was written on its own (it then opens the burst).
+    fn failed(&self, source: &str, username: &str, audited: bool) {
+        let source = source.to_string();
+        let _ = self.by_source.record_failure(&source);
+        let _ = self.by_account.record_failure(&Self::account_key(username));
+        if audited {
+            self.bursts.open(&source);
+        } else {
+            self.bursts.count(&source, username, false);
+        }
+    }
+
+    /// Forgets the failures of an account that logged in.
+    fn succeeded(&self, username: &str) {
+        self.by_account.record_success(&Self::account_key(username));
+    }
+
+    /// Counts (or, first in its window, audits) a login refused by a limit.
+    async fn refused(&self, store: &Store, source: &str, username: &str, retry: RetryAfter) {
+        let key = source.to_string();
+        if self.bursts.is_open(&key) {
+            self.bursts.count(&key, username, true);
+            return;
+        }
+        let entry = NewAuditEntry::new(&anonymous(source, username), THROTTLED_ACTION, "", "")
+            .details(json!({"retry_after_seconds": retry.secs()}));
+        if let Err(e) = store.audit(entry).await {
+            tracing::error!(error = %e, "could not audit a throttled login");
+        }
+        self.bursts.open(&key);
+    }
+
+    /// Writes the bursts whose windows have closed, one entry each.
+    pub async fn flush(&self, store: &Store) {
+        for b in self.bursts.take_closed() {
+            let at = unyo_domain::time::to_storage;
+            let entry = NewAuditEntry::new(&anonymous(&b.key, "anonymous"), BURST_ACTION, "", "")
+                .details(json!({
+                    "failures": b.failures,
+                    "refused": b.refused,
+                    "accounts": b.labels,
+                    "first_at": at(b.first_at),
+                    "last_at": at(b.last_at),
+                }));
+            if let Err(e) = store.audit(entry).await {
+                tracing::error!(error = %e, "could not audit a burst of failed logins");
+            }
+        }
+    }
+}
+
+/// The actor of an audit entry about a login attempt that proved nobody.
+fn anonymous(source: &str, username: &str) -> Actor {
+    Actor {
+        user_id: None,
+        username: username.chars().take(64).collect(),
+        role: Role::Auditor,
+        source: source.into(),
+    }
+}
 
 /// Login, second factor, logout, language switch.
 pub fn routes() -> Router<AppState> {
@@ -51,12 +208,31 @@ struct LoginQuery {
     locked: Option<String>,
 }
 
-/// Only local paths are followed after login (no open redirect).
-fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next.to_string()
-    } else {
-        "/".into()
+/// Where to go after logging in: `next` when it is a path of this site as a browser would resolve it,
+/// else `/`. The value is joined onto a fixed base with a WHATWG URL parser (which, like a browser, strips
+/// tabs and newlines and reads `\\` as `/`) and accepted only when the result keeps the base's origin and
+/// its path cannot be read as another host (`//host`). Control characters anywhere make it bad. What is
+/// returned is the result's path and query as the parser serialises them: no CR or LF, nothing that
+/// leaves the site.
+pub fn safe_next(next: &str) -> String {
+    const BASE: &str = "http://unyo.invalid/";
+    let home = || "/".to_string();
+    if next.is_empty() || next.chars().any(char::is_control) {
+        return home();
+    }
+    let Ok(base) = url::Url::parse(BASE) else {
+        return home();
+    };
+    let Ok(url) = base.join(next) else {
+        return home();
+    };
+    if url.origin() != base.origin() || !url.path().starts_with('/') || url.path().starts_with("//")
+    {
+        return home();
+    }
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
     }
 }
 
@@ -73,6 +249,7 @@ async fn login_page(
     headers: HeaderMap,
     Query(q): Query<LoginQuery>,
 ) -> Result<Response, WebError> {
+    state.login.flush(&state.store).await;
     let (csrf, fresh) = login_csrf(&headers);
     let notice = if q.out.is_some() {
         tr.t("login.logged_out").to_string()
@@ -136,6 +313,47 @@ fn session_cookie_response(state: &AppState, token: &str, to: &str) -> Response 
     res
 }
 
+/// The login page again with `error` and status `status` (the same bytes for every refused password).
+fn login_again(
+    tr: Tr,
+    headers: &HeaderMap,
+    next: String,
+    username: String,
+    error: String,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let (csrf, _) = login_csrf(headers);
+    let html = render(&LoginPage {
+        page: PageMeta::public(tr, tr.t("login.title"), csrf),
+        next,
+        username,
+        error,
+        notice: String::new(),
+    })?;
+    Ok((status, html).into_response())
+}
+
+/// `429` with `Retry-After` and a message saying how long to wait.
+fn too_many(retry: RetryAfter, page: Result<Response, WebError>) -> Result<Response, WebError> {
+    let mut res = page?;
+    *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    if let Ok(v) = header::HeaderValue::from_str(&retry.secs().to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    Ok(res)
+}
+
+fn throttled_message(tr: Tr, retry: RetryAfter) -> String {
+    let minutes = retry.minutes();
+    tr.pick(
+        &format!(
+            "ログインの失敗が続いたため、しばらくログインを受け付けません。{minutes}分後に再度お試しください。"
+        ),
+        &format!("Too many failed logins. Try again in {minutes} minutes."),
+    )
+    .to_string()
+}
+
 async fn login_submit(
     State(state): State<AppState>,
     Extension(tr): Extension<Tr>,
@@ -146,18 +364,28 @@ async fn login_submit(
 ) -> Result<Response, WebError> {
     let next = safe_next(&form.next);
     let username = form.username.trim().to_string();
-    let outcome = state
-        .store
-        .check_password(&username, &form.password, &source)
-        .await?;
+    let guard = &state.login;
+    guard.flush(&state.store).await;
     // Whatever happens, an existing session id is not reused (rotation).
     if let Some(old) = old {
         state.store.delete_session(&old.id_hash).await?;
     }
-    let error = match outcome {
+    if let Err(retry) = guard.check(&source, &username) {
+        guard.refused(&state.store, &source, &username, retry).await;
+        let message = throttled_message(tr, retry);
+        let page = login_again(tr, &headers, next, username, message, StatusCode::OK);
+        return too_many(retry, page);
+    }
+    let quiet = guard.quiet(&source);
+    let outcome = state
+        .store
+        .check_login(&username, &form.password, &source, !quiet)
+        .await?;
+    match outcome {
         LoginOutcome::Success(user) => {
+            guard.succeeded(&username);
             let s = state.store.create_session(user.id, false).await?;
-            return Ok(session_cookie_response(&state, &s.token, &next));
+            Ok(session_cookie_response(&state, &s.token, &next))
         }
         LoginOutcome::NeedsSecondFactor(user) => {
             let s = state.store.create_session(user.id, true).await?;
@@ -165,21 +393,21 @@ async fn login_submit(
                 "/login/totp?next={}",
                 url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
             );
-            return Ok(session_cookie_response(&state, &s.token, &to));
+            Ok(session_cookie_response(&state, &s.token, &to))
         }
-        LoginOutcome::Failed => tr.t("login.failed").to_string(),
-        LoginOutcome::Locked(_) => locked_message(tr),
-        LoginOutcome::Disabled => tr.t("login.disabled").to_string(),
-    };
-    let (csrf, _) = login_csrf(&headers);
-    let html = render(&LoginPage {
-        page: PageMeta::public(tr, tr.t("login.title"), csrf),
-        next,
-        username,
-        error,
-        notice: String::new(),
-    })?;
-    Ok((StatusCode::UNAUTHORIZED, html).into_response())
+        // One answer for all of these, so that it does not tell which names exist or their state.
+        LoginOutcome::Failed | LoginOutcome::Locked(_) | LoginOutcome::Disabled => {
+            guard.failed(&source, &username, !quiet);
+            login_again(
+                tr,
+                &headers,
+                next,
+                username,
+                tr.t("login.failed").to_string(),
+                StatusCode::UNAUTHORIZED,
+            )
+        }
+    }
 }
 
 fn pending(session: &CurrentSession) -> Option<&unyo_store::sessions::Session> {
@@ -227,21 +455,43 @@ async fn totp_submit(
         .user(s.user.id)
         .await?
         .ok_or(WebError::NotFound)?;
+    let guard = &state.login;
+    if let Err(retry) = guard.check(&source, &user.username) {
+        let html = render(&TotpPage {
+            page: PageMeta::public(tr, tr.t("totp.title"), s.csrf_token.clone()),
+            error: throttled_message(tr, retry),
+        })?;
+        return too_many(retry, Ok(html.into_response()));
+    }
     let secret = state.store.totp_secret(user.id).await?.unwrap_or_default();
     let now = chrono::Utc::now().timestamp().max(0) as u64;
     let code = form.code.trim();
-    let (ok, method) =
-        if code.chars().filter(|c| c.is_ascii_digit()).count() == 6 && code.len() <= 8 {
-            (totp::verify(&secret, code, now), "totp")
-        } else {
-            (
-                state.store.use_recovery_code(&user, code, &source).await?,
-                "recovery_code",
-            )
+    let (ok, method) = if code.chars().filter(|c| c.is_ascii_digit()).count() == 6
+        && code.len() <= 8
+    {
+        // A right code counts once: its step is accepted with the login, in one transaction.
+        let ok = match totp::verify_step(&secret, code, now) {
+            Some(step) => {
+                state
+                    .store
+                    .complete_totp_login(&user, i64::try_from(step).unwrap_or(i64::MAX), &source)
+                    .await?
+            }
+            None => false,
         };
+        (ok, "totp")
+    } else {
+        (
+            state.store.use_recovery_code(&user, code, &source).await?,
+            "recovery_code",
+        )
+    };
     if ok {
         state.store.delete_session(&s.id_hash).await?;
-        state.store.record_login(&user, &source, method).await?;
+        if method != "totp" {
+            state.store.record_login(&user, &source, method).await?;
+        }
+        guard.succeeded(&user.username);
         let fresh = state.store.create_session(user.id, false).await?;
         return Ok(session_cookie_response(
             &state,
@@ -249,6 +499,7 @@ async fn totp_submit(
             &safe_next(&q.next),
         ));
     }
+    guard.failed(&source, &user.username, true);
     let locked = state
         .store
         .record_second_factor_failure(&user, &source)

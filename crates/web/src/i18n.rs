@@ -128,13 +128,8 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
     ("login.submit", "ログイン", "Log in"),
     (
         "login.failed",
-        "利用者IDまたはパスワードが正しくありません。",
-        "The user ID or password is not correct.",
-    ),
-    (
-        "login.disabled",
-        "このアカウントは無効になっています。管理者に連絡してください。",
-        "This account is disabled. Contact an administrator.",
+        "利用者IDまたはパスワードが正しくありません。失敗が続くとアカウントは一時的にロックされます。ログインできない場合は管理者に連絡してください。",
+        "The user ID or password is not correct. Repeated failures lock the account for a while; if you cannot log in, contact an administrator.",
     ),
     (
         "login.expired",

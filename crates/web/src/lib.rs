@@ -38,6 +38,8 @@ pub struct WebConfig {
     /// Loopback targets that on-demand connectivity runs treat as silent (the demo's cut lines; empty in
     /// a real deployment, where every run goes over the network).
     pub blackhole: unyo_probe::Blackhole,
+    /// Limits on failed logins per source address and per account (see `auth::LoginGuard`).
+    pub login_limits: auth::LoginLimits,
 }
 
 /// Shared state of all handlers.
@@ -52,6 +54,8 @@ pub struct AppState {
     /// The connectivity status board's snapshot, rebuilt in the background (in memory, per instance: the
     /// board says the time it was taken; see `pages::connectivity::board` for why).
     pub board: Arc<pages::connectivity::board::BoardCache>,
+    /// Failed-login limits and the burst log of failures (in memory, per instance).
+    pub login: Arc<auth::LoginGuard>,
 }
 
 /// Largest request body accepted (CSV imports are the biggest).
@@ -61,6 +65,7 @@ pub const MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
 pub fn router(store: Store, config: WebConfig) -> Router {
     let state = AppState {
         store,
+        login: Arc::new(auth::LoginGuard::new(&config.login_limits)),
         config: Arc::new(config),
         runs: Arc::default(),
         board: Arc::default(),

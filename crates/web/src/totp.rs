@@ -71,16 +71,24 @@ pub fn code_at(secret: &[u8], unix_time: u64) -> String {
 
 /// Whether `code` is right for `secret` at `unix_time`, allowing one step of clock drift either way.
 pub fn verify(secret_b32: &str, code: &str, unix_time: u64) -> bool {
+    verify_step(secret_b32, code, unix_time).is_some()
+}
+
+/// The time step (`unix_time / STEP`) whose code `code` is, if it is right for `secret` at `unix_time`
+/// allowing one step of clock drift either way. A code must not be accepted twice: the caller stores the
+/// step and refuses it and every earlier one afterwards (`Store::accept_totp_step`).
+pub fn verify_step(secret_b32: &str, code: &str, unix_time: u64) -> Option<u64> {
     let code: String = code.chars().filter(|c| c.is_ascii_digit()).collect();
-    let Some(secret) = base32_decode(secret_b32) else {
-        return false;
-    };
+    let secret = base32_decode(secret_b32)?;
     if code.len() != DIGITS as usize || secret.is_empty() {
-        return false;
+        return None;
     }
+    // Every candidate is compared (no early exit), the latest matching step wins.
     [unix_time.saturating_sub(STEP), unix_time, unix_time + STEP]
         .iter()
-        .any(|&t| constant_time_eq(code_at(&secret, t).as_bytes(), code.as_bytes()))
+        .filter(|&&t| constant_time_eq(code_at(&secret, t).as_bytes(), code.as_bytes()))
+        .map(|&t| t / STEP)
+        .fold(None, |_, step| Some(step))
 }
 
 /// The `otpauth://` URI an authenticator app scans.
@@ -134,5 +142,12 @@ mod tests {
         assert!(verify(&b32, "287082", 59 + 30), "one step of drift");
         assert!(!verify(&b32, "287082", 59 + 90));
         assert!(!verify(&b32, "28708", 59));
+        assert_eq!(verify_step(&b32, "287082", 59), Some(1));
+        assert_eq!(
+            verify_step(&b32, "287082", 59 + 30),
+            Some(1),
+            "the code's own step"
+        );
+        assert_eq!(verify_step(&b32, "287082", 59 + 90), None);
     }
 }

@@ -301,18 +301,286 @@ async fn password_change() {
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.text());
-    assert!(
-        c.get(&r.location())
-            .await
-            .text()
-            .contains("パスワードを変更しました")
-    );
+    // This browser's session was rotated: the old cookie is over, the new one works.
+    assert_eq!(c.get("/account").await.status, 303);
+    let mut rotated = c.clone();
+    rotated.cookie = session_cookie(&r);
+    let page = rotated.get(&r.location()).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("パスワードを変更しました"));
     let out = app
         .store()
         .check_password("se", "a-new-password-1", "test")
         .await
         .expect("check");
     assert!(matches!(out, LoginOutcome::Success(_)));
+}
+
+/// Changing one's password ends the account's other sessions and keeps this one (rotated); an
+/// administrator's reset ends them all. Tokens keep working and are listed to be kept or revoked.
+#[tokio::test]
+async fn a_new_password_ends_the_other_sessions() {
+    let app = TestApp::new().await;
+    let here = app.login("se").await;
+    let elsewhere = app.login("se").await;
+    let other_user = app.login("staff").await;
+    let se = app.store().user_by_name("se").await.expect("q").expect("u");
+    let token = app
+        .store()
+        .create_api_token(&se.actor("test"), se.id, "監視")
+        .await
+        .expect("token");
+    let r = here
+        .post_form(
+            "/account/password",
+            &[
+                ("current_password", "se-password"),
+                ("new_password", "a-new-password-1"),
+                ("new_password2", "a-new-password-1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        elsewhere.get("/account").await.status,
+        303,
+        "the other session ended"
+    );
+    assert_eq!(
+        here.get("/account").await.status,
+        303,
+        "the old id is not reused"
+    );
+    assert_eq!(
+        other_user.get("/account").await.status,
+        200,
+        "others are untouched"
+    );
+    let mut rotated = here.clone();
+    rotated.cookie = session_cookie(&r);
+    let page = rotated.get(&r.location()).await;
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(
+        html.contains("他の端末やブラウザーでのログインはすべて終了しました"),
+        "{html}"
+    );
+    assert!(
+        html.contains("id=\"token-list\"") && html.contains("監視"),
+        "tokens listed"
+    );
+    assert!(
+        app.store()
+            .user_for_token(&token)
+            .await
+            .expect("q")
+            .is_some()
+    );
+
+    // An administrator's reset ends every session, the rotated one too.
+    let admin = app.login("admin").await;
+    let r = admin
+        .post_form(
+            &format!("/users/{}/password", se.id),
+            &[("password", "reset-by-admin-1")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(r.location(), "/users?ok=password_reset");
+    assert_eq!(rotated.get("/account").await.status, 303);
+    assert!(matches!(
+        app.store()
+            .check_password("se", "reset-by-admin-1", "test")
+            .await
+            .expect("check"),
+        LoginOutcome::Success(_)
+    ));
+    let r = admin
+        .post_form(
+            &format!("/users/{}/password", se.id),
+            &[("password", "short")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("10文字以上"));
+    let log = app
+        .store()
+        .audit_log(&unyo_store::audit::AuditQuery {
+            action: Some("user.password".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("log");
+    assert_eq!(log.total, 2);
+    assert!(
+        log.items
+            .iter()
+            .any(|e| e.details.contains("\"by\":\"admin\""))
+    );
+    // Not for others than administrators.
+    let staff = app.login("staff").await;
+    let r = staff
+        .post_form(
+            &format!("/users/{}/password", se.id),
+            &[("password", "staff-chose-1")],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+}
+
+/// Tokens are listed with name, dates and state, can be given an expiry, and are revoked by their owner
+/// (account page) or an administrator (利用者管理); a revoked or expired token gets 401.
+#[tokio::test]
+async fn tokens_are_listed_expire_and_are_revoked() {
+    let app = TestApp::new().await;
+    let c = app.login("staff").await;
+    assert!(
+        c.get("/account")
+            .await
+            .text()
+            .contains("発行済みのトークンはありません")
+    );
+    let r = c
+        .post_form(
+            "/account/tokens",
+            &[("name", "期限つき"), ("expires_on", "2020-01-01")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("有効期限は今日以降の日付にしてください"));
+    assert!(
+        r.text().contains("value=\"期限つき\""),
+        "what was typed stays"
+    );
+    let r = c
+        .post_form("/account/tokens", &[("name", "x"), ("expires_on", "明日")])
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("有効期限は日付"));
+
+    let today = unyo_store::support::jst_today();
+    let r = c
+        .post_form(
+            "/account/tokens",
+            &[("name", "期限つき"), ("expires_on", &today.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let dated = between(&r.text(), "id=\"api-token\">", "</code>").to_string();
+    assert!(r.text().contains("令和"), "the expiry in 和暦");
+    let r = c.post_form("/account/tokens", &[("name", "常用")]).await;
+    let plain = between(&r.text(), "id=\"api-token\">", "</code>").to_string();
+
+    // Used once: the last use is noted.
+    let api = app.anonymous();
+    assert_eq!(api.api("GET", "/api/v1/me", &plain, None).await.status, 200);
+    assert_eq!(api.api("GET", "/api/v1/me", &dated, None).await.status, 200);
+    let html = c.get("/account").await.text();
+    let list = between(&html, "id=\"token-list\"", "</table>");
+    assert!(list.contains("期限つき") && list.contains("常用"));
+    assert!(!list.contains("未使用"), "both were used: {list}");
+    assert!(list.contains("なし（失効させるまで）"));
+    assert!(
+        !html.contains(&plain) && !html.contains(&dated),
+        "secrets are not shown again"
+    );
+
+    // The owner revokes one.
+    let tokens = app
+        .store()
+        .api_tokens_of(
+            &unyo_store::Actor::system("test"),
+            app.store()
+                .user_by_name("staff")
+                .await
+                .expect("q")
+                .expect("u")
+                .id,
+        )
+        .await
+        .expect("list");
+    let plain_id = tokens.iter().find(|t| t.name == "常用").expect("listed").id;
+    let dated_id = tokens
+        .iter()
+        .find(|t| t.name == "期限つき")
+        .expect("listed")
+        .id;
+    let r = c
+        .post_form(&format!("/account/tokens/{plain_id}/revoke"), &[])
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.location(), "/account?ok=token_revoked");
+    assert_eq!(api.api("GET", "/api/v1/me", &plain, None).await.status, 401);
+    let html = c.get("/account?ok=token_revoked").await.text();
+    assert!(html.contains("APIトークンを失効させました"));
+    assert!(between(&html, &format!("id=\"token-{plain_id}\""), "</tr>").contains("失効"));
+    // Without the CSRF token: refused.
+    let mut forged = c.clone();
+    forged.csrf = "0".repeat(64);
+    assert_eq!(
+        forged
+            .post_form(&format!("/account/tokens/{dated_id}/revoke"), &[])
+            .await
+            .status,
+        403
+    );
+    // Someone else's token is not found from one's own account page.
+    let se = app.login("se").await;
+    assert_eq!(
+        se.post_form(&format!("/account/tokens/{dated_id}/revoke"), &[])
+            .await
+            .status,
+        404
+    );
+    assert_eq!(api.api("GET", "/api/v1/me", &dated, None).await.status, 200);
+
+    // The administrator sees every account's tokens and revokes one.
+    let admin = app.login("admin").await;
+    let html = admin.get("/users").await.text();
+    let list = between(&html, "id=\"token-list\"", "</table>");
+    assert!(list.contains("staff") && list.contains("期限つき") && list.contains("常用"));
+    let r = admin
+        .post_form(&format!("/users/tokens/{dated_id}/revoke"), &[])
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(api.api("GET", "/api/v1/me", &dated, None).await.status, 401);
+    assert_eq!(
+        se.post_form(&format!("/users/tokens/{dated_id}/revoke"), &[])
+            .await
+            .status,
+        403
+    );
+    let log = app
+        .store()
+        .audit_log(&unyo_store::audit::AuditQuery {
+            action: Some("token.revoke".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("log");
+    assert_eq!(log.total, 2, "each revocation audited once");
+    assert!(log.items.iter().any(|e| e.actor == "admin"));
+    assert!(log.items.iter().any(|e| e.actor == "staff"));
+
+    // An expired token gets 401.
+    let staff = app
+        .store()
+        .user_by_name("staff")
+        .await
+        .expect("q")
+        .expect("u");
+    let soon =
+        unyo_domain::time::to_storage(chrono::Utc::now() + chrono::Duration::milliseconds(1200));
+    let (_, short) = app
+        .store()
+        .issue_api_token(&staff.actor("test"), staff.id, "短命", Some(&soon))
+        .await
+        .expect("token");
+    assert_eq!(api.api("GET", "/api/v1/me", &short, None).await.status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+    assert_eq!(api.api("GET", "/api/v1/me", &short, None).await.status, 401);
+    let html = c.get("/account").await.text();
+    assert!(html.contains("期限切れ"));
 }
 
 #[tokio::test]

@@ -17,6 +17,9 @@
 //!   served by [`support`] with the same rules; an illegal status change is `409` with the domain's message.
 //! * Incidents and known errors are served by [`incidents`]; closing without a witness is `409` with the
 //!   domain's message.
+//! * API tokens are listed (`GET /tokens`, one's own; an administrator may pass `user_id`) and revoked
+//!   (`DELETE /tokens/{id}`, one's own, any for an administrator; audited) by [`tokens`]; a revoked or
+//!   expired token gets `401` like an unknown one. Secrets and hashes are never returned.
 //! * The routes are built from one table ([`endpoints`]) which `openapi.json` is tested against.
 
 pub mod auth;
@@ -31,6 +34,7 @@ mod inventory;
 pub mod openapi;
 mod records;
 mod support;
+mod tokens;
 
 use crate::AppState;
 use axum::Router;
@@ -71,6 +75,9 @@ fn table() -> Vec<Endpoint> {
     vec![
         r!(GET, "/openapi.json", openapi::serve),
         r!(GET, "/me", me),
+        // API tokens: one's own (an administrator's: anyone's), revoked by owner or administrator.
+        r!(GET, "/tokens", tokens::list),
+        r!(DELETE, "/tokens/{id}", tokens::revoke),
         // Sites.
         r!(GET, "/sites", list::<Sites>),
         r!(POST, "/sites", create::<Sites>),

@@ -533,6 +533,7 @@ pub fn document() -> Value {
     super::campaigns::document(&mut doc);
     super::checks::document(&mut doc);
     super::records::document(&mut doc);
+    super::tokens::document(&mut doc);
     doc
 }
 

@@ -1,11 +1,14 @@
 //! One's own account (R13): TOTP enrolment with a server-rendered QR code and one-time recovery codes,
-//! turning TOTP off, changing the password, and issuing API tokens. Secrets are shown once, on a result
-//! page, and never written to logs or audit details.
+//! turning TOTP off, changing the password (which ends the account's other sessions and rotates this
+//! one), and API tokens: issued with a purpose and an optional expiry date, listed with their creation,
+//! last use and expiry, revoked by their owner. Secrets are shown once, on a result page, and never
+//! written to logs or audit details.
 
 use crate::page::{Ctx, FormErrors, PageMeta, render};
+use crate::security::{SESSION_COOKIE, set_cookie};
 use crate::totp;
 use crate::{AppState, WebError};
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -14,7 +17,7 @@ use serde::Deserialize;
 use std::fmt::Write as _;
 use unyo_domain::{Action, DomainError, FieldError};
 use unyo_store::StoreError;
-use unyo_store::users::LoginOutcome;
+use unyo_store::users::{ApiToken, LoginOutcome};
 
 /// Extra UI words of this area: (key, 日本語, English).
 pub const TEXT: &[(&str, &str, &str)] = &[
@@ -123,6 +126,51 @@ pub const TEXT: &[(&str, &str, &str)] = &[
         "Use at most 100 characters for the purpose.",
     ),
     ("account.back", "アカウントへ戻る", "Back to account"),
+    (
+        "account.password_done_sessions",
+        "パスワードを変更しました。他の端末やブラウザーでのログインはすべて終了しました。APIトークンは引き続き使えます。下の一覧で確認し、不要なものは失効させてください。",
+        "Password changed. Every other login of yours has ended. API tokens still work: check them below and revoke those you no longer need.",
+    ),
+    ("account.token_expires", "有効期限", "Expires"),
+    (
+        "account.token_expires_help",
+        "指定した日の終わり（日本時間24時）まで使えます。空欄の場合は失効させるまで使えます。",
+        "Valid to the end of that day (JST). Leave empty for a token that works until revoked.",
+    ),
+    (
+        "account.token_expires_bad",
+        "有効期限は日付（例: 2026-12-31）で入力してください。",
+        "Enter the expiry as a date (e.g. 2026-12-31).",
+    ),
+    (
+        "account.token_expires_past",
+        "有効期限は今日以降の日付にしてください。",
+        "The expiry must be today or later.",
+    ),
+    ("account.token_list", "発行済みのトークン", "Your tokens"),
+    (
+        "account.token_none",
+        "発行済みのトークンはありません。",
+        "You have no tokens.",
+    ),
+    ("account.token_created", "発行日時", "Created"),
+    ("account.token_last_used", "最終利用", "Last used"),
+    ("account.token_never_used", "未使用", "Never"),
+    (
+        "account.token_no_expiry",
+        "なし（失効させるまで）",
+        "None (until revoked)",
+    ),
+    ("account.token_state", "状態", "State"),
+    ("account.token_active", "有効", "Active"),
+    ("account.token_expired", "期限切れ", "Expired"),
+    ("account.token_revoked", "失効", "Revoked"),
+    ("account.token_revoke", "失効させる", "Revoke"),
+    (
+        "account.token_revoked_done",
+        "APIトークンを失効させました。",
+        "Token revoked.",
+    ),
 ];
 
 /// Issuer shown in authenticator apps.
@@ -141,6 +189,54 @@ pub fn routes() -> Router<AppState> {
         .route("/account/totp/disable", post(totp_disable))
         .route("/account/password", post(change_password))
         .route("/account/tokens", post(create_token))
+        .route("/account/tokens/{id}/revoke", post(revoke_token))
+}
+
+/// An API token as a row of a list (the account page's and the administrators').
+pub struct TokenRow {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub created: String,
+    pub last_used: String,
+    pub expires: String,
+    /// `active`, `expired` or `revoked`.
+    pub state: &'static str,
+    /// The state in words.
+    pub state_label: &'static str,
+}
+
+/// The rows of `tokens` with dates in the page's style (和暦 in Japanese).
+pub fn token_rows(ctx: &Ctx, page: &PageMeta, tokens: Vec<ApiToken>) -> Vec<TokenRow> {
+    let now = unyo_domain::time::to_storage(chrono::Utc::now());
+    tokens
+        .into_iter()
+        .map(|t| {
+            let state = t.state(&now);
+            TokenRow {
+                id: t.id,
+                state,
+                state_label: ctx.tr.t(match state {
+                    "revoked" => "account.token_revoked",
+                    "expired" => "account.token_expired",
+                    _ => "account.token_active",
+                }),
+                created: page.datetime(&t.created_at),
+                last_used: t
+                    .last_used_at
+                    .as_deref()
+                    .map(|at| page.datetime(at))
+                    .unwrap_or_else(|| ctx.tr.t("account.token_never_used").to_string()),
+                expires: t
+                    .expires_at
+                    .as_deref()
+                    .map(|at| page.datetime(at))
+                    .unwrap_or_else(|| ctx.tr.t("account.token_no_expiry").to_string()),
+                username: t.username,
+                name: t.name,
+            }
+        })
+        .collect()
 }
 
 #[derive(askama::Template)]
@@ -155,6 +251,8 @@ struct AccountPage {
     can_tokens: bool,
     errors: FormErrors,
     token_name: String,
+    token_expires: String,
+    tokens: Vec<TokenRow>,
 }
 
 #[derive(askama::Template)]
@@ -180,6 +278,7 @@ struct TokenPage {
     page: PageMeta,
     name: String,
     token: String,
+    expires: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -192,6 +291,8 @@ fn flash(ctx: &Ctx, page: PageMeta, ok: Option<&str>) -> PageMeta {
     let special = match ok {
         Some("password") => Some(ctx.tr.t("account.password_done")),
         Some("totp_off") => Some(ctx.tr.t("account.totp_disabled_done")),
+        Some("password_sessions") => Some(ctx.tr.t("account.password_done_sessions")),
+        Some("token_revoked") => Some(ctx.tr.t("account.token_revoked_done")),
         _ => None,
     };
     let mut page = page.with_flash(ok);
@@ -201,13 +302,20 @@ fn flash(ctx: &Ctx, page: PageMeta, ok: Option<&str>) -> PageMeta {
     page
 }
 
+/// What the token form held, to show it again after a refusal.
+#[derive(Default)]
+struct TokenDraft {
+    name: String,
+    expires: String,
+}
+
 /// The account page, with `errors` (status 422) or without.
 async fn show(
     state: &AppState,
     ctx: &Ctx,
     ok: Option<&str>,
     errors: Vec<FieldError>,
-    token_name: String,
+    draft: TokenDraft,
 ) -> Result<Response, WebError> {
     let role = ctx.user.role();
     let pending = !ctx.user.totp_enabled && state.store.totp_secret(ctx.user.id).await?.is_some();
@@ -216,8 +324,11 @@ async fn show(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let page = flash(ctx, ctx.page(ctx.tr.t("account.title"), "account"), ok);
+    let tokens = state.store.api_tokens_of(&ctx.actor(), ctx.user.id).await?;
+    let tokens = token_rows(ctx, &page, tokens);
     let html = render(&AccountPage {
-        page: flash(ctx, ctx.page(ctx.tr.t("account.title"), "account"), ok),
+        page,
         username: ctx.user.username.clone(),
         display_name: ctx.user.display_name.clone(),
         role_label: ctx.tr.pick(role.label_ja(), role.label_en()).to_string(),
@@ -225,7 +336,9 @@ async fn show(
         totp_pending: pending,
         can_tokens: role.allows(Action::UseApi),
         errors: FormErrors(errors),
-        token_name,
+        token_name: draft.name,
+        token_expires: draft.expires,
+        tokens,
     })?;
     Ok((status, html).into_response())
 }
@@ -235,7 +348,14 @@ async fn account_page(
     ctx: Ctx,
     Query(q): Query<OkQuery>,
 ) -> Result<Response, WebError> {
-    show(&state, &ctx, q.ok.as_deref(), Vec::new(), String::new()).await
+    show(
+        &state,
+        &ctx,
+        q.ok.as_deref(),
+        Vec::new(),
+        TokenDraft::default(),
+    )
+    .await
 }
 
 fn random_bytes<const N: usize>() -> Result<[u8; N], WebError> {
@@ -411,7 +531,7 @@ async fn totp_disable(
             return locked_out(&state, &ctx).await;
         }
         let err = FieldError::new("totp_code", ctx.tr.t("account.totp_wrong"));
-        return show(&state, &ctx, None, vec![err], String::new()).await;
+        return show(&state, &ctx, None, vec![err], TokenDraft::default()).await;
     }
     state.store.disable_totp(&ctx.actor(), ctx.user.id).await?;
     Ok(Redirect::to("/account?ok=totp_off").into_response())
@@ -450,11 +570,11 @@ async fn change_password(
     let tr = ctx.tr;
     if form.new_password != form.new_password2 {
         let err = FieldError::new("new_password2", tr.t("account.password_mismatch"));
-        return show(&state, &ctx, None, vec![err], String::new()).await;
+        return show(&state, &ctx, None, vec![err], TokenDraft::default()).await;
     }
     if let Err(e) = unyo_store::users::check_password_policy(&form.new_password) {
         let errors = field_errors(e.into(), &[("password", "new_password")])?;
-        return show(&state, &ctx, None, errors, String::new()).await;
+        return show(&state, &ctx, None, errors, TokenDraft::default()).await;
     }
     match state
         .store
@@ -465,7 +585,7 @@ async fn change_password(
         LoginOutcome::Locked(_) => return locked_out(&state, &ctx).await,
         LoginOutcome::Failed | LoginOutcome::Disabled => {
             let err = FieldError::new("current_password", tr.t("account.password_wrong"));
-            return show(&state, &ctx, None, vec![err], String::new()).await;
+            return show(&state, &ctx, None, vec![err], TokenDraft::default()).await;
         }
     }
     if let Err(e) = state
@@ -474,15 +594,47 @@ async fn change_password(
         .await
     {
         let errors = field_errors(e, &[("password", "new_password")])?;
-        return show(&state, &ctx, None, errors, String::new()).await;
+        return show(&state, &ctx, None, errors, TokenDraft::default()).await;
     }
-    Ok(Redirect::to("/account?ok=password").into_response())
+    // Every session of the account has ended with the change; this browser gets a fresh one.
+    let fresh = state.store.create_session(ctx.user.id, false).await?;
+    let mut res = Redirect::to("/account?ok=password_sessions").into_response();
+    res.headers_mut().append(
+        axum::http::header::SET_COOKIE,
+        set_cookie(&state, SESSION_COOKIE, &fresh.token, None),
+    );
+    Ok(res)
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct TokenForm {
     name: String,
+    /// `YYYY-MM-DD` (the date input's value), empty for none.
+    expires_on: String,
+}
+
+/// The instant a token given an expiry date stops working: the end of that day in JST (storage form).
+/// `Err` with the key of the message when the text is not a date or the day is over.
+pub fn token_expiry(text: &str, today: chrono::NaiveDate) -> Result<Option<String>, &'static str> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| "account.token_expires_bad")?;
+    if day < today {
+        return Err("account.token_expires_past");
+    }
+    let next = day.succ_opt().ok_or("account.token_expires_bad")?;
+    let jst = chrono::FixedOffset::east_opt(9 * 3600).ok_or("account.token_expires_bad")?;
+    let end = next
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(jst).single())
+        .ok_or("account.token_expires_bad")?;
+    Ok(Some(unyo_domain::time::to_storage(
+        end.with_timezone(&chrono::Utc),
+    )))
 }
 
 /// `POST /account/tokens`: a new API token, shown once.
@@ -493,6 +645,10 @@ async fn create_token(
 ) -> Result<Response, WebError> {
     ctx.require(Action::UseApi)?;
     let name = form.name.trim().to_string();
+    let draft = || TokenDraft {
+        name: name.clone(),
+        expires: form.expires_on.trim().to_string(),
+    };
     let problem = if name.is_empty() {
         Some(ctx.tr.t("account.token_name_required"))
     } else if name.chars().count() > MAX_TOKEN_NAME {
@@ -504,18 +660,52 @@ async fn create_token(
     };
     if let Some(message) = problem {
         let err = FieldError::new("token_name", message);
-        return show(&state, &ctx, None, vec![err], name).await;
+        return show(&state, &ctx, None, vec![err], draft()).await;
     }
-    let token = state
+    let expires_at = match token_expiry(&form.expires_on, unyo_store::support::jst_today()) {
+        Ok(at) => at,
+        Err(key) => {
+            let err = FieldError::new("token_expires", ctx.tr.t(key));
+            return show(&state, &ctx, None, vec![err], draft()).await;
+        }
+    };
+    let (row, token) = state
         .store
-        .create_api_token(&ctx.actor(), ctx.user.id, &name)
+        .issue_api_token(&ctx.actor(), ctx.user.id, &name, expires_at.as_deref())
         .await?;
+    let page = ctx.page(ctx.tr.t("account.tokens"), "account");
+    let expires = row
+        .expires_at
+        .as_deref()
+        .map(|at| page.datetime(at))
+        .unwrap_or_else(|| ctx.tr.t("account.token_no_expiry").to_string());
     Ok(render(&TokenPage {
-        page: ctx.page(ctx.tr.t("account.tokens"), "account"),
+        page,
         name,
         token,
+        expires,
     })?
     .into_response())
+}
+
+/// `POST /account/tokens/{id}/revoke`: one's own token (another's answers 404).
+async fn revoke_token(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    // Only one's own here, administrators included; they revoke others' on 利用者管理.
+    let own = state
+        .store
+        .api_tokens_of(&ctx.actor(), ctx.user.id)
+        .await?
+        .iter()
+        .any(|t| t.id == id);
+    if !own {
+        return Err(WebError::NotFound);
+    }
+    state.store.revoke_api_token(&ctx.actor(), id).await?;
+    Ok(Redirect::to("/account?ok=token_revoked").into_response())
 }
 
 #[cfg(test)]
@@ -571,6 +761,28 @@ mod tests {
             .sum();
         assert_eq!(drawn, dark);
         assert!(svg.contains(r#"d="M4,4h7v1h-7z"#));
+    }
+
+    #[test]
+    fn token_expiry_is_the_end_of_the_day_in_jst() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 5, 1).expect("date");
+        assert_eq!(token_expiry("", today), Ok(None));
+        assert_eq!(
+            token_expiry("2026-05-01", today),
+            Ok(Some("2026-05-01T15:00:00.000000Z".into()))
+        );
+        assert_eq!(
+            token_expiry(" 2026-12-31 ", today),
+            Ok(Some("2026-12-31T15:00:00.000000Z".into()))
+        );
+        assert_eq!(
+            token_expiry("2026-04-30", today),
+            Err("account.token_expires_past")
+        );
+        assert_eq!(
+            token_expiry("令和8年", today),
+            Err("account.token_expires_bad")
+        );
     }
 
     #[test]

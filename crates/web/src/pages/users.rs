@@ -1,8 +1,10 @@
 //! Account administration (R12, R13), for [`Action::ManageUsers`] only: the list of accounts with their
 //! second factor and lock state, adding an account, lifting a lock, disabling an account (which ends its
-//! sessions and tokens at once) and resetting the second factor of someone who lost the device.
+//! sessions and tokens at once), resetting the second factor of someone who lost the device, resetting a
+//! password (which ends every session of the account), and every account's API tokens, to revoke.
 
 use crate::page::{Ctx, FormErrors, PageMeta, render, role_options};
+use crate::pages::account::{TokenRow, token_rows};
 use crate::{AppState, WebError};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -85,6 +87,28 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ),
     ("user.choose", "選択してください", "Choose"),
     ("user.self", "（自分）", "(you)"),
+    (
+        "user.reset_password",
+        "パスワードを再設定",
+        "Reset password",
+    ),
+    (
+        "user.reset_password_help",
+        "新しいパスワードを設定すると、その利用者のログイン中のセッションはすべて終了します。",
+        "Setting a new password ends every session of the account.",
+    ),
+    (
+        "user.password_reset_done",
+        "パスワードを再設定しました。その利用者のセッションはすべて終了しました。",
+        "Password reset; every session of the account has ended.",
+    ),
+    ("user.tokens", "APIトークン", "API tokens"),
+    (
+        "user.tokens_help",
+        "各利用者が発行したAPIトークンです。不要なものや漏えいのおそれがあるものは失効させてください。",
+        "Tokens issued by each account. Revoke those no longer needed or possibly exposed.",
+    ),
+    ("user.token_owner", "利用者", "Account"),
 ];
 
 /// Longest display name accepted.
@@ -97,6 +121,8 @@ pub fn routes() -> Router<AppState> {
         .route("/users/{id}/unlock", post(unlock))
         .route("/users/{id}/disable", post(disable))
         .route("/users/{id}/reset-totp", post(reset_totp))
+        .route("/users/{id}/password", post(reset_password))
+        .route("/users/tokens/{id}/revoke", post(revoke_token))
 }
 
 /// The add-user form as typed (the password is never sent back).
@@ -140,6 +166,7 @@ struct UsersPage {
     form: NewUserForm,
     errors: FormErrors,
     action_error: String,
+    tokens: Vec<TokenRow>,
 }
 
 #[derive(Deserialize, Default)]
@@ -183,6 +210,8 @@ fn flash(ctx: &Ctx, page: PageMeta, ok: Option<&str>) -> PageMeta {
         Some("unlocked") => Some(ctx.tr.t("user.unlocked_done")),
         Some("disabled") => Some(ctx.tr.t("user.disabled_done")),
         Some("totp_reset") => Some(ctx.tr.t("user.totp_reset_done")),
+        Some("password_reset") => Some(ctx.tr.t("user.password_reset_done")),
+        Some("token_revoked") => Some(ctx.tr.t("account.token_revoked_done")),
         _ => None,
     };
     let mut page = page.with_flash(ok);
@@ -218,6 +247,8 @@ async fn show(
             selected: form.role == value,
         })
         .collect();
+    let tokens = state.store.all_api_tokens(&ctx.actor()).await?;
+    let tokens = token_rows(ctx, &page, tokens);
     let status = if errors.is_empty() && action_error.is_empty() {
         StatusCode::OK
     } else {
@@ -233,6 +264,7 @@ async fn show(
         },
         errors: FormErrors(errors),
         action_error,
+        tokens,
     })?;
     Ok((status, html).into_response())
 }
@@ -388,4 +420,43 @@ async fn reset_totp(
         Ok(()) => Ok(Redirect::to("/users?ok=totp_reset").into_response()),
         Err(e) => refused(&state, &ctx, e).await,
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PasswordForm {
+    password: String,
+}
+
+/// `POST /users/{id}/password`: a new password set by an administrator; every session of the account ends.
+async fn reset_password(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, WebError> {
+    let user = target(&state, &ctx, id).await?;
+    match state
+        .store
+        .set_password(&ctx.actor(), user.id, &form.password)
+        .await
+    {
+        Ok(_) if user.id == ctx.user.id => {
+            // One's own password through this form: the session ended with the others; log in again.
+            Ok(Redirect::to("/login").into_response())
+        }
+        Ok(_) => Ok(Redirect::to("/users?ok=password_reset").into_response()),
+        Err(e) => refused(&state, &ctx, e).await,
+    }
+}
+
+/// `POST /users/tokens/{id}/revoke`: any account's token.
+async fn revoke_token(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    ctx.require(Action::ManageUsers)?;
+    state.store.revoke_api_token(&ctx.actor(), id).await?;
+    Ok(Redirect::to("/users?ok=token_revoked").into_response())
 }
