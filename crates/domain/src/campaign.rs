@@ -16,8 +16,8 @@
 
 use crate::error::{DomainError, FieldError};
 use crate::inventory::{Antivirus, InventorySnapshot, Software, compare_versions};
-use crate::pii;
 use crate::registry::TerminalKind;
+use crate::text::{self, Line, Text};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
@@ -629,46 +629,12 @@ pub struct CampaignInput {
 /// A validated campaign.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CampaignDraft {
-    pub title: String,
+    pub title: Line<200>,
     pub goal: CampaignGoal,
     pub target: TargetSpec,
     pub staged: bool,
     pub witness_required: bool,
-    pub description: String,
-}
-
-/// Trims `value` and checks length and personal identifiers; pushes the problem, if any, to `errors`.
-fn free_text(
-    errors: &mut Vec<FieldError>,
-    field: &str,
-    label: &str,
-    value: &str,
-    required: bool,
-    max: usize,
-) -> String {
-    let v = value.trim().to_string();
-    if required && v.is_empty() {
-        errors.push(FieldError::new(
-            field,
-            format!("{label}を入力してください。"),
-        ));
-    } else if v.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            format!("{label}は{max}文字以内で入力してください。"),
-        ));
-    } else if v
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        errors.push(FieldError::new(
-            field,
-            format!("{label}に使用できない文字が含まれています。"),
-        ));
-    } else if let Err(e) = pii::guard_free_text("", &v) {
-        errors.push(FieldError::new(field, e.message()));
-    }
-    v
+    pub description: Text<4000>,
 }
 
 /// A version as typed: one line, at most 100 characters, at least one digit.
@@ -700,16 +666,18 @@ fn version_text(
         ));
         return None;
     }
-    Some(v.to_string())
+    let before = errors.len();
+    text::guard(errors, field, label, v);
+    (errors.len() == before).then(|| v.to_string())
 }
 
 impl CampaignInput {
     /// Validates into a campaign (the targets' existence is checked by the store).
     pub fn validate(&self) -> Result<CampaignDraft, DomainError> {
         let mut errors = Vec::new();
-        let title = free_text(&mut errors, "title", "件名", &self.title, true, 200);
+        let title = text::line(&mut errors, "title", "件名", &self.title, true);
         let kind = GoalKind::parse(&self.goal_type);
-        let description = free_text(
+        let description: Text<4000> = text::text(
             &mut errors,
             "description",
             if kind == Some(GoalKind::FreeTask) {
@@ -719,7 +687,6 @@ impl CampaignInput {
             },
             &self.description,
             kind == Some(GoalKind::FreeTask),
-            4000,
         );
         let goal = match kind {
             None => {
@@ -730,14 +697,14 @@ impl CampaignInput {
                 None
             }
             Some(GoalKind::App) => {
-                let name = free_text(
+                let name = text::line::<200>(
                     &mut errors,
                     "name_pattern",
                     "アプリケーション名",
                     &self.name_pattern,
                     true,
-                    200,
-                );
+                )
+                .into_string();
                 if name.trim_start_matches('=').trim().is_empty() && !name.is_empty() {
                     errors.push(FieldError::new(
                         "name_pattern",
@@ -758,14 +725,14 @@ impl CampaignInput {
                 })
             }
             Some(GoalKind::Antivirus) => {
-                let product = free_text(
+                let product = text::line::<200>(
                     &mut errors,
                     "product_pattern",
                     "ウイルス対策ソフトの名前",
                     &self.product_pattern,
                     true,
-                    200,
-                );
+                )
+                .into_string();
                 let min_version = version_text(
                     &mut errors,
                     "min_version",
@@ -774,18 +741,13 @@ impl CampaignInput {
                     &self.min_version,
                     false,
                 );
-                let min_date = if self.min_date.trim().is_empty() {
-                    None
-                } else {
-                    let d = crate::support::parse_date(&self.min_date);
-                    if d.is_none() {
-                        errors.push(FieldError::new(
-                            "min_date",
-                            "定義日付の形式が正しくありません（例: 2026-05-01 または 令和8年5月1日）。",
-                        ));
-                    }
-                    d
-                };
+                let min_date = crate::support::date_field(
+                    &mut errors,
+                    "min_date",
+                    "目標の定義日付",
+                    &self.min_date,
+                    false,
+                );
                 Some(CampaignGoal::AvDefinitionsAtLeast {
                     product_pattern: product,
                     min_version,
@@ -802,7 +764,7 @@ impl CampaignInput {
             )
             .map(|min_build| CampaignGoal::OsBuildAtLeast { min_build }),
             Some(GoalKind::FreeTask) => Some(CampaignGoal::FreeTask {
-                description: description.clone(),
+                description: description.to_string(),
             }),
         };
         let ids = |v: &[i64]| {
@@ -903,8 +865,8 @@ pub struct AttestInput {
 pub struct AttestDraft {
     pub status: TargetStatus,
     pub work_entry_id: Option<i64>,
-    pub witness: String,
-    pub note: String,
+    pub witness: Line<100>,
+    pub note: Text<2000>,
 }
 
 impl AttestInput {
@@ -913,8 +875,8 @@ impl AttestInput {
     pub fn validate(&self, witness_required: bool) -> Result<AttestDraft, DomainError> {
         let mut errors = Vec::new();
         let status = TargetStatus::parse(&self.status);
-        let witness = free_text(&mut errors, "witness", "立会者", &self.witness, false, 100);
-        let note = free_text(&mut errors, "note", "備考", &self.note, false, 2000);
+        let witness = text::line(&mut errors, "witness", "立会者", &self.witness, false);
+        let note = text::text(&mut errors, "note", "備考", &self.note, false);
         match status {
             None => errors.push(FieldError::new("status", "状態を選択してください。")),
             Some(TargetStatus::Excluded) => errors.push(FieldError::new(
@@ -928,7 +890,7 @@ impl AttestInput {
                         "実施済にするには、実施を記録した作業記録の番号を入力してください。",
                     ));
                 }
-                if witness_required && witness.is_empty() {
+                if witness_required && self.witness.trim().is_empty() {
                     errors.push(FieldError::new(
                         "witness",
                         "この展開では立会者の記録が必要です。立会者を入力してください。",
@@ -936,7 +898,7 @@ impl AttestInput {
                 }
             }
             Some(TargetStatus::Failed) => {
-                if note.is_empty() {
+                if self.note.trim().is_empty() {
                     errors.push(FieldError::new(
                         "note",
                         "失敗の内容を備考に入力してください。",
@@ -967,16 +929,9 @@ pub struct ExcludeInput {
 
 impl ExcludeInput {
     /// Validates: the reason is required.
-    pub fn validate(&self) -> Result<String, DomainError> {
+    pub fn validate(&self) -> Result<Text<2000>, DomainError> {
         let mut errors = Vec::new();
-        let reason = free_text(
-            &mut errors,
-            "reason",
-            "対象外の理由",
-            &self.reason,
-            true,
-            2000,
-        );
+        let reason = text::text(&mut errors, "reason", "対象外の理由", &self.reason, true);
         if errors.is_empty() {
             Ok(reason)
         } else {
@@ -1864,8 +1819,9 @@ mod tests {
             ExcludeInput {
                 reason: " 廃棄予定 ".into()
             }
-            .validate(),
-            Ok("廃棄予定".into())
+            .validate()
+            .map(String::from),
+            Ok("廃棄予定".to_string())
         );
     }
 

@@ -9,6 +9,7 @@
 //!   behind it are 影響 (impacted) and the event names that node as the probable point of failure.
 //! * Maintenance windows ([`MaintenanceWindow`]) suppress alerts and are excluded from availability.
 
+use crate::text::{self, Line};
 use crate::time::jst;
 use crate::{DomainError, FieldError};
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
@@ -255,20 +256,7 @@ impl CheckInput {
     /// a probe may reach only that address, so any other address is refused.
     pub fn validate(&self, registered_ip: Option<&str>) -> Result<CheckDraft, DomainError> {
         let mut errors = Vec::new();
-        let name = self.name.trim().to_string();
-        if name.is_empty() {
-            errors.push(FieldError::new("name", "名称を入力してください。"));
-        } else if name.chars().count() > 100 {
-            errors.push(FieldError::new(
-                "name",
-                "名称は100文字以内で入力してください。",
-            ));
-        } else if has_control_chars(&name) {
-            errors.push(FieldError::new("name", NAME_CONTROL_CHARS));
-        }
-        if let Err(e) = crate::pii::guard_free_text("name", &name) {
-            errors.push(FieldError::new("name", e.message()));
-        }
+        let name = text::line::<100>(&mut errors, "name", "名称", &self.name, true).into_string();
         let target_kind = TargetKind::parse(self.target_kind.trim());
         if target_kind.is_none() {
             errors.push(FieldError::new(
@@ -369,16 +357,30 @@ impl CheckInput {
                 } else {
                     self.path.trim().to_string()
                 };
-                if !path.starts_with('/') || path.chars().any(|c| c.is_control() || c == ' ') {
+                if !path.starts_with('/')
+                    || path.chars().count() > 2000
+                    || path.chars().any(|c| c.is_control() || c == ' ')
+                {
                     errors.push(FieldError::new(
                         "path",
-                        "パスは / で始め、空白や制御文字を含めないでください。",
+                        "パスは / で始め、空白や制御文字を含めず2000文字以内で入力してください。",
                     ));
+                } else {
+                    text::guard(&mut errors, "path", "パス", &path);
                 }
-                let host = self.host.trim().to_string();
-                if host.chars().any(|c| c.is_control() || c == ' ') {
-                    errors.push(FieldError::new("host", "ホスト名が正しくありません。"));
+                let host = text::line::<253>(&mut errors, "host", "ホスト名", &self.host, false)
+                    .into_string();
+                if host.contains(' ') {
+                    errors.push(FieldError::new("host", "ホスト名に空白は使えません。"));
                 }
+                let body_contains = text::line::<200>(
+                    &mut errors,
+                    "body_contains",
+                    "応答に含む文字列",
+                    &self.body_contains,
+                    false,
+                )
+                .into_string();
                 Some(ProbeSpec::Http {
                     addr,
                     port: port(&mut errors, Some(if tls { 443 } else { 80 })),
@@ -386,21 +388,24 @@ impl CheckInput {
                     host,
                     path,
                     expect_status: self.expect_status.unwrap_or(200),
-                    body_contains: self.body_contains.clone(),
+                    body_contains,
                     cert_warn_days: self.cert_warn_days.unwrap_or(0),
                 })
             }
             (Some(CheckKind::Dns), Some(addr)) => {
                 let name = self.dns_name.trim().to_string();
                 if name.is_empty()
+                    || name.len() > 253
                     || !name
                         .chars()
                         .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
                 {
                     errors.push(FieldError::new(
                         "dns_name",
-                        "問い合わせる名前（例: juki.example.lg.jp）を入力してください。",
+                        "問い合わせる名前（例: juki.example.lg.jp）を253文字以内で入力してください。",
                     ));
+                } else {
+                    text::guard(&mut errors, "dns_name", "問い合わせる名前", &name);
                 }
                 let expect = if self.dns_expect.trim().is_empty() {
                     None
@@ -668,6 +673,9 @@ pub enum Recurrence {
     },
 }
 
+/// A maintenance window's title (件名): one line, at most 200 characters, no personal identifier.
+pub type WindowTitle = Line<200>;
+
 /// A maintenance window: while it applies, its checks raise no alerts and their results count as
 /// maintenance, not as availability.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -714,11 +722,12 @@ impl MaintenanceWindow {
             || self.node_id.is_some_and(|n| node_ids.contains(&n))
     }
 
-    /// Validates a window before storing.
+    /// Validates a window before storing: the title is one line of at most 200 characters without a
+    /// personal identifier ([`WindowTitle`]), the time as below.
     pub fn validate(&self) -> Result<(), DomainError> {
         let mut errors = Vec::new();
-        if self.title.trim().is_empty() {
-            errors.push(FieldError::new("title", "件名を入力してください。"));
+        if let Err(e) = WindowTitle::required("title", "件名", &self.title) {
+            errors.push(e);
         }
         match &self.when {
             Recurrence::Once { start, end } => {

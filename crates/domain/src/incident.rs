@@ -39,8 +39,8 @@
 //! (`令和8年5月12日 9:30`). No function here reads the clock: `now` is passed in.
 
 use crate::error::{DomainError, FieldError};
-use crate::pii;
 use crate::role::{Action, Role};
+use crate::text::{self, Line, Text};
 use crate::time::{jst, to_jst};
 use crate::wareki::FiscalYear;
 use chrono::{DateTime, Datelike, NaiveDateTime, NaiveTime, Utc};
@@ -638,40 +638,6 @@ pub fn figures_by_site(items: &[IncidentFacts], fy: FiscalYear) -> Vec<SiteFigur
 
 // ------------------------------------------------------------------------------------------------ inputs
 
-/// Trimmed free text with a length limit and the PII guard; `label` is the Japanese field name.
-fn free_text(
-    errors: &mut Vec<FieldError>,
-    field: &str,
-    label: &str,
-    value: &str,
-    required: bool,
-    max: usize,
-) -> String {
-    let v = value.trim().to_string();
-    if required && v.is_empty() {
-        errors.push(FieldError::new(
-            field,
-            format!("{label}を入力してください。"),
-        ));
-    } else if v.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            format!("{label}は{max}文字以内で入力してください。"),
-        ));
-    } else if v
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
-        errors.push(FieldError::new(
-            field,
-            format!("{label}に使用できない制御文字が含まれています。"),
-        ));
-    } else if let Err(e) = pii::guard_free_text("", &v) {
-        errors.push(FieldError::new(field, e.message()));
-    }
-    v
-}
-
 /// A typed time: empty gives `default`; otherwise it must parse and not lie after `now`.
 fn typed_time(
     errors: &mut Vec<FieldError>,
@@ -736,7 +702,9 @@ fn cause_key(errors: &mut Vec<FieldError>, value: &str) -> Option<String> {
         ));
         return None;
     }
-    Some(v.to_string())
+    let before = errors.len();
+    text::guard(errors, "probable_cause", "推定原因キー", v);
+    (errors.len() == before).then(|| v.to_string())
 }
 
 /// Raw input of a new incident, as a form or the API sends it.
@@ -770,7 +738,7 @@ pub struct IncidentInput {
 /// A validated incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IncidentDraft {
-    pub title: String,
+    pub title: Line<200>,
     pub severity: Severity,
     pub source: DetectionSource,
     pub occurred_at: DateTime<Utc>,
@@ -778,7 +746,7 @@ pub struct IncidentDraft {
     pub site_ids: Vec<i64>,
     pub terminal_ids: Vec<i64>,
     pub node_ids: Vec<i64>,
-    pub description: String,
+    pub description: Text<4000>,
     pub probable_cause: Option<String>,
     pub known_error_id: Option<i64>,
 }
@@ -787,15 +755,8 @@ impl IncidentInput {
     /// Validates into an incident; `now` is the present instant (times may not lie after it).
     pub fn validate(&self, now: DateTime<Utc>) -> Result<IncidentDraft, DomainError> {
         let mut errors = Vec::new();
-        let title = free_text(&mut errors, "title", "件名", &self.title, true, 200);
-        let description = free_text(
-            &mut errors,
-            "description",
-            "状況",
-            &self.description,
-            true,
-            4000,
-        );
+        let title = text::line(&mut errors, "title", "件名", &self.title, true);
+        let description = text::text(&mut errors, "description", "状況", &self.description, true);
         let severity = Severity::parse(&self.severity);
         if severity.is_none() {
             errors.push(FieldError::new("severity", "重大度を選択してください。"));
@@ -856,7 +817,7 @@ impl IncidentInput {
 }
 
 /// What the connectivity engine reports when a check fails: the seam for automatic incidents.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AutoIncidentInput {
     /// The key that identifies the probable cause (e.g. `node:12:unreachable`); one open incident per key.
     pub probable_cause: String,
@@ -876,8 +837,8 @@ impl AutoIncidentInput {
     /// Validates into an incident with source 疎通監視.
     pub fn validate(&self, now: DateTime<Utc>) -> Result<IncidentDraft, DomainError> {
         let mut errors = Vec::new();
-        let title = free_text(&mut errors, "title", "件名", &self.title, true, 200);
-        let detail = free_text(&mut errors, "detail", "検知内容", &self.detail, false, 4000);
+        let title: Line<200> = text::line(&mut errors, "title", "件名", &self.title, true);
+        let detail: Text<4000> = text::text(&mut errors, "detail", "検知内容", &self.detail, false);
         let probable_cause = cause_key(&mut errors, &self.probable_cause);
         if probable_cause.is_none() && self.probable_cause.trim().is_empty() {
             errors.push(FieldError::new(
@@ -892,7 +853,8 @@ impl AutoIncidentInput {
             ));
         }
         let description = if detail.is_empty() {
-            title.clone()
+            // A line is valid text; the title has been checked above.
+            Text::new("title", "件名", &title).unwrap_or_default()
         } else {
             detail
         };
@@ -939,9 +901,9 @@ pub struct IncidentTransitionInput {
 pub struct IncidentTransition {
     pub action: IncidentAction,
     pub at: DateTime<Utc>,
-    pub comment: String,
-    pub guidance_to: String,
-    pub guidance: String,
+    pub comment: Text<4000>,
+    pub guidance_to: Line<200>,
+    pub guidance: Text<4000>,
     pub work_entry_ids: Vec<i64>,
 }
 
@@ -962,32 +924,30 @@ pub fn check_incident_transition(
         A::Reopen => ("再開の理由", true),
         _ => ("コメント", false),
     };
-    let comment = free_text(
+    let comment = text::text(
         &mut errors,
         "comment",
         comment_label,
         &input.comment,
         comment_required,
-        4000,
     );
     let is_workaround = action == A::Workaround;
-    let guidance_to = free_text(
+    let guidance_to = text::line(
         &mut errors,
         "guidance_to",
         "指導先（誰に指導したか）",
         &input.guidance_to,
         is_workaround,
-        200,
     );
-    let guidance = free_text(
+    let guidance = text::text(
         &mut errors,
         "guidance",
         "指導内容",
         &input.guidance,
         is_workaround,
-        4000,
     );
-    if !is_workaround && (!guidance_to.is_empty() || !guidance.is_empty()) {
+    let guided = !input.guidance_to.trim().is_empty() || !input.guidance.trim().is_empty();
+    if !is_workaround && guided {
         errors.push(FieldError::new(
             "guidance",
             "指導は「回避策実施」で記録してください。",
@@ -1037,9 +997,9 @@ pub struct EntryInput {
 pub struct EntryDraft {
     pub kind: EntryKind,
     pub at: DateTime<Utc>,
-    pub text: String,
-    pub guidance_to: String,
-    pub guidance: String,
+    pub text: Text<4000>,
+    pub guidance_to: Line<200>,
+    pub guidance: Text<4000>,
     pub work_entry_ids: Vec<i64>,
 }
 
@@ -1054,31 +1014,27 @@ impl EntryInput {
             ));
         };
         let mut errors = Vec::new();
-        let text = free_text(&mut errors, "text", "内容", &self.text, true, 4000);
-        let guidance_to = free_text(
+        let text = text::text(&mut errors, "text", "内容", &self.text, true);
+        let guidance_to = text::line(
             &mut errors,
             "guidance_to",
             "指導先",
             &self.guidance_to,
             false,
-            200,
         );
-        let guidance = free_text(
-            &mut errors,
-            "guidance",
-            "指導内容",
-            &self.guidance,
-            false,
-            4000,
+        let guidance = text::text(&mut errors, "guidance", "指導内容", &self.guidance, false);
+        let (to_given, guidance_given) = (
+            !self.guidance_to.trim().is_empty(),
+            !self.guidance.trim().is_empty(),
         );
         if kind == EntryKind::Workaround {
-            if guidance_to.is_empty() != guidance.is_empty() {
+            if to_given != guidance_given {
                 errors.push(FieldError::new(
                     "guidance",
                     "指導を記録する場合は指導先と指導内容の両方を入力してください。",
                 ));
             }
-        } else if !guidance_to.is_empty() || !guidance.is_empty() {
+        } else if to_given || guidance_given {
             errors.push(FieldError::new(
                 "guidance",
                 "指導は「回避策・指導」の記録で入力してください。",
@@ -1135,33 +1091,31 @@ pub struct WitnessInput {
 /// A validated witness record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WitnessDraft {
-    pub witness_name: String,
-    pub witness_org: String,
+    pub witness_name: Line<100>,
+    pub witness_org: Line<200>,
     pub witnessed_at: DateTime<Utc>,
-    pub remark: String,
+    pub remark: Text<4000>,
 }
 
 impl WitnessInput {
     /// Validates: name, organisation, time and remark are all required; the time may not lie after `now`.
     pub fn validate(&self, now: DateTime<Utc>) -> Result<WitnessDraft, DomainError> {
         let mut errors = Vec::new();
-        let witness_name = free_text(
+        let witness_name = text::line(
             &mut errors,
             "witness_name",
             "立会者の氏名",
             &self.witness_name,
             true,
-            100,
         );
-        let witness_org = free_text(
+        let witness_org = text::line(
             &mut errors,
             "witness_org",
             "立会者の所属",
             &self.witness_org,
             true,
-            200,
         );
-        let remark = free_text(&mut errors, "remark", "所見", &self.remark, true, 4000);
+        let remark = text::text(&mut errors, "remark", "所見", &self.remark, true);
         let witnessed_at = if self.witnessed_at.trim().is_empty() {
             errors.push(FieldError::new(
                 "witnessed_at",
@@ -1222,10 +1176,10 @@ pub struct KnownErrorInput {
 /// A validated known error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KnownErrorDraft {
-    pub title: String,
-    pub symptoms: String,
-    pub cause: String,
-    pub workaround: String,
+    pub title: Line<200>,
+    pub symptoms: Text<4000>,
+    pub cause: Text<4000>,
+    pub workaround: Text<4000>,
     pub incident_ids: Vec<i64>,
 }
 
@@ -1233,18 +1187,17 @@ impl KnownErrorInput {
     /// Validates: title and symptoms required, and at least one of cause and workaround.
     pub fn validate(&self) -> Result<KnownErrorDraft, DomainError> {
         let mut errors = Vec::new();
-        let title = free_text(&mut errors, "title", "件名", &self.title, true, 200);
-        let symptoms = free_text(&mut errors, "symptoms", "症状", &self.symptoms, true, 4000);
-        let cause = free_text(&mut errors, "cause", "原因", &self.cause, false, 4000);
-        let workaround = free_text(
+        let title = text::line(&mut errors, "title", "件名", &self.title, true);
+        let symptoms = text::text(&mut errors, "symptoms", "症状", &self.symptoms, true);
+        let cause = text::text(&mut errors, "cause", "原因", &self.cause, false);
+        let workaround = text::text(
             &mut errors,
             "workaround",
             "回避策・対処",
             &self.workaround,
             false,
-            4000,
         );
-        if cause.is_empty() && workaround.is_empty() {
+        if self.cause.trim().is_empty() && self.workaround.trim().is_empty() {
             errors.push(FieldError::new(
                 "cause",
                 "原因と回避策・対処の少なくとも一方を入力してください。",

@@ -10,12 +10,15 @@ pub mod campaign;
 pub mod connectivity;
 pub mod error;
 pub mod incident;
+#[cfg(test)]
+mod input_walk;
 pub mod inventory;
 pub mod pii;
 pub mod records;
 pub mod registry;
 pub mod role;
 pub mod support;
+pub mod text;
 pub mod time;
 pub mod wareki;
 

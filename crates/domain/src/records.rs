@@ -26,9 +26,9 @@
 //! fields the document shows, with a digest over them). [`compare_sources`] tells, field by field, which
 //! rows were added, removed or changed since.
 
-use crate::error::{DomainError, FieldError};
-use crate::pii;
+use crate::error::DomainError;
 use crate::role::{Action, Role};
+use crate::text::{Line, Text};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
@@ -225,27 +225,9 @@ pub struct ReturnInput {
 
 impl ReturnInput {
     /// The reason, trimmed: required, at most 2,000 characters, no personal identifiers.
-    pub fn validate(&self) -> Result<String, DomainError> {
-        let reason = self.reason.trim().to_string();
-        if reason.is_empty() {
-            return Err(DomainError::invalid(
-                "reason",
-                "差戻しの理由を入力してください。",
-            ));
-        }
-        if reason.chars().count() > 2000 {
-            return Err(DomainError::invalid(
-                "reason",
-                "差戻しの理由は2000文字以内で入力してください。",
-            ));
-        }
-        if let Err(e) = pii::guard_free_text("reason", &reason) {
-            return Err(DomainError::Validation(vec![FieldError::new(
-                "reason",
-                e.message(),
-            )]));
-        }
-        Ok(reason)
+    pub fn validate(&self) -> Result<Text<2000>, DomainError> {
+        Text::required("reason", "差戻しの理由", &self.reason)
+            .map_err(|e| DomainError::Validation(vec![e]))
     }
 }
 
@@ -301,16 +283,15 @@ pub fn validate_route(steps: &[RouteStep]) -> Result<Vec<RouteStep>, DomainError
     }
     let mut out: Vec<RouteStep> = Vec::with_capacity(steps.len());
     for s in steps {
-        let label = s.label.trim().to_string();
-        if label.is_empty() || label.chars().count() > 20 || label.contains(['\n', '\r']) {
+        if s.label.trim().is_empty() || s.label.trim().chars().count() > 20 {
             return Err(DomainError::invalid(
                 "route",
                 "確認欄の名称は1行・20文字以内で入力してください。",
             ));
         }
-        if let Err(e) = pii::guard_free_text("route", &label) {
-            return Err(DomainError::invalid("route", e.message()));
-        }
+        let label = Line::<20>::required("route", "確認欄の名称", &s.label)
+            .map_err(|e| DomainError::Validation(vec![e]))?
+            .into_string();
         if out.iter().any(|o| o.label == label) {
             return Err(DomainError::invalid(
                 "route",
@@ -355,23 +336,16 @@ pub fn stage_label(stage: usize, route: &[RouteStep]) -> String {
 /// The addressee printed on the record (e.g. 「佐賀県知事　様」), validated: required, one line, at most 60
 /// characters, no personal identifiers.
 pub fn validate_addressee(text: &str) -> Result<String, DomainError> {
-    let t = text.trim().to_string();
-    if t.is_empty() {
-        return Err(DomainError::invalid(
-            "addressee",
-            "宛先を入力してください。",
-        ));
-    }
+    let t = text.trim();
     if t.chars().count() > 60 || t.contains(['\n', '\r']) {
         return Err(DomainError::invalid(
             "addressee",
             "宛先は1行・60文字以内で入力してください。",
         ));
     }
-    if let Err(e) = pii::guard_free_text("addressee", &t) {
-        return Err(DomainError::invalid("addressee", e.message()));
-    }
-    Ok(t)
+    Line::<60>::required("addressee", "宛先", text)
+        .map(Line::into_string)
+        .map_err(|e| DomainError::Validation(vec![e]))
 }
 
 coded_enum!(

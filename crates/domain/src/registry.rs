@@ -2,7 +2,7 @@
 //! for valid records. Inputs arrive as text (forms, CSV, JSON) and leave as validated values.
 
 use crate::error::{DomainError, FieldError};
-use crate::pii;
+use crate::text::{self, Line, Text};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
@@ -54,17 +54,17 @@ pub struct SiteDraft {
     /// Short unique code, e.g. `KENCHO`.
     pub code: String,
     /// Display name, e.g. 県庁.
-    pub name: String,
+    pub name: Line<100>,
     /// Office kind.
     pub kind: SiteKind,
     /// Postal address.
-    pub address: String,
+    pub address: Line<200>,
     /// Contact phone.
-    pub phone: String,
+    pub phone: Line<30>,
     /// The network node this site connects through (its first hop into the 集約ネットワーク).
     pub uplink_node_id: Option<i64>,
     /// Free remarks.
-    pub note: String,
+    pub note: Text<2000>,
 }
 
 /// A validated terminal, ready to store.
@@ -79,22 +79,22 @@ pub struct TerminalDraft {
     /// Address on the 集約ネットワーク.
     pub ip_address: Option<String>,
     /// Operating system name, e.g. `Windows 11 Enterprise`.
-    pub os_name: String,
+    pub os_name: Line<100>,
     /// Operating system version/build, e.g. `23H2 (22631.4317)`.
-    pub os_version: String,
+    pub os_version: Line<100>,
     /// Manufacturer serial number.
-    pub serial_number: String,
+    pub serial_number: Line<100>,
     /// The prefecture's asset number (備品番号).
-    pub asset_number: String,
+    pub asset_number: Line<100>,
     /// Free remarks.
-    pub note: String,
+    pub note: Text<2000>,
 }
 
 /// A validated network node, ready to store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeDraft {
     /// Unique name, e.g. `FW-県庁`.
-    pub name: String,
+    pub name: Line<100>,
     /// Router, firewall, ...
     pub kind: NodeKind,
     /// The site where the node is installed, if any.
@@ -104,7 +104,7 @@ pub struct NodeDraft {
     /// The next node toward the prefecture server; `None` for the root of the network.
     pub upstream_id: Option<i64>,
     /// Free remarks.
-    pub note: String,
+    pub note: Text<2000>,
 }
 
 /// Raw site input as typed by a person.
@@ -158,32 +158,20 @@ impl Checker {
         self.errors.push(FieldError::new(field, message));
     }
 
-    /// Trimmed text with a length limit; `label` is the Japanese field name.
-    fn text(
+    /// One line of free text ([`Line`]); `label` is the Japanese field name.
+    fn line<const MAX: usize>(
         &mut self,
         field: &str,
         label: &str,
         value: &str,
         required: bool,
-        max: usize,
-    ) -> String {
-        let v = value.trim().to_string();
-        if required && v.is_empty() {
-            self.fail(field, format!("{label}を入力してください。"));
-        } else if v.chars().count() > max {
-            self.fail(field, format!("{label}は{max}文字以内で入力してください。"));
-        } else if v
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-        {
-            self.fail(
-                field,
-                format!("{label}に使用できない制御文字が含まれています。"),
-            );
-        } else if let Err(e) = pii::guard_free_text("", &v) {
-            self.fail(field, e.message());
-        }
-        v
+    ) -> Line<MAX> {
+        text::line(&mut self.errors, field, label, value, required)
+    }
+
+    /// Free text that may span lines ([`Text`]).
+    fn text<const MAX: usize>(&mut self, field: &str, label: &str, value: &str) -> Text<MAX> {
+        text::text(&mut self.errors, field, label, value, false)
     }
 
     fn code(&mut self, field: &str, label: &str, value: &str) -> String {
@@ -199,6 +187,8 @@ impl Checker {
                 field,
                 format!("{label}は半角英数字・ハイフン・下線の32文字以内で入力してください。"),
             );
+        } else {
+            text::guard(&mut self.errors, field, label, &v);
         }
         v
     }
@@ -247,20 +237,20 @@ impl SiteInput {
     pub fn validate(&self) -> Result<SiteDraft, DomainError> {
         let mut c = Checker::default();
         let code = c.code("code", "拠点コード", &self.code);
-        let name = c.text("name", "拠点名", &self.name, true, 100);
+        let name = c.line("name", "拠点名", &self.name, true);
         let kind = SiteKind::parse(&self.kind);
         if kind.is_none() {
             c.fail("kind", "拠点の種別を選択してください。");
         }
-        let address = c.text("address", "所在地", &self.address, false, 200);
-        let phone = c.text("phone", "電話番号", &self.phone, false, 30);
+        let address = c.line("address", "所在地", &self.address, false);
+        let phone: Line<30> = c.line("phone", "電話番号", &self.phone, false);
         if !phone
             .chars()
             .all(|ch| ch.is_ascii_digit() || "-() +".contains(ch))
         {
             c.fail("phone", "電話番号は半角数字とハイフンで入力してください。");
         }
-        let note = c.text("note", "備考", &self.note, false, 2000);
+        let note = c.text("note", "備考", &self.note);
         c.finish(SiteDraft {
             code,
             name,
@@ -288,6 +278,8 @@ impl TerminalInput {
                 "hostname",
                 "ホスト名は半角英数字とハイフン（先頭・末尾を除く）で、63文字以内の区切りで入力してください。",
             );
+        } else {
+            text::guard(&mut c.errors, "hostname", "ホスト名", &hostname);
         }
         let kind = TerminalKind::parse(&self.kind);
         if kind.is_none() {
@@ -297,11 +289,11 @@ impl TerminalInput {
             );
         }
         let ip_address = c.ip("ip_address", &self.ip_address);
-        let os_name = c.text("os_name", "OS", &self.os_name, false, 100);
-        let os_version = c.text("os_version", "OSバージョン", &self.os_version, false, 100);
-        let serial_number = c.text("serial_number", "製造番号", &self.serial_number, false, 100);
-        let asset_number = c.text("asset_number", "備品番号", &self.asset_number, false, 100);
-        let note = c.text("note", "備考", &self.note, false, 2000);
+        let os_name = c.line("os_name", "OS", &self.os_name, false);
+        let os_version = c.line("os_version", "OSバージョン", &self.os_version, false);
+        let serial_number = c.line("serial_number", "製造番号", &self.serial_number, false);
+        let asset_number = c.line("asset_number", "備品番号", &self.asset_number, false);
+        let note = c.text("note", "備考", &self.note);
         c.finish(TerminalDraft {
             site_id: self.site_id.unwrap_or_default(),
             hostname,
@@ -321,7 +313,7 @@ impl NodeInput {
     /// cannot be its own upstream.
     pub fn validate(&self, self_id: Option<i64>) -> Result<NodeDraft, DomainError> {
         let mut c = Checker::default();
-        let name = c.text("name", "機器名", &self.name, true, 100);
+        let name = c.line("name", "機器名", &self.name, true);
         let kind = NodeKind::parse(&self.kind);
         if kind.is_none() {
             c.fail("kind", "機器の種別を選択してください。");
@@ -330,7 +322,7 @@ impl NodeInput {
         if self_id.is_some() && self.upstream_id == self_id {
             c.fail("upstream_id", "上位機器に自分自身は指定できません。");
         }
-        let note = c.text("note", "備考", &self.note, false, 2000);
+        let note = c.text("note", "備考", &self.note);
         c.finish(NodeDraft {
             name,
             kind: kind.unwrap_or(NodeKind::Other),

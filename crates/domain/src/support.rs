@@ -2,8 +2,8 @@
 //! record the monthly work record (業務実績簿) is generated from (R3–R8, R18).
 
 use crate::error::{DomainError, FieldError};
-use crate::pii;
 use crate::role::Role;
+use crate::text::{self, Line, Text};
 use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
@@ -191,7 +191,7 @@ pub struct Transition {
     /// The action.
     pub action: RequestAction,
     /// The comment (may be empty except where required).
-    pub comment: String,
+    pub comment: Text<4000>,
     /// The planned date, for 受付.
     pub planned_date: Option<NaiveDate>,
 }
@@ -202,34 +202,34 @@ pub fn check_transition_input(input: &TransitionInput) -> Result<Transition, Dom
         return Err(DomainError::invalid("action", "操作が正しくありません。"));
     };
     let mut errors = Vec::new();
-    let comment = input.comment.trim().to_string();
-    if let Err(e) = pii::guard_free_text("comment", &comment) {
-        errors.push(FieldError::new("comment", e.message()));
-    }
-    if comment.chars().count() > 4000 {
-        errors.push(FieldError::new(
-            "comment",
-            "コメントは4000文字以内で入力してください。",
-        ));
-    }
+    let comment = text::text(&mut errors, "comment", "コメント", &input.comment, false);
+    let given = !input.comment.trim().is_empty();
     match action {
-        RequestAction::Complete if comment.is_empty() => errors.push(FieldError::new(
+        RequestAction::Complete if !given => errors.push(FieldError::new(
             "comment",
             "完了報告には対応結果を入力してください。",
         )),
-        RequestAction::Return if comment.is_empty() => errors.push(FieldError::new(
+        RequestAction::Return if !given => errors.push(FieldError::new(
             "comment",
             "差戻しの理由を入力してください。",
         )),
         _ => {}
     }
     let planned_date = if action == RequestAction::Accept {
-        match parse_date(&input.planned_date) {
-            Some(d) => Some(d),
-            None => {
-                errors.push(FieldError::new("planned_date", "受付には対応予定日を入力してください（例: 2026-05-12 または 令和8年5月12日）。"));
-                None
-            }
+        if input.planned_date.trim().is_empty() {
+            errors.push(FieldError::new(
+                "planned_date",
+                "受付には対応予定日を入力してください（例: 2026-05-12 または 令和8年5月12日）。",
+            ));
+            None
+        } else {
+            date_field(
+                &mut errors,
+                "planned_date",
+                "対応予定日",
+                &input.planned_date,
+                true,
+            )
         }
     } else {
         None
@@ -254,6 +254,34 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
     crate::wareki::parse_wareki(t).ok()
 }
 
+/// A date field of a form, ISO or 和暦: empty is `None` (refused as 「{label}を入力してください」 when
+/// `required`); a date that does not parse is refused with the parser's reason, named by the field's
+/// label (「作業日: 2026年2月30日は存在しない日付です。」).
+pub fn date_field(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    label: &str,
+    raw: &str,
+    required: bool,
+) -> Option<NaiveDate> {
+    match crate::wareki::parse_wareki(raw) {
+        Ok(d) => Some(d),
+        Err(crate::wareki::WarekiError::Empty) => {
+            if required {
+                errors.push(FieldError::new(
+                    field,
+                    format!("{label}を入力してください（例: 2026-05-12 または 令和8年5月12日）。"),
+                ));
+            }
+            None
+        }
+        Err(e) => {
+            errors.push(FieldError::new(field, format!("{label}: {e}")));
+            None
+        }
+    }
+}
+
 /// Raw input of a new support request.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
@@ -275,43 +303,31 @@ pub struct RequestInput {
 /// A validated support request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RequestDraft {
-    pub title: String,
+    pub title: Line<200>,
     pub category: Category,
     pub site_ids: Vec<i64>,
     pub terminal_ids: Vec<i64>,
     pub wished_date: Option<NaiveDate>,
-    pub description: String,
+    pub description: Text<4000>,
 }
 
 impl RequestInput {
     /// Validates into a request.
     pub fn validate(&self) -> Result<RequestDraft, DomainError> {
         let mut errors = Vec::new();
-        let title = free_text(&mut errors, "title", "件名", &self.title, true, 200);
-        let description = free_text(
-            &mut errors,
-            "description",
-            "内容",
-            &self.description,
-            true,
-            4000,
-        );
+        let title = text::line(&mut errors, "title", "件名", &self.title, true);
+        let description = text::text(&mut errors, "description", "内容", &self.description, true);
         let category = Category::parse(&self.category);
         if category.is_none() {
             errors.push(FieldError::new("category", "区分を選択してください。"));
         }
-        let wished_date = if self.wished_date.trim().is_empty() {
-            None
-        } else {
-            let d = parse_date(&self.wished_date);
-            if d.is_none() {
-                errors.push(FieldError::new(
-                    "wished_date",
-                    "希望日の形式が正しくありません（例: 2026-05-12 または 令和8年5月12日）。",
-                ));
-            }
-            d
-        };
+        let wished_date = date_field(
+            &mut errors,
+            "wished_date",
+            "希望日",
+            &self.wished_date,
+            false,
+        );
         if errors.is_empty() {
             let mut site_ids = self.site_ids.clone();
             site_ids.sort_unstable();
@@ -388,9 +404,9 @@ pub struct WorkDraft {
     pub site_id: Option<i64>,
     pub terminal_ids: Vec<i64>,
     pub category: Category,
-    pub description: String,
-    pub result: String,
-    pub follow_up: String,
+    pub description: Text<4000>,
+    pub result: Text<2000>,
+    pub follow_up: Text<2000>,
     pub request_id: Option<i64>,
 }
 
@@ -418,31 +434,6 @@ fn parse_time(text: &str) -> Option<NaiveTime> {
         .or_else(|| NaiveTime::parse_from_str(&t, "%H:%M:%S").ok())
 }
 
-fn free_text(
-    errors: &mut Vec<FieldError>,
-    field: &str,
-    label: &str,
-    value: &str,
-    required: bool,
-    max: usize,
-) -> String {
-    let v = value.trim().to_string();
-    if required && v.is_empty() {
-        errors.push(FieldError::new(
-            field,
-            format!("{label}を入力してください。"),
-        ));
-    } else if v.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            format!("{label}は{max}文字以内で入力してください。"),
-        ));
-    } else if let Err(e) = pii::guard_free_text("", &v) {
-        errors.push(FieldError::new(field, e.message()));
-    }
-    v
-}
-
 impl WorkInput {
     /// Validates what can be checked without stored data.
     pub fn validate(&self) -> Result<WorkDraft, DomainError> {
@@ -450,13 +441,7 @@ impl WorkInput {
         if self.contract_id.is_none() {
             errors.push(FieldError::new("contract_id", "契約を選択してください。"));
         }
-        let work_date = parse_date(&self.work_date);
-        if work_date.is_none() {
-            errors.push(FieldError::new(
-                "work_date",
-                "作業日を入力してください（例: 2026-05-12 または 令和8年5月12日）。",
-            ));
-        }
+        let work_date = date_field(&mut errors, "work_date", "作業日", &self.work_date, true);
         let start = parse_time(&self.start_time);
         let end = parse_time(&self.end_time);
         if start.is_none() {
@@ -508,22 +493,20 @@ impl WorkInput {
                 "端末を指定する場合は拠点も選択してください。",
             ));
         }
-        let description = free_text(
+        let description = text::text(
             &mut errors,
             "description",
             "作業内容",
             &self.description,
             true,
-            4000,
         );
-        let result = free_text(&mut errors, "result", "結果", &self.result, true, 2000);
-        let follow_up = free_text(
+        let result = text::text(&mut errors, "result", "結果", &self.result, true);
+        let follow_up = text::text(
             &mut errors,
             "follow_up",
             "今後の対応",
             &self.follow_up,
             false,
-            2000,
         );
         if !errors.is_empty() {
             return Err(DomainError::Validation(errors));
@@ -666,12 +649,12 @@ pub struct ContractInput {
 /// A validated contract.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ContractDraft {
-    pub name: String,
-    pub number: String,
+    pub name: Line<200>,
+    pub number: Line<64>,
     pub term_start: NaiveDate,
     pub term_end: NaiveDate,
-    pub contractor: String,
-    pub manager: String,
+    pub contractor: Line<200>,
+    pub manager: Line<100>,
     pub staff_ids: Vec<i64>,
 }
 
@@ -679,38 +662,24 @@ impl ContractInput {
     /// Validates into a contract.
     pub fn validate(&self) -> Result<ContractDraft, DomainError> {
         let mut errors = Vec::new();
-        let name = free_text(&mut errors, "name", "業務名", &self.name, true, 200);
-        let number = free_text(&mut errors, "number", "契約番号", &self.number, true, 64);
-        let contractor = free_text(
+        let name = text::line(&mut errors, "name", "業務名", &self.name, true);
+        let number = text::line(&mut errors, "number", "契約番号", &self.number, true);
+        let contractor = text::line(&mut errors, "contractor", "受託者", &self.contractor, true);
+        let manager = text::line(&mut errors, "manager", "作業責任者", &self.manager, false);
+        let start = date_field(
             &mut errors,
-            "contractor",
-            "受託者",
-            &self.contractor,
+            "term_start",
+            "契約期間の開始日",
+            &self.term_start,
             true,
-            200,
         );
-        let manager = free_text(
+        let end = date_field(
             &mut errors,
-            "manager",
-            "作業責任者",
-            &self.manager,
-            false,
-            100,
+            "term_end",
+            "契約期間の終了日",
+            &self.term_end,
+            true,
         );
-        let start = parse_date(&self.term_start);
-        let end = parse_date(&self.term_end);
-        if start.is_none() {
-            errors.push(FieldError::new(
-                "term_start",
-                "契約期間の開始日を入力してください（例: 令和8年4月1日）。",
-            ));
-        }
-        if end.is_none() {
-            errors.push(FieldError::new(
-                "term_end",
-                "契約期間の終了日を入力してください（例: 令和9年3月31日）。",
-            ));
-        }
         if let (Some(s), Some(e)) = (start, end)
             && e < s
         {
@@ -760,9 +729,9 @@ pub struct ConsultationInput {
 pub struct ConsultationDraft {
     pub contract_id: i64,
     pub held_on: NaiveDate,
-    pub participants: String,
-    pub topic: String,
-    pub agreed: String,
+    pub participants: Text<1000>,
+    pub topic: Text<500>,
+    pub agreed: Text<4000>,
     pub request_ids: Vec<i64>,
 }
 
@@ -773,20 +742,16 @@ impl ConsultationInput {
         if self.contract_id.is_none() {
             errors.push(FieldError::new("contract_id", "契約を選択してください。"));
         }
-        let held_on = parse_date(&self.held_on);
-        if held_on.is_none() {
-            errors.push(FieldError::new("held_on", "協議日を入力してください。"));
-        }
-        let participants = free_text(
+        let held_on = date_field(&mut errors, "held_on", "協議日", &self.held_on, true);
+        let participants = text::text(
             &mut errors,
             "participants",
             "出席者",
             &self.participants,
             true,
-            1000,
         );
-        let topic = free_text(&mut errors, "topic", "協議事項", &self.topic, true, 500);
-        let agreed = free_text(&mut errors, "agreed", "協議結果", &self.agreed, true, 4000);
+        let topic = text::text(&mut errors, "topic", "協議事項", &self.topic, true);
+        let agreed = text::text(&mut errors, "agreed", "協議結果", &self.agreed, true);
         let mut request_ids = self.request_ids.clone();
         request_ids.sort_unstable();
         request_ids.dedup();

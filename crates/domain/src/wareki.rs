@@ -287,9 +287,14 @@ pub enum WarekiError {
     /// The month/day do not exist in that year (e.g. 令和8年2月30日).
     #[error("{0}は存在しない日付です。")]
     NonexistentDate(WarekiDate),
-    /// The day exists but not in that era (e.g. 平成31年5月1日, 令和元年4月30日).
-    #[error("{date}は存在しない日付です（{span}）。", date = .0, span = era_span(.0.era))]
+    /// The day exists but not in that era (e.g. 平成31年5月1日, 令和元年4月30日): the message says where
+    /// the era ends or starts and what the day is called (「…平成は平成31年4月30日まで。2019年5月1日は
+    /// 令和元年5月1日です」).
+    #[error("{date}は存在しない日付です（{hint}）。", date = .0, hint = outside_era_hint(.0))]
     OutsideEra(WarekiDate),
+    /// The month is not 1–12 (e.g. 令和8年13月).
+    #[error("{0}月という月はありません（1月～12月で入力してください）。")]
+    MonthOutOfRange(u32),
     /// A Gregorian date that does not exist (e.g. 2026-02-30).
     #[error("{year}年{month}月{day}日は存在しない日付です。")]
     NonexistentGregorianDate {
@@ -302,25 +307,33 @@ pub enum WarekiError {
     },
 }
 
-/// "平成は1989年1月8日から2019年4月30日まで" — the era's validity, for messages.
-fn era_span(era: Era) -> String {
-    let start = era.start();
-    let mut out = format!(
-        "{}は{}年{}月{}日から",
-        era.kanji(),
-        start.year(),
-        start.month(),
-        start.day()
-    );
-    if let Some(last) = era.last_day() {
-        out.push_str(&format!(
-            "{}年{}月{}日まで",
-            last.year(),
-            last.month(),
-            last.day()
-        ));
+/// Why a 和暦 date lies outside its era, for [`WarekiError::OutsideEra`]: where the era ends (or starts)
+/// and what that day is called.
+fn outside_era_hint(w: &WarekiDate) -> String {
+    let era = w.era;
+    let gregorian = i32::try_from(w.year)
+        .ok()
+        .filter(|y| *y > 0)
+        .and_then(|y| y.checked_add(era.start().year() - 1))
+        .and_then(|y| NaiveDate::from_ymd_opt(y, w.month, w.day));
+    let Some(date) = gregorian else {
+        return format!("{era}は元年（1年）から数えます");
+    };
+    let called = |d: NaiveDate| {
+        format!(
+            "{}年{}月{}日は{}です",
+            d.year(),
+            d.month(),
+            d.day(),
+            format_long(d)
+        )
+    };
+    match era.last_day() {
+        Some(last) if date > last => {
+            format!("{era}は{}まで。{}", format_long(last), called(date))
+        }
+        _ => format!("{era}は{}から。{}", format_long(era.start()), called(date)),
     }
-    out
 }
 
 /// Parses a date typed by an operator.
@@ -347,7 +360,7 @@ pub fn parse_wareki(input: &str) -> Result<NaiveDate, WarekiError> {
     } else {
         return parse_gregorian(&mut cur);
     };
-    parsed.ok_or(WarekiError::InvalidFormat)?.to_gregorian()
+    parsed?.to_gregorian()
 }
 
 /// Full-width ASCII (digits, letters, "．", "／", "－") to half-width, and the
@@ -363,22 +376,33 @@ fn normalise(input: &str) -> String {
         .collect()
 }
 
+/// A month as read: 1–12, else [`WarekiError::MonthOutOfRange`] (told even when the rest is missing,
+/// so 「令和8年13月」 says what is wrong with it).
+fn month_in_range(month: u32) -> Result<u32, WarekiError> {
+    if (1..=12).contains(&month) {
+        Ok(month)
+    } else {
+        Err(WarekiError::MonthOutOfRange(month))
+    }
+}
+
 /// `era year 年 month 月 day 日`, whitespace allowed between parts.
-fn parse_long(cur: &mut Cursor<'_>, era: Era) -> Option<WarekiDate> {
+fn parse_long(cur: &mut Cursor<'_>, era: Era) -> Result<WarekiDate, WarekiError> {
+    let bad = || WarekiError::InvalidFormat;
     cur.skip_ws();
-    let year = cur.era_year()?;
+    let year = cur.era_year().ok_or_else(bad)?;
     cur.skip_ws();
-    cur.eat('年')?;
+    cur.eat('年').ok_or_else(bad)?;
     cur.skip_ws();
-    let month = cur.number(2)?;
+    let month = month_in_range(cur.number(2).ok_or_else(bad)?)?;
     cur.skip_ws();
-    cur.eat('月')?;
+    cur.eat('月').ok_or_else(bad)?;
     cur.skip_ws();
-    let day = cur.number(2)?;
+    let day = cur.number(2).ok_or_else(bad)?;
     cur.skip_ws();
-    cur.eat('日')?;
-    cur.end()?;
-    Some(WarekiDate {
+    cur.eat('日').ok_or_else(bad)?;
+    cur.end().ok_or_else(bad)?;
+    Ok(WarekiDate {
         era,
         year,
         month,
@@ -387,14 +411,15 @@ fn parse_long(cur: &mut Cursor<'_>, era: Era) -> Option<WarekiDate> {
 }
 
 /// `letter year SEP month SEP day`, with the same separator twice.
-fn parse_short(cur: &mut Cursor<'_>, era: Era) -> Option<WarekiDate> {
-    let year = cur.era_year()?;
-    let sep = cur.separator()?;
-    let month = cur.number(2)?;
-    cur.eat(sep)?;
-    let day = cur.number(2)?;
-    cur.end()?;
-    Some(WarekiDate {
+fn parse_short(cur: &mut Cursor<'_>, era: Era) -> Result<WarekiDate, WarekiError> {
+    let bad = || WarekiError::InvalidFormat;
+    let year = cur.era_year().ok_or_else(bad)?;
+    let sep = cur.separator().ok_or_else(bad)?;
+    let month = month_in_range(cur.number(2).ok_or_else(bad)?)?;
+    cur.eat(sep).ok_or_else(bad)?;
+    let day = cur.number(2).ok_or_else(bad)?;
+    cur.end().ok_or_else(bad)?;
+    Ok(WarekiDate {
         era,
         year,
         month,
@@ -423,6 +448,7 @@ fn parse_gregorian(cur: &mut Cursor<'_>) -> Result<NaiveDate, WarekiError> {
         Some((i32::try_from(year).ok()?, month, day))
     })()
     .ok_or(WarekiError::InvalidFormat)?;
+    month_in_range(month)?;
     NaiveDate::from_ymd_opt(year, month, day).ok_or(WarekiError::NonexistentGregorianDate {
         year,
         month,
@@ -708,12 +734,17 @@ mod tests {
         let err = parse_wareki("平成31年5月1日").expect_err("平成 ended on 4/30");
         assert_eq!(
             err.to_string(),
-            "平成31年5月1日は存在しない日付です（平成は1989年1月8日から2019年4月30日まで）。"
+            "平成31年5月1日は存在しない日付です（平成は平成31年4月30日まで。2019年5月1日は令和元年5月1日です）。"
         );
         let err = parse_wareki("令和元年4月30日").expect_err("令和 began on 5/1");
         assert_eq!(
             err.to_string(),
-            "令和元年4月30日は存在しない日付です（令和は2019年5月1日から）。"
+            "令和元年4月30日は存在しない日付です（令和は令和元年5月1日から。2019年4月30日は平成31年4月30日です）。"
+        );
+        let err = parse_wareki("令和0年5月1日").expect_err("no year 0");
+        assert_eq!(
+            err.to_string(),
+            "令和0年5月1日は存在しない日付です（令和は元年（1年）から数えます）。"
         );
         for text in [
             "H31.5.1",
@@ -731,10 +762,22 @@ mod tests {
         }
         let err = parse_wareki("令和8年2月29日").expect_err("2026 is not a leap year");
         assert_eq!(err.to_string(), "令和8年2月29日は存在しない日付です。");
-        assert!(matches!(
-            parse_wareki("R8.13.1"),
-            Err(WarekiError::NonexistentDate(_))
-        ));
+        for text in [
+            "R8.13.1",
+            "令和8年13月",
+            "令和8年13月1日",
+            "2026-13-01",
+            "2026年0月1日",
+        ] {
+            assert!(
+                matches!(parse_wareki(text), Err(WarekiError::MonthOutOfRange(_))),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            parse_wareki("令和8年13月").map_err(|e| e.to_string()),
+            Err("13月という月はありません（1月～12月で入力してください）。".to_string())
+        );
         let err = parse_wareki("2026-02-30").expect_err("no Feb 30");
         assert_eq!(err.to_string(), "2026年2月30日は存在しない日付です。");
     }

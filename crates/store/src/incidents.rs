@@ -866,11 +866,11 @@ macro_rules! incident_conn {
                 .bind(&number)
                 .bind(i64::from(fy.0))
                 .bind(seq)
-                .bind(&d.title)
+                .bind(d.title.as_str())
                 .bind(d.severity.code())
                 .bind(d.source.code())
                 .bind(IncidentStage::Reported.code())
-                .bind(&d.description)
+                .bind(d.description.as_str())
                 .bind(&d.probable_cause)
                 .bind(d.known_error_id)
                 .bind(to_storage(d.occurred_at))
@@ -1871,10 +1871,10 @@ impl Store {
             )
             .bind(&number)
             .bind(seq)
-            .bind(&d.title)
-            .bind(&d.symptoms)
-            .bind(&d.cause)
-            .bind(&d.workaround)
+            .bind(d.title.as_str())
+            .bind(d.symptoms.as_str())
+            .bind(d.cause.as_str())
+            .bind(d.workaround.as_str())
             .bind(from_incident)
             .bind(actor.user_id)
             .bind(&actor.username)
@@ -1955,10 +1955,10 @@ impl Store {
                 "UPDATE known_errors SET title = $1, symptoms = $2, cause = $3, workaround = $4, updated_at = $5
                  WHERE id = $6",
             )
-            .bind(&d.title)
-            .bind(&d.symptoms)
-            .bind(&d.cause)
-            .bind(&d.workaround)
+            .bind(d.title.as_str())
+            .bind(d.symptoms.as_str())
+            .bind(d.cause.as_str())
+            .bind(d.workaround.as_str())
             .bind(&recorded)
             .bind(id)
             .execute(&mut *tx)
@@ -1987,10 +1987,10 @@ impl Store {
             }
             let mut changes = serde_json::Map::new();
             for (field, before, after) in [
-                ("title", &old.title, &d.title),
-                ("symptoms", &old.symptoms, &d.symptoms),
-                ("cause", &old.cause, &d.cause),
-                ("workaround", &old.workaround, &d.workaround),
+                ("title", old.title.as_str(), d.title.as_str()),
+                ("symptoms", old.symptoms.as_str(), d.symptoms.as_str()),
+                ("cause", old.cause.as_str(), d.cause.as_str()),
+                ("workaround", old.workaround.as_str(), d.workaround.as_str()),
             ] {
                 if before != after {
                     changes.insert(field.into(), json!([before, after]));

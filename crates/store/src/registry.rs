@@ -384,12 +384,12 @@ impl Store {
                 "UPDATE sites SET code=$1, name=$2, kind=$3, address=$4, phone=$5, uplink_node_id=$6, note=$7, updated_at=$8 WHERE id=$9",
             )
             .bind(&draft.code)
-            .bind(&draft.name)
+            .bind(draft.name.as_str())
             .bind(draft.kind.code())
-            .bind(&draft.address)
-            .bind(&draft.phone)
+            .bind(draft.address.as_str())
+            .bind(draft.phone.as_str())
             .bind(draft.uplink_node_id)
-            .bind(&draft.note)
+            .bind(draft.note.as_str())
             .bind(&at)
             .bind(id)
             .execute(&mut *tx)
@@ -670,12 +670,12 @@ impl Store {
         let at = now();
         write_tx!(self, |tx| {
             sqlx::query("UPDATE network_nodes SET name=$1, kind=$2, site_id=$3, ip_address=$4, upstream_id=$5, note=$6, updated_at=$7 WHERE id=$8")
-                .bind(&draft.name)
+                .bind(draft.name.as_str())
                 .bind(draft.kind.code())
                 .bind(draft.site_id)
                 .bind(&draft.ip_address)
                 .bind(draft.upstream_id)
-                .bind(&draft.note)
+                .bind(draft.note.as_str())
                 .bind(&at)
                 .bind(id)
                 .execute(&mut *tx)
@@ -1004,7 +1004,7 @@ impl Store {
                             continue;
                         }
                         sqlx::query("UPDATE sites SET name=$1, kind=$2, address=$3, phone=$4, uplink_node_id=$5, note=$6, updated_at=$7 WHERE id=$8")
-                            .bind(&d.name).bind(d.kind.code()).bind(&d.address).bind(&d.phone).bind(d.uplink_node_id).bind(&d.note).bind(&at).bind(old.id)
+                            .bind(d.name.as_str()).bind(d.kind.code()).bind(d.address.as_str()).bind(d.phone.as_str()).bind(d.uplink_node_id).bind(d.note.as_str()).bind(&at).bind(old.id)
                             .execute(&mut *tx).await?;
                         tx.append_audit(
                             &NewAuditEntry::new(actor, "site.import_update", "site", old.id)
@@ -1082,7 +1082,7 @@ impl Store {
             }
             match input.validate(None) {
                 Ok(d) => {
-                    if let Some(first) = seen.insert(d.name.clone(), row.line) {
+                    if let Some(first) = seen.insert(d.name.to_string(), row.line) {
                         errors.push(RowError {
                             line: row.line,
                             column: "name".into(),
@@ -1108,13 +1108,13 @@ impl Store {
                 existing.values().map(|n| (n.id, n.upstream_id)).collect();
             for (_, d, _) in &drafts {
                 let mut d = d.clone();
-                match existing.get(&d.name) {
+                match existing.get(d.name.as_str()) {
                     Some(old) => {
                         d.upstream_id = old.upstream_id;
                         let changes = diff(&to_json(&node_draft_of(old)), &to_json(&d));
                         if !changes.as_object().is_some_and(|m| m.is_empty()) {
                             sqlx::query("UPDATE network_nodes SET kind=$1, site_id=$2, ip_address=$3, note=$4, updated_at=$5 WHERE id=$6")
-                                .bind(d.kind.code()).bind(d.site_id).bind(&d.ip_address).bind(&d.note).bind(&at).bind(old.id)
+                                .bind(d.kind.code()).bind(d.site_id).bind(&d.ip_address).bind(d.note.as_str()).bind(&at).bind(old.id)
                                 .execute(&mut *tx).await?;
                             tx.append_audit(
                                 &NewAuditEntry::new(actor, "node.import_update", "node", old.id)
@@ -1134,7 +1134,7 @@ impl Store {
                                 .details(to_json(&d)),
                         )
                         .await?;
-                        ids.insert(d.name.clone(), id);
+                        ids.insert(d.name.to_string(), id);
                         ups.insert(id, None);
                         summary.created += 1;
                     }
@@ -1142,7 +1142,7 @@ impl Store {
             }
             let mut cycle = Vec::new();
             for (line, d, up) in &drafts {
-                let id = ids[&d.name];
+                let id = ids[d.name.as_str()];
                 let new_up = if up.is_empty() {
                     None
                 } else {
@@ -1226,7 +1226,7 @@ macro_rules! registry_conn {
                     "INSERT INTO sites (code, name, kind, address, phone, uplink_node_id, note, created_at, updated_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
                 )
-                .bind(&d.code).bind(&d.name).bind(d.kind.code()).bind(&d.address).bind(&d.phone).bind(d.uplink_node_id).bind(&d.note).bind(at)
+                .bind(&d.code).bind(d.name.as_str()).bind(d.kind.code()).bind(d.address.as_str()).bind(d.phone.as_str()).bind(d.uplink_node_id).bind(d.note.as_str()).bind(at)
                 .fetch_one(&mut *self)
                 .await
                 .map_err(|e| conflict_on_unique(e, || format!("拠点コード「{}」は既に登録されています。", d.code)))
@@ -1237,7 +1237,7 @@ macro_rules! registry_conn {
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
                 )
                 .bind(d.site_id).bind(&d.hostname).bind(d.hostname.to_lowercase()).bind(d.kind.code()).bind(&d.ip_address)
-                .bind(&d.os_name).bind(&d.os_version).bind(&d.serial_number).bind(&d.asset_number).bind(&d.note).bind(at)
+                .bind(d.os_name.as_str()).bind(d.os_version.as_str()).bind(d.serial_number.as_str()).bind(d.asset_number.as_str()).bind(d.note.as_str()).bind(at)
                 .fetch_one(&mut *self)
                 .await
                 .map_err(|e| conflict_on_unique(e, || format!("ホスト名「{}」は既に登録されています。", d.hostname)))
@@ -1249,8 +1249,8 @@ macro_rules! registry_conn {
                     let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
                     for d in chunk {
                         q = q.bind(d.site_id).bind(&d.hostname).bind(d.hostname.to_lowercase()).bind(d.kind.code())
-                            .bind(&d.ip_address).bind(&d.os_name).bind(&d.os_version).bind(&d.serial_number)
-                            .bind(&d.asset_number).bind(&d.note).bind(at);
+                            .bind(&d.ip_address).bind(d.os_name.as_str()).bind(d.os_version.as_str()).bind(d.serial_number.as_str())
+                            .bind(d.asset_number.as_str()).bind(d.note.as_str()).bind(at);
                     }
                     // RETURNING gives no order guarantee: match the ids back by host name.
                     let mut by_key: HashMap<String, i64> = q
@@ -1275,7 +1275,7 @@ macro_rules! registry_conn {
                      serial_number=$8, asset_number=$9, note=$10, updated_at=$11 WHERE id=$12",
                 )
                 .bind(d.site_id).bind(&d.hostname).bind(d.hostname.to_lowercase()).bind(d.kind.code()).bind(&d.ip_address)
-                .bind(&d.os_name).bind(&d.os_version).bind(&d.serial_number).bind(&d.asset_number).bind(&d.note).bind(at).bind(id)
+                .bind(d.os_name.as_str()).bind(d.os_version.as_str()).bind(d.serial_number.as_str()).bind(d.asset_number.as_str()).bind(d.note.as_str()).bind(at).bind(id)
                 .execute(&mut *self)
                 .await
                 .map_err(|e| conflict_on_unique(e, || format!("ホスト名「{}」は既に登録されています。", d.hostname)))?;
@@ -1286,7 +1286,7 @@ macro_rules! registry_conn {
                     "INSERT INTO network_nodes (name, kind, site_id, ip_address, upstream_id, note, created_at, updated_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
                 )
-                .bind(&d.name).bind(d.kind.code()).bind(d.site_id).bind(&d.ip_address).bind(d.upstream_id).bind(&d.note).bind(at)
+                .bind(d.name.as_str()).bind(d.kind.code()).bind(d.site_id).bind(&d.ip_address).bind(d.upstream_id).bind(d.note.as_str()).bind(at)
                 .fetch_one(&mut *self)
                 .await
                 .map_err(|e| conflict_on_unique(e, || format!("機器名「{}」は既に登録されています。", d.name)))

@@ -1155,12 +1155,12 @@ impl Store {
                 "INSERT INTO contracts (name, number, term_start, term_end, contractor, manager, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
             )
-            .bind(&d.name)
-            .bind(&d.number)
+            .bind(d.name.as_str())
+            .bind(d.number.as_str())
             .bind(date_text(d.term_start))
             .bind(date_text(d.term_end))
-            .bind(&d.contractor)
-            .bind(&d.manager)
+            .bind(d.contractor.as_str())
+            .bind(d.manager.as_str())
             .bind(&at)
             .fetch_one(&mut *tx)
             .await
@@ -1213,12 +1213,12 @@ impl Store {
                 "UPDATE contracts SET name=$1, number=$2, term_start=$3, term_end=$4, contractor=$5, manager=$6, updated_at=$7
                  WHERE id=$8",
             )
-            .bind(&d.name)
-            .bind(&d.number)
+            .bind(d.name.as_str())
+            .bind(d.number.as_str())
             .bind(date_text(d.term_start))
             .bind(date_text(d.term_end))
-            .bind(&d.contractor)
-            .bind(&d.manager)
+            .bind(d.contractor.as_str())
+            .bind(d.manager.as_str())
             .bind(&at)
             .bind(id)
             .execute(&mut *tx)
@@ -1307,9 +1307,9 @@ impl Store {
             .bind(&number)
             .bind(i64::from(fy.0))
             .bind(seq)
-            .bind(&d.title)
+            .bind(d.title.as_str())
             .bind(d.category.code())
-            .bind(&d.description)
+            .bind(d.description.as_str())
             .bind(d.wished_date.map(date_text))
             .bind(date_text(filed_on))
             .bind(status)
@@ -1421,7 +1421,7 @@ impl Store {
             let mut q = sqlx::query(sql).bind(to.code()).bind(&at);
             match t.action {
                 RequestAction::Accept => q = q.bind(actor.user_id).bind(&planned),
-                RequestAction::Complete => q = q.bind(&t.comment),
+                RequestAction::Complete => q = q.bind(t.comment.as_str()),
                 _ => {}
             }
             tx.update_from_state(q, id, from.code()).await?;
@@ -1652,9 +1652,9 @@ impl Store {
             .bind(d.site_id)
             .bind(d.category.code())
             .bind(clause.code())
-            .bind(&d.description)
-            .bind(&d.result)
-            .bind(&d.follow_up)
+            .bind(d.description.as_str())
+            .bind(d.result.as_str())
+            .bind(d.follow_up.as_str())
             .bind(d.request_id)
             .bind(&actor.username)
             .bind(&at)
@@ -1703,9 +1703,9 @@ impl Store {
             .bind(d.site_id)
             .bind(d.category.code())
             .bind(clause.code())
-            .bind(&d.description)
-            .bind(&d.result)
-            .bind(&d.follow_up)
+            .bind(d.description.as_str())
+            .bind(d.result.as_str())
+            .bind(d.follow_up.as_str())
             .bind(d.request_id)
             .bind(&at)
             .bind(id)
@@ -1953,9 +1953,9 @@ impl Store {
             )
             .bind(d.contract_id)
             .bind(date_text(d.held_on))
-            .bind(&d.participants)
-            .bind(&d.topic)
-            .bind(&d.agreed)
+            .bind(d.participants.as_str())
+            .bind(d.topic.as_str())
+            .bind(d.agreed.as_str())
             .bind(&actor.username)
             .bind(&at)
             .fetch_one(&mut *tx)
