@@ -96,9 +96,24 @@ impl LoginGuard {
         username.chars().take(64).collect::<String>().to_lowercase()
     }
 
+    /// The key of a source address: an IPv6 address by its /64 (one host usually holds a whole /64, so
+    /// counting single addresses would let it try again from the next one), anything else as it is.
+    pub fn source_key(source: &str) -> String {
+        match source.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            Ok(std::net::IpAddr::V6(v6)) => v6
+                .to_ipv4_mapped()
+                .map_or_else(|| source.to_string(), |v4| v4.to_string()),
+            _ => source.to_string(),
+        }
+    }
+
     /// `Err` when the source or the account has reached its limit.
     fn check(&self, source: &str, username: &str) -> Result<(), RetryAfter> {
-        let a = self.by_source.check(&source.to_string());
+        let a = self.by_source.check(&Self::source_key(source));
         let b = self.by_account.check(&Self::account_key(username));
         match (a, b) {
             (Err(x), Err(y)) => Err(x.max(y)),
@@ -109,12 +124,12 @@ impl LoginGuard {
 
     /// Whether a failure from `source` now should be counted rather than audited on its own.
     fn quiet(&self, source: &str) -> bool {
-        self.bursts.is_open(&source.to_string())
+        self.bursts.is_open(&Self::source_key(source))
     }
 
     /// Counts a failed login; `audited` when it was written on its own (it then opens the burst).
     fn failed(&self, source: &str, username: &str, audited: bool) {
-        let source = source.to_string();
+        let source = Self::source_key(source);
         let _ = self.by_source.record_failure(&source);
         let _ = self.by_account.record_failure(&Self::account_key(username));
         if audited {
@@ -131,7 +146,7 @@ impl LoginGuard {
 
     /// Counts (or, first in its window, audits) a login refused by a limit.
     async fn refused(&self, store: &Store, source: &str, username: &str, retry: RetryAfter) {
-        let key = source.to_string();
+        let key = Self::source_key(source);
         if self.bursts.is_open(&key) {
             self.bursts.count(&key, username, true);
             return;
@@ -566,4 +581,22 @@ async fn switch_lang(
         set_cookie(&state, LANG_COOKIE, lang.code(), Some(365 * 86400)),
     );
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LoginGuard;
+
+    #[test]
+    fn ipv6_sources_count_by_their_64() {
+        for (source, key) in [
+            ("192.0.2.7", "192.0.2.7"),
+            ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+            ("2001:db8:1:2:bbbb:cccc:dddd:eeee", "2001:db8:1:2::/64"),
+            ("::ffff:192.0.2.7", "192.0.2.7"),
+            ("unknown", "unknown"),
+        ] {
+            assert_eq!(LoginGuard::source_key(source), key, "{source}");
+        }
+    }
 }
