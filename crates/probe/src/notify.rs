@@ -68,12 +68,12 @@ impl Notice {
         }
     }
 
-    /// One-line subject (Japanese).
+    /// One-line subject (Japanese); control characters in the names are escaped.
     pub fn subject(&self) -> String {
         format!(
             "[unyo 疎通確認] {} {}: {} → {}",
-            self.site,
-            self.check_name,
+            escape_text(&self.site, false),
+            escape_text(&self.check_name, false),
             self.from.label_ja(),
             self.to.label_ja()
         )
@@ -89,11 +89,11 @@ impl Notice {
             .unwrap_or_default();
         format!(
             "拠点: {}\n確認項目: {}\n状態: {} → {}\n日時: {at} (JST)\n原因: {}\n",
-            self.site,
-            self.check_name,
+            escape_text(&self.site, false),
+            escape_text(&self.check_name, false),
             self.from.label_ja(),
             self.to.label_ja(),
-            self.cause
+            escape_text(&self.cause, false)
         )
     }
 }
@@ -270,7 +270,7 @@ pub fn syslog_message(notice: &Notice) -> String {
         .unwrap_or_else(|| "-".into());
     let mut sd = format!("[{SD_ID}");
     let mut param = |name: &str, value: &str| {
-        sd.push_str(&format!(" {name}=\"{}\"", escape_syslog(value, true)));
+        sd.push_str(&format!(" {name}=\"{}\"", escape_text(value, true)));
     };
     param("check_id", &notice.check_id.to_string());
     param("check", &notice.check_name);
@@ -281,12 +281,14 @@ pub fn syslog_message(notice: &Notice) -> String {
         param("event_id", &id.to_string());
     }
     sd.push(']');
-    let msg = escape_syslog(&format!("{} {}", notice.subject(), notice.cause), false);
+    let msg = escape_text(&format!("{} {}", notice.subject(), notice.cause), false);
     format!("<{pri}>1 {ts} - unyo - connectivity {sd} \u{feff}{msg}")
 }
 
-/// Escapes control characters (and, in a STRUCTURED-DATA value, `"`, `\` and `]`) for a syslog message.
-fn escape_syslog(text: &str, param_value: bool) -> String {
+/// Escapes control characters and the Unicode line separators (`\r`, `\n`, `\t`, `\u{..}`), so that a name
+/// stays on its line of a mail, a syslog message or anything else; in a syslog STRUCTURED-DATA value
+/// (`param_value`) also `"`, `\` and `]`, with a backslash.
+fn escape_text(text: &str, param_value: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

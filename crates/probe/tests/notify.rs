@@ -513,3 +513,44 @@ async fn a_check_name_with_a_line_break_gives_one_syslog_line() {
     let attempts = wait_attempts(&s, 1).await;
     assert!(attempts[0].ok, "{attempts:?}");
 }
+
+/// A check name with CR/LF stays inside the mail's subject and body: one message to the channel's address,
+/// with no header or SMTP command made of the name.
+#[tokio::test]
+async fn a_check_name_with_a_line_break_stays_in_the_mail() {
+    let (port, mails) = smtp_sink().await;
+    let mail = ChannelConfig::Email {
+        host: "127.0.0.1".into(),
+        port,
+        starttls: false,
+        from: "unyo@example.lg.jp".into(),
+        to: vec!["se-team@example.lg.jp".into()],
+    };
+    let name = "ルータ\r\nBcc: evil@example.com\r\n.\r\nRCPT TO:<evil@example.com>\r\n";
+    let detail = deliver(&mail, &notice(name)).await.expect("delivered");
+    assert!(detail.starts_with("SMTP 250"), "{detail}");
+    let got = mails.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    let data = &got[0];
+    let (head, body) = data.split_once("\r\n\r\n").expect("head and body");
+    for line in head.split("\r\n") {
+        let lower = line.to_ascii_lowercase();
+        assert!(
+            !lower.starts_with("bcc:") && !lower.starts_with("rcpt"),
+            "{data}"
+        );
+    }
+    assert_eq!(
+        head.split("\r\n")
+            .filter(|l| l.to_ascii_lowercase().starts_with("subject:"))
+            .count(),
+        1,
+        "{data}"
+    );
+    assert!(
+        !body
+            .split("\r\n")
+            .any(|l| l == "." || l.starts_with("RCPT")),
+        "{data}"
+    );
+}
