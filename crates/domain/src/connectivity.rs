@@ -799,9 +799,6 @@ pub enum ChannelConfig {
     Syslog { addr: String },
 }
 
-/// The refusal of a name with a line break or another control character.
-const NAME_CONTROL_CHARS: &str = "名称に改行・タブなどの制御文字を含めないでください。";
-
 /// Whether `s` holds a control character (C0, DEL, C1) or a Unicode line or paragraph separator: none
 /// belongs in a name or an address, and each can end or split a line of a log or a protocol.
 pub fn has_control_chars(s: &str) -> bool {
@@ -809,23 +806,13 @@ pub fn has_control_chars(s: &str) -> bool {
         .any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}')
 }
 
-/// Checks a notification channel's name: given, at most 100 characters, no control character. Shared
-/// by the page, the API and the store.
-pub fn validate_channel_name(name: &str) -> Result<(), DomainError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(DomainError::invalid("name", "名称を入力してください。"));
-    }
-    if name.chars().count() > 100 {
-        return Err(DomainError::invalid(
-            "name",
-            "名称は100文字以内で入力してください。",
-        ));
-    }
-    if has_control_chars(name) {
-        return Err(DomainError::invalid("name", NAME_CONTROL_CHARS));
-    }
-    Ok(())
+/// A notification channel's name (名称): one line, at most 100 characters, no personal identifier.
+pub type ChannelName = Line<100>;
+
+/// Checks a notification channel's name as a [`ChannelName`]: given, one line of at most 100
+/// characters, no control character, no personal identifier. Shared by the page, the API and the store.
+pub fn validate_channel_name(name: &str) -> Result<ChannelName, DomainError> {
+    ChannelName::required("name", "名称", name).map_err(|e| DomainError::Validation(vec![e]))
 }
 
 /// A webhook's URL checked and parsed: `http://` or `https://` only, with a host, without a user name or

@@ -9,7 +9,7 @@
 
 use crate::DomainError;
 use crate::campaign::{AttestInput, CampaignInput, ExcludeInput};
-use crate::connectivity::{CheckInput, MaintenanceWindow, Recurrence};
+use crate::connectivity::{CheckInput, MaintenanceWindow, Recurrence, validate_channel_name};
 use crate::incident::{
     AutoIncidentInput, EntryInput, IncidentInput, IncidentTransitionInput, KnownErrorInput,
     Severity, WitnessInput, check_incident_transition,
@@ -187,6 +187,7 @@ walked!(
     Addressee,
     CheckInput,
     MaintenanceWindow,
+    ChannelName,
 );
 
 /// Types with a `validate` whose input holds no free text, each with the reason.
@@ -259,6 +260,7 @@ fn every_input_type_is_walked() {
                 let covered = match function {
                     "route" => walked("RouteStep"),
                     "addressee" => walked("Addressee"),
+                    "channel_name" => walked("ChannelName"),
                     _ => false,
                 };
                 if !covered {
@@ -676,5 +678,22 @@ impl Walked for MaintenanceWindow {
     }
     fn check(&self) -> Result<(), DomainError> {
         self.validate()
+    }
+}
+
+/// A notification channel's name, checked by [`validate_channel_name`] (the page, the API and the store).
+#[derive(Serialize, serde::Deserialize)]
+struct ChannelName {
+    name: String,
+}
+
+impl Walked for ChannelName {
+    fn samples() -> Vec<Self> {
+        vec![ChannelName {
+            name: "当番メール（夜間）".into(),
+        }]
+    }
+    fn check(&self) -> Result<(), DomainError> {
+        verdict(validate_channel_name(&self.name))
     }
 }

@@ -45,10 +45,11 @@ pub const TEXT: &[(&str, &str, &str)] = &[
 /// Delivery attempts shown on the page.
 const ATTEMPTS_SHOWN: i64 = 50;
 
-/// Checks a channel's name under the domain's rule (given, at most 100 characters, no control character),
-/// so the form lists it with the other problems. Shared by the page and the API.
+/// Checks a channel's name under the domain's rule (given, one line of at most 100 characters, no
+/// control character, no personal identifier), so the form lists it with the other problems. Shared by
+/// the page and the API.
 pub(crate) fn validate_name(name: &str) -> Result<(), DomainError> {
-    unyo_domain::connectivity::validate_channel_name(name)
+    unyo_domain::connectivity::validate_channel_name(name).map(|_| ())
 }
 
 /// The create form as typed.
