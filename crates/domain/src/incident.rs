@@ -42,7 +42,7 @@ use crate::error::{DomainError, FieldError};
 use crate::role::{Action, Role};
 use crate::text::{self, Line, Text};
 use crate::time::{jst, to_jst};
-use crate::wareki::FiscalYear;
+use crate::wareki::{FiscalYear, WarekiError};
 use chrono::{DateTime, Datelike, NaiveDateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -332,6 +332,21 @@ pub fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
         .and_local_timezone(jst())
         .single()
         .map(|t| t.with_timezone(&Utc))
+}
+
+/// Why a date-time does not parse, when its date part says more than the format (「2026年2月30日は存在し
+/// ない日付です。」, 「13月という月はありません…」, a day outside its era); `None` otherwise.
+pub fn datetime_date_problem(text: &str) -> Option<String> {
+    let t = text.trim();
+    let date = t
+        .split_once('T')
+        .or_else(|| t.rsplit_once(' '))
+        .map_or(t, |(date, _)| date)
+        .trim();
+    match crate::wareki::parse_wareki(date) {
+        Ok(_) | Err(WarekiError::Empty | WarekiError::InvalidFormat) => None,
+        Err(e) => Some(e.to_string()),
+    }
 }
 
 /// The form value for `<input type="datetime-local">`: JST, `2026-05-12T09:30`.
@@ -662,7 +677,12 @@ fn typed_time(
         None => {
             errors.push(FieldError::new(
                 field,
-                format!("{label}を「2026-05-12T09:30」の形式で入力してください（日本時間）。"),
+                match datetime_date_problem(value) {
+                    Some(reason) => format!("{label}: {reason}"),
+                    None => format!(
+                        "{label}を「2026-05-12T09:30」の形式で入力してください（日本時間）。"
+                    ),
+                },
             ));
             default
         }
@@ -1243,6 +1263,31 @@ mod tests {
                 .join(" / "),
             other => other.to_string(),
         }
+    }
+
+    /// Finding 12 of issue 13: a time whose date does not exist says so, naming the field.
+    #[test]
+    fn a_nonexistent_date_in_a_time_is_told() {
+        let input = IncidentInput {
+            title: "疎通不可".into(),
+            severity: "high".into(),
+            source: "phone".into(),
+            noticed_at: "2026-02-30T09:00".into(),
+            occurred_at: "平成31年5月1日 09:00".into(),
+            description: "状況".into(),
+            ..Default::default()
+        };
+        let e = messages(&input.validate(now()).unwrap_err());
+        assert!(
+            e.contains("noticed_at: 認知日時: 2026年2月30日は存在しない日付です。"),
+            "{e}"
+        );
+        assert!(
+            e.contains("occurred_at: 発生日時: 平成31年5月1日は存在しない日付です（平成は平成31年4月30日まで。"),
+            "{e}"
+        );
+        assert_eq!(datetime_date_problem("2026-05-12T09:30"), None);
+        assert_eq!(datetime_date_problem("あした"), None);
     }
 
     #[test]

@@ -1815,3 +1815,216 @@ async fn board_totals_problems_first_pages_and_filters() {
         "{paths}"
     );
 }
+
+/// The audit entries whose details hold `text`.
+async fn audited_with(app: &TestApp, text: &str) -> i64 {
+    app.store()
+        .audit_log(&unyo_store::audit::AuditQuery {
+            q: Some(text.into()),
+            per_page: Some(1000),
+            ..Default::default()
+        })
+        .await
+        .expect("audit")
+        .total
+}
+
+/// Finding 8 of issue 13: a maintenance window's title and a channel's name refuse a 個人番号 (page and
+/// API, create and change) with a Japanese message naming the field, and nothing reaches the audit log;
+/// a title over 200 characters is refused too.
+#[tokio::test]
+async fn window_titles_and_channel_names_refuse_personal_identifiers() {
+    let app = TestApp::new().await;
+    let se = app.login("se").await;
+    let api = token(&app, "se").await;
+    let my_number = "123456789018";
+    let title = format!("利用者{my_number}の回線工事");
+
+    let r = se
+        .post_form(
+            "/connectivity/maintenance",
+            &[
+                ("title", title.as_str()),
+                ("kind", "once"),
+                ("start", "2026-05-12T09:30"),
+                ("end", "2026-05-12T11:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let body = r.text();
+    assert!(
+        body.contains("件名: 個人番号と思われる12桁の番号が含まれています。"),
+        "{body}"
+    );
+    let long = "長".repeat(201);
+    let r = se
+        .post_form(
+            "/connectivity/maintenance",
+            &[
+                ("title", long.as_str()),
+                ("kind", "weekly"),
+                ("weekday", "1"),
+                ("start_time", "23:00"),
+                ("duration_min", "60"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("件名は200文字以内で入力してください。"));
+    let when =
+        json!({"type": "once", "start": "2026-05-12T00:30:00Z", "end": "2026-05-12T02:00:00Z"});
+    let r = app
+        .anonymous()
+        .api(
+            "POST",
+            "/api/v1/maintenance-windows",
+            &api,
+            Some(json!({"title": title, "when": when})),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("個人番号と思われる"), "{}", r.text());
+    assert!(app.store().maintenance_windows().await.unwrap().is_empty());
+
+    let name = format!("当番 {my_number}");
+    let r = se
+        .post_form(
+            "/connectivity/channels",
+            &[
+                ("name", name.as_str()),
+                ("kind", "syslog"),
+                ("addr", "127.0.0.1:514"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let body = r.text();
+    assert!(
+        body.contains("名称: 個人番号と思われる12桁の番号が含まれています。"),
+        "{body}"
+    );
+    let config = json!({"kind": "syslog", "addr": "127.0.0.1:514"});
+    let r = app
+        .anonymous()
+        .api(
+            "POST",
+            "/api/v1/notification-channels",
+            &api,
+            Some(json!({"name": name, "config": config})),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("個人番号と思われる"), "{}", r.text());
+    // The store refuses it as well, whoever calls it.
+    let actor = Actor::system("test");
+    let syslog = ChannelConfig::Syslog {
+        addr: "127.0.0.1:514".into(),
+    };
+    assert!(
+        app.store()
+            .create_notification_channel(&actor, &name, &syslog)
+            .await
+            .is_err()
+    );
+    // A channel saved under a clean name cannot be renamed to one with the number.
+    let r = se
+        .post_form(
+            "/connectivity/channels",
+            &[
+                ("name", "当番"),
+                ("kind", "syslog"),
+                ("addr", "127.0.0.1:514"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let id = app
+        .store()
+        .notification_channel_records(unyo_store::registry::Status::All)
+        .await
+        .unwrap()[0]
+        .id;
+    let r = se
+        .post_form(
+            &format!("/connectivity/channels/{id}"),
+            &[
+                ("name", name.as_str()),
+                ("kind", "syslog"),
+                ("addr", "127.0.0.1:514"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("個人番号と思われる"));
+    assert_eq!(audited_with(&app, my_number).await, 0, "nothing audited");
+    assert_eq!(audited_with(&app, "1234567890").await, 0, "nothing audited");
+}
+
+/// Finding 12 of issue 13: a maintenance window's bad date names the field and says what is wrong, on
+/// the page (「開始日時: 2026年2月30日は存在しない日付です。」) and in the API (「when」 is the time rule,
+/// not an id).
+#[tokio::test]
+async fn a_wrong_window_date_says_what_is_wrong() {
+    let app = TestApp::new().await;
+    let se = app.login("se").await;
+    let r = se
+        .post_form(
+            "/connectivity/maintenance",
+            &[
+                ("title", "回線工事"),
+                ("kind", "once"),
+                ("start", "2026-02-30T09:30"),
+                ("end", "2026-13-01T11:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let body = r.text();
+    assert!(
+        body.contains("開始日時: 2026年2月30日は存在しない日付です。"),
+        "{body}"
+    );
+    assert!(
+        body.contains("終了日時: 13月という月はありません（1月～12月で入力してください）。"),
+        "{body}"
+    );
+    let r = se
+        .post_form(
+            "/connectivity/maintenance",
+            &[("title", "回線工事"), ("kind", "once"), ("start", "あした")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let body = r.text();
+    assert!(
+        body.contains("開始日時の形式が正しくありません（例: 2026-05-12 09:30）。"),
+        "{body}"
+    );
+    assert!(body.contains("終了日時を入力してください"), "{body}");
+
+    let api = token(&app, "se").await;
+    for when in [
+        json!({"type": "once", "start": "2026-02-30T00:30:00Z", "end": "2026-05-12T02:00:00Z"}),
+        json!("来週"),
+        json!({"type": "monthly"}),
+    ] {
+        let r = app
+            .anonymous()
+            .api(
+                "POST",
+                "/api/v1/maintenance-windows",
+                &api,
+                Some(json!({"title": "回線工事", "when": when})),
+            )
+            .await;
+        assert_eq!(r.status, 422);
+        let t = r.text();
+        assert!(
+            t.contains("「when」（保守の日時）の形式が正しくないか、存在しない日時です。"),
+            "{t}"
+        );
+        assert!(!t.contains("数値（ID）"), "{t}");
+    }
+    assert!(app.store().maintenance_windows().await.unwrap().is_empty());
+}

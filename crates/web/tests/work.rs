@@ -859,3 +859,37 @@ async fn work_pages_are_in_english_too() {
     assert!(t.contains("FY2026"));
     assert!(t.contains(">Apr<"));
 }
+
+/// Finding 12 of issue 13: a work date that does not exist says why, naming the field as the form labels
+/// it (not a generic 「作業日を入力してください」), and nothing is saved.
+#[tokio::test]
+async fn a_wrong_work_date_says_what_is_wrong() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let se = app.login("se").await;
+    for (typed, says) in [
+        ("2026-02-30", "作業日: 2026年2月30日は存在しない日付です。"),
+        (
+            "令和8年13月",
+            "作業日: 13月という月はありません（1月～12月で入力してください）。",
+        ),
+        (
+            "平成31年5月1日",
+            "作業日: 平成31年5月1日は存在しない日付です（平成は平成31年4月30日まで。2019年5月1日は令和元年5月1日です）。",
+        ),
+        (
+            "あした",
+            "作業日: 日付の形式が正しくありません（例: 令和8年5月1日、R8.5.1、2026-05-01）。",
+        ),
+        ("", "作業日を入力してください"),
+    ] {
+        let mut f = form(&w, "09:00", "10:00");
+        set(&mut f, "work_date", typed);
+        let r = post(&se, "/work", &f).await;
+        assert_eq!(r.status, 422, "{typed}");
+        let t = r.text();
+        assert!(t.contains(says), "{typed}: {t}");
+        assert!(t.contains("id=\"err-work_date\""), "{typed}");
+    }
+    assert_eq!(count(&app).await, 0, "nothing saved");
+}

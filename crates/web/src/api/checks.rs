@@ -133,6 +133,16 @@ pub(super) struct WindowInput {
 impl ApiInput for WindowInput {
     const READ_ONLY: &'static [&'static str] =
         &["id", "created_by", "created_at", "updated_at", "retired_at"];
+
+    fn shape_error(key: &str) -> Option<String> {
+        (key == "when").then(|| {
+            "「when」（保守の日時）の形式が正しくないか、存在しない日時です。一回限りは \
+             {\"type\": \"once\", \"start\": \"2026-05-12T00:30:00Z\", \"end\": \"2026-05-12T02:30:00Z\"}、\
+             毎週は {\"type\": \"weekly\", \"weekday\": 0～6（月曜～日曜）, \"start_min\": 0～1439（日本時間の0時からの分）, \
+             \"duration_min\": 分} で指定してください。"
+                .to_string()
+        })
+    }
 }
 
 /// `?status=active|retired|all` of the window and channel lists (default: in service).
@@ -259,6 +269,15 @@ pub(super) struct ChannelInput {
 impl ApiInput for ChannelInput {
     const READ_ONLY: &'static [&'static str] =
         &["id", "enabled", "created_at", "updated_at", "retired_at"];
+
+    fn shape_error(key: &str) -> Option<String> {
+        (key == "config").then(|| {
+            "「config」（通知の設定）の形式が正しくありません。{\"kind\": \"email\", \"host\": …, \"port\": 25, \
+             \"starttls\": false, \"from\": …, \"to\": […]}、{\"kind\": \"webhook\", \"url\": …} または \
+             {\"kind\": \"syslog\", \"addr\": \"IPアドレス:ポート\"} で指定してください。"
+                .to_string()
+        })
+    }
 }
 
 /// The name checked as on the page, and the settings, which must be given.

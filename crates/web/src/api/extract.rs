@@ -23,6 +23,12 @@ use unyo_domain::support::{
 pub trait ApiInput: DeserializeOwned + Serialize + Default {
     /// Keys of the returned record that are not part of the input.
     const READ_ONLY: &'static [&'static str] = &[];
+
+    /// The refusal of a value of the wrong shape for `key`, for a field that is neither text, a flag nor
+    /// an id (an object such as a time rule): what the field is and how to write it, in Japanese.
+    fn shape_error(_key: &str) -> Option<String> {
+        None
+    }
 }
 
 impl ApiInput for SiteInput {
@@ -194,17 +200,20 @@ fn parse_object<T: ApiInput>(mut body: Map<String, Value>) -> Result<T, ApiError
         let mut one = Map::new();
         one.insert(key.clone(), value.clone());
         if serde_json::from_value::<T>(Value::Object(one)).is_err() {
-            let expected = match default {
-                Value::String(_) => "文字列",
-                Value::Bool(_) => "真偽値（true/false）",
-                Value::Array(_) => "数値（ID）の配列",
-                // `Option<i64>` ids serialise as null by default; every numeric input is an id.
-                _ => "数値（ID）",
-            };
-            fields.push(FieldError::new(
-                key.clone(),
-                format!("「{key}」は{expected}で指定してください。"),
-            ));
+            let message = T::shape_error(key).unwrap_or_else(|| {
+                let expected = match default {
+                    Value::String(_) => "文字列",
+                    Value::Bool(_) => "真偽値（true/false）",
+                    Value::Array(_) => "数値（ID）の配列",
+                    Value::Null if !key.ends_with("_id") => {
+                        return format!("「{key}」の値の形式が正しくありません。");
+                    }
+                    // `Option<i64>` ids serialise as null by default.
+                    _ => "数値（ID）",
+                };
+                format!("「{key}」は{expected}で指定してください。")
+            });
+            fields.push(FieldError::new(key.clone(), message));
         }
     }
     if !fields.is_empty() {

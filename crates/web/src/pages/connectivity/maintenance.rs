@@ -145,6 +145,32 @@ fn parse_jst(text: &str) -> Option<DateTime<Utc>> {
         .map(|d| d.with_timezone(&Utc))
 }
 
+/// A date-time field of the form: refused naming its label, with the reason when the date does not exist
+/// (「開始日時: 2026年2月30日は存在しない日付です。」), else with the expected form.
+fn datetime_field(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    label: &str,
+    text: &str,
+    example_time: &str,
+) -> Option<DateTime<Utc>> {
+    let parsed = parse_jst(text);
+    if parsed.is_none() {
+        let message = if text.trim().is_empty() {
+            format!("{label}を入力してください（例: 2026-05-12 {example_time}）。")
+        } else {
+            match unyo_domain::incident::datetime_date_problem(text) {
+                Some(reason) => format!("{label}: {reason}"),
+                None => {
+                    format!("{label}の形式が正しくありません（例: 2026-05-12 {example_time}）。")
+                }
+            }
+        };
+        errors.push(FieldError::new(field, message));
+    }
+    parsed
+}
+
 fn optional_id(field: &str, label: &str, text: &str, errors: &mut Vec<FieldError>) -> Option<i64> {
     let t = text.trim();
     if t.is_empty() {
@@ -202,20 +228,8 @@ fn parse_form(f: &WindowForm) -> (MaintenanceWindow, Vec<FieldError>) {
             }
         }
         "once" => {
-            let start = parse_jst(&f.start);
-            if start.is_none() {
-                errors.push(FieldError::new(
-                    "start",
-                    "開始日時を正しく入力してください（例: 2026-05-12 09:30）。",
-                ));
-            }
-            let end = parse_jst(&f.end);
-            if end.is_none() {
-                errors.push(FieldError::new(
-                    "end",
-                    "終了日時を正しく入力してください（例: 2026-05-12 11:30）。",
-                ));
-            }
+            let start = datetime_field(&mut errors, "start", "開始日時", &f.start, "09:30");
+            let end = datetime_field(&mut errors, "end", "終了日時", &f.end, "11:30");
             match (start, end) {
                 (Some(start), Some(end)) => Some(Recurrence::Once { start, end }),
                 _ => None,
