@@ -755,7 +755,7 @@ async fn channel_form_refuses_line_breaks_in_url_and_name() {
     assert_eq!(r.status, 422);
     assert!(
         r.text()
-            .contains("名称に改行・タブなどの制御文字を含めないでください。"),
+            .contains("名称は1行で入力してください（改行・タブなどの制御文字は使えません）。"),
         "{}",
         r.text()
     );

@@ -538,7 +538,7 @@ async fn filing_errors_are_shown_and_nothing_is_saved() {
     for want in [
         "件名を入力してください",
         "区分を選択してください",
-        "希望日の形式が正しくありません",
+        "希望日: 日付の形式が正しくありません",
         "内容を入力してください",
         "id=\"error-summary\"",
         "href=\"#title\"",

@@ -12,7 +12,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use unyo_domain::FieldError;
 use unyo_domain::support::parse_date;
-use unyo_domain::wareki::FiscalYear;
+use unyo_domain::wareki::{FiscalYear, WarekiError};
 use unyo_store::Page;
 
 /// The message of a `400` for query parameters.
@@ -66,12 +66,19 @@ impl QueryCheck {
         let v = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
         let d = parse_date(v);
         if d.is_none() {
-            self.errors.push(FieldError::new(
-                field,
-                format!(
+            // The parser's reason when the date does not exist (2026-02-30, 13月, a day outside its era).
+            let message = match unyo_domain::wareki::parse_wareki(v) {
+                Err(
+                    e @ (WarekiError::NonexistentDate(_)
+                    | WarekiError::NonexistentGregorianDate { .. }
+                    | WarekiError::OutsideEra(_)
+                    | WarekiError::MonthOutOfRange(_)),
+                ) => format!("「{field}」: {e}"),
+                _ => format!(
                     "「{field}」は日付（例: 2026-05-12 または 令和8年5月12日）で指定してください。"
                 ),
-            ));
+            };
+            self.errors.push(FieldError::new(field, message));
         }
         d
     }
@@ -152,6 +159,19 @@ mod tests {
         let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(names, ["status", "to"]);
         assert!(QueryCheck::default().done().is_ok());
+    }
+
+    /// Finding 12 of issue 13: a date parameter that does not exist says why.
+    #[test]
+    fn a_date_that_does_not_exist_says_why() {
+        let mut check = QueryCheck::default();
+        assert_eq!(check.date("from", &some("2026-02-30")), None);
+        assert_eq!(check.date("to", &some("平成31年5月1日")), None);
+        assert_eq!(check.date("to", &some("あした")), None);
+        let messages: Vec<&str> = check.errors.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(messages[0], "「from」: 2026年2月30日は存在しない日付です。");
+        assert!(messages[1].starts_with("「to」: 平成31年5月1日は存在しない日付です（平成は"));
+        assert!(messages[2].contains("は日付（例: 2026-05-12"));
     }
 
     #[test]
