@@ -65,6 +65,15 @@ pub enum ParseError {
     },
     /// Nesting deeper than [`MAX_DEPTH`] levels (XML elements, JSON arrays/objects), or serde_json's own
     /// recursion limit [`MAX_JSON_DEPTH`] (a second line behind the pre-scan).
+    /// A member whose JSON type is not the schema's (an array where an object is expected, a number
+    /// where a string is).
+    #[error("項目「{path}」の型がスキーマと違います（{line}行目{column}文字目）: {message}")]
+    WrongType {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("入れ子が深すぎます（上限{limit}階層）")]
     TooDeep {
         /// The limit that was hit.
@@ -128,6 +137,7 @@ impl ParseError {
             ParseError::UnknownEntity { .. } => "an undefined XML entity",
             ParseError::Xml { .. } => "malformed XML",
             ParseError::Json { .. } => "malformed JSON or a value of the wrong type",
+            ParseError::WrongType { .. } => "a member's type differs from the inventory schema",
             ParseError::TooDeep { .. } => "nested too deeply",
             ParseError::FieldTooLong { .. } => "a value is too long",
             ParseError::TooManyEntries { .. } => "a section has too many entries",
@@ -156,6 +166,7 @@ impl ParseError {
             ParseError::UnknownEntity { .. } => "unknown_entity",
             ParseError::Xml { .. } => "xml",
             ParseError::Json { .. } => "json",
+            ParseError::WrongType { .. } => "wrong_type",
             ParseError::TooDeep { .. } => "too_deep",
             ParseError::FieldTooLong { .. } => "field_too_long",
             ParseError::TooManyEntries { .. } => "too_many_entries",

@@ -2,8 +2,10 @@
 //! schema is `inventory.schema.json` of glpi-project/inventory_format, copied in `tests/samples/`).
 //!
 //! Read with serde_json into typed structs that keep only what unyo uses; unknown members are skipped.
-//! Scalars are read leniently (a number where a string is expected becomes its text; `enabled` may
-//! be `true`, `1` or `"1"`), because agents and converters differ.
+//! The members unyo reads follow the schema's types: a section the schema calls an object must be an
+//! object (an array is not read by position), a string must be a string and a boolean a boolean. A
+//! wrong type is refused as [`ParseError::WrongType`] naming the member's path
+//! (`content.hardware`, `content.antivirus[0].enabled`). `null` counts as absent.
 //!
 //! Hostile input: the size is checked first; the bytes must be UTF-8; nesting deeper than
 //! [`MAX_DEPTH`](crate::limits::MAX_DEPTH) is refused by a byte scan before parsing (serde_json
@@ -11,7 +13,7 @@
 //! there; serde_json's own limit of [`MAX_JSON_DEPTH`] stays as a second line and is mapped to the same
 //! error); arrays are cut off while parsing once over their cap; kept values are capped in length.
 
-use crate::assemble::{check_len, clean, flag, push_ip, push_mac};
+use crate::assemble::{check_len, clean, push_ip, push_mac};
 use crate::error::{ParseError, cut, line_of};
 use crate::limits::{
     MAX_ANTIVIRUS, MAX_BYTES, MAX_DEPTH, MAX_JSON_DEPTH, MAX_NETWORKS, MAX_SOFTWARE,
@@ -114,88 +116,129 @@ impl<'de, T: Deserialize<'de>, const N: usize> Deserialize<'de> for Capped<T, N>
     }
 }
 
+/// A string member (schema `"type": "string"`); `null` is absent, anything else is refused.
+#[derive(Debug, Default)]
+struct Str(Option<String>);
+
+impl<'de> Deserialize<'de> for Str {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Option::<String>::deserialize(d).map(Str)
+    }
+}
+
+/// A boolean member (schema `"type": "boolean"`); `null` is absent, anything else is refused.
+#[derive(Debug, Default)]
+struct Bool(Option<bool>);
+
+impl<'de> Deserialize<'de> for Bool {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Option::<bool>::deserialize(d).map(Bool)
+    }
+}
+
+/// A section the schema calls an object. serde's derived structs would also take an array and fill
+/// the fields by position; this refuses anything but a JSON object (or `null`, read as absent).
+#[derive(Debug, Default)]
+struct Object<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Object<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Object)
+            }
+        }
+        d.deserialize_map(V(PhantomData))
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct Doc {
-    deviceid: Text,
-    partial: Text,
-    content: Option<Content>,
+    deviceid: Str,
+    partial: Bool,
+    content: Option<Object<Content>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct Content {
-    hardware: Option<Hardware>,
-    bios: Option<Bios>,
-    operatingsystem: Option<Os>,
-    softwares: Option<Capped<Soft, MAX_SOFTWARE>>,
-    antivirus: Option<Capped<Av, MAX_ANTIVIRUS>>,
-    networks: Option<Capped<Net, MAX_NETWORKS>>,
-    accesslog: Option<AccessLog>,
+    hardware: Option<Object<Hardware>>,
+    bios: Option<Object<Bios>>,
+    operatingsystem: Option<Object<Os>>,
+    softwares: Option<Capped<Object<Soft>, MAX_SOFTWARE>>,
+    antivirus: Option<Capped<Object<Av>, MAX_ANTIVIRUS>>,
+    networks: Option<Capped<Object<Net>, MAX_NETWORKS>>,
+    accesslog: Option<Object<AccessLog>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct Hardware {
-    name: Text,
-    uuid: Text,
-    workgroup: Text,
+    name: Str,
+    uuid: Str,
+    workgroup: Str,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct Bios {
-    ssn: Text,
+    ssn: Str,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct Os {
-    name: Text,
-    version: Text,
-    full_name: Text,
-    kernel_version: Text,
-    arch: Text,
-    service_pack: Text,
-    dns_domain: Text,
+    name: Str,
+    version: Str,
+    full_name: Str,
+    kernel_version: Str,
+    arch: Str,
+    service_pack: Str,
+    dns_domain: Str,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct Soft {
-    name: Text,
-    version: Text,
-    publisher: Text,
-    install_date: Text,
-    arch: Text,
+    name: Str,
+    version: Str,
+    publisher: Str,
+    install_date: Str,
+    arch: Str,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct Av {
-    name: Text,
-    company: Text,
-    version: Text,
-    base_version: Text,
-    base_creation: Text,
-    enabled: Text,
-    uptodate: Text,
-    expiration: Text,
-    guid: Text,
+    name: Str,
+    company: Str,
+    version: Str,
+    base_version: Str,
+    base_creation: Str,
+    enabled: Bool,
+    uptodate: Bool,
+    expiration: Str,
+    guid: Str,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct Net {
-    ipaddress: Text,
-    ipaddress6: Text,
-    mac: Text,
+    ipaddress: Str,
+    ipaddress6: Str,
+    mac: Str,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct AccessLog {
-    logdate: Text,
+    logdate: Str,
 }
 
 /// Deepest `[`/`{` nesting of a JSON text (strings skipped), stopping early past `limit`.
@@ -260,8 +303,30 @@ pub(crate) fn map_json_error(e: &serde_json::Error) -> ParseError {
 
 /// Parses with serde_json only (no depth pre-scan): serde_json's recursion limit applies.
 pub(crate) fn parse_json_unscanned(text: &str) -> Result<InventorySnapshot, ParseError> {
-    let doc: Doc = serde_json::from_str(text).map_err(|e| map_json_error(&e))?;
-    build(doc)
+    let mut de = serde_json::Deserializer::from_str(text);
+    let doc: Object<Doc> =
+        serde_path_to_error::deserialize(&mut de).map_err(|e| map_path_error(&e))?;
+    de.end().map_err(|e| map_json_error(&e))?;
+    build(doc.0)
+}
+
+/// A type error becomes [`ParseError::WrongType`] with the member's path; the rest as
+/// [`map_json_error`].
+fn map_path_error(e: &serde_path_to_error::Error<serde_json::Error>) -> ParseError {
+    let inner = e.inner();
+    match map_json_error(inner) {
+        ParseError::Json {
+            line,
+            column,
+            message,
+        } if inner.classify() == serde_json::error::Category::Data => ParseError::WrongType {
+            path: cut(&e.path().to_string()),
+            line,
+            column,
+            message,
+        },
+        other => other,
+    }
 }
 
 /// Parses a GLPI-agent native JSON inventory (plain UTF-8 bytes, not compressed).
@@ -286,28 +351,28 @@ pub fn parse_glpi_json(bytes: &[u8]) -> Result<InventorySnapshot, ParseError> {
     parse_json_unscanned(text)
 }
 
-fn kept(field: &'static str, t: &Text) -> Result<Option<String>, ParseError> {
-    if let Some(v) = t.get() {
+fn kept(field: &'static str, t: &Str) -> Result<Option<String>, ParseError> {
+    if let Some(v) = t.0.as_deref() {
         check_len(|| field.to_string(), v)?;
     }
-    Ok(clean(t.get()))
+    Ok(clean(t.0.as_deref()))
 }
 
 fn build(doc: Doc) -> Result<InventorySnapshot, ParseError> {
-    let content = doc.content.ok_or(ParseError::MissingContent)?;
+    let content = doc.content.ok_or(ParseError::MissingContent)?.0;
     let mut s = InventorySnapshot::empty(InventoryFormat::Glpi);
     s.device_id = kept("deviceid", &doc.deviceid)?;
-    s.partial = flag(doc.partial.get()).unwrap_or(false);
+    s.partial = doc.partial.0.unwrap_or(false);
     let mut dns_domain = None;
-    if let Some(h) = &content.hardware {
+    if let Some(Object(h)) = &content.hardware {
         s.hostname = kept("content.hardware.name", &h.name)?;
         s.uuid = kept("content.hardware.uuid", &h.uuid)?;
         s.domain = kept("content.hardware.workgroup", &h.workgroup)?;
     }
-    if let Some(b) = &content.bios {
+    if let Some(Object(b)) = &content.bios {
         s.serial = kept("content.bios.ssn", &b.ssn)?;
     }
-    if let Some(o) = &content.operatingsystem {
+    if let Some(Object(o)) = &content.operatingsystem {
         s.os.name = kept("content.operatingsystem.name", &o.name)?;
         s.os.version = kept("content.operatingsystem.version", &o.version)?;
         s.os.full_name = kept("content.operatingsystem.full_name", &o.full_name)?;
@@ -319,7 +384,7 @@ fn build(doc: Doc) -> Result<InventorySnapshot, ParseError> {
     if s.domain.is_none() {
         s.domain = dns_domain;
     }
-    for sw in content.softwares.map(|c| c.0).unwrap_or_default() {
+    for Object(sw) in content.softwares.map(|c| c.0).unwrap_or_default() {
         let Some(name) = kept("content.softwares[].name", &sw.name)? else {
             continue;
         };
@@ -331,7 +396,7 @@ fn build(doc: Doc) -> Result<InventorySnapshot, ParseError> {
             arch: kept("content.softwares[].arch", &sw.arch)?,
         });
     }
-    for av in content.antivirus.map(|c| c.0).unwrap_or_default() {
+    for Object(av) in content.antivirus.map(|c| c.0).unwrap_or_default() {
         let Some(name) = kept("content.antivirus[].name", &av.name)? else {
             continue;
         };
@@ -341,13 +406,13 @@ fn build(doc: Doc) -> Result<InventorySnapshot, ParseError> {
             version: kept("content.antivirus[].version", &av.version)?,
             base_version: kept("content.antivirus[].base_version", &av.base_version)?,
             base_date: kept("content.antivirus[].base_creation", &av.base_creation)?,
-            enabled: flag(av.enabled.get()),
-            up_to_date: flag(av.uptodate.get()),
+            enabled: av.enabled.0,
+            up_to_date: av.uptodate.0,
             expiration: kept("content.antivirus[].expiration", &av.expiration)?,
             guid: kept("content.antivirus[].guid", &av.guid)?,
         });
     }
-    for n in content.networks.map(|c| c.0).unwrap_or_default() {
+    for Object(n) in content.networks.map(|c| c.0).unwrap_or_default() {
         for ip in [&n.ipaddress, &n.ipaddress6] {
             if let Some(ip) = kept("content.networks[].ipaddress", ip)? {
                 push_ip(&mut s.ip_addresses, &ip);
@@ -357,7 +422,7 @@ fn build(doc: Doc) -> Result<InventorySnapshot, ParseError> {
             push_mac(&mut s.mac_addresses, &mac);
         }
     }
-    if let Some(a) = &content.accesslog {
+    if let Some(Object(a)) = &content.accesslog {
         s.collected_at = kept("content.accesslog.logdate", &a.logdate)?
             .as_deref()
             .and_then(parse_collected_at);
@@ -370,17 +435,61 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lenient_scalars() {
-        let j = br#"{"deviceid":"d","content":{"hardware":{"name":12345},
-            "antivirus":[{"name":"Windows Defender","enabled":1,"uptodate":"0","version":4.18}],
+    fn members_follow_the_schema() {
+        let j = br#"{"deviceid":"d","partial":false,"content":{"hardware":{"name":"pc-01"},
+            "antivirus":[{"name":"Windows Defender","enabled":true,"uptodate":false,"version":"4.18"}],
             "softwares":[{"name":"a","version":null},{"version":"nameless"}]}}"#;
         let s = parse_glpi_json(j).unwrap();
-        assert_eq!(s.hostname.as_deref(), Some("12345"));
+        assert_eq!(s.hostname.as_deref(), Some("pc-01"));
         assert_eq!(s.antivirus[0].enabled, Some(true));
         assert_eq!(s.antivirus[0].up_to_date, Some(false));
         assert_eq!(s.antivirus[0].version.as_deref(), Some("4.18"));
         assert_eq!(s.software.len(), 1);
         assert_eq!(s.software[0].version, None);
+    }
+
+    fn wrong_type(json: &str) -> (String, usize) {
+        match parse_glpi_json(json.as_bytes()) {
+            Err(ParseError::WrongType { path, line, .. }) => (path, line),
+            other => panic!("{json}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_wrong_type_is_refused_naming_its_path() {
+        // An array where the schema says object is not read by position.
+        let (path, _) = wrong_type(r#"{"content":{"hardware":["host","uuid"]}}"#);
+        assert_eq!(path, "content.hardware");
+        assert_eq!(wrong_type(r#"["d",false,{}]"#).0, ".");
+        assert_eq!(wrong_type(r#"{"content":["x"]}"#).0, "content");
+        assert_eq!(
+            wrong_type(r#"{"content":{"softwares":[{"name":"a"},["b"]]}}"#).0,
+            "content.softwares[1]"
+        );
+        assert_eq!(
+            wrong_type(r#"{"content":{"softwares":{"name":"a"}}}"#).0,
+            "content.softwares"
+        );
+        // Scalars of the wrong type.
+        assert_eq!(
+            wrong_type(r#"{"content":{"hardware":{"name":12345}}}"#).0,
+            "content.hardware.name"
+        );
+        let (path, line) =
+            wrong_type("{\"content\":{\"antivirus\":[{\"name\":\"x\"},\n{\"enabled\":\"1\"}]}}");
+        assert_eq!((path.as_str(), line), ("content.antivirus[1].enabled", 2));
+        assert_eq!(wrong_type(r#"{"partial":"yes","content":{}}"#).0, "partial");
+        assert_eq!(wrong_type(r#"{"deviceid":7,"content":{}}"#).0, "deviceid");
+        // The message says where, in Japanese.
+        let e = parse_glpi_json(br#"{"content":{"hardware":["host"]}}"#).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("項目「content.hardware」の型がスキーマと違います"),
+            "{e}"
+        );
+        assert_eq!(e.code(), "wrong_type");
+        // Members unyo does not read may have any type.
+        assert!(parse_glpi_json(br#"{"content":{"hardware":{"memory":7909},"x":[1]}}"#).is_ok());
     }
 
     #[test]
@@ -390,7 +499,7 @@ mod tests {
             ParseError::MissingContent
         );
         let e = parse_glpi_json(b"{\n\"content\": {\"hardware\": \"x\"}}").unwrap_err();
-        assert!(matches!(e, ParseError::Json { line: 2, .. }), "{e:?}");
+        assert!(matches!(e, ParseError::WrongType { line: 2, .. }), "{e:?}");
         let e = parse_glpi_json(b"{\"content\": {}").unwrap_err();
         assert!(matches!(e, ParseError::Json { .. }), "{e:?}");
         let e = parse_glpi_json(b"{\"content\":{},\"x\":\"\xff\"}").unwrap_err();
@@ -417,7 +526,7 @@ mod tests {
         );
         assert!(matches!(
             parse_json_unscanned(&typed),
-            Err(ParseError::Json { .. })
+            Err(ParseError::WrongType { .. })
         ));
         // The public entry point refuses it before parsing, with the same limit as XML.
         assert_eq!(

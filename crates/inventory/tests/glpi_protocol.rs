@@ -160,7 +160,10 @@ fn refused_messages_have_both_languages() {
         ParseError::MissingContent
     );
     let e = refuse(br#"{"action":"inventory","deviceid":"d","content":{"softwares":"x"}}"#);
-    assert!(matches!(e, ParseError::Json { .. }), "{e:?}");
+    assert!(
+        matches!(&e, ParseError::WrongType { path, .. } if path == "content.softwares"),
+        "{e:?}"
+    );
     let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
     assert!(matches!(
         refuse(deep.as_bytes()),
@@ -170,7 +173,8 @@ fn refused_messages_have_both_languages() {
     assert_eq!(v["status"], "error");
     let msg = v["message"].as_str().unwrap();
     assert!(
-        msg.contains("JSONが不正") && msg.contains("malformed JSON"),
+        msg.contains("項目「content.softwares」の型がスキーマと違います")
+            && msg.contains("inventory schema"),
         "{msg}"
     );
 }

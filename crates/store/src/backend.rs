@@ -31,6 +31,8 @@ pub struct Store {
     pub(crate) backend: Backend,
     /// The terminal list's in-memory index, shared by every clone of this store.
     pub(crate) terminal_index: std::sync::Arc<crate::terminal_index::TerminalIndex>,
+    /// Agent credentials verified a moment ago, shared by every clone of this store.
+    pub(crate) agent_secrets: std::sync::Arc<crate::agent_secrets::RememberedAgents>,
 }
 
 /// Runs `$body` inside one write transaction on whichever backend is in use. `$tx` is a
@@ -107,6 +109,7 @@ impl Store {
             Store {
                 backend: Backend::Postgres(pool),
                 terminal_index: Default::default(),
+                agent_secrets: Default::default(),
             }
         } else if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)?
@@ -127,6 +130,7 @@ impl Store {
             Store {
                 backend: Backend::Sqlite { read, write },
                 terminal_index: Default::default(),
+                agent_secrets: Default::default(),
             }
         } else {
             return Err(StoreError::Internal(format!(

@@ -1656,23 +1656,46 @@ impl Store {
             .fetch_optional(db)
             .await?
         });
-        let password = password.to_string();
+        // A credential verified a moment ago against this very hash needs no second Argon2 check.
+        if let Some((id, name, hash, None)) = &row
+            && self.agent_secrets.knows(username, password, hash)
+        {
+            return Ok(Some(AgentIdentity {
+                id: *id,
+                name: name.clone(),
+                username: username.to_string(),
+            }));
+        }
+        let secret = password.to_string();
         let (hash, found) = match &row {
             Some((_, _, hash, _)) => (hash.clone(), true),
             None => (dummy_hash().to_string(), false),
         };
+        self.agent_secrets.counted();
         // Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-        let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        let verified_hash = hash.clone();
+        let ok = tokio::task::spawn_blocking(move || verify_password(&secret, &hash))
             .await
             .map_err(|e| StoreError::Internal(format!("password check: {e}")))?;
         Ok(match row {
-            Some((id, name, _, None)) if ok && found => Some(AgentIdentity {
-                id,
-                name,
-                username: username.to_string(),
-            }),
+            Some((id, name, _, None)) if ok && found => {
+                self.agent_secrets
+                    .remember(username, password, &verified_hash);
+                Some(AgentIdentity {
+                    id,
+                    name,
+                    username: username.to_string(),
+                })
+            }
             _ => None,
         })
+    }
+
+    /// How many Argon2 checks of agent passwords this store (and its clones) has run: a credential
+    /// verified a moment ago is remembered for
+    /// [`REMEMBER_FOR`](crate::agent_secrets::REMEMBER_FOR) and not checked again.
+    pub fn agent_password_checks(&self) -> u64 {
+        self.agent_secrets.checks()
     }
 
     /// Audits a refused agent (`agent.auth_failure`): the user name it tried (cut to 64 characters),

@@ -6,6 +6,7 @@
 
 #[macro_use]
 mod backend;
+pub mod agent_secrets;
 pub mod attachments;
 pub mod audit;
 pub mod campaigns;

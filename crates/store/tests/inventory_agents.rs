@@ -233,3 +233,47 @@ async fn agents_are_recorded_per_device_with_their_protocol() {
     let creds = s.agent_credentials().await.unwrap();
     assert!(creds[0].last_used_at.is_some());
 }
+
+#[tokio::test]
+async fn a_verified_agent_credential_is_remembered_until_revoked() {
+    let db = test_store().await.expect("store");
+    let s = &db.store;
+    let sys = Actor::system("test");
+    let cred = s.create_agent_credential(&sys, "県庁").await.unwrap();
+    let verify = |password: &str| {
+        let password = password.to_string();
+        let username = cred.username.clone();
+        async move {
+            s.verify_agent_credential(&username, &password)
+                .await
+                .unwrap()
+        }
+    };
+
+    // The first post of a run is checked with Argon2; the next ones are remembered.
+    let before = s.agent_password_checks();
+    assert_eq!(verify(&cred.password).await.expect("valid").id, cred.id);
+    assert_eq!(s.agent_password_checks(), before + 1);
+    for _ in 0..5 {
+        assert!(verify(&cred.password).await.is_some());
+    }
+    assert_eq!(s.agent_password_checks(), before + 1, "remembered");
+    // A clone of the store (another request's handle) shares the memo.
+    assert!(
+        s.clone()
+            .verify_agent_credential(&cred.username, &cred.password)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(s.agent_password_checks(), before + 1);
+
+    // A wrong password is never remembered: each try costs a check and fails.
+    assert!(verify("wrong").await.is_none());
+    assert!(verify("wrong").await.is_none());
+    assert_eq!(s.agent_password_checks(), before + 3);
+
+    // Revocation takes effect at once, memo or not.
+    s.revoke_agent_credential(&sys, cred.id).await.unwrap();
+    assert!(verify(&cred.password).await.is_none());
+}

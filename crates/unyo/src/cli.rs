@@ -475,8 +475,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Import { data, kind, file } => {
             let store = data.open(DEFAULT_DATA_DIR).await?;
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let bytes = read_at_most(&file, unyo_exchange::MAX_INPUT_BYTES)
+                .with_context(|| format!("reading {}", file.display()))?;
             let text = unyo_exchange::decode_text(&bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
             let actor = Actor::system("cli");
             let started = std::time::Instant::now();
@@ -627,7 +627,7 @@ async fn import_inventories(store: &Store, files: &[PathBuf]) -> Result<ExitCode
     let by = Submitter::Person(Actor::system("cli"));
     let mut failed = 0usize;
     for file in files {
-        let bytes = match std::fs::read(file) {
+        let bytes = match read_at_most(file, unyo_inventory::limits::MAX_BYTES) {
             Ok(b) => b,
             Err(e) => {
                 eprintln!("{}: 読み込めません / cannot read: {e}", file.display());
@@ -770,6 +770,28 @@ fn human(e: unyo_store::StoreError) -> anyhow::Error {
         }
         other => anyhow::anyhow!("{other}"),
     }
+}
+
+/// Reads a file of at most `limit` bytes. The read stops at the limit, so a larger file (or an
+/// endless one such as a pipe or a device) is refused without being held in memory.
+fn read_at_most(path: &Path, limit: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    // The size is a hint for the buffer only; what counts is what the read delivers.
+    let hint = file.metadata().map_or(0, |m| m.len()).min(limit as u64);
+    let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
+    file.take(limit as u64 + 1).read_to_end(&mut bytes)?;
+    if bytes.len() > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!(
+                "ファイルが大きすぎます（上限{} MB） / the file is larger than {} MB",
+                limit / (1024 * 1024),
+                limit / (1024 * 1024)
+            ),
+        ));
+    }
+    Ok(bytes)
 }
 
 fn read_stdin_line() -> Result<String> {

@@ -83,6 +83,26 @@ pub const VERIFICATION_WAIT: Duration = Duration::from_secs(10);
 
 static VERIFICATIONS: Semaphore = Semaphore::const_new(MAX_VERIFICATIONS);
 
+/// Most agent bodies held in memory at once (read, decompressed, parsed and stored). A body waits its
+/// turn unread, in the connection's buffers, so 64 agents posting 16 MiB at once cost two bodies of
+/// memory, not 64.
+pub const MAX_INTAKES: usize = 2;
+
+/// How long an authenticated request waits for its turn before it is answered `503`.
+pub const INTAKE_WAIT: Duration = Duration::from_secs(300);
+
+static INTAKES: Semaphore = Semaphore::const_new(MAX_INTAKES);
+
+fn busy() -> Response {
+    let mut res = text(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "混み合っています。しばらくしてから送信してください (busy, retry later)",
+    );
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+    res
+}
+
 /// The agent routes (to be merged outside the session and CSRF layers).
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -172,13 +192,7 @@ async fn verify(
 ) -> Result<Option<AgentIdentity>, Response> {
     let Ok(Ok(_permit)) = tokio::time::timeout(VERIFICATION_WAIT, VERIFICATIONS.acquire()).await
     else {
-        let mut res = text(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "混み合っています。しばらくしてから送信してください (busy, retry later)",
-        );
-        res.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
-        return Err(res);
+        return Err(busy());
     };
     state
         .store
@@ -310,6 +324,10 @@ async fn receive(State(state): State<AppState>, req: Request) -> Response {
             return res;
         }
     };
+    // The body is read only with a turn, and the turn is held until the inventory is stored.
+    let Ok(Ok(_turn)) = tokio::time::timeout(INTAKE_WAIT, INTAKES.acquire()).await else {
+        return busy();
+    };
     let Ok(body) = to_bytes(body, MAX_AGENT_BODY_BYTES).await else {
         return text(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -427,7 +445,10 @@ fn refused(caller: &Caller, content_type: Option<&str>, body: &[u8], e: &ParseEr
     tracing::warn!(agent = %caller.agent.username, source = %caller.source, error = %e, "refused an agent request");
     let json_body = matches!(
         e,
-        ParseError::Json { .. } | ParseError::MissingAction | ParseError::UnsupportedAction(_)
+        ParseError::Json { .. }
+            | ParseError::WrongType { .. }
+            | ParseError::MissingAction
+            | ParseError::UnsupportedAction(_)
     ) || content_type.is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
     if caller.speaks_glpi() || json_body {
         let encoding = ReplyEncoding::for_request(content_type, detect_body_encoding(body));
