@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 mod bench;
+mod bench_agents;
 mod bench_board;
 mod bench_probe;
 mod bench_reports;
@@ -324,9 +325,11 @@ fn bench(args: &[String]) -> Result<()> {
         Some((what, rest)) if what == "reports" => bench_reports::reports(&root, rest),
         Some((what, rest)) if what == "probe" => bench_probe::probe(&root, rest),
         Some((what, rest)) if what == "board" => bench_board::board(&root, rest),
+        Some((what, rest)) if what == "agents" => bench_agents::agents(&root, rest),
         _ => bail!(
-            "usage: cargo xtask bench registry [--sites N] [--terminals N] [--audit-entries N] [--seconds S] [--connections C] [--no-pg]\n       {}\n       cargo xtask bench board [--targets N] [--sites S] [--seconds T] [--connections C] [--interval I]\n       cargo xtask bench reports [--entries N] [--incidents N] [--keep]",
-            bench_probe::usage_line()
+            "usage: cargo xtask bench registry [--sites N] [--terminals N] [--audit-entries N] [--seconds S] [--connections C] [--no-pg]\n       {}\n       cargo xtask bench board [--targets N] [--sites S] [--seconds T] [--connections C] [--interval I]\n       cargo xtask bench reports [--entries N] [--incidents N] [--keep]\n       {}",
+            bench_probe::usage_line(),
+            bench_agents::usage_line()
         ),
     }
 }

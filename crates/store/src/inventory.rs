@@ -392,6 +392,22 @@ impl AgentIdentity {
     }
 }
 
+/// A burst of refused agent requests from one source, audited as one entry
+/// ([`Store::record_agent_auth_failure_burst`]).
+#[derive(Debug, Clone)]
+pub struct AgentFailureBurst<'a> {
+    /// Refusals after the first.
+    pub failures: u64,
+    /// Of those, refused by a failure limit without a password check.
+    pub refused: u64,
+    /// User names tried (a few).
+    pub usernames: &'a [String],
+    /// RFC 3339 times of the first and last counted refusal.
+    pub first_at: String,
+    /// See `first_at`.
+    pub last_at: String,
+}
+
 /// What one authenticated agent request tells about the agent, recorded by
 /// [`Store::record_agent_contact`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1641,30 +1657,17 @@ impl Store {
     }
 
     /// Checks an agent's Basic credentials: the credential behind `username` when it exists, is not
-    /// revoked and `password` is its password. Costs the same for unknown names. Writes nothing (see
-    /// [`Store::record_agent_auth_failure`]).
+    /// revoked and `password` is its password. Costs the same for unknown names. A credential verified
+    /// a moment ago is not checked with Argon2 again (see [`Store::remembered_agent_credential`]).
+    /// Writes nothing (see [`Store::record_agent_auth_failure`]).
     pub async fn verify_agent_credential(
         &self,
         username: &str,
         password: &str,
     ) -> Result<Option<AgentIdentity>> {
-        let row: Option<(i64, String, String, Option<String>)> = read_db!(self, |db| {
-            sqlx::query_as(
-                "SELECT id, name, password_hash, revoked_at FROM agent_credentials WHERE username = $1",
-            )
-            .bind(username)
-            .fetch_optional(db)
-            .await?
-        });
-        // A credential verified a moment ago against this very hash needs no second Argon2 check.
-        if let Some((id, name, hash, None)) = &row
-            && self.agent_secrets.knows(username, password, hash)
-        {
-            return Ok(Some(AgentIdentity {
-                id: *id,
-                name: name.clone(),
-                username: username.to_string(),
-            }));
+        let row = self.agent_credential_row(username).await?;
+        if let Some(known) = self.remembered(username, password, &row) {
+            return Ok(Some(known));
         }
         let secret = password.to_string();
         let (hash, found) = match &row {
@@ -1691,6 +1694,50 @@ impl Store {
         })
     }
 
+    /// The credential behind these Basic credentials when they were verified a moment ago against
+    /// the credential as it is stored now (not revoked, same hash); `None` otherwise, without any
+    /// password check. Lets the endpoint accept a known agent before it applies failure limits.
+    pub async fn remembered_agent_credential(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<AgentIdentity>> {
+        let row = self.agent_credential_row(username).await?;
+        Ok(self.remembered(username, password, &row))
+    }
+
+    async fn agent_credential_row(
+        &self,
+        username: &str,
+    ) -> Result<Option<(i64, String, String, Option<String>)>> {
+        Ok(read_db!(self, |db| {
+            sqlx::query_as(
+                "SELECT id, name, password_hash, revoked_at FROM agent_credentials WHERE username = $1",
+            )
+            .bind(username)
+            .fetch_optional(db)
+            .await?
+        }))
+    }
+
+    fn remembered(
+        &self,
+        username: &str,
+        password: &str,
+        row: &Option<(i64, String, String, Option<String>)>,
+    ) -> Option<AgentIdentity> {
+        match row {
+            Some((id, name, hash, None)) if self.agent_secrets.knows(username, password, hash) => {
+                Some(AgentIdentity {
+                    id: *id,
+                    name: name.clone(),
+                    username: username.to_string(),
+                })
+            }
+            _ => None,
+        }
+    }
+
     /// How many Argon2 checks of agent passwords this store (and its clones) has run: a credential
     /// verified a moment ago is remembered for
     /// [`REMEMBER_FOR`](crate::agent_secrets::REMEMBER_FOR) and not checked again.
@@ -1712,6 +1759,34 @@ impl Store {
             entity: "agent_credential".into(),
             entity_id: String::new(),
             details: json!({"reason": reason}),
+            source: source.chars().take(64).collect(),
+        };
+        self.audit(entry).await?;
+        Ok(())
+    }
+
+    /// Audits a burst of refused agent requests from one source as one `agent.auth_failure` entry with
+    /// its count: `failures` after the first (which has its own entry), of which `refused` were turned
+    /// away by a failure limit without a password check, the user names tried (at most a few) and the
+    /// time of the first and the last.
+    pub async fn record_agent_auth_failure_burst(
+        &self,
+        source: &str,
+        burst: &AgentFailureBurst<'_>,
+    ) -> Result<()> {
+        let entry = NewAuditEntry {
+            actor: "agent:".into(),
+            action: "agent.auth_failure".into(),
+            entity: "agent_credential".into(),
+            entity_id: String::new(),
+            details: json!({
+                "reason": "burst",
+                "count": burst.failures,
+                "refused_by_limit": burst.refused,
+                "usernames": burst.usernames,
+                "first_at": burst.first_at,
+                "last_at": burst.last_at,
+            }),
             source: source.chars().take(64).collect(),
         };
         self.audit(entry).await?;

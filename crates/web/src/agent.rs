@@ -37,6 +37,7 @@
 //! unless a person typed it in.
 
 use crate::AppState;
+use crate::throttle::{BurstLog, Clock, FailureLimiter, Limit, RetryAfter};
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
@@ -56,8 +57,8 @@ use unyo_inventory::{
     ReplyEncoding, ServerReply, decode_request, detect_body_encoding,
 };
 use unyo_store::inventory::{
-    AgentContact, AgentIdentity, InventorySource, PROTOCOL_GLPI_JSON, PROTOCOL_OCS_XML, Submitter,
-    body_digest,
+    AgentContact, AgentFailureBurst, AgentIdentity, InventorySource, PROTOCOL_GLPI_JSON,
+    PROTOCOL_OCS_XML, Submitter, body_digest,
 };
 
 /// The path agents are pointed at.
@@ -92,6 +93,52 @@ pub const MAX_INTAKES: usize = 2;
 pub const INTAKE_WAIT: Duration = Duration::from_secs(300);
 
 static INTAKES: Semaphore = Semaphore::const_new(MAX_INTAKES);
+
+/// Refused agent requests allowed per source address in [`FAILURE_WINDOW`]; the next ones are answered
+/// `429` without a password check. A known agent (verified a moment ago) is never held back by it.
+pub const MAX_FAILURES_PER_SOURCE: u32 = 20;
+
+/// Refused agent requests allowed per agent user name in [`FAILURE_WINDOW`].
+pub const MAX_FAILURES_PER_ACCOUNT: u32 = 10;
+
+/// The window of the failure limits and of the burst log.
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// The agent endpoint's failure limits and burst log (in memory, per instance).
+#[derive(Debug)]
+pub struct AgentGuard {
+    by_source: FailureLimiter<String>,
+    by_account: FailureLimiter<String>,
+    bursts: BurstLog<String>,
+}
+
+impl AgentGuard {
+    /// Limits as the constants say, timed by `clock`.
+    pub fn new(clock: Clock) -> Self {
+        let limit = |max_failures| Limit {
+            max_failures,
+            window: FAILURE_WINDOW,
+        };
+        AgentGuard {
+            by_source: FailureLimiter::new(limit(MAX_FAILURES_PER_SOURCE), clock.clone()),
+            by_account: FailureLimiter::new(limit(MAX_FAILURES_PER_ACCOUNT), clock.clone()),
+            bursts: BurstLog::new(FAILURE_WINDOW, clock),
+        }
+    }
+
+    fn check(&self, source: &String, user: &String) -> Result<(), RetryAfter> {
+        match (self.by_source.check(source), self.by_account.check(user)) {
+            (Ok(()), Ok(())) => Ok(()),
+            (a, b) => Err(a.err().max(b.err()).unwrap_or(RetryAfter(FAILURE_WINDOW))),
+        }
+    }
+}
+
+impl Default for AgentGuard {
+    fn default() -> Self {
+        AgentGuard::new(Clock::system())
+    }
+}
 
 fn busy() -> Response {
     let mut res = text(
@@ -161,15 +208,70 @@ fn client_addr(state: &AppState, headers: &HeaderMap, req: &Request) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-async fn refuse(state: &AppState, user: &str, source: &str, reason: &str) -> Response {
-    if let Err(e) = state
-        .store
-        .record_agent_auth_failure(user, source, reason)
-        .await
-    {
-        tracing::error!(error = %e, "could not audit a refused agent");
+/// Audits a refusal: the first of a source in [`FAILURE_WINDOW`] on its own, later ones counted and
+/// written as one entry when their window has closed. `limited` when a failure limit refused it
+/// without a password check.
+async fn audit_refusal(state: &AppState, user: &str, source: &str, reason: &str, limited: bool) {
+    let guard = &state.agents;
+    let key = source.to_string();
+    if !limited && guard.bursts.open(&key) {
+        if let Err(e) = state
+            .store
+            .record_agent_auth_failure(user, source, reason)
+            .await
+        {
+            tracing::error!(error = %e, "could not audit a refused agent");
+        }
+    } else {
+        guard.bursts.count(&key, user, limited);
     }
+    write_closed_bursts(state).await;
+}
+
+/// Writes the bursts whose windows have closed, one audit entry each.
+async fn write_closed_bursts(state: &AppState) {
+    for b in state.agents.bursts.take_closed() {
+        let burst = AgentFailureBurst {
+            failures: b.failures,
+            refused: b.refused,
+            usernames: &b.labels,
+            first_at: b.first_at.to_rfc3339(),
+            last_at: b.last_at.to_rfc3339(),
+        };
+        if let Err(e) = state
+            .store
+            .record_agent_auth_failure_burst(&b.key, &burst)
+            .await
+        {
+            tracing::error!(error = %e, "could not audit a burst of refused agents");
+        }
+    }
+}
+
+/// A refused credential: counted against the source and the user name, audited, challenged.
+async fn refuse(state: &AppState, user: &str, source: &str, reason: &str) -> Response {
+    let _ = state.agents.by_source.record_failure(&source.to_string());
+    if !user.is_empty() {
+        let _ = state.agents.by_account.record_failure(&user.to_string());
+    }
+    audit_refusal(state, user, source, reason, false).await;
     challenge()
+}
+
+/// Past a failure limit: `429` with `Retry-After`, without a password check.
+async fn too_many(state: &AppState, user: &str, source: &str, retry: RetryAfter) -> Response {
+    audit_refusal(state, user, source, "too_many_failures", true).await;
+    let mut res = text(
+        StatusCode::TOO_MANY_REQUESTS,
+        &format!(
+            "認証の失敗が続いたため、{}分間受け付けません (too many failures, retry later)",
+            retry.minutes()
+        ),
+    );
+    if let Ok(v) = HeaderValue::from_str(&retry.secs().to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
 }
 
 /// Reads a refused request's body to its end (or the size limit) and throws it away as it arrives.
@@ -189,11 +291,16 @@ async fn verify(
     state: &AppState,
     user: &str,
     password: &str,
+    source: &str,
 ) -> Result<Option<AgentIdentity>, Response> {
     let Ok(Ok(_permit)) = tokio::time::timeout(VERIFICATION_WAIT, VERIFICATIONS.acquire()).await
     else {
         return Err(busy());
     };
+    // Others may have failed while this one waited its turn.
+    if let Err(retry) = state.agents.check(&source.to_string(), &user.to_string()) {
+        return Err(too_many(state, user, source, retry).await);
+    }
     state
         .store
         .verify_agent_credential(user, password)
@@ -310,10 +417,34 @@ async fn receive(State(state): State<AppState>, req: Request) -> Response {
         return challenge();
     };
     let Some((user, password)) = auth.to_str().ok().and_then(basic_credentials) else {
+        if let Err(retry) = state.agents.by_source.check(&source) {
+            return too_many(&state, "", &source, retry).await;
+        }
         drain(body).await;
         return refuse(&state, "", &source, "malformed_header").await;
     };
-    let agent = match verify(&state, &user, &password).await {
+    // A known agent goes straight in; anyone else meets the failure limits before a password check.
+    let known = match state
+        .store
+        .remembered_agent_credential(&user, &password)
+        .await
+    {
+        Ok(known) => known,
+        Err(e) => {
+            tracing::error!(error = %e, "agent credential lookup failed");
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "サーバーエラー");
+        }
+    };
+    let verified = match known {
+        Some(agent) => Ok(Some(agent)),
+        None => {
+            if let Err(retry) = state.agents.check(&source, &user) {
+                return too_many(&state, &user, &source, retry).await;
+            }
+            verify(&state, &user, &password, &source).await
+        }
+    };
+    let agent = match verified {
         Ok(Some(agent)) => agent,
         Ok(None) => {
             drain(body).await;

@@ -56,6 +56,8 @@ pub struct AppState {
     pub board: Arc<pages::connectivity::board::BoardCache>,
     /// Failed-login limits and the burst log of failures (in memory, per instance).
     pub login: Arc<auth::LoginGuard>,
+    /// The agent endpoint's failure limits and burst log (in memory, per instance).
+    pub agents: Arc<agent::AgentGuard>,
 }
 
 /// Largest request body accepted (CSV imports are the biggest).
@@ -69,6 +71,7 @@ pub fn router(store: Store, config: WebConfig) -> Router {
         config: Arc::new(config),
         runs: Arc::default(),
         board: Arc::default(),
+        agents: Arc::default(),
     };
     let pages = Router::new()
         .merge(auth::routes())
