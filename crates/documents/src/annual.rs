@@ -80,16 +80,18 @@ pub async fn annual_data(
             unyo_domain::DomainError::invalid("fiscal_year", "年度が正しくありません。").into(),
         ));
     }
+    // Every figure stops at the issue date: a pack dated in November and generated in December
+    // must not count December.
+    let until = fy.end().min(issued_on);
     let work = store
-        .work_figures(Some(contract_id), fy.start(), fy.end())
+        .work_figures(Some(contract_id), fy.start(), until)
         .await?;
-    let requests = store.request_figures(fy.start(), fy.end()).await?;
+    let requests = store.request_figures(fy.start(), until).await?;
     let incidents = store.incident_stats(fy).await?;
 
     // The longest outages, read page by page.
     let iso = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
-    let now = fy
-        .end()
+    let now = until
         .and_hms_opt(23, 59, 59)
         .map_or_else(chrono::Utc::now, |t| t.and_utc());
     let mut longest: Vec<IncidentRow> = Vec::new();
@@ -99,7 +101,7 @@ pub async fn annual_data(
             .incidents(
                 &IncidentQuery {
                     from: Some(iso(fy.start())),
-                    to: Some(iso(fy.end())),
+                    to: Some(iso(until)),
                     page: Some(page),
                     per_page: Some(500),
                     ..Default::default()
@@ -154,19 +156,16 @@ pub async fn annual_data(
         .flat_map(|(_, _, p)| p.iter().copied())
         .collect();
     let audit = store
-        .audit_figures(fy.start(), fy.end(), &actions, &prefixes)
+        .audit_figures(fy.start(), until, &actions, &prefixes)
         .await?;
     let chain = store.verify_audit_chain().await?;
     let consultations = store
-        .consultations(Some(contract_id), Some(fy.start()), Some(fy.end()))
+        .consultations(Some(contract_id), Some(fy.start()), Some(until))
         .await?
         .len();
     let records = store.monthly_records(Some(contract_id), Some(fy)).await?;
     let availability = store
-        .site_availability(
-            crate::day_number(fy.start()),
-            crate::day_number(fy.end()) + 1,
-        )
+        .site_availability(crate::day_number(fy.start()), crate::day_number(until) + 1)
         .await?;
     Ok(AnnualData {
         contract,

@@ -4,6 +4,7 @@
 
 mod common;
 
+use chrono::Datelike;
 use common::*;
 use unyo_documents::{Format, annual_data, render};
 use unyo_domain::wareki::FiscalYear;
@@ -70,6 +71,22 @@ async fn annual_pack_fy2026() {
         data.chain,
         unyo_store::audit::ChainReport::Intact { .. }
     ));
+    // Nothing after the issue date is counted, even when the pack is made later (the demo's accounts
+    // and loads are audited at the real time this test runs).
+    let issued = (today().year(), today().month());
+    assert!(
+        data.audit.iter().all(|f| (f.year, f.month) <= issued),
+        "{:?}",
+        data.audit
+    );
+    let later = annual_data(store, year.contract_id, fy, today() - chrono::Days::new(30))
+        .await
+        .expect("data");
+    let count_of = |d: &unyo_documents::AnnualData| d.work.iter().map(|f| f.count).sum::<i64>();
+    assert!(
+        count_of(&later) < count_of(&data),
+        "work after the issue date counted"
+    );
 
     let doc = data.document();
     assert!(unyo_report::missing_glyphs(&doc).is_empty());
