@@ -3,6 +3,12 @@
 
 mod cli;
 
+/// mimalloc rather than the system allocator: under a crowd of agents, glibc kept the memory of each
+/// thread's Argon2 checks and bodies in per-thread arenas, and the server's peak memory was twice what
+/// it used (`cargo xtask bench agents`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     cli::main()
 }
