@@ -73,7 +73,8 @@ enum Command {
         /// TLS private key (PEM).
         #[arg(long, requires = "tls_cert", env = "UNYO_TLS_KEY")]
         tls_key: Option<PathBuf>,
-        /// Running behind a TLS-terminating proxy: cookies are `Secure` and `X-Forwarded-For` is trusted.
+        /// Running behind a TLS-terminating proxy: cookies are `Secure` and the client's address is the last
+        /// `X-Forwarded-For` entry (the one the proxy added).
         #[arg(long, env = "UNYO_BEHIND_TLS_PROXY")]
         behind_tls_proxy: bool,
     },

@@ -40,13 +40,12 @@ use crate::AppState;
 use crate::throttle::{BurstLog, Clock, FailureLimiter, Limit, RetryAfter};
 use axum::Router;
 use axum::body::{Body, to_bytes};
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use base64::Engine;
 use futures_util::StreamExt;
-use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::Semaphore;
 use unyo_inventory::protocol::{
@@ -192,20 +191,6 @@ fn basic_credentials(value: &str) -> Option<(String, String)> {
     let text = String::from_utf8(raw).ok()?;
     let (user, pass) = text.split_once(':')?;
     Some((user.to_string(), pass.to_string()))
-}
-
-fn client_addr(state: &AppState, headers: &HeaderMap, req: &Request) -> String {
-    if state.config.trust_proxy
-        && let Some(xff) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
-        && let Some(first) = xff.split(',').next().map(str::trim)
-        && !first.is_empty()
-    {
-        return first.chars().take(64).collect();
-    }
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
 }
 
 /// Audits a refusal: the first of a source in [`FAILURE_WINDOW`] on its own, later ones counted and
@@ -410,7 +395,7 @@ impl Caller {
 /// `POST /ocsinventory`, `/front/inventory.php`.
 async fn receive(State(state): State<AppState>, req: Request) -> Response {
     let headers = req.headers().clone();
-    let source = client_addr(&state, &headers, &req);
+    let source = crate::security::client_addr(&state.config, &headers, req.extensions());
     let body: Body = req.into_body();
     let Some(auth) = headers.get(header::AUTHORIZATION) else {
         drain(body).await;

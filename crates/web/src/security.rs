@@ -5,7 +5,7 @@ use crate::totp::constant_time_eq;
 use crate::{AppState, MAX_BODY_BYTES, WebError};
 use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::{Extensions, HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::net::SocketAddr;
@@ -52,17 +52,23 @@ pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64
     HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
 }
 
-fn client_addr(state: &AppState, req: &Request) -> String {
-    if state.config.trust_proxy
-        && let Some(xff) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-        && let Some(first) = xff.split(',').next()
+/// The client's address: with a trusted proxy (`--behind-tls-proxy`), the last `X-Forwarded-For`
+/// entry, the one that proxy added for the peer it saw (the entries before it are whatever the client
+/// sent, and would let it choose the address that the audit log and the failure limits see); else the
+/// socket peer; else `unknown` (served without connect info).
+pub fn client_addr(
+    config: &crate::WebConfig,
+    headers: &HeaderMap,
+    extensions: &Extensions,
+) -> String {
+    if config.trust_proxy
+        && let Some(xff) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
+        && let Some(last) = xff.rsplit(',').next().map(str::trim)
+        && !last.is_empty()
     {
-        return first.trim().chars().take(64).collect();
+        return last.chars().take(64).collect();
     }
-    req.extensions()
+    extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ci| ci.0.ip().to_string())
         .unwrap_or_else(|| "unknown".into())
@@ -80,7 +86,7 @@ pub async fn load_session(State(state): State<AppState>, mut req: Request, next:
         },
         None => None,
     };
-    let addr = client_addr(&state, &req);
+    let addr = client_addr(&state.config, req.headers(), req.extensions());
     req.extensions_mut().insert(Tr { lang });
     req.extensions_mut().insert(CurrentSession(session));
     req.extensions_mut().insert(ClientAddr(addr));
@@ -194,4 +200,45 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
         );
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(xff: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_str(xff).unwrap());
+        h
+    }
+
+    #[test]
+    fn behind_a_proxy_the_address_is_the_one_it_added() {
+        let mut config = crate::WebConfig {
+            trust_proxy: true,
+            ..Default::default()
+        };
+        let mut peer = Extensions::new();
+        peer.insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+        // A client that sends its own header cannot choose the address: the proxy appends the peer.
+        assert_eq!(
+            client_addr(&config, &headers("203.0.113.9, 192.0.2.77"), &peer),
+            "192.0.2.77"
+        );
+        assert_eq!(
+            client_addr(&config, &headers("192.0.2.77"), &peer),
+            "192.0.2.77"
+        );
+        assert_eq!(client_addr(&config, &headers(" , "), &peer), "127.0.0.1");
+        // Without a trusted proxy the header means nothing.
+        config.trust_proxy = false;
+        assert_eq!(
+            client_addr(&config, &headers("192.0.2.77"), &peer),
+            "127.0.0.1"
+        );
+        assert_eq!(
+            client_addr(&config, &HeaderMap::new(), &Extensions::new()),
+            "unknown"
+        );
+    }
 }

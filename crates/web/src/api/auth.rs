@@ -7,11 +7,10 @@
 
 use super::error::ApiError;
 use crate::AppState;
-use axum::extract::{ConnectInfo, FromRequestParts, OriginalUri};
+use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::header;
 use axum::http::request::Parts;
 use serde_json::json;
-use std::net::SocketAddr;
 use unyo_domain::{Action, Role};
 use unyo_store::Actor;
 use unyo_store::audit::NewAuditEntry;
@@ -57,7 +56,7 @@ impl FromRequestParts<AppState> for ApiUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let source = client_addr(state, parts);
+        let source = crate::security::client_addr(&state.config, &parts.headers, &parts.extensions);
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
             return Err(ApiError::MissingToken);
         };
@@ -89,26 +88,6 @@ fn bearer_token(value: &str) -> Option<&str> {
         && token.len() <= MAX_TOKEN_CHARS
         && token.chars().all(token68))
     .then_some(token)
-}
-
-/// The client's address as the page routes compute it: the first `X-Forwarded-For` entry when the
-/// proxy is trusted, else the socket peer, else `unknown` (e.g. when served without connect info).
-fn client_addr(state: &AppState, parts: &Parts) -> String {
-    if state.config.trust_proxy
-        && let Some(xff) = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-        && let Some(first) = xff.split(',').next().map(str::trim)
-        && !first.is_empty()
-    {
-        return first.chars().take(64).collect();
-    }
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
 }
 
 /// Audits a refused token. A failure to write is logged; the request is refused either way.
