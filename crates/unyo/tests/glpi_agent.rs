@@ -277,7 +277,10 @@ async fn recorded_glpi_agent_exchanges_replay_against_unyo() {
     let got = agent_reads(&a);
     assert_eq!(got["status"], "error");
     let msg = got["message"].as_str().unwrap();
-    assert!(msg.contains("JSON") && msg.contains("refused"), "{msg}");
+    assert!(
+        msg.contains("content.softwares") && msg.contains("refused"),
+        "{msg}"
+    );
 
     // The agents seen: the GLPI Agent, its version, GLPI-Agent-ID and protocol.
     let agents = store.inventory_agents().await.unwrap();
