@@ -12,6 +12,7 @@
 
 use crate::bench::{build_release, free_port, load_average, spawn, wait_http};
 use anyhow::{Context, Result, bail};
+use base64::Engine as _;
 use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -120,7 +121,7 @@ fn post(port: u16, credential: &str, body: &Body) -> u16 {
     let attempt = || -> std::io::Result<u16> {
         let mut s = TcpStream::connect(("127.0.0.1", port))?;
         s.set_read_timeout(Some(Duration::from_secs(600)))?;
-        let auth = base64_encode(credential.as_bytes());
+        let auth = base64::engine::general_purpose::STANDARD.encode(credential.as_bytes());
         write!(
             s,
             "POST /ocsinventory HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: FusionInventory-Agent_v2.6\r\n\
@@ -149,24 +150,6 @@ fn post(port: u16, credential: &str, body: &Body) -> u16 {
             .unwrap_or(0))
     };
     attempt().unwrap_or(0)
-}
-
-fn base64_encode(bytes: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            if i <= c.len() {
-                out.push(T[(n >> (18 - 6 * i)) as usize & 63] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 fn status_kib(pid: u32, field: &str) -> u64 {
@@ -374,16 +357,4 @@ fn run(root: &Path, bin: &Path, work: &Path, o: &Options) -> Result<String> {
         }
     )?;
     Ok(report)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::base64_encode;
-
-    #[test]
-    fn encodes_base64() {
-        assert_eq!(base64_encode(b"agent:pw"), "YWdlbnQ6cHc=");
-        assert_eq!(base64_encode(b"ab"), "YWI=");
-        assert_eq!(base64_encode(b"abc"), "YWJj");
-    }
 }
