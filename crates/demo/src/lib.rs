@@ -17,6 +17,10 @@
 mod calendar;
 mod connectivity;
 mod incidents;
+mod records;
+mod rollouts;
+#[cfg(test)]
+mod rollouts_tests;
 mod year;
 #[cfg(test)]
 mod year_tests;
@@ -28,6 +32,8 @@ use unyo_store::{Actor, Result, Store};
 
 pub use connectivity::ConnectivitySummary;
 pub use incidents::{AUGUST_REQUEST_TITLE, IncidentSummary};
+pub use records::{ROUTE, RecordDesk, RecordSummary};
+pub use rollouts::RolloutSummary;
 pub use year::{CONTRACT_NAME, CONTRACTOR, MANAGER, YearSummary};
 
 /// The 鳥栖 branch's loopback addresses (RT-鳥栖 and the terminal behind it): `unyo demo` runs its probes
@@ -57,7 +63,8 @@ pub struct DemoAccount {
     pub password: &'static str,
 }
 
-/// One account per role, and a second SE.
+/// One account per role, a second SE, and a second prefecture staff member (係長, the middle step of the
+/// 業務実績簿's route).
 pub const ACCOUNTS: &[DemoAccount] = &[
     DemoAccount {
         username: "admin",
@@ -70,6 +77,12 @@ pub const ACCOUNTS: &[DemoAccount] = &[
         display_name: "市民 課男",
         role: Role::Staff,
         password: "staff-demo-2026",
+    },
+    DemoAccount {
+        username: "chief",
+        display_name: "住基 守",
+        role: Role::Staff,
+        password: "chief-demo-2026",
     },
     DemoAccount {
         username: "se",
@@ -441,14 +454,18 @@ const TERMINALS: &[TerminalRow] = &[
 
 /// Loads the demo data set into an empty store and marks it as demo data: the fleet and accounts
 /// ([`load_fleet`]) and the fiscal year up to today in JST ([`load_year`] with
-/// [`unyo_store::support::jst_today`]). Every record goes through the same validated, audited store calls
-/// as a person's edits, so the demo's audit chain is real.
-pub async fn load(store: &Store) -> Result<()> {
+/// [`unyo_store::support::jst_today`]): incidents, connectivity checks, inventories and rollouts, and the
+/// monthly records submitted and confirmed through `desk` ([`load_records`]). Every record goes through the
+/// same validated, audited store calls as a person's edits, so the demo's audit chain is real.
+pub async fn load(store: &Store, desk: &impl RecordDesk) -> Result<()> {
     load_fleet(store).await?;
     let today = unyo_store::support::jst_today();
-    load_year(store, today).await?;
+    let year = load_year(store, today).await?;
     load_incidents(store, today).await?;
-    load_connectivity(store, today, chrono::Utc::now()).await?;
+    let now = chrono::Utc::now();
+    load_connectivity(store, today, now).await?;
+    load_rollouts(store, today, now).await?;
+    load_records(store, today, year.contract_id, desk).await?;
     store.set_meta(DEMO_MARK, "true").await?;
     Ok(())
 }
@@ -491,6 +508,32 @@ pub async fn load_connectivity(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<ConnectivitySummary> {
     connectivity::load(store, today, now).await
+}
+
+/// Loads the inventories and rollout campaigns of the fiscal year containing `today` up to `now` on top
+/// of [`load_year`]'s data: every terminal reports through a GLPI Agent from the
+/// first office day, and each month's antivirus definitions and Windows cumulative update are
+/// campaigns proven by the inventories the agents send on the days the work log records that work.
+pub async fn load_rollouts(
+    store: &Store,
+    today: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<RolloutSummary> {
+    rollouts::load(store, today, now).await
+}
+
+/// Submits the 業務実績簿 of every month of the fiscal year containing `today` before `today`'s month and
+/// confirms it along the contract's route 担当 (`staff`) → 係長 (`chief`) → 課長 (`admin`), which it sets:
+/// submitted by `se` on the third office day of the next month, each step an office day later, only
+/// on days before `today` — so earlier months are 確認済, last month is part-way, this month a draft.
+/// `desk` renders and freezes each version (the documents crate does, through the binary).
+pub async fn load_records(
+    store: &Store,
+    today: NaiveDate,
+    contract_id: i64,
+    desk: &impl RecordDesk,
+) -> Result<RecordSummary> {
+    records::load(store, today, contract_id, desk).await
 }
 
 /// Loads the accounts, the 集約ネットワーク, the sites and the terminals (no mark, no fiscal year).
@@ -608,7 +651,9 @@ mod tests {
     #[tokio::test]
     async fn the_demo_reaches_nothing_beyond_the_machine() {
         let db = unyo_store::testing::test_store().await.expect("store");
-        load(&db.store).await.expect("load");
+        load(&db.store, &records::tests::NoDesk)
+            .await
+            .expect("load");
         let s = &db.store;
         let q = ListQuery {
             per_page: Some(500),
@@ -677,7 +722,9 @@ mod tests {
     #[tokio::test]
     async fn demo_fleet_matches_the_specification() {
         let db = unyo_store::testing::test_store().await.expect("store");
-        load(&db.store).await.expect("load");
+        load(&db.store, &records::tests::NoDesk)
+            .await
+            .expect("load");
         let q = ListQuery {
             per_page: Some(500),
             ..Default::default()
@@ -706,7 +753,7 @@ mod tests {
             assert_eq!(s.terminal_count, 1, "{}", s.name);
             assert!(s.uplink_node_id.is_some(), "{} connects somewhere", s.name);
         }
-        assert_eq!(db.store.users().await.expect("users").len(), 5);
+        assert_eq!(db.store.users().await.expect("users").len(), ACCOUNTS.len());
         // The incidents of the year so far and the known-error library.
         let known = db
             .store

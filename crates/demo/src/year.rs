@@ -694,8 +694,9 @@ const SUPPORT: &[Support] = &[
     },
 ];
 
-/// OS build after the monthly update of fiscal month `i` (plausible, not real numbers).
-fn os_build(host: &str, i: u64) -> String {
+/// OS build after the monthly update of fiscal month `i` (plausible, not real numbers); month `-1` is
+/// the build the year started with. The inventories of [`crate::rollouts`] report the same builds.
+pub(crate) fn os_build(host: &str, i: i64) -> String {
     let win10 = TERMINALS
         .iter()
         .any(|t| t.0 == host && t.4.starts_with("Windows 10"));
@@ -704,6 +705,13 @@ fn os_build(host: &str, i: u64) -> String {
     } else {
         format!("22631.{}", 4751 + 61 * i)
     }
+}
+
+/// The antivirus definition version released for fiscal month `(y, m)`: dated the month's second office
+/// day, when the monthly ウイルス定義ファイルの更新 is requested.
+pub(crate) fn definition_version(y: i32, m: u32) -> String {
+    let filed = office_day_of_month(y, m, 2);
+    format!("{y}{m:02}{:02}.001", filed.day())
 }
 
 /// Builds the plan of the fiscal year containing `today`, up to `today`'s month (work planned after
@@ -763,7 +771,7 @@ fn plan(fy: FiscalYear, today: NaiveDate) -> Plan {
         )
         .hosts(&all_hosts)
         .result("代表端末は現地で更新し、業務端末16台は配信状況を確認のうえ未更新の端末を手動で更新しました。全端末が最新の定義ファイルです。");
-        let version = format!("{y}{m:02}{:02}.001", filed.day());
+        let version = definition_version(y, m);
         p.request(
             av,
             vec![
@@ -772,8 +780,11 @@ fn plan(fy: FiscalYear, today: NaiveDate) -> Plan {
                     45,
                     hoshu,
                     Category::AntivirusUpdate,
-                    "代表端末のウイルス対策ソフト定義ファイルの更新（手動）とフルスキャン結果の確認",
-                    format!("定義ファイルを最新版（{version}）に更新。フルスキャンで検出なし。"),
+                    "代表端末のウイルス対策ソフト定義ファイルの更新（手動）とフルスキャン結果の確認、前月分のWindows月例更新プログラムの適用（現地）",
+                    format!(
+                        "定義ファイルを最新版（{version}）に更新。フルスキャンで検出なし。Windows月例更新を適用し、OSビルド {} を確認。",
+                        os_build("jk-kencho-rep01", i as i64 - 1)
+                    ),
                 )
                 .at("KENCHO", &["jk-kencho-rep01"])
                 .onsite()
@@ -808,7 +819,7 @@ fn plan(fy: FiscalYear, today: NaiveDate) -> Plan {
                 unyo,
                 Category::RemoteUpdate,
                 format!("Windows月例更新プログラム（{y}年{m}月 累積更新）の先行適用（県庁 業務端末2台）。適用前に業務アプリケーションの終了と利用者への周知を確認し、適用後に再起動してOSビルド番号と業務アプリケーションの起動を確認。"),
-                format!("適用完了（OSビルド {}）。業務アプリケーションの起動と住基ネットへの接続を確認。", os_build("jk-kencho-biz01", seed)),
+                format!("適用完了（OSビルド {}）。業務アプリケーションの起動と住基ネットへの接続を確認。", os_build("jk-kencho-biz01", i as i64)),
             )
             .at("KENCHO", &kencho_biz)
             .after(13, 0),
@@ -824,9 +835,9 @@ fn plan(fy: FiscalYear, today: NaiveDate) -> Plan {
                 Category::RemoteUpdate,
                 format!("{} 業務端末（{host}）へのWindows月例更新プログラム（{m}月分）のリモート適用と、再起動後の動作確認", site_name(site)),
                 if troubled {
-                    format!("適用完了（OSビルド {}）。再起動に約20分を要したため、ディスクの状態を確認。業務への影響なし。", os_build(host, seed))
+                    format!("適用完了（OSビルド {}）。再起動に約20分を要したため、ディスクの状態を確認。業務への影響なし。", os_build(host, i as i64))
                 } else {
-                    format!("適用完了（OSビルド {}）。業務アプリケーションの起動を確認。", os_build(host, seed))
+                    format!("適用完了（OSビルド {}）。業務アプリケーションの起動を確認。", os_build(host, i as i64))
                 },
             )
             .at(site, &[host]);

@@ -33,6 +33,8 @@ pub struct Store {
     pub(crate) terminal_index: std::sync::Arc<crate::terminal_index::TerminalIndex>,
     /// Agent credentials verified a moment ago, shared by every clone of this store.
     pub(crate) agent_secrets: std::sync::Arc<crate::agent_secrets::RememberedAgents>,
+    /// The instant record times are taken from, when set by [`Store::as_of`]; else the clock.
+    pub(crate) as_of: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Runs `$body` inside one write transaction on whichever backend is in use. `$tx` is a
@@ -110,6 +112,7 @@ impl Store {
                 backend: Backend::Postgres(pool),
                 terminal_index: Default::default(),
                 agent_secrets: Default::default(),
+                as_of: None,
             }
         } else if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)?
@@ -131,6 +134,7 @@ impl Store {
                 backend: Backend::Sqlite { read, write },
                 terminal_index: Default::default(),
                 agent_secrets: Default::default(),
+                as_of: None,
             }
         } else {
             return Err(StoreError::Internal(format!(

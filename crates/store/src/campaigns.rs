@@ -26,8 +26,7 @@
 use crate::audit::{AuditSink, NewAuditEntry};
 use crate::inventory::StoredInventory;
 use crate::numbering::{NumberingConn, Serial, Series};
-use crate::support::jst_today;
-use crate::{Actor, Filter, Page, Param, Result, Store, StoreError, contains_pattern, now};
+use crate::{Actor, Filter, Page, Param, Result, Store, StoreError, contains_pattern};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -716,8 +715,8 @@ impl Store {
     pub async fn create_campaign(&self, actor: &Actor, input: &CampaignInput) -> Result<Campaign> {
         actor.require(Action::ManageCampaigns)?;
         let d = input.validate()?;
-        let fy = FiscalYear::containing(jst_today());
-        let at = now();
+        let fy = FiscalYear::containing(self.record_day());
+        let at = self.record_time();
         let goal_json = to_json(&d.goal)?;
         let target_json = to_json(&d.target)?;
         let id = write_tx!(self, |tx| {
@@ -876,7 +875,7 @@ impl Store {
             return Ok(Vec::new());
         }
         // ...and applied inside it, re-reading the status and the stage rule.
-        let at = now();
+        let at = self.record_time();
         let verified = write_tx!(self, |tx| {
             let head = tx.head(id).await?;
             if head.require_open().is_err() {
@@ -958,7 +957,7 @@ impl Store {
         input: &AttestInput,
     ) -> Result<CampaignTarget> {
         actor.require(Action::AttestCampaign)?;
-        let at = now();
+        let at = self.record_time();
         write_tx!(self, |tx| {
             let head = tx.head(campaign_id).await?;
             head.require_open()?;
@@ -1027,7 +1026,7 @@ impl Store {
     ) -> Result<CampaignTarget> {
         actor.require(Action::ManageCampaigns)?;
         let reason = input.validate()?;
-        let at = now();
+        let at = self.record_time();
         write_tx!(self, |tx| {
             let head = tx.head(campaign_id).await?;
             head.require_open()?;
@@ -1080,7 +1079,7 @@ impl Store {
         terminal_id: i64,
     ) -> Result<CampaignTarget> {
         actor.require(Action::WitnessCampaign)?;
-        let at = now();
+        let at = self.record_time();
         write_tx!(self, |tx| {
             let head = tx.head(campaign_id).await?;
             head.require_open()?;
@@ -1133,7 +1132,7 @@ impl Store {
         actor.require(Action::ManageCampaigns)?;
         self.refresh_campaign_from_inventories(&inventory_actor(), id)
             .await?;
-        let at = now();
+        let at = self.record_time();
         write_tx!(self, |tx| {
             let head = tx.head(id).await?;
             if head.status == CampaignStatus::Closed.code() {

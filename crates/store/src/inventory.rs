@@ -1049,7 +1049,7 @@ impl Store {
                 (credential.actor_name(), remote.clone(), Some(credential.id))
             }
         };
-        let at = now();
+        let at = self.record_time();
         let outcome = write_tx!(self, |tx| {
             let mut m = tx.match_terminal(snapshot).await?;
             // A partial inventory is kept merged into the newest one of its terminal (or, while it waits
@@ -1584,7 +1584,7 @@ impl Store {
         let username = format!("agent-{}", random_hex(4)?);
         let password = random_hex(16)?;
         let hash = hash_password(&password)?;
-        let at = now();
+        let at = self.record_time();
         let id = write_tx!(self, |tx| {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO agent_credentials (name, username, password_hash, created_by, created_at)
@@ -1804,7 +1804,7 @@ impl Store {
         c: &AgentContact<'_>,
         source: &str,
     ) -> Result<()> {
-        let at = now();
+        let at = self.record_time();
         let cut = |v: &str, n: usize| {
             v.chars()
                 .filter(|c| !c.is_control())

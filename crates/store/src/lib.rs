@@ -174,3 +174,27 @@ pub(crate) fn contains_pattern(q: &str) -> String {
 pub(crate) fn now() -> String {
     unyo_domain::time::to_storage(chrono::Utc::now())
 }
+
+impl Store {
+    /// The same database, with the record times of inventories and rollout campaigns (received,
+    /// started, verified, attested, closed, and the fiscal year a campaign is numbered in) taken as `at`
+    /// instead of the clock. For loaders that replay a history in order, such as the demo's year;
+    /// audit entries keep the real time of the write, so the chain still says when it was made. No
+    /// request path uses it.
+    pub fn as_of(&self, at: chrono::DateTime<chrono::Utc>) -> Store {
+        Store {
+            as_of: Some(at),
+            ..self.clone()
+        }
+    }
+
+    /// The record time of a write: [`Store::as_of`]'s instant, or now.
+    pub(crate) fn record_time(&self) -> String {
+        unyo_domain::time::to_storage(self.as_of.unwrap_or_else(chrono::Utc::now))
+    }
+
+    /// The day (JST) of [`Store::record_time`].
+    pub(crate) fn record_day(&self) -> chrono::NaiveDate {
+        unyo_domain::time::to_jst(self.as_of.unwrap_or_else(chrono::Utc::now)).date()
+    }
+}

@@ -21,7 +21,7 @@
 //!   report benchmark.
 
 use crate::audit::{AuditSink, NewAuditEntry};
-use crate::{Actor, Filter, Param, Result, Store, StoreError, conflict_on_unique, now};
+use crate::{Actor, Filter, Param, Result, Store, StoreError, conflict_on_unique};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -530,7 +530,7 @@ impl Store {
         let xlsx_size =
             i64::try_from(s.xlsx.len()).map_err(|e| StoreError::Internal(e.to_string()))?;
         let name = self.actor_name(actor).await?;
-        let at = now();
+        let at = self.record_time();
         let year = i64::from(s.month.year);
         let month = i64::from(s.month.month);
         let id = write_tx!(self, |tx| {
@@ -751,7 +751,7 @@ impl Store {
 
     async fn decide(&self, actor: &Actor, d: &Decision<'_>) -> Result<()> {
         let name = self.actor_name(actor).await?;
-        let at = now();
+        let at = self.record_time();
         let on = d.on.format("%Y-%m-%d").to_string();
         let files = d.frozen.map(|c| {
             (

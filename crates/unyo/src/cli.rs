@@ -867,8 +867,49 @@ async fn fresh_demo(dir: &Path) -> Result<Store> {
         }
     }
     let store = Store::open_data_dir(dir).await?;
-    unyo_demo::load(&store).await.map_err(human)?;
+    unyo_demo::load(&store, &DocumentDesk)
+        .await
+        .map_err(human)?;
     Ok(store)
+}
+
+/// The demo's monthly records are rendered and frozen by the documents crate, as the 業務実績簿 page does.
+struct DocumentDesk;
+
+fn store_error(e: unyo_documents::DocumentError) -> unyo_store::StoreError {
+    match e {
+        unyo_documents::DocumentError::Store(e) => e,
+        other => unyo_store::StoreError::Internal(other.to_string()),
+    }
+}
+
+impl unyo_demo::RecordDesk for DocumentDesk {
+    async fn submit(
+        &self,
+        store: &Store,
+        actor: &Actor,
+        contract_id: i64,
+        month: unyo_domain::records::Month,
+        on: chrono::NaiveDate,
+    ) -> unyo_store::Result<i64> {
+        unyo_documents::submit_monthly(store, actor, contract_id, month, on)
+            .await
+            .map(|r| r.id)
+            .map_err(store_error)
+    }
+
+    async fn confirm(
+        &self,
+        store: &Store,
+        actor: &Actor,
+        record_id: i64,
+        on: chrono::NaiveDate,
+    ) -> unyo_store::Result<()> {
+        unyo_documents::confirm_monthly(store, actor, record_id, on)
+            .await
+            .map(|_| ())
+            .map_err(store_error)
+    }
 }
 
 async fn serve(

@@ -419,3 +419,143 @@ fn header_has(r: &common::Resp, name: &str, part: &str) -> bool {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains(part))
 }
+
+async fn api_token(app: &TestApp, username: &str) -> String {
+    let user = app.store().user_by_name(username).await.unwrap().unwrap();
+    app.store()
+        .create_api_token(&user.actor("test"), user.id, "test token")
+        .await
+        .unwrap()
+}
+
+/// The administrator sets the route on a page of the contract (and through the API); a holder
+/// without a column name, a duplicate column and a holder who may not confirm are refused in
+/// Japanese and change nothing; others see the route and cannot change it.
+#[tokio::test]
+async fn the_route_is_set_on_the_contract_and_through_the_api() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let kacho = app.store().user_by_name("kacho").await.unwrap().unwrap();
+    let se = app.store().user_by_name("se").await.unwrap().unwrap();
+    let admin = app.login("admin").await;
+    let page = admin.get(&format!("/contracts/{}/route", w.contract)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let html = page.text();
+    assert!(
+        html.contains("value=\"係長\""),
+        "the current route is filled in"
+    );
+    assert!(html.contains("係長 佐賀"), "holders are offered");
+    assert!(
+        !html.contains("保守 技郎（SE）"),
+        "an SE cannot hold a step"
+    );
+
+    let path = format!("/contracts/{}/route", w.contract);
+    let kacho_id = kacho.id.to_string();
+    let se_id = se.id.to_string();
+    for (fields, message) in [
+        (
+            vec![("label_1", "担当"), ("holder_2", kacho_id.as_str())],
+            "名称を入力してください",
+        ),
+        (vec![("label_1", "担当"), ("label_2", "担当")], "重複"),
+        (
+            vec![("label_1", "担当"), ("holder_1", se_id.as_str())],
+            "確認できる県の利用者",
+        ),
+        (vec![("label_1", "担当\u{7}")], "確認欄の名称"),
+    ] {
+        let r = admin.post_form(&path, &fields).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{fields:?}");
+        assert!(r.text().contains(message), "{fields:?}: {}", r.text());
+        assert_eq!(
+            app.store().approval_route(w.contract).await.unwrap().len(),
+            3
+        );
+    }
+    let r = admin
+        .post_form(
+            &path,
+            &[
+                ("label_1", "担当"),
+                ("label_2", "課長"),
+                ("holder_2", kacho_id.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let route = app.store().approval_route(w.contract).await.unwrap();
+    assert_eq!(
+        route,
+        vec![
+            RouteStep::new("担当"),
+            RouteStep {
+                label: "課長".into(),
+                user_id: Some(kacho.id),
+            }
+        ]
+    );
+    let detail = admin
+        .get(&format!("/contracts/{}", w.contract))
+        .await
+        .text();
+    assert!(
+        detail.contains("課長 唐津"),
+        "the detail page shows the route"
+    );
+
+    // Staff read the route but cannot change it.
+    let staff = app.login("staff").await;
+    assert!(
+        staff
+            .get(&format!("/contracts/{}", w.contract))
+            .await
+            .text()
+            .contains("課長 唐津")
+    );
+    assert_eq!(staff.get(&path).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        staff.post_form(&path, &[("label_1", "担当")]).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // The API.
+    let api_path = format!("/api/v1/contracts/{}/route", w.contract);
+    let auditor = api_token(&app, "auditor").await;
+    let r = admin.api("GET", &api_path, &auditor, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()[1]["label"], "課長");
+    let r = admin
+        .api(
+            "PUT",
+            &api_path,
+            &auditor,
+            Some(serde_json::json!({"steps": [{"label": "担当"}]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let token = api_token(&app, "admin").await;
+    let r = admin
+        .api(
+            "PUT",
+            &api_path,
+            &token,
+            Some(serde_json::json!({"steps": [{"label": "担当"}, {"label": "係長"}, {"label": "課長"}]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        app.store().approval_route(w.contract).await.unwrap().len(),
+        3
+    );
+    let r = admin
+        .api(
+            "PUT",
+            &api_path,
+            &token,
+            Some(serde_json::json!({"steps": []})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+}

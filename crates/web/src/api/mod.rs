@@ -122,6 +122,8 @@ fn table() -> Vec<Endpoint> {
         r!(POST, "/contracts", support::create_contract),
         r!(GET, "/contracts/{id}", support::show_contract),
         r!(PUT, "/contracts/{id}", support::update_contract),
+        r!(GET, "/contracts/{id}/route", support::show_route),
+        r!(PUT, "/contracts/{id}/route", support::update_route),
         // Consultations (協議記録).
         r!(GET, "/consultations", support::list_consultations),
         r!(POST, "/consultations", support::create_consultation),

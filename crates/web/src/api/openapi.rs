@@ -718,6 +718,25 @@ fn support_paths(paths: &mut Map<String, Value>) {
         }),
     );
     paths.insert(
+        "/contracts/{id}/route".into(),
+        json!({
+            "parameters": [param("id")],
+            "get": {
+                "tags": ["contracts"], "operationId": "get_contract_route",
+                "summary": "業務実績簿の確認ルートを取得",
+                "description": view,
+                "responses": responses(&[("200", ok("確認欄（確認する順）", json!({"type": "array", "items": r("RouteStep")})))], &["403", "404"]),
+            },
+            "put": {
+                "tags": ["contracts"], "operationId": "update_contract_route",
+                "summary": "業務実績簿の確認ルートを設定",
+                "description": "契約の管理権限（県管理者）が必要です。確認欄は1～6列、名称は20文字以内で重複不可。担当者（user_id）を指定した欄はその利用者だけが確認でき、担当者は業務実績簿を確認できる県の利用者に限ります。これから提出される版に適用されます。",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["steps"], "properties": {"steps": {"type": "array", "items": r("RouteStep"), "description": "確認欄（確認する順）"}}}}}},
+                "responses": responses(&[("200", ok("設定後の確認ルート", json!({"type": "array", "items": r("RouteStep")})))], &write_404),
+            },
+        }),
+    );
+    paths.insert(
         "/consultations".into(),
         json!({
             "get": {
@@ -974,6 +993,14 @@ fn support_schemas() -> Map<String, Value> {
                 "contractor": s("受託者（200文字以内）"),
                 "manager": s("作業責任者（100文字以内）"),
                 "staff_ids": ids("担当者の利用者ID"),
+            },
+        },
+        "RouteStep": {
+            "type": "object",
+            "required": ["label"],
+            "properties": {
+                "label": s("確認欄の名称（例: 係長、20文字以内）"),
+                "user_id": {"type": ["integer", "null"], "description": "この欄を確認できる利用者（省略時は確認できる県の利用者なら誰でも）"},
             },
         },
         "RequestLink": object(&["id", "number", "title"], json!({

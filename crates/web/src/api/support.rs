@@ -11,7 +11,7 @@
 use super::auth::ApiUser;
 use super::common::{CountedList, QueryCheck, created, fiscal_year_param};
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiId, ApiJson, ApiQuery};
+use super::extract::{ApiId, ApiInput, ApiJson, ApiQuery};
 use super::handlers::PageOut;
 use crate::AppState;
 use axum::Json;
@@ -245,6 +245,49 @@ pub(super) async fn update_contract(
         state
             .store
             .update_contract(&user.actor(), id, &input)
+            .await?,
+    ))
+}
+
+/// `GET /contracts/{id}/route`: the 業務実績簿's 確認欄 columns in order.
+pub(super) async fn show_route(
+    user: ApiUser,
+    State(state): State<AppState>,
+    ApiId(id): ApiId,
+) -> ApiResult<Json<Vec<unyo_domain::records::RouteStep>>> {
+    user.require(Action::ViewWork)?;
+    state.store.contract(id).await?;
+    Ok(Json(state.store.approval_route(id).await?))
+}
+
+/// Body of `PUT /contracts/{id}/route`.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub(super) struct RouteInput {
+    /// The columns in order, each `{label, user_id}` (`user_id` optional).
+    steps: Vec<unyo_domain::records::RouteStep>,
+}
+
+impl ApiInput for RouteInput {
+    fn shape_error(key: &str) -> Option<String> {
+        (key == "steps").then(|| {
+            "steps は確認欄の配列です（例: [{\"label\": \"担当\"}, {\"label\": \"係長\", \"user_id\": 12}]）。"
+                .to_string()
+        })
+    }
+}
+
+/// `PUT /contracts/{id}/route`: sets the columns.
+pub(super) async fn update_route(
+    user: ApiUser,
+    State(state): State<AppState>,
+    ApiId(id): ApiId,
+    ApiJson(input): ApiJson<RouteInput>,
+) -> ApiResult<Json<Vec<unyo_domain::records::RouteStep>>> {
+    Ok(Json(
+        state
+            .store
+            .set_approval_route(&user.actor(), id, &input.steps)
             .await?,
     ))
 }

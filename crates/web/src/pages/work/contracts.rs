@@ -293,6 +293,9 @@ struct DetailPage {
     work_href: String,
     workload_href: String,
     edit_href: Option<String>,
+    /// The 業務実績簿's route: (column, holder's name or 「どなたでも」).
+    route: Vec<(String, String)>,
+    route_href: Option<String>,
     history: Vec<HistoryRow>,
 }
 
@@ -341,7 +344,30 @@ pub(super) async fn detail(
         .map(FiscalYear::containing)
         .unwrap_or_else(|| FiscalYear::containing(jst_today()));
     let history = history(&state.store, &page, "contract", id).await?;
+    let users = state.store.users().await?;
+    let route = state
+        .store
+        .approval_route(id)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let holder = s
+                .user_id
+                .and_then(|uid| users.iter().find(|u| u.id == uid))
+                .map_or_else(
+                    || {
+                        tr.pick("確認できる県の利用者", "anyone who may confirm")
+                            .to_string()
+                    },
+                    |u| u.display_name.clone(),
+                );
+            (s.label, holder)
+        })
+        .collect();
+    let manage = ctx.user.role().allows(Action::ManageContracts);
     let view = DetailPage {
+        route,
+        route_href: manage.then(|| format!("{BASE}/{id}/route")),
         current: is_current(&c),
         staff,
         work_href: with_query("/work", &[("contract_id", &id.to_string())]),

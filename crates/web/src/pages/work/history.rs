@@ -147,10 +147,34 @@ pub(super) async fn history(
         let action = match verb {
             "create" => tr.t("work.act_create").to_string(),
             "update" => tr.t("work.act_update").to_string(),
+            "route" => tr
+                .pick("業務実績簿の確認ルートの変更", "Approval route changed")
+                .to_string(),
             _ => e.action.clone(),
         };
         let details: Value = serde_json::from_str(&e.details).unwrap_or(Value::Null);
         let mut lines = Vec::new();
+        // `contract.route`: {"route": [before, after]}, each a list of {label, user_id}.
+        if verb == "route"
+            && let Some([before, after]) = details
+                .get("route")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+        {
+            let mut text = Vec::new();
+            for steps in [before, after] {
+                let mut cols = Vec::new();
+                for s in steps.as_array().into_iter().flatten() {
+                    let label = s.get("label").and_then(Value::as_str).unwrap_or("");
+                    match s.get("user_id").and_then(Value::as_i64) {
+                        Some(uid) => cols.push(format!("{label}（{}）", names.user(uid).await)),
+                        None => cols.push(label.to_string()),
+                    }
+                }
+                text.push(cols.join("・"));
+            }
+            lines.push(format!("{} → {}", text[0], text[1]));
+        }
         if let Some(map) = details.as_object() {
             for (field, key) in known {
                 let Some(v) = map.get(*field) else { continue };

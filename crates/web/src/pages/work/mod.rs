@@ -13,6 +13,7 @@ mod contracts;
 mod entries;
 mod export;
 mod history;
+mod route;
 mod workload;
 
 use crate::AppState;
@@ -303,6 +304,7 @@ pub fn routes() -> Router<AppState> {
             get(contracts::detail).post(contracts::update),
         )
         .route("/contracts/{id}/edit", get(contracts::edit_form))
+        .route("/contracts/{id}/route", get(route::form).post(route::save))
         .route("/calendar", get(calendar::page))
         .route("/workload", get(workload::page))
 }
