@@ -17,6 +17,7 @@
 mod calendar;
 mod connectivity;
 mod incidents;
+mod registers;
 mod year;
 #[cfg(test)]
 mod year_tests;
@@ -28,6 +29,7 @@ use unyo_store::{Actor, Result, Store};
 
 pub use connectivity::ConnectivitySummary;
 pub use incidents::{AUGUST_REQUEST_TITLE, IncidentSummary};
+pub use registers::{RegistersSummary, SUBCONTRACTOR};
 pub use year::{CONTRACT_NAME, CONTRACTOR, MANAGER, YearSummary};
 
 /// The 鳥栖 branch's loopback addresses (RT-鳥栖 and the terminal behind it): `unyo demo` runs its probes

@@ -294,6 +294,10 @@ struct DetailPage {
     workload_href: String,
     edit_href: Option<String>,
     history: Vec<HistoryRow>,
+    /// Links to the contract's registers (再委託, 提供資料, 従事者名簿), when the person may read them.
+    registers: Vec<(String, &'static str)>,
+    /// Provided materials not yet settled: (href, name, what is missing).
+    open_items: Vec<(String, String, String)>,
 }
 
 /// `GET /contracts/{id}`.
@@ -341,7 +345,30 @@ pub(super) async fn detail(
         .map(FiscalYear::containing)
         .unwrap_or_else(|| FiscalYear::containing(jst_today()));
     let history = history(&state.store, &page, "contract", id).await?;
+    let can_registers = ctx.user.role().allows(Action::ViewContractRegisters);
+    let registers = if can_registers {
+        vec![
+            (format!("{BASE}/{id}/subcontracts"), "再委託"),
+            (format!("{BASE}/{id}/materials"), "提供資料"),
+            (format!("{BASE}/{id}/staff"), "従事者名簿"),
+        ]
+    } else {
+        Vec::new()
+    };
+    let open_items = if can_registers {
+        state
+            .store
+            .open_material_items(id)
+            .await?
+            .into_iter()
+            .map(|o| (format!("/materials/{}", o.material_id), o.name, o.what))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let view = DetailPage {
+        registers,
+        open_items,
         current: is_current(&c),
         staff,
         work_href: with_query("/work", &[("contract_id", &id.to_string())]),
