@@ -18,6 +18,7 @@ mod calendar;
 mod connectivity;
 mod incidents;
 mod records;
+mod registers;
 mod rollouts;
 #[cfg(test)]
 mod rollouts_tests;
@@ -33,6 +34,7 @@ use unyo_store::{Actor, Result, Store};
 pub use connectivity::ConnectivitySummary;
 pub use incidents::{AUGUST_REQUEST_TITLE, IncidentSummary};
 pub use records::{ROUTE, RecordDesk, RecordSummary};
+pub use registers::{RegistersSummary, SUBCONTRACTOR};
 pub use rollouts::RolloutSummary;
 pub use year::{CONTRACT_NAME, CONTRACTOR, MANAGER, YearSummary};
 

@@ -1646,10 +1646,16 @@ pub(crate) async fn load(store: &Store, today: NaiveDate) -> Result<YearSummary>
                 term_end: fy.end().to_string(),
                 contractor: CONTRACTOR.into(),
                 manager: MANAGER.into(),
-                staff_ids: vec![se.id, se2.id],
+                // The staff roster below puts `se` and `se2` on the contract's staff once their
+                // pledges are on file.
+                staff_ids: Vec::new(),
             },
         )
         .await?;
+
+    // The contract's registers: the roster keeps `se` and `se2` assigned with their pledges on file.
+    let staff_user = user("staff").await?;
+    crate::registers::load(store, contract.id, &admin, &staff_user, &se, &se2, today).await?;
 
     // Plan, place, replay.
     let mut p = plan(fy, today);

@@ -145,6 +145,35 @@ async fn a_realistic_fiscal_year_so_far() {
     staff.sort();
     assert_eq!(staff, ["se", "se2"]);
 
+    // Its registers: the SEs assigned with their pledges on file (their logins work), a predecessor who
+    // left, the subcontractor's engineer under its approval; materials with one open copy request.
+    let roster = store.roster(Some(c.id)).await.expect("roster");
+    assert_eq!(roster.len(), 5);
+    for name in ["se", "se2"] {
+        let entry = roster
+            .iter()
+            .find(|r| r.username.as_deref() == Some(name))
+            .expect("on the roster");
+        assert!(entry.active_on(today), "{name}");
+        assert!(
+            store
+                .roster_allows(entry.user_id.expect("tied"), today)
+                .await
+                .expect("gate")
+        );
+    }
+    assert!(!roster.iter().any(|r| r.access_ended_at.is_some()));
+    assert_eq!(store.subcontracts(Some(c.id)).await.expect("sc").len(), 1);
+    let materials = store.materials(Some(c.id)).await.expect("materials");
+    assert_eq!(materials.len(), 5);
+    assert_eq!(materials.iter().filter(|m| !m.is_open()).count(), 1);
+    assert_eq!(
+        materials.iter().map(|m| m.pending_copies()).sum::<usize>(),
+        1
+    );
+    let open = store.open_material_items(c.id).await.expect("open");
+    assert_eq!(open.len(), 5, "{open:?}");
+
     // Every status, most of them confirmed; at least one overdue.
     let counts: BTreeMap<String, i64> = store
         .request_counts(&RequestQuery::default(), today)

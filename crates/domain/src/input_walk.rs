@@ -10,6 +10,10 @@
 use crate::DomainError;
 use crate::campaign::{AttestInput, CampaignInput, ExcludeInput};
 use crate::connectivity::{CheckInput, MaintenanceWindow, Recurrence, validate_channel_name};
+use crate::contract_registers::{
+    CopyRequestInput, DecisionInput, MaterialInput, ReturnMaterialInput, StaffInput,
+    SubcontractInput,
+};
 use crate::incident::{
     AutoIncidentInput, EntryInput, IncidentInput, IncidentTransitionInput, KnownErrorInput,
     Severity, WitnessInput, check_incident_transition,
@@ -188,6 +192,12 @@ walked!(
     CheckInput,
     MaintenanceWindow,
     ChannelName,
+    SubcontractInput,
+    MaterialInput,
+    CopyRequestInput,
+    DecisionInput,
+    ReturnMaterialInput,
+    StaffInput,
 );
 
 /// Types with a `validate` whose input holds no free text, each with the reason.
@@ -200,6 +210,7 @@ const NOT_FREE_TEXT: &[(&str, &str)] = &[(
 const SOURCES: &[(&str, &str)] = &[
     ("campaign", include_str!("campaign.rs")),
     ("connectivity", include_str!("connectivity.rs")),
+    ("contract_registers", include_str!("contract_registers.rs")),
     ("error", include_str!("error.rs")),
     ("incident", include_str!("incident.rs")),
     ("inventory", include_str!("inventory.rs")),
@@ -695,5 +706,103 @@ impl Walked for ChannelName {
     }
     fn check(&self) -> Result<(), DomainError> {
         verdict(validate_channel_name(&self.name))
+    }
+}
+
+impl Walked for SubcontractInput {
+    fn samples() -> Vec<Self> {
+        vec![SubcontractInput {
+            subcontractor: "有限会社唐津ネット".into(),
+            work_part: "業務端末のリモート更新\n（唐津地区）".into(),
+            clauses: vec!["2".into()],
+            categories: vec!["remote_update".into()],
+            approval_number: "佐情第123号".into(),
+            approved_on: "令和8年5月20日".into(),
+            period_start: "令和8年6月1日".into(),
+            period_end: "令和8年9月30日".into(),
+            note: "承認書は原本を保管".into(),
+        }]
+    }
+    fn check(&self) -> Result<(), DomainError> {
+        verdict(self.validate())
+    }
+}
+
+impl Walked for MaterialInput {
+    fn samples() -> Vec<Self> {
+        vec![MaterialInput {
+            name: "住基ネット端末設定手順書".into(),
+            kind: "document".into(),
+            provided_by: "市町村課".into(),
+            received_on: "令和8年4月1日".into(),
+            medium: "paper".into(),
+            classification: "c2".into(),
+            storage: "県庁分室 施錠キャビネットA".into(),
+            quantity: "1冊（42頁）".into(),
+            note: "持出し禁止".into(),
+        }]
+    }
+    fn check(&self) -> Result<(), DomainError> {
+        verdict(self.validate())
+    }
+}
+
+impl Walked for CopyRequestInput {
+    fn samples() -> Vec<Self> {
+        vec![CopyRequestInput {
+            requested_on: "令和8年4月10日".into(),
+            copies: 1,
+            purpose: "作業用の控え".into(),
+        }]
+    }
+    fn check(&self) -> Result<(), DomainError> {
+        verdict(self.validate())
+    }
+}
+
+impl Walked for DecisionInput {
+    fn samples() -> Vec<Self> {
+        vec![DecisionInput {
+            granted: true,
+            decided_on: "令和8年4月11日".into(),
+            decided_by: "市町村課 佐賀".into(),
+            note: "作業終了後に消去".into(),
+        }]
+    }
+    fn check(&self) -> Result<(), DomainError> {
+        verdict(self.validate())
+    }
+}
+
+impl Walked for ReturnMaterialInput {
+    fn samples() -> Vec<Self> {
+        vec![ReturnMaterialInput {
+            disposition: "returned".into(),
+            done_on: "令和9年3月31日".into(),
+            method: "手渡しで返却".into(),
+        }]
+    }
+    fn check(&self) -> Result<(), DomainError> {
+        verdict(self.validate())
+    }
+}
+
+impl Walked for StaffInput {
+    fn samples() -> Vec<Self> {
+        vec![StaffInput {
+            name: "保守太郎".into(),
+            employer: "株式会社佐賀システム".into(),
+            role_on_contract: "作業責任者".into(),
+            user_id: Some(3),
+            subcontract_id: None,
+            start_on: "令和8年4月1日".into(),
+            end_on: "令和9年3月31日".into(),
+            pledge_on: "令和8年3月25日".into(),
+            training_dates: "令和8年4月3日".into(),
+            note: "県庁分室に常駐".into(),
+        }]
+    }
+    fn check(&self) -> Result<(), DomainError> {
+        verdict(self.validate())
     }
 }

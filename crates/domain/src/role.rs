@@ -157,11 +157,23 @@ pub enum Action {
     PrepareRecords,
     /// Confirm a submitted monthly work record or send it back with a reason (the prefecture).
     ConfirmRecords,
+    /// Read a contract's registers: subcontracting approvals, provided materials, the staff roster.
+    /// Reads of provided-material entries and exports are audited.
+    ViewContractRegisters,
+    /// Record the prefecture's written approval of subcontracting (再委託の承認).
+    ManageSubcontracts,
+    /// Register provided materials, ask to copy them and record their return or erasure (the contractor).
+    RecordMaterials,
+    /// Permit or refuse a copy of a provided material and acknowledge its return (the prefecture).
+    ApproveMaterials,
+    /// Keep the staff roster (従事者名簿): assignments, pledges, training. An account tied to a roster
+    /// entry follows it, so this is the prefecture administrator's.
+    ManageStaffRoster,
 }
 
 impl Action {
     /// All actions, in table order.
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 39] = [
         Action::ViewRegistry,
         Action::EditRegistry,
         Action::ImportRegistry,
@@ -196,6 +208,11 @@ impl Action {
         Action::ViewRecords,
         Action::PrepareRecords,
         Action::ConfirmRecords,
+        Action::ViewContractRegisters,
+        Action::ManageSubcontracts,
+        Action::RecordMaterials,
+        Action::ApproveMaterials,
+        Action::ManageStaffRoster,
     ];
 
     /// Japanese description used in refusals and the permission page.
@@ -235,6 +252,11 @@ impl Action {
             Action::ViewRecords => "業務実績簿・審議会資料の閲覧",
             Action::PrepareRecords => "業務実績簿の提出",
             Action::ConfirmRecords => "業務実績簿の確認・差戻し",
+            Action::ViewContractRegisters => "再委託・提供資料・従事者名簿の閲覧",
+            Action::ManageSubcontracts => "再委託承認の登録",
+            Action::RecordMaterials => "提供資料の受領・複製申請・返却の記録",
+            Action::ApproveMaterials => "提供資料の複製許可・返却確認",
+            Action::ManageStaffRoster => "従事者名簿の管理",
         }
     }
 }
@@ -279,6 +301,11 @@ pub const PERMISSIONS: &[(Action, [bool; 4])] = &[
     (Action::ViewRecords, [Y, Y, Y, Y]),
     (Action::PrepareRecords, [Y, N, Y, N]),
     (Action::ConfirmRecords, [Y, Y, N, N]),
+    (Action::ViewContractRegisters, [Y, Y, Y, Y]),
+    (Action::ManageSubcontracts, [Y, N, N, N]),
+    (Action::RecordMaterials, [Y, N, Y, N]),
+    (Action::ApproveMaterials, [Y, Y, N, N]),
+    (Action::ManageStaffRoster, [Y, N, N, N]),
 ];
 
 #[cfg(test)]
@@ -311,6 +338,8 @@ mod tests {
                     ViewChecks,
                     ViewRecords,
                     ConfirmRecords,
+                    ViewContractRegisters,
+                    ApproveMaterials,
                 ],
                 Role::Se => vec![
                     ViewRegistry,
@@ -338,6 +367,8 @@ mod tests {
                     RunChecks,
                     ViewRecords,
                     PrepareRecords,
+                    ViewContractRegisters,
+                    RecordMaterials,
                 ],
                 Role::Auditor => vec![
                     ViewRegistry,
@@ -352,6 +383,7 @@ mod tests {
                     ViewCampaigns,
                     ViewChecks,
                     ViewRecords,
+                    ViewContractRegisters,
                 ],
             }
         };
@@ -400,6 +432,10 @@ mod tests {
             Action::RunChecks,
             Action::PrepareRecords,
             Action::ConfirmRecords,
+            Action::ManageSubcontracts,
+            Action::RecordMaterials,
+            Action::ApproveMaterials,
+            Action::ManageStaffRoster,
         ] {
             assert!(!Role::Auditor.allows(action));
         }

@@ -49,6 +49,13 @@ const fn col(
     }
 }
 
+impl Column {
+    /// A column of an export only (the registers are not imported): its code is its label.
+    pub(crate) const fn export(label: &'static str, free_text: bool, width: f64) -> Column {
+        col(label, label, Role::ExportOnly, free_text, width)
+    }
+}
+
 use Role::{ExportOnly, Optional, Required};
 
 /// 端末台帳 columns, in export order.

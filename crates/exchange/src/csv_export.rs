@@ -59,7 +59,7 @@ pub fn audit_csv(entries: &[AuditEntry]) -> Vec<u8> {
     to_csv(AUDIT_COLUMNS, &rows(entries, AUDIT_COLUMNS, audit_cell))
 }
 
-fn to_csv(columns: &[Column], rows: &[Vec<Cell>]) -> Vec<u8> {
+pub(crate) fn to_csv(columns: &[Column], rows: &[Vec<Cell>]) -> Vec<u8> {
     let mut out = String::new();
     push_record(&mut out, columns.iter().map(|c| Cow::Borrowed(c.label)));
     for row in rows {

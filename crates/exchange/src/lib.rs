@@ -14,6 +14,7 @@ mod columns;
 pub mod compliance;
 mod csv_export;
 mod csv_import;
+pub mod registers;
 mod text;
 pub mod work;
 mod xlsx;
@@ -21,6 +22,9 @@ mod xlsx;
 pub use compliance::{compliance_csv, compliance_xlsx};
 pub use csv_export::{audit_csv, nodes_csv, sites_csv, terminals_csv};
 pub use csv_import::{parse_nodes, parse_sites, parse_terminals};
+pub use registers::{
+    materials_csv, materials_xlsx, roster_csv, roster_xlsx, subcontracts_csv, subcontracts_xlsx,
+};
 pub use text::{MAX_INPUT_BYTES, decode_text};
 pub use work::{work_csv, work_xlsx};
 pub use xlsx::{audit_xlsx, nodes_xlsx, sites_xlsx, terminals_xlsx};

@@ -60,7 +60,11 @@ pub fn audit_xlsx(entries: &[AuditEntry]) -> Result<Vec<u8>, ExchangeError> {
 
 /// One worksheet named `title` with a styled header row, frozen and filterable, set up to print on A4
 /// landscape, one page wide, with the header row, title and page numbers on every page.
-fn to_xlsx(title: &str, columns: &[Column], rows: &[Vec<Cell>]) -> Result<Vec<u8>, ExchangeError> {
+pub(crate) fn to_xlsx(
+    title: &str,
+    columns: &[Column],
+    rows: &[Vec<Cell>],
+) -> Result<Vec<u8>, ExchangeError> {
     let mut workbook = Workbook::new();
     workbook.set_properties(&DocProperties::new().set_title(title));
 

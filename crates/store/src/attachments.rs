@@ -151,6 +151,9 @@ fn owner_table(owner_kind: &str) -> Result<&'static str> {
     match owner_kind {
         "request" => Ok("requests"),
         "work" => Ok("work_entries"),
+        "subcontract" => Ok("subcontracts"),
+        "material" => Ok("provided_materials"),
+        "staff" => Ok("staff_roster"),
         _ => Err(invalid("owner_kind", "添付先の種類が正しくありません。")),
     }
 }
@@ -169,22 +172,12 @@ impl Store {
     ) -> Result<AttachmentMeta> {
         actor.require(Action::UploadAttachment)?;
         let table = owner_table(owner_kind)?;
-        if bytes.is_empty() {
-            return Err(invalid("file", "空のファイルは添付できません。"));
-        }
-        if bytes.len() > MAX_ATTACHMENT_BYTES {
-            return Err(invalid(
-                "file",
-                "添付できるファイルの大きさは10MBまでです。",
-            ));
-        }
-        let content_type =
-            sniff_content_type(bytes).ok_or_else(|| invalid("file", UNSUPPORTED_TYPE_MESSAGE))?;
-        let name = sanitize_filename(filename);
-        unyo_domain::pii::guard_free_text("filename", &name)
-            .map_err(|e| DomainError::invalid("filename", e.message()))?;
-        let sha256 = hex::encode(Sha256::digest(bytes));
-        let size = i64::try_from(bytes.len()).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let Prepared {
+            name,
+            content_type,
+            sha256,
+            size,
+        } = prepare(filename, bytes)?;
         let owner_sql = format!("SELECT id FROM {table} WHERE id = $1");
         let at = now();
         let id = write_tx!(self, |tx| {
@@ -197,23 +190,19 @@ impl Store {
                     DomainError::NotFound(format!("添付先 {owner_kind} {owner_id}")).into(),
                 );
             }
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO attachments (owner_kind, owner_id, filename, content_type, size, sha256, data,
-                 uploaded_by_id, uploaded_by, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-            )
-            .bind(owner_kind)
-            .bind(owner_id)
-            .bind(&name)
-            .bind(content_type)
-            .bind(size)
-            .bind(&sha256)
-            .bind(bytes)
-            .bind(actor.user_id)
-            .bind(&actor.username)
-            .bind(&at)
-            .fetch_one(&mut *tx)
-            .await?;
+            let id: i64 = sqlx::query_scalar(INSERT_SQL)
+                .bind(owner_kind)
+                .bind(owner_id)
+                .bind(&name)
+                .bind(content_type)
+                .bind(size)
+                .bind(&sha256)
+                .bind(bytes)
+                .bind(actor.user_id)
+                .bind(&actor.username)
+                .bind(&at)
+                .fetch_one(&mut *tx)
+                .await?;
             tx.append_audit(
                 &NewAuditEntry::new(actor, "attachment.add", "attachment", id).details(json!({
                     "owner": {"kind": owner_kind, "id": owner_id}, "filename": name,
@@ -225,7 +214,50 @@ impl Store {
         });
         self.attachment_meta(id).await
     }
+}
 
+/// Binds: owner kind, owner id, file name, content type, size, SHA-256, bytes, uploader id and name, time.
+pub(crate) const INSERT_SQL: &str =
+    "INSERT INTO attachments (owner_kind, owner_id, filename, content_type, size, sha256, data,
+     uploaded_by_id, uploaded_by, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
+
+/// A file checked for attaching: its sanitised name, sniffed type, hash and size.
+pub(crate) struct Prepared {
+    pub name: String,
+    pub content_type: &'static str,
+    pub sha256: String,
+    pub size: i64,
+}
+
+/// The checks of every attachment, before any transaction: not empty, at most 10 MiB, an accepted type by
+/// its bytes, a name without personal identifiers.
+pub(crate) fn prepare(filename: &str, bytes: &[u8]) -> Result<Prepared> {
+    if bytes.is_empty() {
+        return Err(invalid("file", "空のファイルは添付できません。"));
+    }
+    if bytes.len() > MAX_ATTACHMENT_BYTES {
+        return Err(invalid(
+            "file",
+            "添付できるファイルの大きさは10MBまでです。",
+        ));
+    }
+    let content_type =
+        sniff_content_type(bytes).ok_or_else(|| invalid("file", UNSUPPORTED_TYPE_MESSAGE))?;
+    let name = sanitize_filename(filename);
+    unyo_domain::pii::guard_free_text("filename", &name)
+        .map_err(|e| DomainError::invalid("filename", e.message()))?;
+    let sha256 = hex::encode(Sha256::digest(bytes));
+    let size = i64::try_from(bytes.len()).map_err(|e| StoreError::Internal(e.to_string()))?;
+    Ok(Prepared {
+        name,
+        content_type,
+        sha256,
+        size,
+    })
+}
+
+impl Store {
     /// An attachment's description without its bytes (not audited: no evidence is read).
     pub async fn attachment_meta(&self, id: i64) -> Result<AttachmentMeta> {
         let sql = format!("SELECT {META_COLUMNS} FROM attachments WHERE id = $1");

@@ -393,6 +393,22 @@ impl Store {
         Ok(write_tx!(self, |tx| tx.append_audit(&entry).await?))
     }
 
+    /// Audits a read of a sensitive record (R12: who read what, when): `{entity}.read` on the record.
+    /// Used where nothing else records the read (inventories, a provided material's entry).
+    pub async fn audit_read(
+        &self,
+        actor: &Actor,
+        entity: &str,
+        id: i64,
+        details: serde_json::Value,
+    ) -> Result<()> {
+        self.audit(
+            NewAuditEntry::new(actor, &format!("{entity}.read"), entity, id).details(details),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// A page of the audit log, newest first.
     pub async fn audit_log(&self, q: &AuditQuery) -> Result<Page<AuditEntry>> {
         let f = q.filter();

@@ -13,6 +13,7 @@ pub mod campaigns;
 mod check_results;
 pub mod connectivity;
 pub mod connectivity_board;
+pub mod contract_registers;
 pub mod incidents;
 pub mod inventory;
 mod numbering;

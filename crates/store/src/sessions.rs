@@ -23,6 +23,9 @@ struct SessionRow {
     second_factor_pending: bool,
     session_created_at: String,
     last_seen_at: String,
+    /// Roster entries of the user, and those active today ([`crate::contract_registers::ROSTER_GATE_SQL`]).
+    roster_entries: i64,
+    roster_active: i64,
     #[sqlx(flatten)]
     user: User,
 }
@@ -79,15 +82,22 @@ impl Store {
     /// the idle timer (at most once a minute, to keep reads cheap).
     pub async fn session(&self, token: &str, now_utc: DateTime<Utc>) -> Result<Option<Session>> {
         let id_hash = sha256_hex(token);
-        // One query for the session and its user: this runs before every page.
+        let today = unyo_domain::time::to_jst(now_utc).date();
+        // One query for the session, its user and the user's standing on the staff roster (two counts
+        // over an index): this runs before every page.
         let row: Option<SessionRow> = read_db!(self, |db| {
             sqlx::query_as(
                 "SELECT s.csrf_token, s.second_factor_pending, s.created_at AS session_created_at, s.last_seen_at,
+                 (SELECT COUNT(*) FROM staff_roster r WHERE r.user_id = u.id) AS roster_entries,
+                 (SELECT COUNT(*) FROM staff_roster r WHERE r.user_id = u.id AND r.start_on <= $2
+                  AND (r.end_on IS NULL OR r.end_on >= $2) AND r.pledge_on IS NOT NULL AND r.pledge_on <= $2
+                  AND r.pledge_attachment_id IS NOT NULL) AS roster_active,
                  u.id, u.username, u.display_name, u.role, u.totp_enabled, u.failed_logins, u.locked_until,
                  u.created_at, u.disabled_at
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
             )
             .bind(&id_hash)
+            .bind(today.format("%Y-%m-%d").to_string())
             .fetch_optional(db)
             .await?
         });
@@ -96,6 +106,8 @@ impl Store {
             second_factor_pending: pending,
             session_created_at: created,
             last_seen_at: seen,
+            roster_entries,
+            roster_active,
             user,
         }) = row
         else {
@@ -116,6 +128,14 @@ impl Store {
             return Ok(None);
         }
         if user.disabled_at.is_some() {
+            self.delete_session(&id_hash).await?;
+            return Ok(None);
+        }
+        if roster_entries > 0 && roster_active == 0 {
+            // The assignment ended (or the pledge is missing): this and every other session of the
+            // account end, its tokens too, audited (R12).
+            self.end_roster_access(user.id, today, "assignment_ended")
+                .await?;
             self.delete_session(&id_hash).await?;
             return Ok(None);
         }

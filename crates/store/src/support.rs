@@ -22,6 +22,7 @@ use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeSet, HashMap};
+use unyo_domain::contract_registers::{ApprovedScope, check_subcontracted_work};
 use unyo_domain::support::{
     BookedSlot, Category, Clause, ConsultationInput, ContractDraft, ContractInput, RequestAction,
     RequestDraft, RequestInput, RequestStatus, TransitionInput, WorkContext, WorkDraft, WorkInput,
@@ -911,6 +912,39 @@ macro_rules! support_conn {
                         })
                     })
                     .collect();
+                // Subcontractors' staff (R9): only inside an approved scope and period of the approval
+                // their roster entry on this contract names.
+                let clause = d.category.clause(touches_representative);
+                for (w, name) in &workers {
+                    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+                        "SELECT s.clauses, s.categories, s.period_start, s.period_end
+                         FROM staff_roster r JOIN subcontracts s ON s.id = r.subcontract_id
+                         WHERE r.contract_id = $1 AND r.user_id = $2",
+                    )
+                    .bind(d.contract_id)
+                    .bind(*w)
+                    .fetch_all(&mut *self)
+                    .await?;
+                    if rows.is_empty() {
+                        continue;
+                    }
+                    let scopes: Vec<ApprovedScope> = rows
+                        .iter()
+                        .filter_map(|(clauses, categories, start, end)| {
+                            Some(ApprovedScope {
+                                clauses: clauses.split(',').filter_map(Clause::parse).collect(),
+                                categories: categories.split(',').filter_map(Category::parse).collect(),
+                                start: stored_date(start)?,
+                                end: stored_date(end)?,
+                            })
+                        })
+                        .collect();
+                    if let Err(e) =
+                        check_subcontracted_work(name, &scopes, d.work_date, clause, d.category)
+                    {
+                        worker_errors.push(e);
+                    }
+                }
                 let ctx = WorkContext {
                     contract_term,
                     terminal_sites: &terminal_sites,

@@ -102,6 +102,9 @@ const TOKEN_SELECT: &str = "SELECT t.id, t.user_id, u.username, t.name, t.create
 struct TokenUser {
     token_id: i64,
     token_last_used_at: Option<String>,
+    /// Roster entries of the owner, and those active today.
+    roster_entries: i64,
+    roster_active: i64,
     #[sqlx(flatten)]
     user: User,
 }
@@ -397,6 +400,15 @@ impl Store {
             .user(id)
             .await?
             .ok_or_else(|| StoreError::Internal("user vanished".into()))?;
+        // An account tied to the staff roster logs in only inside an assignment with its pledge on file
+        // (R12); refused like a disabled account, after the same one verification.
+        if !self.roster_allows(id, crate::support::jst_today()).await? {
+            if audit_failure {
+                self.audit(failure(Some(id), json!({"reason": "not_assigned"})))
+                    .await?;
+            }
+            return Ok(LoginOutcome::Disabled);
+        }
         if totp {
             return Ok(LoginOutcome::NeedsSecondFactor(user));
         }
@@ -818,8 +830,14 @@ impl Store {
         let hash = sha256_hex(token);
         let at = chrono::Utc::now();
         let now_s = unyo_domain::time::to_storage(at);
+        let today = unyo_domain::time::to_jst(at).date();
         let sql = format!(
-            "SELECT t.id AS token_id, t.last_used_at AS token_last_used_at, {} FROM users u JOIN api_tokens t ON t.user_id = u.id
+            "SELECT t.id AS token_id, t.last_used_at AS token_last_used_at,
+             (SELECT COUNT(*) FROM staff_roster r WHERE r.user_id = u.id) AS roster_entries,
+             (SELECT COUNT(*) FROM staff_roster r WHERE r.user_id = u.id AND r.start_on <= $3
+              AND (r.end_on IS NULL OR r.end_on >= $3) AND r.pledge_on IS NOT NULL AND r.pledge_on <= $3
+              AND r.pledge_attachment_id IS NOT NULL) AS roster_active,
+             {} FROM users u JOIN api_tokens t ON t.user_id = u.id
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
              AND u.disabled_at IS NULL",
             USER_COLUMNS
@@ -831,11 +849,19 @@ impl Store {
         let row: Option<TokenUser> = read_db!(self, |db| sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(hash)
             .bind(&now_s)
+            .bind(today.format("%Y-%m-%d").to_string())
             .fetch_optional(db)
             .await?);
         let Some(row) = row else {
             return Ok(None);
         };
+        // An account tied to the staff roster stops with its assignment (R12): the token is revoked with
+        // the others and the call refused.
+        if row.roster_entries > 0 && row.roster_active == 0 {
+            self.end_roster_access(row.user.id, today, "assignment_ended")
+                .await?;
+            return Ok(None);
+        }
         let stale = unyo_domain::time::to_storage(at - chrono::Duration::minutes(1));
         if row
             .token_last_used_at

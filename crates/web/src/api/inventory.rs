@@ -1,5 +1,5 @@
 //! Inventories through the API: `GET /inventories` (summaries, newest first, by host name and/or
-//! terminal) and `GET /inventories/{id}` (one inventory with its whole snapshot). Both need
+//! terminal) and `GET /inventories/{id}` (one inventory with its whole snapshot, its read audited as `inventory.read`). Both need
 //! [`Action::ViewInventory`] (every role). Agents do not use this API: they report to `/ocsinventory`.
 
 use super::auth::ApiUser;
@@ -30,7 +30,18 @@ pub(super) async fn show(
     ApiId(id): ApiId,
 ) -> ApiResult<Json<InventoryRecord>> {
     user.require(Action::ViewInventory)?;
-    Ok(Json(state.store.inventory_record(id).await?))
+    let record = state.store.inventory_record(id).await?;
+    // Reading an inventory is audited (R12).
+    state
+        .store
+        .audit_read(
+            &user.actor(),
+            "inventory",
+            id,
+            json!({"terminal_id": record.summary.terminal_id}),
+        )
+        .await?;
+    Ok(Json(record))
 }
 
 fn r(name: &str) -> Value {

@@ -20,6 +20,8 @@
 //! * API tokens are listed (`GET /tokens`, one's own; an administrator may pass `user_id`) and revoked
 //!   (`DELETE /tokens/{id}`, one's own, any for an administrator; audited) by [`tokens`]; a revoked or
 //!   expired token gets `401` like an unknown one. Secrets and hashes are never returned.
+//! * A contract's registers (subcontracting approvals, provided materials, staff roster) are served by
+//!   [`registers`]; reading one provided material is audited.
 //! * The routes are built from one table ([`endpoints`]) which `openapi.json` is tested against.
 
 pub mod auth;
@@ -33,6 +35,7 @@ mod incidents;
 mod inventory;
 pub mod openapi;
 mod records;
+mod registers;
 mod support;
 mod tokens;
 
@@ -124,6 +127,31 @@ fn table() -> Vec<Endpoint> {
         r!(PUT, "/contracts/{id}", support::update_contract),
         r!(GET, "/contracts/{id}/route", support::show_route),
         r!(PUT, "/contracts/{id}/route", support::update_route),
+        // A contract's registers (R9, R10, R12): subcontracting approvals, provided materials, staff roster.
+        r!(GET, "/subcontracts", registers::list_subcontracts),
+        r!(POST, "/subcontracts", registers::create_subcontract),
+        r!(GET, "/subcontracts/{id}", registers::show_subcontract),
+        r!(PUT, "/subcontracts/{id}", registers::update_subcontract),
+        r!(GET, "/materials", registers::list_materials),
+        r!(POST, "/materials", registers::create_material),
+        r!(GET, "/materials/{id}", registers::show_material),
+        r!(PUT, "/materials/{id}", registers::update_material),
+        r!(POST, "/materials/{id}/copies", registers::request_copy),
+        r!(
+            POST,
+            "/material-copies/{id}/decision",
+            registers::decide_copy
+        ),
+        r!(POST, "/materials/{id}/return", registers::return_material),
+        r!(
+            POST,
+            "/materials/{id}/acknowledgement",
+            registers::acknowledge
+        ),
+        r!(GET, "/staff", registers::list_staff),
+        r!(POST, "/staff", registers::create_staff),
+        r!(GET, "/staff/{id}", registers::show_staff),
+        r!(PUT, "/staff/{id}", registers::update_staff),
         // Consultations (協議記録).
         r!(GET, "/consultations", support::list_consultations),
         r!(POST, "/consultations", support::create_consultation),

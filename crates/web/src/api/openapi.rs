@@ -315,6 +315,7 @@ pub fn document() -> Value {
     support_paths(&mut paths);
     incident_paths(&mut paths);
     super::inventory::paths(&mut paths);
+    super::registers::paths(&mut paths);
 
     let actions: Vec<Value> = Action::ALL
         .iter()
@@ -340,6 +341,9 @@ pub fn document() -> Value {
             {"name": "work", "description": "作業記録"},
             {"name": "contracts", "description": "契約"},
             {"name": "consultations", "description": "協議記録"},
+            {"name": "subcontracts", "description": "再委託の承認（R9）"},
+            {"name": "materials", "description": "提供資料（受領・複製の許可・返却と確認、R10）"},
+            {"name": "staff", "description": "従事者名簿（従事期間・誓約書・研修、R12）"},
             {"name": "workload", "description": "年度の作業時間の集計"},
             {"name": "incidents", "description": "障害対応（受付→原因調査→回避策→復旧作業→復旧確認（立会い）→完了、再開）"},
             {"name": "known_errors", "description": "既知の障害"},
@@ -529,6 +533,7 @@ pub fn document() -> Value {
         schemas.extend(support_schemas());
         schemas.extend(incident_schemas());
         schemas.extend(super::inventory::schemas());
+        schemas.extend(super::registers::schemas());
     }
     super::campaigns::document(&mut doc);
     super::checks::document(&mut doc);

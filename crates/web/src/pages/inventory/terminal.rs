@@ -287,7 +287,19 @@ pub(super) async fn page(
     ];
     let history = state.store.inventory_history(id, HISTORY_SHOWN).await?;
     let latest = match history.first() {
-        Some(h) => Some(state.store.inventory_record(h.summary.id).await?),
+        Some(h) => {
+            // Reading a terminal's inventory is audited (R12).
+            state
+                .store
+                .audit_read(
+                    &ctx.actor(),
+                    "inventory",
+                    h.summary.id,
+                    serde_json::json!({"terminal_id": id, "hostname": t.hostname}),
+                )
+                .await?;
+            Some(state.store.inventory_record(h.summary.id).await?)
+        }
         None => None,
     };
     let q = p.q.trim().to_string();

@@ -297,6 +297,10 @@ struct DetailPage {
     route: Vec<(String, String)>,
     route_href: Option<String>,
     history: Vec<HistoryRow>,
+    /// Links to the contract's registers (再委託, 提供資料, 従事者名簿), when the person may read them.
+    registers: Vec<(String, &'static str)>,
+    /// Provided materials not yet settled: (href, name, what is missing).
+    open_items: Vec<(String, String, String)>,
 }
 
 /// `GET /contracts/{id}`.
@@ -365,9 +369,32 @@ pub(super) async fn detail(
         })
         .collect();
     let manage = ctx.user.role().allows(Action::ManageContracts);
+    let can_registers = ctx.user.role().allows(Action::ViewContractRegisters);
+    let registers = if can_registers {
+        vec![
+            (format!("{BASE}/{id}/subcontracts"), "再委託"),
+            (format!("{BASE}/{id}/materials"), "提供資料"),
+            (format!("{BASE}/{id}/staff"), "従事者名簿"),
+        ]
+    } else {
+        Vec::new()
+    };
+    let open_items = if can_registers {
+        state
+            .store
+            .open_material_items(id)
+            .await?
+            .into_iter()
+            .map(|o| (format!("/materials/{}", o.material_id), o.name, o.what))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let view = DetailPage {
         route,
         route_href: manage.then(|| format!("{BASE}/{id}/route")),
+        registers,
+        open_items,
         current: is_current(&c),
         staff,
         work_href: with_query("/work", &[("contract_id", &id.to_string())]),

@@ -1,6 +1,7 @@
 //! The work pages: the work log (作業記録) with filters, totals, CSV/XLSX export, forms, detail pages with
 //! history and evidence attachments; contracts (契約) and their staff; the month calendar of planned and
-//! done work; and the fiscal-year workload summary with a server-rendered SVG chart.
+//! done work; the fiscal-year workload summary with a server-rendered SVG chart; and the registers of a
+//! contract (再委託, 提供資料, 従事者名簿; `registers`).
 //!
 //! Everything is server-rendered and works without JavaScript. Every write goes through a
 //! [`unyo_store::Store`] method with the person's actor, which checks the permission again, runs the
@@ -13,6 +14,7 @@ mod contracts;
 mod entries;
 mod export;
 mod history;
+mod registers;
 mod route;
 mod workload;
 
@@ -305,6 +307,54 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/contracts/{id}/edit", get(contracts::edit_form))
         .route("/contracts/{id}/route", get(route::form).post(route::save))
+        .route(
+            "/contracts/{id}/subcontracts",
+            get(registers::subcontracts).post(registers::create_subcontract),
+        )
+        .route(
+            "/contracts/{id}/subcontracts/{file}",
+            get(registers::export_subcontracts),
+        )
+        .route(
+            "/subcontracts/{id}",
+            get(registers::subcontract).post(registers::update_subcontract),
+        )
+        .route(
+            "/subcontracts/{id}/document",
+            post(registers::subcontract_document),
+        )
+        .route(
+            "/contracts/{id}/materials",
+            get(registers::materials).post(registers::create_material),
+        )
+        .route(
+            "/contracts/{id}/materials/{file}",
+            get(registers::export_materials),
+        )
+        .route(
+            "/materials/{id}",
+            get(registers::material).post(registers::update_material),
+        )
+        .route("/materials/{id}/copies", post(registers::request_copy))
+        .route("/materials/{id}/return", post(registers::return_material))
+        .route(
+            "/materials/{id}/acknowledgement",
+            post(registers::acknowledge),
+        )
+        .route(
+            "/material-copies/{id}/decision",
+            post(registers::decide_copy),
+        )
+        .route(
+            "/contracts/{id}/staff",
+            get(registers::roster).post(registers::create_staff),
+        )
+        .route("/contracts/{id}/staff/{file}", get(registers::export_staff))
+        .route(
+            "/staff/{id}",
+            get(registers::staff).post(registers::update_staff),
+        )
+        .route("/staff/{id}/pledge", post(registers::pledge))
         .route("/calendar", get(calendar::page))
         .route("/workload", get(workload::page))
 }
@@ -407,6 +457,15 @@ impl Fields {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
+    }
+
+    /// Every value given for `key` (a checkbox group).
+    fn all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     /// Every id given for `key`.
