@@ -10,6 +10,7 @@
 use crate::DomainError;
 use crate::campaign::{AttestInput, CampaignInput, ExcludeInput};
 use crate::connectivity::{CheckInput, MaintenanceWindow, Recurrence, validate_channel_name};
+use crate::erasure::ErasureInput;
 use crate::incident::{
     AutoIncidentInput, EntryInput, IncidentInput, IncidentTransitionInput, KnownErrorInput,
     Severity, WitnessInput, check_incident_transition,
@@ -188,6 +189,7 @@ walked!(
     CheckInput,
     MaintenanceWindow,
     ChannelName,
+    ErasureInput,
 );
 
 /// Types with a `validate` whose input holds no free text, each with the reason.
@@ -200,6 +202,7 @@ const NOT_FREE_TEXT: &[(&str, &str)] = &[(
 const SOURCES: &[(&str, &str)] = &[
     ("campaign", include_str!("campaign.rs")),
     ("connectivity", include_str!("connectivity.rs")),
+    ("erasure", include_str!("erasure.rs")),
     ("error", include_str!("error.rs")),
     ("incident", include_str!("incident.rs")),
     ("inventory", include_str!("inventory.rs")),
@@ -499,6 +502,31 @@ impl Walked for WitnessInput {
             witness_org: "市町村課".into(),
             witnessed_at: "2026-06-29T15:00".into(),
             remark: "復旧を確認".into(),
+        }]
+    }
+    fn check(&self) -> Result<(), DomainError> {
+        verdict(self.validate(now()))
+    }
+}
+
+impl Walked for ErasureInput {
+    fn samples() -> Vec<Self> {
+        vec![ErasureInput {
+            scope: "temporary_copy".into(),
+            medium: "SSD".into(),
+            identifier: "S3Z9NX0K".into(),
+            capacity: "256GB".into(),
+            target: "作業用の複製".into(),
+            method: "purge".into(),
+            tool: "消去ツール".into(),
+            tool_version: "2.1".into(),
+            performed_at: "2026-06-29T15:00".into(),
+            operator: "運用 太郎".into(),
+            witness: "佐賀 花子".into(),
+            verification_method: "読み出し確認".into(),
+            verified: true,
+            verification_result: "読み出せないことを確認".into(),
+            note: "特記なし".into(),
         }]
     }
     fn check(&self) -> Result<(), DomainError> {

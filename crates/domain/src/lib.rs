@@ -8,6 +8,7 @@ mod macros;
 
 pub mod campaign;
 pub mod connectivity;
+pub mod erasure;
 pub mod error;
 pub mod incident;
 #[cfg(test)]

@@ -157,11 +157,20 @@ pub enum Action {
     PrepareRecords,
     /// Confirm a submitted monthly work record or send it back with a reason (the prefecture).
     ConfirmRecords,
+    /// Export every table, file and the audit chain (`unyo export`, the admin's ZIP). Audited.
+    ExportAll,
+    /// Read the erasure register (消去記録) and download erasure certificates.
+    ViewErasures,
+    /// Record an erasure the contractor performed (the SE side, or the admin).
+    RecordErasure,
+    /// Record contract-close evidence, waive a checklist item with a reason, and close the contract
+    /// (the prefecture).
+    CloseContract,
 }
 
 impl Action {
     /// All actions, in table order.
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 38] = [
         Action::ViewRegistry,
         Action::EditRegistry,
         Action::ImportRegistry,
@@ -196,6 +205,10 @@ impl Action {
         Action::ViewRecords,
         Action::PrepareRecords,
         Action::ConfirmRecords,
+        Action::ExportAll,
+        Action::ViewErasures,
+        Action::RecordErasure,
+        Action::CloseContract,
     ];
 
     /// Japanese description used in refusals and the permission page.
@@ -235,6 +248,10 @@ impl Action {
             Action::ViewRecords => "業務実績簿・審議会資料の閲覧",
             Action::PrepareRecords => "業務実績簿の提出",
             Action::ConfirmRecords => "業務実績簿の確認・差戻し",
+            Action::ExportAll => "全データのエクスポート",
+            Action::ViewErasures => "消去記録・消去証明書の閲覧",
+            Action::RecordErasure => "消去記録の登録",
+            Action::CloseContract => "契約終了の確認・免除・終了",
         }
     }
 }
@@ -279,6 +296,10 @@ pub const PERMISSIONS: &[(Action, [bool; 4])] = &[
     (Action::ViewRecords, [Y, Y, Y, Y]),
     (Action::PrepareRecords, [Y, N, Y, N]),
     (Action::ConfirmRecords, [Y, Y, N, N]),
+    (Action::ExportAll, [Y, N, N, N]),
+    (Action::ViewErasures, [Y, Y, Y, Y]),
+    (Action::RecordErasure, [Y, N, Y, N]),
+    (Action::CloseContract, [Y, Y, N, N]),
 ];
 
 #[cfg(test)]
@@ -311,6 +332,8 @@ mod tests {
                     ViewChecks,
                     ViewRecords,
                     ConfirmRecords,
+                    ViewErasures,
+                    CloseContract,
                 ],
                 Role::Se => vec![
                     ViewRegistry,
@@ -338,6 +361,8 @@ mod tests {
                     RunChecks,
                     ViewRecords,
                     PrepareRecords,
+                    ViewErasures,
+                    RecordErasure,
                 ],
                 Role::Auditor => vec![
                     ViewRegistry,
@@ -352,6 +377,7 @@ mod tests {
                     ViewCampaigns,
                     ViewChecks,
                     ViewRecords,
+                    ViewErasures,
                 ],
             }
         };
@@ -400,6 +426,9 @@ mod tests {
             Action::RunChecks,
             Action::PrepareRecords,
             Action::ConfirmRecords,
+            Action::ExportAll,
+            Action::RecordErasure,
+            Action::CloseContract,
         ] {
             assert!(!Role::Auditor.allows(action));
         }

@@ -13,6 +13,8 @@ pub mod campaigns;
 mod check_results;
 pub mod connectivity;
 pub mod connectivity_board;
+pub mod erasures;
+pub mod export;
 pub mod incidents;
 pub mod inventory;
 mod numbering;
