@@ -105,6 +105,8 @@ impl ErasureScope {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct ErasureInput {
+    /// The contract under which it was done (optional).
+    pub contract_id: Option<i64>,
     /// `system_data`, `temporary_copy` or `provided_medium`.
     pub scope: String,
     /// 媒体 (e.g. 「SSD」「USBメモリ」「サーバの仮想ディスク」).
@@ -140,6 +142,7 @@ pub struct ErasureInput {
 /// A validated erasure record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErasureDraft {
+    pub contract_id: Option<i64>,
     pub scope: ErasureScope,
     pub medium: Line<100>,
     pub identifier: Line<200>,
@@ -246,6 +249,7 @@ impl ErasureInput {
         };
         match (scope, method) {
             (Some(scope), Some(method)) if errors.is_empty() => Ok(ErasureDraft {
+                contract_id: self.contract_id,
                 scope,
                 medium,
                 identifier,
@@ -272,6 +276,152 @@ pub const CLEAR_ON_FLASH_NOTE: &str = "上書きによる消去は NIST SP 800-8
 書き換えで退避された領域や予備領域に元のデータが残り得るため、上書きだけでは「Purge」になりません。\
 「Purge」とするには、暗号化したボリュームに保存し、その暗号鍵を破棄する（暗号化消去）か、装置の消去命令を用いてください。";
 
+/// An item of the contract-close checklist (契約終了時の確認). Items are stored by code, so further
+/// items (materials returned, staff accounts ended) are added here and in [`CloseItem::ALL`] only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseItem {
+    /// The full export was handed over; evidence: the SHA-256 of its `SHA256SUMS`.
+    ExportHandedOver,
+    /// unyo's data (and the contractor's copies) were erased; evidence: an erasure record with its
+    /// frozen certificate.
+    ErasureDone,
+}
+
+impl CloseItem {
+    /// Every item the checklist shows, in order.
+    pub const ALL: [CloseItem; 2] = [CloseItem::ExportHandedOver, CloseItem::ErasureDone];
+
+    /// Stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            CloseItem::ExportHandedOver => "export_handed_over",
+            CloseItem::ErasureDone => "erasure_done",
+        }
+    }
+
+    /// Parses a code.
+    pub fn parse(s: &str) -> Option<CloseItem> {
+        Self::ALL.into_iter().find(|i| i.code() == s)
+    }
+
+    /// Japanese label.
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            CloseItem::ExportHandedOver => "全データのエクスポートを引き渡した",
+            CloseItem::ErasureDone => "データを消去し、消去証明書を受領した",
+        }
+    }
+}
+
+/// Raw input of a checklist item: done with its evidence, or waived with a reason.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct CloseItemInput {
+    /// The item's code.
+    pub item: String,
+    /// `done` or `waived`.
+    pub state: String,
+    /// For the export: the SHA-256 of its `SHA256SUMS` (64 hex digits).
+    pub manifest_sha256: String,
+    /// For the erasure: the erasure record.
+    pub erasure_id: Option<i64>,
+    /// What shows it was done (to whom handed over, when).
+    pub evidence: String,
+    /// Why the prefecture waives the item.
+    pub reason: String,
+}
+
+/// What was recorded for an item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum CloseItemState {
+    /// Done, with its evidence.
+    Done {
+        manifest_sha256: Option<String>,
+        erasure_id: Option<i64>,
+        evidence: Text<1000>,
+    },
+    /// Waived by the prefecture with a reason.
+    Waived { reason: Text<1000> },
+}
+
+/// A validated checklist item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CloseItemDraft {
+    pub item: CloseItem,
+    pub state: CloseItemState,
+}
+
+impl CloseItemInput {
+    /// Validates: a done export needs its manifest hash and evidence, a done erasure its record, a waiver
+    /// its reason.
+    pub fn validate(&self) -> Result<CloseItemDraft, DomainError> {
+        let mut errors = Vec::new();
+        let item = CloseItem::parse(self.item.trim());
+        if item.is_none() {
+            errors.push(FieldError::new("item", "確認項目を選択してください。"));
+        }
+        let state = match self.state.trim() {
+            "done" => {
+                let evidence = text::text(
+                    &mut errors,
+                    "evidence",
+                    "根拠",
+                    &self.evidence,
+                    item == Some(CloseItem::ExportHandedOver),
+                );
+                let manifest = self.manifest_sha256.trim().to_ascii_lowercase();
+                let manifest_sha256 = match item {
+                    Some(CloseItem::ExportHandedOver) => {
+                        if manifest.len() != 64 || !manifest.bytes().all(|b| b.is_ascii_hexdigit())
+                        {
+                            errors.push(FieldError::new(
+                                "manifest_sha256",
+                                "エクスポートの識別値（SHA256SUMS の SHA-256、16進64桁）を入力してください。",
+                            ));
+                        }
+                        Some(manifest)
+                    }
+                    _ => None,
+                };
+                let erasure_id = match item {
+                    Some(CloseItem::ErasureDone) => {
+                        if self.erasure_id.is_none() {
+                            errors.push(FieldError::new(
+                                "erasure_id",
+                                "消去記録を選択してください。",
+                            ));
+                        }
+                        self.erasure_id
+                    }
+                    _ => None,
+                };
+                CloseItemState::Done {
+                    manifest_sha256,
+                    erasure_id,
+                    evidence,
+                }
+            }
+            "waived" => CloseItemState::Waived {
+                reason: text::text(&mut errors, "reason", "免除の理由", &self.reason, true),
+            },
+            _ => {
+                errors.push(FieldError::new(
+                    "state",
+                    "完了または免除を選択してください。",
+                ));
+                CloseItemState::Waived {
+                    reason: Text::default(),
+                }
+            }
+        };
+        match item {
+            Some(item) if errors.is_empty() => Ok(CloseItemDraft { item, state }),
+            _ => Err(DomainError::Validation(errors)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,6 +429,7 @@ mod tests {
 
     fn sample() -> ErasureInput {
         ErasureInput {
+            contract_id: None,
             scope: "provided_medium".into(),
             medium: "USBメモリ".into(),
             identifier: "SN-0001".into(),

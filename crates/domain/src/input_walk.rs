@@ -10,7 +10,7 @@
 use crate::DomainError;
 use crate::campaign::{AttestInput, CampaignInput, ExcludeInput};
 use crate::connectivity::{CheckInput, MaintenanceWindow, Recurrence, validate_channel_name};
-use crate::erasure::ErasureInput;
+use crate::erasure::{CloseItemInput, ErasureInput};
 use crate::incident::{
     AutoIncidentInput, EntryInput, IncidentInput, IncidentTransitionInput, KnownErrorInput,
     Severity, WitnessInput, check_incident_transition,
@@ -190,6 +190,7 @@ walked!(
     MaintenanceWindow,
     ChannelName,
     ErasureInput,
+    CloseItemInput,
 );
 
 /// Types with a `validate` whose input holds no free text, each with the reason.
@@ -512,6 +513,7 @@ impl Walked for WitnessInput {
 impl Walked for ErasureInput {
     fn samples() -> Vec<Self> {
         vec![ErasureInput {
+            contract_id: Some(1),
             scope: "temporary_copy".into(),
             medium: "SSD".into(),
             identifier: "S3Z9NX0K".into(),
@@ -531,6 +533,32 @@ impl Walked for ErasureInput {
     }
     fn check(&self) -> Result<(), DomainError> {
         verdict(self.validate(now()))
+    }
+}
+
+impl Walked for CloseItemInput {
+    fn samples() -> Vec<Self> {
+        vec![
+            CloseItemInput {
+                item: "export_handed_over".into(),
+                state: "done".into(),
+                manifest_sha256: "ab".repeat(32),
+                erasure_id: None,
+                evidence: "県 市町村課へ手渡し".into(),
+                reason: String::new(),
+            },
+            CloseItemInput {
+                item: "erasure_done".into(),
+                state: "waived".into(),
+                manifest_sha256: String::new(),
+                erasure_id: None,
+                evidence: String::new(),
+                reason: "県の媒体で保管を継続".into(),
+            },
+        ]
+    }
+    fn check(&self) -> Result<(), DomainError> {
+        verdict(self.validate())
     }
 }
 

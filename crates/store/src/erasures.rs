@@ -66,13 +66,9 @@ pub enum CertificateFile {
 
 impl Store {
     /// Records an erasure. Needs [`Action::RecordErasure`]; audited as `erasure.create`.
-    pub async fn create_erasure(
-        &self,
-        actor: &Actor,
-        contract_id: Option<i64>,
-        d: &ErasureDraft,
-    ) -> Result<Erasure> {
+    pub async fn create_erasure(&self, actor: &Actor, d: &ErasureDraft) -> Result<Erasure> {
         actor.require(Action::RecordErasure)?;
+        let contract_id = d.contract_id;
         let at = now();
         let performed_at = unyo_domain::time::to_storage(d.performed_at);
         let id = write_tx!(self, |tx| {

@@ -757,3 +757,69 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
     }
     Ok(m)
 }
+
+/// Whether the database holds exactly what an export holds: its audit log has the export's `export.full`
+/// entry for `manifest_sha256`, and nothing but such entries after the exported chain's head (no write
+/// happened since the snapshot). `unyo erase` refuses to run otherwise.
+pub async fn export_is_current(
+    store: &Store,
+    manifest: &Manifest,
+    manifest_sha256: &str,
+) -> Result<std::result::Result<(), String>> {
+    let exported = manifest.audit_chain.entries;
+    let head: Option<String> = read_db!(store, |db| sqlx::query_scalar(
+        "SELECT hash FROM audit_log WHERE id = $1"
+    )
+    .bind(exported)
+    .fetch_optional(db)
+    .await?);
+    if exported > 0 && head != manifest.audit_chain.head {
+        return Ok(Err(
+            "the export's audit chain does not match this database".into()
+        ));
+    }
+    let later: Vec<(String, String)> = read_db!(store, |db| sqlx::query_as(
+        "SELECT action, details FROM audit_log WHERE id > $1 ORDER BY id"
+    )
+    .bind(exported)
+    .fetch_all(db)
+    .await?);
+    if let Some((action, _)) = later.iter().find(|(a, _)| a != "export.full") {
+        return Ok(Err(format!(
+            "the database changed after the export (audit entry {action}); export again"
+        )));
+    }
+    let recorded = later.iter().any(|(_, details)| {
+        serde_json::from_str::<serde_json::Value>(details)
+            .ok()
+            .and_then(|d| d.get("manifest_sha256")?.as_str().map(str::to_string))
+            .as_deref()
+            == Some(manifest_sha256)
+    });
+    if !recorded {
+        return Ok(Err("this database did not record making that export".into()));
+    }
+    Ok(Ok(()))
+}
+
+/// Strings sampled from the data (the last audit hashes, site names, terminal host names) that must not
+/// be found anywhere once the data is erased.
+pub async fn erasure_markers(store: &Store) -> Result<Vec<String>> {
+    let mut out: Vec<String> = read_db!(store, |db| sqlx::query_scalar(
+        "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 5"
+    )
+    .fetch_all(db)
+    .await?);
+    for sql in [
+        "SELECT name FROM sites ORDER BY id LIMIT 5",
+        "SELECT hostname FROM terminals ORDER BY id LIMIT 5",
+    ] {
+        let values: Vec<String> =
+            read_db!(store, |db| sqlx::query_scalar(sql).fetch_all(db).await?);
+        // Short values could occur by chance in random bytes or other files.
+        out.extend(values.into_iter().filter(|v| v.len() >= 8));
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}

@@ -13,6 +13,7 @@ pub mod campaigns;
 mod check_results;
 pub mod connectivity;
 pub mod connectivity_board;
+pub mod contract_close;
 pub mod erasures;
 pub mod export;
 pub mod incidents;

@@ -291,6 +291,8 @@ struct DetailPage {
     current: bool,
     staff: Vec<StaffView>,
     work_href: String,
+    /// The contract-close checklist.
+    close_href: String,
     workload_href: String,
     edit_href: Option<String>,
     history: Vec<HistoryRow>,
@@ -345,6 +347,7 @@ pub(super) async fn detail(
         current: is_current(&c),
         staff,
         work_href: with_query("/work", &[("contract_id", &id.to_string())]),
+        close_href: format!("/contracts/{id}/close"),
         workload_href: with_query(
             "/workload",
             &[("fy", &fy.0.to_string()), ("contract_id", &id.to_string())],
