@@ -57,6 +57,14 @@ pub struct SelfErasure {
     pub verification_result: String,
 }
 
+/// A SHA-256 in two lines of 32 digits, so it fits a table cell on A4 (a hash has no place to wrap).
+fn two_lines(hash: &str) -> String {
+    match (hash.get(..32), hash.get(32..)) {
+        (Some(a), Some(b)) if !b.is_empty() => format!("{a}\n{b}"),
+        _ => hash.to_string(),
+    }
+}
+
 fn jst_text(stored: &str) -> Option<NaiveDateTime> {
     from_storage(stored).map(to_jst)
 }
@@ -209,7 +217,10 @@ pub fn self_erasure_certificate(s: &SelfErasure) -> Document {
             ),
             (
                 "消去前のエクスポート".into(),
-                format!("SHA256SUMS の SHA-256: {}", s.export_manifest_sha256),
+                format!(
+                    "SHA256SUMS の SHA-256:\n{}",
+                    two_lines(&s.export_manifest_sha256)
+                ),
             ),
         ])),
     );
@@ -261,15 +272,15 @@ pub fn self_erasure_certificate(s: &SelfErasure) -> Document {
     );
     doc.sections.push(note_section("4"));
     let mut files = Table::new(vec![
-        Column::left("ファイル", 60.0),
-        Column::right("大きさ（バイト）", 25.0),
-        Column::left("消去前の SHA-256", 95.0),
+        Column::left("ファイル", 70.0),
+        Column::right("大きさ（バイト）", 30.0),
+        Column::left("消去前の SHA-256", 70.0),
     ]);
     for f in &s.files {
         files = files.row(vec![
             f.path.clone().into(),
             Cell::Integer(i64::try_from(f.size).unwrap_or(i64::MAX)),
-            f.sha256.clone().into(),
+            two_lines(&f.sha256).into(),
         ]);
     }
     doc.sections.push(
