@@ -201,7 +201,7 @@ pub fn reports(root: &Path, args: &[String]) -> Result<()> {
 }
 
 /// `Elapsed (wall clock) time (h:mm:ss or m:ss): 0:03.21` → 3.21.
-fn wall_seconds(time_v: &str) -> Option<f64> {
+pub(crate) fn wall_seconds(time_v: &str) -> Option<f64> {
     let line = time_v
         .lines()
         .find(|l| l.contains("Elapsed (wall clock) time"))?;
@@ -214,7 +214,7 @@ fn wall_seconds(time_v: &str) -> Option<f64> {
 }
 
 /// `Maximum resident set size (kbytes): 123456` → 123456.
-fn max_rss_kb(time_v: &str) -> Option<f64> {
+pub(crate) fn max_rss_kb(time_v: &str) -> Option<f64> {
     time_v
         .lines()
         .find(|l| l.contains("Maximum resident set size"))?

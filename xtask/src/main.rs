@@ -23,6 +23,7 @@ use anyhow::{Context, Result, bail};
 mod bench;
 mod bench_agents;
 mod bench_board;
+mod bench_export;
 mod bench_probe;
 mod bench_reports;
 
@@ -323,12 +324,14 @@ fn bench(args: &[String]) -> Result<()> {
     match args.split_first() {
         Some((what, rest)) if what == "registry" => bench::registry(&root, rest),
         Some((what, rest)) if what == "reports" => bench_reports::reports(&root, rest),
+        Some((what, rest)) if what == "export" => bench_export::export(&root, rest),
         Some((what, rest)) if what == "probe" => bench_probe::probe(&root, rest),
         Some((what, rest)) if what == "board" => bench_board::board(&root, rest),
         Some((what, rest)) if what == "agents" => bench_agents::agents(&root, rest),
         _ => bail!(
-            "usage: cargo xtask bench registry [--sites N] [--terminals N] [--audit-entries N] [--seconds S] [--connections C] [--no-pg]\n       {}\n       cargo xtask bench board [--targets N] [--sites S] [--seconds T] [--connections C] [--interval I]\n       cargo xtask bench reports [--entries N] [--incidents N] [--keep]\n       {}",
+            "usage: cargo xtask bench registry [--sites N] [--terminals N] [--audit-entries N] [--seconds S] [--connections C] [--no-pg]\n       {}\n       cargo xtask bench board [--targets N] [--sites S] [--seconds T] [--connections C] [--interval I]\n       cargo xtask bench reports [--entries N] [--incidents N] [--keep]\n       {}\n       {}",
             bench_probe::usage_line(),
+            bench_export::usage_line(),
             bench_agents::usage_line()
         ),
     }

@@ -9,7 +9,9 @@
 //! - the **incident report** (障害報告書, R7) of one incident — [`incident_document`];
 //! - the **connectivity check-result sheet** (疎通確認結果表) of an on-demand run — [`check_run_document`]
 //!   (its XLSX, [`check_sheet_xlsx`], is what the probe crate keeps as evidence when the run is kept) and
-//!   [`check_sheet_document`] for a kept sheet.
+//!   [`check_sheet_document`] for a kept sheet;
+//! - the **erasure certificate** (消去証明書, R11) of a record of the erasure register —
+//!   [`erasure_certificate`] — and of unyo erasing its own data — [`self_erasure_certificate`].
 //!
 //! Each is rendered to PDF and XLSX by the report engine ([`render`]). Every date is printed in 和暦 (in the
 //! XLSX an Excel date with a 和暦 number format), every sheet is A4. Nothing here reads the clock: the issue date is passed
@@ -18,6 +20,7 @@
 
 mod annual;
 mod check_sheet;
+mod erasure_certificate;
 mod incident_report;
 mod monthly;
 mod text;
@@ -26,6 +29,10 @@ pub use annual::{AnnualData, annual_data, annual_pack};
 pub use check_sheet::{
     CHECK_SHEET_COLUMNS, CHECK_SHEET_TITLE, CheckRun, check_run_document, check_sheet_document,
     check_sheet_file_name, check_sheet_pdf_file_name, check_sheet_xlsx,
+};
+pub use erasure_certificate::{
+    ERASURE_CERTIFICATE_TITLE, ErasedFile, SelfErasure, erasure_certificate,
+    erasure_certificate_file_name, self_erasure_certificate,
 };
 pub use incident_report::{
     INCIDENT_REPORT_TITLE, IncidentReport, ReportEntry, ReportGuidance, ReportWitness, ReportWork,

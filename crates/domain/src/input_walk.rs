@@ -14,6 +14,7 @@ use crate::contract_registers::{
     CopyRequestInput, DecisionInput, MaterialInput, ReturnMaterialInput, StaffInput,
     SubcontractInput,
 };
+use crate::erasure::{CloseItemInput, ErasureInput};
 use crate::incident::{
     AutoIncidentInput, EntryInput, IncidentInput, IncidentTransitionInput, KnownErrorInput,
     Severity, WitnessInput, check_incident_transition,
@@ -198,6 +199,8 @@ walked!(
     DecisionInput,
     ReturnMaterialInput,
     StaffInput,
+    ErasureInput,
+    CloseItemInput,
 );
 
 /// Types with a `validate` whose input holds no free text, each with the reason.
@@ -211,6 +214,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("campaign", include_str!("campaign.rs")),
     ("connectivity", include_str!("connectivity.rs")),
     ("contract_registers", include_str!("contract_registers.rs")),
+    ("erasure", include_str!("erasure.rs")),
     ("error", include_str!("error.rs")),
     ("incident", include_str!("incident.rs")),
     ("inventory", include_str!("inventory.rs")),
@@ -514,6 +518,58 @@ impl Walked for WitnessInput {
     }
     fn check(&self) -> Result<(), DomainError> {
         verdict(self.validate(now()))
+    }
+}
+
+impl Walked for ErasureInput {
+    fn samples() -> Vec<Self> {
+        vec![ErasureInput {
+            contract_id: Some(1),
+            scope: "temporary_copy".into(),
+            medium: "SSD".into(),
+            identifier: "S3Z9NX0K".into(),
+            capacity: "256GB".into(),
+            target: "作業用の複製".into(),
+            method: "purge".into(),
+            tool: "消去ツール".into(),
+            tool_version: "2.1".into(),
+            performed_at: "2026-06-29T15:00".into(),
+            operator: "運用 太郎".into(),
+            witness: "佐賀 花子".into(),
+            verification_method: "読み出し確認".into(),
+            verified: true,
+            verification_result: "読み出せないことを確認".into(),
+            note: "特記なし".into(),
+        }]
+    }
+    fn check(&self) -> Result<(), DomainError> {
+        verdict(self.validate(now()))
+    }
+}
+
+impl Walked for CloseItemInput {
+    fn samples() -> Vec<Self> {
+        vec![
+            CloseItemInput {
+                item: "export_handed_over".into(),
+                state: "done".into(),
+                manifest_sha256: "ab".repeat(32),
+                erasure_id: None,
+                evidence: "県 市町村課へ手渡し".into(),
+                reason: String::new(),
+            },
+            CloseItemInput {
+                item: "erasure_done".into(),
+                state: "waived".into(),
+                manifest_sha256: String::new(),
+                erasure_id: None,
+                evidence: String::new(),
+                reason: "県の媒体で保管を継続".into(),
+            },
+        ]
+    }
+    fn check(&self) -> Result<(), DomainError> {
+        verdict(self.validate())
     }
 }
 

@@ -9,6 +9,7 @@ mod macros;
 pub mod campaign;
 pub mod connectivity;
 pub mod contract_registers;
+pub mod erasure;
 pub mod error;
 pub mod incident;
 #[cfg(test)]

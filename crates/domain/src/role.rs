@@ -169,11 +169,20 @@ pub enum Action {
     /// Keep the staff roster (従事者名簿): assignments, pledges, training. An account tied to a roster
     /// entry follows it, so this is the prefecture administrator's.
     ManageStaffRoster,
+    /// Export every table, file and the audit chain (`unyo export`, the admin's ZIP). Audited.
+    ExportAll,
+    /// Read the erasure register (消去記録) and download erasure certificates.
+    ViewErasures,
+    /// Record an erasure the contractor performed (the SE side, or the admin).
+    RecordErasure,
+    /// Record contract-close evidence, waive a checklist item with a reason, and close the contract
+    /// (the prefecture).
+    CloseContract,
 }
 
 impl Action {
     /// All actions, in table order.
-    pub const ALL: [Action; 39] = [
+    pub const ALL: [Action; 43] = [
         Action::ViewRegistry,
         Action::EditRegistry,
         Action::ImportRegistry,
@@ -213,6 +222,10 @@ impl Action {
         Action::RecordMaterials,
         Action::ApproveMaterials,
         Action::ManageStaffRoster,
+        Action::ExportAll,
+        Action::ViewErasures,
+        Action::RecordErasure,
+        Action::CloseContract,
     ];
 
     /// Japanese description used in refusals and the permission page.
@@ -257,6 +270,10 @@ impl Action {
             Action::RecordMaterials => "提供資料の受領・複製申請・返却の記録",
             Action::ApproveMaterials => "提供資料の複製許可・返却確認",
             Action::ManageStaffRoster => "従事者名簿の管理",
+            Action::ExportAll => "全データのエクスポート",
+            Action::ViewErasures => "消去記録・消去証明書の閲覧",
+            Action::RecordErasure => "消去記録の登録",
+            Action::CloseContract => "契約終了の確認・免除・終了",
         }
     }
 }
@@ -306,6 +323,10 @@ pub const PERMISSIONS: &[(Action, [bool; 4])] = &[
     (Action::RecordMaterials, [Y, N, Y, N]),
     (Action::ApproveMaterials, [Y, Y, N, N]),
     (Action::ManageStaffRoster, [Y, N, N, N]),
+    (Action::ExportAll, [Y, N, N, N]),
+    (Action::ViewErasures, [Y, Y, Y, Y]),
+    (Action::RecordErasure, [Y, N, Y, N]),
+    (Action::CloseContract, [Y, Y, N, N]),
 ];
 
 #[cfg(test)]
@@ -340,6 +361,8 @@ mod tests {
                     ConfirmRecords,
                     ViewContractRegisters,
                     ApproveMaterials,
+                    ViewErasures,
+                    CloseContract,
                 ],
                 Role::Se => vec![
                     ViewRegistry,
@@ -369,6 +392,8 @@ mod tests {
                     PrepareRecords,
                     ViewContractRegisters,
                     RecordMaterials,
+                    ViewErasures,
+                    RecordErasure,
                 ],
                 Role::Auditor => vec![
                     ViewRegistry,
@@ -384,6 +409,7 @@ mod tests {
                     ViewChecks,
                     ViewRecords,
                     ViewContractRegisters,
+                    ViewErasures,
                 ],
             }
         };
@@ -436,6 +462,9 @@ mod tests {
             Action::RecordMaterials,
             Action::ApproveMaterials,
             Action::ManageStaffRoster,
+            Action::ExportAll,
+            Action::RecordErasure,
+            Action::CloseContract,
         ] {
             assert!(!Role::Auditor.allows(action));
         }

@@ -1,5 +1,5 @@
 //! Commands: `serve`, `demo`, `user add`, `token create`, `audit verify`, `backup`, `inventory import`,
-//! `agent credential create`.
+//! `agent credential create`, `export`, `import-export`, `erase`.
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -122,6 +122,43 @@ enum Command {
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
+    },
+    /// Export every table (CSV, JSON Lines, JSON Schema), every stored file and the verified audit chain
+    /// into a new directory, with SHA256SUMS and a Japanese README (R11). One snapshot; the server may run.
+    Export {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The directory to write (must be new or empty).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Import an export (`unyo export`) into a new, empty database of the same unyo version.
+    ImportExport {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The export directory.
+        dir: PathBuf,
+    },
+    /// Erase the data directory after a verified export and write the 消去証明書 (overwrite = NIST SP
+    /// 800-88 Clear). Stop the server first.
+    Erase {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The certificate PDF to write, outside the data directory (the XLSX is written beside it).
+        #[arg(long)]
+        certificate: PathBuf,
+        /// The export made of this data just before (`unyo export --to DIR`); verified first.
+        #[arg(long)]
+        export: PathBuf,
+        /// Who erases (default: the OS account).
+        #[arg(long)]
+        operator: Option<String>,
+        /// Who witnesses (立会者).
+        #[arg(long, default_value = "")]
+        witness: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
     },
     /// Write a consistent copy of a live SQLite database.
     Backup {
@@ -587,6 +624,109 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             );
         }
         Command::Report { command } => return report(command).await,
+        Command::Export { data, to } => {
+            let store = data.open(DEFAULT_DATA_DIR).await?;
+            let started = std::time::Instant::now();
+            let s = store
+                .export_all(&Actor::system("cli"), &to)
+                .await
+                .map_err(human)?;
+            let rows: u64 = s.manifest.tables.iter().map(|t| t.rows).sum();
+            println!(
+                "exported {} tables, {rows} rows, {} stored files into {} ({} files, {} bytes, {:.2?})",
+                s.manifest.tables.len(),
+                s.manifest.files,
+                to.display(),
+                s.file_count,
+                s.bytes,
+                started.elapsed()
+            );
+            let chain = &s.manifest.audit_chain;
+            if chain.intact {
+                println!("audit chain intact: {} entries", chain.entries);
+            } else {
+                println!(
+                    "audit chain BROKEN: {}",
+                    chain.broken.as_deref().unwrap_or_default()
+                );
+            }
+            println!(
+                "SHA-256 of SHA256SUMS (record it at hand-over): {}",
+                s.manifest_sha256
+            );
+            if !chain.intact {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::ImportExport { data, dir } => {
+            let store = data.open(DEFAULT_DATA_DIR).await?;
+            let s = unyo_store::export::import_export(&store, &dir)
+                .await
+                .map_err(human)?;
+            let rows: u64 = s.tables.iter().map(|(_, n)| n).sum();
+            println!(
+                "imported {} tables, {rows} rows from {} (SHA256SUMS {})",
+                s.tables.len(),
+                dir.display(),
+                s.manifest_sha256
+            );
+            match s.audit {
+                ChainReport::Intact { entries, head } => {
+                    println!("audit chain intact: {entries} entries, head {head}");
+                }
+                ChainReport::Broken { id, reason } => {
+                    println!("audit chain BROKEN at entry {id}: {reason}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Command::Erase {
+            data,
+            certificate,
+            export,
+            operator,
+            witness,
+            yes,
+        } => {
+            if data.database_url.is_some() {
+                bail!(
+                    "a PostgreSQL database is erased by DROP DATABASE and then the storage procedure of its \
+                     server (for example destroying the key of its encrypted volume); record both in the \
+                     erasure register (消去記録) and produce the certificate there"
+                );
+            }
+            let data_dir = data
+                .data_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+            if !yes {
+                if !std::io::stdin().is_terminal() {
+                    bail!("refusing to erase without --yes when not run from a terminal");
+                }
+                print!(
+                    "Erase everything in {} irrecoverably? Type the word erase to go on: ",
+                    data_dir.display()
+                );
+                std::io::stdout().flush()?;
+                if read_stdin_line()?.trim() != "erase" {
+                    bail!("nothing erased");
+                }
+            }
+            let operator = operator
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "operator".into());
+            let ok = crate::erase::erase(&crate::erase::EraseRequest {
+                data_dir,
+                certificate,
+                export,
+                operator,
+                witness,
+            })
+            .await?;
+            if !ok {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
         Command::Backup { data, to } => {
             let store = data.open(DEFAULT_DATA_DIR).await?;
             store.backup_to(&to).await.map_err(human)?;

@@ -2,6 +2,7 @@
 //! library crates.
 
 mod cli;
+mod erase;
 
 /// mimalloc rather than the system allocator: under a crowd of agents, glibc kept the memory of each
 /// thread's Argon2 checks and bodies in per-thread arenas, and the server's peak memory was twice what

@@ -28,6 +28,7 @@ pub mod auth;
 mod campaigns;
 mod checks;
 mod common;
+mod erasures;
 pub mod error;
 pub mod extract;
 mod handlers;
@@ -221,6 +222,10 @@ fn table() -> Vec<Endpoint> {
         // Monthly work records (業務実績簿) and their frozen versions.
         r!(GET, "/monthly-records", records::list),
         r!(GET, "/monthly-records/{id}/versions/{file}", records::file),
+        // The erasure register (消去記録) and its certificates.
+        r!(GET, "/erasures", erasures::list),
+        r!(POST, "/erasures", erasures::create),
+        r!(GET, "/erasures/{id}/certificate.pdf", erasures::certificate),
     ]
 }
 

@@ -539,6 +539,7 @@ pub fn document() -> Value {
     super::checks::document(&mut doc);
     super::records::document(&mut doc);
     super::tokens::document(&mut doc);
+    super::erasures::document(&mut doc);
     doc
 }
 

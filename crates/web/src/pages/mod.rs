@@ -4,6 +4,8 @@ pub mod account;
 pub mod audit;
 pub mod campaigns;
 pub mod connectivity;
+pub mod contract_close;
+pub mod erasures;
 pub mod home;
 pub mod incidents;
 pub mod inventory;
@@ -31,4 +33,6 @@ pub fn routes() -> Router<AppState> {
         .merge(incidents::routes())
         .merge(inventory::routes())
         .merge(records::routes())
+        .merge(erasures::routes())
+        .merge(contract_close::routes())
 }

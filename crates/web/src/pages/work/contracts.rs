@@ -291,6 +291,8 @@ struct DetailPage {
     current: bool,
     staff: Vec<StaffView>,
     work_href: String,
+    /// The contract-close checklist.
+    close_href: String,
     workload_href: String,
     edit_href: Option<String>,
     /// The 業務実績簿's route: (column, holder's name or 「どなたでも」).
@@ -398,6 +400,7 @@ pub(super) async fn detail(
         current: is_current(&c),
         staff,
         work_href: with_query("/work", &[("contract_id", &id.to_string())]),
+        close_href: format!("/contracts/{id}/close"),
         workload_href: with_query(
             "/workload",
             &[("fy", &fy.0.to_string()), ("contract_id", &id.to_string())],
