@@ -12,6 +12,7 @@
 pub mod cpe;
 pub mod cvss;
 pub mod jvn;
+pub mod mapping;
 pub mod matching;
 pub mod nvd;
 pub mod osv;
@@ -129,6 +130,16 @@ impl Severity {
             Severity::Medium => "medium",
             Severity::High => "high",
             Severity::Critical => "critical",
+        }
+    }
+
+    /// Days from a finding's discovery to its due date: 緊急 14, 重要 30, 警告 90, 注意 and unrated 180.
+    pub fn due_days(self) -> i64 {
+        match self {
+            Severity::Critical => 14,
+            Severity::High => 30,
+            Severity::Medium => 90,
+            Severity::Low | Severity::None => 180,
         }
     }
 

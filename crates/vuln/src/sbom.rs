@@ -1,10 +1,19 @@
 //! CycloneDX 1.5 JSON: writing one from a Cargo.lock (the binary embeds unyo's own, made at build time) and reading
-//! its components back as packages to match.
+//! its components back as packages to match. [`OWN`] is unyo's own, written by the build script from the workspace's
+//! Cargo.lock.
 
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::matching::PackageRef;
+
+/// unyo's own SBOM: CycloneDX 1.5 JSON of the crates in the workspace's Cargo.lock, written at build time.
+pub const OWN: &str = include_str!(concat!(env!("OUT_DIR"), "/sbom.cdx.json"));
+
+/// The crates of unyo's own SBOM.
+pub fn own_packages() -> Vec<PackageRef> {
+    packages(OWN).unwrap_or_default()
+}
 
 #[derive(Deserialize)]
 struct Lock {

@@ -606,3 +606,14 @@ version = "0.1.0"
     };
     assert_eq!(matching::affected(v, &s).len(), 1);
 }
+
+#[test]
+fn unyo_own_sbom_lists_the_locked_crates() {
+    let doc: serde_json::Value = serde_json::from_str(unyo_vuln::sbom::OWN).unwrap();
+    assert_eq!(doc["bomFormat"], "CycloneDX");
+    assert_eq!(doc["specVersion"], "1.5");
+    let own = unyo_vuln::sbom::own_packages();
+    assert!(own.len() > 100, "{}", own.len());
+    assert!(own.iter().any(|p| p.name == "tokio"));
+    assert!(own.iter().all(|p| !p.name.starts_with("unyo")));
+}
