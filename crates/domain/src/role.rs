@@ -157,11 +157,21 @@ pub enum Action {
     PrepareRecords,
     /// Confirm a submitted monthly work record or send it back with a reason (the prefecture).
     ConfirmRecords,
+    /// Read vulnerability feeds, records, findings and the CPE mapping table (脆弱性).
+    ViewVulnerabilities,
+    /// Import vulnerability feed files (NVD, JVN, OSV, RustSec) and run the matching.
+    ImportFeeds,
+    /// Confirm or correct the software→CPE mapping table (the SE's review).
+    ReviewCpeMappings,
+    /// Work a finding (the SE side): 対応中, 対応済 with evidence, a rollout campaign from it.
+    WorkFindings,
+    /// Accept a finding's risk (リスク受容) with a consultation record and an expiry: the prefecture's decision.
+    AcceptRisk,
 }
 
 impl Action {
     /// All actions, in table order.
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 39] = [
         Action::ViewRegistry,
         Action::EditRegistry,
         Action::ImportRegistry,
@@ -196,6 +206,11 @@ impl Action {
         Action::ViewRecords,
         Action::PrepareRecords,
         Action::ConfirmRecords,
+        Action::ViewVulnerabilities,
+        Action::ImportFeeds,
+        Action::ReviewCpeMappings,
+        Action::WorkFindings,
+        Action::AcceptRisk,
     ];
 
     /// Japanese description used in refusals and the permission page.
@@ -235,6 +250,11 @@ impl Action {
             Action::ViewRecords => "業務実績簿・審議会資料の閲覧",
             Action::PrepareRecords => "業務実績簿の提出",
             Action::ConfirmRecords => "業務実績簿の確認・差戻し",
+            Action::ViewVulnerabilities => "脆弱性情報・検出結果の閲覧",
+            Action::ImportFeeds => "脆弱性情報の取込・照合",
+            Action::ReviewCpeMappings => "ソフトウェアとCPEの対応表の確認・修正",
+            Action::WorkFindings => "脆弱性の検出結果への対応（SE）",
+            Action::AcceptRisk => "脆弱性のリスク受容（協議記録・期限付き）",
         }
     }
 }
@@ -279,6 +299,11 @@ pub const PERMISSIONS: &[(Action, [bool; 4])] = &[
     (Action::ViewRecords, [Y, Y, Y, Y]),
     (Action::PrepareRecords, [Y, N, Y, N]),
     (Action::ConfirmRecords, [Y, Y, N, N]),
+    (Action::ViewVulnerabilities, [Y, Y, Y, Y]),
+    (Action::ImportFeeds, [Y, N, Y, N]),
+    (Action::ReviewCpeMappings, [Y, N, Y, N]),
+    (Action::WorkFindings, [Y, N, Y, N]),
+    (Action::AcceptRisk, [Y, Y, N, N]),
 ];
 
 #[cfg(test)]
@@ -311,6 +336,8 @@ mod tests {
                     ViewChecks,
                     ViewRecords,
                     ConfirmRecords,
+                    ViewVulnerabilities,
+                    AcceptRisk,
                 ],
                 Role::Se => vec![
                     ViewRegistry,
@@ -338,6 +365,10 @@ mod tests {
                     RunChecks,
                     ViewRecords,
                     PrepareRecords,
+                    ViewVulnerabilities,
+                    ImportFeeds,
+                    ReviewCpeMappings,
+                    WorkFindings,
                 ],
                 Role::Auditor => vec![
                     ViewRegistry,
@@ -352,6 +383,7 @@ mod tests {
                     ViewCampaigns,
                     ViewChecks,
                     ViewRecords,
+                    ViewVulnerabilities,
                 ],
             }
         };
@@ -400,6 +432,10 @@ mod tests {
             Action::RunChecks,
             Action::PrepareRecords,
             Action::ConfirmRecords,
+            Action::ImportFeeds,
+            Action::ReviewCpeMappings,
+            Action::WorkFindings,
+            Action::AcceptRisk,
         ] {
             assert!(!Role::Auditor.allows(action));
         }
