@@ -20,6 +20,7 @@
 //! * API tokens are listed (`GET /tokens`, one's own; an administrator may pass `user_id`) and revoked
 //!   (`DELETE /tokens/{id}`, one's own, any for an administrator; audited) by [`tokens`]; a revoked or
 //!   expired token gets `401` like an unknown one. Secrets and hashes are never returned.
+//! * Vulnerability monitoring (feeds, records, findings, the CPE mapping table) is served by [`vulns`].
 //! * The routes are built from one table ([`endpoints`]) which `openapi.json` is tested against.
 
 pub mod auth;
@@ -35,6 +36,7 @@ pub mod openapi;
 mod records;
 mod support;
 mod tokens;
+mod vulns;
 
 use crate::AppState;
 use axum::Router;
@@ -191,6 +193,15 @@ fn table() -> Vec<Endpoint> {
         // Monthly work records (業務実績簿) and their frozen versions.
         r!(GET, "/monthly-records", records::list),
         r!(GET, "/monthly-records/{id}/versions/{file}", records::file),
+        // Vulnerability monitoring: feeds, records, findings and the CPE mapping table.
+        r!(GET, "/feeds", vulns::feeds),
+        r!(GET, "/vulnerabilities", vulns::list),
+        r!(GET, "/vulnerabilities/{id}", vulns::show),
+        r!(GET, "/findings", vulns::findings),
+        r!(GET, "/findings/{id}", vulns::finding),
+        r!(GET, "/cpe-mappings", vulns::mappings),
+        r!(POST, "/cpe-mappings/{id}/confirm", vulns::confirm),
+        r!(POST, "/cpe-mappings/{id}/correct", vulns::correct),
     ]
 }
 

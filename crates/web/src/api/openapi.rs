@@ -534,6 +534,7 @@ pub fn document() -> Value {
     super::checks::document(&mut doc);
     super::records::document(&mut doc);
     super::tokens::document(&mut doc);
+    super::vulns::document(&mut doc);
     doc
 }
 

@@ -11,6 +11,7 @@ pub mod records;
 pub mod registry;
 pub mod requests;
 pub mod users;
+pub mod vulns;
 pub mod work;
 
 use crate::AppState;
@@ -31,4 +32,5 @@ pub fn routes() -> Router<AppState> {
         .merge(incidents::routes())
         .merge(inventory::routes())
         .merge(records::routes())
+        .merge(vulns::routes())
 }
