@@ -178,11 +178,21 @@ pub enum Action {
     /// Record contract-close evidence, waive a checklist item with a reason, and close the contract
     /// (the prefecture).
     CloseContract,
+    /// Read vulnerability feeds, records, findings and the CPE mapping table (脆弱性).
+    ViewVulnerabilities,
+    /// Import vulnerability feed files (NVD, JVN, OSV, RustSec) and run the matching.
+    ImportFeeds,
+    /// Confirm or correct the software→CPE mapping table (the SE's review).
+    ReviewCpeMappings,
+    /// Work a finding (the SE side): 対応中, 対応済 with evidence, a rollout campaign from it.
+    WorkFindings,
+    /// Accept a finding's risk (リスク受容) with a consultation record and an expiry: the prefecture's decision.
+    AcceptRisk,
 }
 
 impl Action {
     /// All actions, in table order.
-    pub const ALL: [Action; 43] = [
+    pub const ALL: [Action; 48] = [
         Action::ViewRegistry,
         Action::EditRegistry,
         Action::ImportRegistry,
@@ -226,6 +236,11 @@ impl Action {
         Action::ViewErasures,
         Action::RecordErasure,
         Action::CloseContract,
+        Action::ViewVulnerabilities,
+        Action::ImportFeeds,
+        Action::ReviewCpeMappings,
+        Action::WorkFindings,
+        Action::AcceptRisk,
     ];
 
     /// Japanese description used in refusals and the permission page.
@@ -274,6 +289,11 @@ impl Action {
             Action::ViewErasures => "消去記録・消去証明書の閲覧",
             Action::RecordErasure => "消去記録の登録",
             Action::CloseContract => "契約終了の確認・免除・終了",
+            Action::ViewVulnerabilities => "脆弱性情報・検出結果の閲覧",
+            Action::ImportFeeds => "脆弱性情報の取込・照合",
+            Action::ReviewCpeMappings => "ソフトウェアとCPEの対応表の確認・修正",
+            Action::WorkFindings => "脆弱性の検出結果への対応（SE）",
+            Action::AcceptRisk => "脆弱性のリスク受容（協議記録・期限付き）",
         }
     }
 }
@@ -327,6 +347,11 @@ pub const PERMISSIONS: &[(Action, [bool; 4])] = &[
     (Action::ViewErasures, [Y, Y, Y, Y]),
     (Action::RecordErasure, [Y, N, Y, N]),
     (Action::CloseContract, [Y, Y, N, N]),
+    (Action::ViewVulnerabilities, [Y, Y, Y, Y]),
+    (Action::ImportFeeds, [Y, N, Y, N]),
+    (Action::ReviewCpeMappings, [Y, N, Y, N]),
+    (Action::WorkFindings, [Y, N, Y, N]),
+    (Action::AcceptRisk, [Y, Y, N, N]),
 ];
 
 #[cfg(test)]
@@ -363,6 +388,8 @@ mod tests {
                     ApproveMaterials,
                     ViewErasures,
                     CloseContract,
+                    ViewVulnerabilities,
+                    AcceptRisk,
                 ],
                 Role::Se => vec![
                     ViewRegistry,
@@ -394,6 +421,10 @@ mod tests {
                     RecordMaterials,
                     ViewErasures,
                     RecordErasure,
+                    ViewVulnerabilities,
+                    ImportFeeds,
+                    ReviewCpeMappings,
+                    WorkFindings,
                 ],
                 Role::Auditor => vec![
                     ViewRegistry,
@@ -410,6 +441,7 @@ mod tests {
                     ViewRecords,
                     ViewContractRegisters,
                     ViewErasures,
+                    ViewVulnerabilities,
                 ],
             }
         };
@@ -465,6 +497,10 @@ mod tests {
             Action::ExportAll,
             Action::RecordErasure,
             Action::CloseContract,
+            Action::ImportFeeds,
+            Action::ReviewCpeMappings,
+            Action::WorkFindings,
+            Action::AcceptRisk,
         ] {
             assert!(!Role::Auditor.allows(action));
         }

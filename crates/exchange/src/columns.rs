@@ -6,6 +6,7 @@ use unyo_domain::registry::{NodeKind, SiteKind, TerminalKind};
 use unyo_domain::time::{from_storage, to_jst};
 use unyo_store::audit::AuditEntry;
 use unyo_store::registry::{NetworkNode, Site, Terminal};
+use unyo_store::vulns::Finding;
 
 /// How the import treats a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,6 +240,57 @@ pub(crate) fn audit_cell(e: &AuditEntry, column: &str) -> Cell {
 }
 
 /// Every row of a table as cells, in column order.
+/// 脆弱性の検出結果 columns (export only).
+pub(crate) const FINDING_COLUMNS: &[Column] = &[
+    col("id", "ID", ExportOnly, false, 7.0),
+    col("status", "状態", ExportOnly, false, 10.0),
+    col("severity", "深刻度", ExportOnly, false, 8.0),
+    col("cvss", "CVSS", ExportOnly, false, 7.0),
+    col("vulnerability_id", "脆弱性ID", ExportOnly, false, 18.0),
+    col("title", "表題", ExportOnly, true, 40.0),
+    col("subject", "対象", ExportOnly, true, 20.0),
+    col("site_name", "拠点名", ExportOnly, true, 18.0),
+    col("software", "ソフトウェア", ExportOnly, true, 28.0),
+    col("version", "検出した版", ExportOnly, false, 16.0),
+    col("fixed_version", "更新先の版", ExportOnly, false, 16.0),
+    col("due_date", "対応期限", ExportOnly, false, 11.0),
+    col("first_seen_at", "初回検出", ExportOnly, false, 17.0),
+    col("updated_at", "更新日時", ExportOnly, false, 17.0),
+];
+
+fn severity_ja(code: &str) -> &'static str {
+    match code {
+        "critical" => "緊急",
+        "high" => "重要",
+        "medium" => "警告",
+        "low" => "注意",
+        _ => "なし",
+    }
+}
+
+pub(crate) fn finding_cell(f: &Finding, code: &str) -> Cell {
+    match code {
+        "id" => Cell::Int(f.id),
+        "status" => Cell::text(f.status().label_ja()),
+        "severity" => Cell::text(severity_ja(&f.severity)),
+        "cvss" => Cell::Text(f.cvss_score.map(|s| format!("{s:.1}")).unwrap_or_default()),
+        "vulnerability_id" => Cell::text(&f.vulnerability_id),
+        "title" => Cell::text(&f.title),
+        "subject" => Cell::Text(match f.subject.as_str() {
+            "unyo" => "unyo（本システム）".to_owned(),
+            _ => f.hostname.clone().unwrap_or_default(),
+        }),
+        "site_name" => Cell::opt(f.site_name.as_deref()),
+        "software" => Cell::text(&f.software),
+        "version" => Cell::text(&f.version),
+        "fixed_version" => Cell::opt(f.fixed_version.as_deref()),
+        "due_date" => Cell::opt(f.due_date.as_deref()),
+        "first_seen_at" => Cell::Text(jst_text(&f.first_seen_at)),
+        "updated_at" => Cell::Text(jst_text(&f.updated_at)),
+        _ => Cell::Text(String::new()),
+    }
+}
+
 pub(crate) fn rows<T>(
     items: &[T],
     columns: &[Column],

@@ -15,8 +15,8 @@
 //! CSV; people who edit in Excel are better served by the XLSX export, where text stays text.
 
 use crate::columns::{
-    AUDIT_COLUMNS, Cell, Column, NODE_COLUMNS, SITE_COLUMNS, TERMINAL_COLUMNS, audit_cell,
-    node_cell, rows, site_cell, site_codes, terminal_cell,
+    AUDIT_COLUMNS, Cell, Column, FINDING_COLUMNS, NODE_COLUMNS, SITE_COLUMNS, TERMINAL_COLUMNS,
+    audit_cell, finding_cell, node_cell, rows, site_cell, site_codes, terminal_cell,
 };
 use std::borrow::Cow;
 use unyo_store::audit::AuditEntry;
@@ -57,6 +57,15 @@ pub fn nodes_csv(nodes: &[NetworkNode], sites: &[Site]) -> Vec<u8> {
 /// guard), so the hash chain can be re-checked from the file.
 pub fn audit_csv(entries: &[AuditEntry]) -> Vec<u8> {
     to_csv(AUDIT_COLUMNS, &rows(entries, AUDIT_COLUMNS, audit_cell))
+}
+
+/// 脆弱性の検出結果 as CSV: ID, 状態, 深刻度, CVSS, 脆弱性ID, 表題, 対象, 拠点名, ソフトウェア, 検出した版,
+/// 更新先の版, 対応期限, 初回検出, 更新日時.
+pub fn findings_csv(findings: &[unyo_store::vulns::Finding]) -> Vec<u8> {
+    to_csv(
+        FINDING_COLUMNS,
+        &rows(findings, FINDING_COLUMNS, finding_cell),
+    )
 }
 
 pub(crate) fn to_csv(columns: &[Column], rows: &[Vec<Cell>]) -> Vec<u8> {

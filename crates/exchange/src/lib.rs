@@ -20,14 +20,14 @@ pub mod work;
 mod xlsx;
 
 pub use compliance::{compliance_csv, compliance_xlsx};
-pub use csv_export::{audit_csv, nodes_csv, sites_csv, terminals_csv};
+pub use csv_export::{audit_csv, findings_csv, nodes_csv, sites_csv, terminals_csv};
 pub use csv_import::{parse_nodes, parse_sites, parse_terminals};
 pub use registers::{
     materials_csv, materials_xlsx, roster_csv, roster_xlsx, subcontracts_csv, subcontracts_xlsx,
 };
 pub use text::{MAX_INPUT_BYTES, decode_text};
 pub use work::{work_csv, work_xlsx};
-pub use xlsx::{audit_xlsx, nodes_xlsx, sites_xlsx, terminals_xlsx};
+pub use xlsx::{audit_xlsx, findings_xlsx, nodes_xlsx, sites_xlsx, terminals_xlsx};
 
 /// What can go wrong reading or writing an exchange file. Messages are Japanese, for the operator.
 #[derive(Debug, thiserror::Error)]

@@ -5,8 +5,8 @@
 
 use crate::ExchangeError;
 use crate::columns::{
-    AUDIT_COLUMNS, Cell, Column, NODE_COLUMNS, SITE_COLUMNS, TERMINAL_COLUMNS, audit_cell,
-    node_cell, rows, site_cell, site_codes, terminal_cell,
+    AUDIT_COLUMNS, Cell, Column, FINDING_COLUMNS, NODE_COLUMNS, SITE_COLUMNS, TERMINAL_COLUMNS,
+    audit_cell, finding_cell, node_cell, rows, site_cell, site_codes, terminal_cell,
 };
 use rust_xlsxwriter::{
     ColNum, Color, DocProperties, Format, FormatAlign, FormatBorder, RowNum, Workbook,
@@ -60,6 +60,15 @@ pub fn audit_xlsx(entries: &[AuditEntry]) -> Result<Vec<u8>, ExchangeError> {
 
 /// One worksheet named `title` with a styled header row, frozen and filterable, set up to print on A4
 /// landscape, one page wide, with the header row, title and page numbers on every page.
+/// 脆弱性の検出結果 as an XLSX workbook (same columns as [`crate::findings_csv`]).
+pub fn findings_xlsx(findings: &[unyo_store::vulns::Finding]) -> Result<Vec<u8>, ExchangeError> {
+    to_xlsx(
+        "脆弱性の検出結果",
+        FINDING_COLUMNS,
+        &rows(findings, FINDING_COLUMNS, finding_cell),
+    )
+}
+
 pub(crate) fn to_xlsx(
     title: &str,
     columns: &[Column],

@@ -28,6 +28,7 @@ mod terminal_index;
 #[doc(hidden)]
 pub mod testing;
 pub mod users;
+pub mod vulns;
 
 use unyo_domain::{Action, DomainError, Role};
 

@@ -178,6 +178,30 @@ enum Command {
         #[command(subcommand)]
         command: AgentCommand,
     },
+    /// Vulnerability feeds brought in on removable media (NVD, JVN, OSV, RustSec).
+    Feed {
+        #[command(subcommand)]
+        command: FeedCommand,
+    },
+    /// Print unyo's own SBOM (CycloneDX 1.5 JSON of the crates it is built from).
+    Sbom {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum FeedCommand {
+    /// Import feed files or directories (NVD CVE API 2.0 JSON plain or gzip, JVN VULDEF/JVNRSS XML, OSV JSON or
+    /// zip, a RustSec advisory folder), then match the inventories and unyo itself against them. A refused file
+    /// does not stop the others; exits 1 when any file was refused.
+    Import {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -732,6 +756,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             store.backup_to(&to).await.map_err(human)?;
             println!("backup written to {}", to.display());
         }
+        Command::Feed {
+            command: FeedCommand::Import { data, paths },
+        } => {
+            let store = data.open(DEFAULT_DATA_DIR).await?;
+            return import_feeds(&store, &paths).await;
+        }
+        Command::Sbom { data: _ } => {
+            // Built into the binary: no database is opened.
+            print!("{}", unyo_vuln::sbom::OWN);
+        }
         Command::Inventory {
             command: InventoryCommand::Import { data, files },
         } => {
@@ -760,6 +794,55 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `unyo feed import FILE|DIR...`: each file on its own, then one matching run.
+async fn import_feeds(store: &Store, paths: &[PathBuf]) -> Result<ExitCode> {
+    let actor = Actor::system("cli");
+    let mut refused = 0usize;
+    let mut files = 0usize;
+    for path in paths {
+        let outcomes = store.import_feed_path(&actor, path).await.map_err(human)?;
+        for o in outcomes {
+            files += 1;
+            if o.ok {
+                let newest = o
+                    .newest
+                    .map(|d| d.format("%Y-%m-%d").to_string())
+                    .unwrap_or_else(|| "-".into());
+                println!(
+                    "{}: {} {} 件（追加 {}・更新 {}・変更なし {}）最新 {newest} / {} records",
+                    o.file_name,
+                    o.feed.map(|f| f.label()).unwrap_or("-"),
+                    o.records,
+                    o.added,
+                    o.updated,
+                    o.unchanged,
+                    o.records
+                );
+                if !o.message.is_empty() {
+                    eprintln!(
+                        "{}: 一部を読み飛ばしました / skipped: {}",
+                        o.file_name, o.message
+                    );
+                }
+            } else {
+                refused += 1;
+                eprintln!("取り込めません / refused: {}", o.message);
+            }
+        }
+    }
+    let m = store.rematch_vulnerabilities(&actor).await.map_err(human)?;
+    println!(
+        "照合 / matched {} 対象: 新規 {}・継続 {}・対応済 {}・取下げ {}・再検出 {}",
+        m.subjects, m.opened, m.seen, m.resolved, m.withdrawn, m.reopened
+    );
+    Ok(if refused == 0 {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("{refused} of {files} file(s) refused");
+        ExitCode::FAILURE
+    })
 }
 
 /// `unyo inventory import FILE...`: each file on its own; a refused file does not stop the others.

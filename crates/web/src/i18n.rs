@@ -92,6 +92,7 @@ pub const CATALOGS: &[&[(&str, &str, &str)]] = &[
     crate::pages::connectivity::maintenance::TEXT,
     crate::pages::connectivity::channels::TEXT,
     crate::pages::records::TEXT,
+    crate::pages::vulns::TEXT,
 ];
 
 /// (key, 日本語, English)

@@ -22,6 +22,7 @@
 //!   expired token gets `401` like an unknown one. Secrets and hashes are never returned.
 //! * A contract's registers (subcontracting approvals, provided materials, staff roster) are served by
 //!   [`registers`]; reading one provided material is audited.
+//! * Vulnerability monitoring (feeds, records, findings, the CPE mapping table) is served by [`vulns`].
 //! * The routes are built from one table ([`endpoints`]) which `openapi.json` is tested against.
 
 pub mod auth;
@@ -39,6 +40,7 @@ mod records;
 mod registers;
 mod support;
 mod tokens;
+mod vulns;
 
 use crate::AppState;
 use axum::Router;
@@ -226,6 +228,15 @@ fn table() -> Vec<Endpoint> {
         r!(GET, "/erasures", erasures::list),
         r!(POST, "/erasures", erasures::create),
         r!(GET, "/erasures/{id}/certificate.pdf", erasures::certificate),
+        // Vulnerability monitoring: feeds, records, findings and the CPE mapping table.
+        r!(GET, "/feeds", vulns::feeds),
+        r!(GET, "/vulnerabilities", vulns::list),
+        r!(GET, "/vulnerabilities/{id}", vulns::show),
+        r!(GET, "/findings", vulns::findings),
+        r!(GET, "/findings/{id}", vulns::finding),
+        r!(GET, "/cpe-mappings", vulns::mappings),
+        r!(POST, "/cpe-mappings/{id}/confirm", vulns::confirm),
+        r!(POST, "/cpe-mappings/{id}/correct", vulns::correct),
     ]
 }
 

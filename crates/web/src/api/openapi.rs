@@ -540,6 +540,7 @@ pub fn document() -> Value {
     super::records::document(&mut doc);
     super::tokens::document(&mut doc);
     super::erasures::document(&mut doc);
+    super::vulns::document(&mut doc);
     doc
 }
 

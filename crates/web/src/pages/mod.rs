@@ -13,6 +13,7 @@ pub mod records;
 pub mod registry;
 pub mod requests;
 pub mod users;
+pub mod vulns;
 pub mod work;
 
 use crate::AppState;
@@ -35,4 +36,5 @@ pub fn routes() -> Router<AppState> {
         .merge(records::routes())
         .merge(erasures::routes())
         .merge(contract_close::routes())
+        .merge(vulns::routes())
 }
