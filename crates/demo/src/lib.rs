@@ -33,7 +33,7 @@ use unyo_store::{Actor, Result, Store};
 
 pub use connectivity::ConnectivitySummary;
 pub use incidents::{AUGUST_REQUEST_TITLE, IncidentSummary};
-pub use records::{ROUTE, RecordDesk, RecordSummary};
+pub use records::{NoRecords, ROUTE, RecordDesk, RecordSummary};
 pub use registers::{RegistersSummary, SUBCONTRACTOR};
 pub use rollouts::RolloutSummary;
 pub use year::{CONTRACT_NAME, CONTRACTOR, MANAGER, YearSummary};
@@ -653,9 +653,7 @@ mod tests {
     #[tokio::test]
     async fn the_demo_reaches_nothing_beyond_the_machine() {
         let db = unyo_store::testing::test_store().await.expect("store");
-        load(&db.store, &records::tests::NoDesk)
-            .await
-            .expect("load");
+        load(&db.store, &NoRecords).await.expect("load");
         let s = &db.store;
         let q = ListQuery {
             per_page: Some(500),
@@ -724,9 +722,7 @@ mod tests {
     #[tokio::test]
     async fn demo_fleet_matches_the_specification() {
         let db = unyo_store::testing::test_store().await.expect("store");
-        load(&db.store, &records::tests::NoDesk)
-            .await
-            .expect("load");
+        load(&db.store, &NoRecords).await.expect("load");
         let q = ListQuery {
             per_page: Some(500),
             ..Default::default()

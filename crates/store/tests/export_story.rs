@@ -11,7 +11,9 @@ use unyo_store::testing::test_store;
 
 async fn demo_with_attachment() -> unyo_store::testing::TestDb {
     let db = test_store().await.expect("store");
-    unyo_demo::load(&db.store).await.expect("demo");
+    unyo_demo::load(&db.store, &unyo_demo::NoRecords)
+        .await
+        .expect("demo");
     // The demo files its requests first, so request 1 exists.
     let request = 1;
     db.store

@@ -135,7 +135,13 @@ async fn the_admin_downloads_the_full_export_as_a_zip() {
     let names = {
         let mut a = zip::ZipArchive::new(std::io::Cursor::new(zip.body.clone())).expect("zip");
         (0..a.len())
-            .map(|i| a.by_index(i).expect("entry").name().to_string())
+            .map(|i| {
+                a.by_index(i)
+                    .expect("entry")
+                    .name()
+                    .expect("name")
+                    .to_string()
+            })
             .collect::<Vec<_>>()
     };
     for want in [
