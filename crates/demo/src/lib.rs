@@ -22,6 +22,7 @@ mod registers;
 mod rollouts;
 #[cfg(test)]
 mod rollouts_tests;
+mod vulns;
 mod year;
 #[cfg(test)]
 mod year_tests;
@@ -36,6 +37,7 @@ pub use incidents::{AUGUST_REQUEST_TITLE, IncidentSummary};
 pub use records::{NoRecords, ROUTE, RecordDesk, RecordSummary};
 pub use registers::{RegistersSummary, SUBCONTRACTOR};
 pub use rollouts::RolloutSummary;
+pub use vulns::VulnSummary;
 pub use year::{CONTRACT_NAME, CONTRACTOR, MANAGER, YearSummary};
 
 /// The 鳥栖 branch's loopback addresses (RT-鳥栖 and the terminal behind it): `unyo demo` runs its probes
@@ -467,6 +469,7 @@ pub async fn load(store: &Store, desk: &impl RecordDesk) -> Result<()> {
     let now = chrono::Utc::now();
     load_connectivity(store, today, now).await?;
     load_rollouts(store, today, now).await?;
+    load_vulnerabilities(store).await?;
     load_records(store, today, year.contract_id, desk).await?;
     store.set_meta(DEMO_MARK, "true").await?;
     Ok(())
@@ -536,6 +539,14 @@ pub async fn load_records(
     desk: &impl RecordDesk,
 ) -> Result<RecordSummary> {
     records::load(store, today, contract_id, desk).await
+}
+
+/// Loads the vulnerability monitoring on top of [`load_rollouts`]' inventories: the sample feeds (NVD,
+/// OSV for crates.io) imported as the SE would from removable media, the SE's confirmed CPE mappings of
+/// the standard image's 7-Zip, Acrobat Reader and Java, and the matching over every terminal and unyo's
+/// own SBOM.
+pub async fn load_vulnerabilities(store: &Store) -> Result<VulnSummary> {
+    vulns::load(store).await
 }
 
 /// Loads the accounts, the 集約ネットワーク, the sites and the terminals (no mark, no fiscal year).

@@ -90,3 +90,35 @@ async fn inventories_and_campaigns_tell_the_work_logs_story() {
     let chain = store.verify_audit_chain().await.expect("verify");
     assert!(matches!(chain, ChainReport::Intact { .. }), "{chain:?}");
 }
+
+/// The standard image's 7-Zip 19.00 is found vulnerable on every terminal once the SE has confirmed its
+/// mapping, and the findings name the terminals the inventories came from.
+#[tokio::test]
+async fn the_sample_feeds_find_the_standard_images_old_software() {
+    let db = test_store().await.expect("store");
+    let store = &db.store;
+    let today = NaiveDate::from_ymd_opt(2026, 11, 27).expect("day");
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 27, 0, 0, 0)
+        .single()
+        .expect("now");
+    load_fleet(store).await.expect("fleet");
+    load_year(store, today).await.expect("year");
+    load_rollouts(store, today, now).await.expect("rollouts");
+    let s = crate::load_vulnerabilities(store).await.expect("vulns");
+    assert_eq!(s.files, 9, "{s:?}");
+    let findings = store
+        .findings(&unyo_store::vulns::FindingQuery {
+            cve: Some("CVE-2024-11477".into()),
+            per_page: Some(100),
+            ..Default::default()
+        })
+        .await
+        .expect("findings");
+    assert_eq!(
+        findings.total,
+        TERMINALS.len() as i64,
+        "7-Zip on every terminal"
+    );
+    assert!(s.findings >= 17 * 3, "{s:?}");
+}
