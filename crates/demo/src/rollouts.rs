@@ -182,6 +182,8 @@ enum Event {
     },
     /// A campaign is closed.
     Close { key: String, by_se: bool },
+    /// `se` sets the compliance view's OS-build baseline (one build per build line).
+    Baseline { builds: String },
 }
 
 fn jst(day: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
@@ -253,6 +255,14 @@ fn story(today: NaiveDate, ids: &HashMap<String, i64>) -> Vec<(DateTime<Utc>, Ev
                 hosts: vec!["jk-kencho-rep01"],
                 definitions: Some(definitions.clone()),
                 build_month: Some(i - 1),
+            },
+        ));
+        // Every terminal now has last month's cumulative update: it becomes the baseline of each OS line
+        // (this month's is expected by its own campaigns while they are open).
+        out.push((
+            jst(av_day, 12, 0),
+            Event::Baseline {
+                builds: line_builds(i - 1),
             },
         ));
         let others: Vec<&'static str> = hosts
@@ -440,9 +450,28 @@ pub(crate) async fn load(
                     summary.closed += 1;
                 }
             }
+            Event::Baseline { builds } => {
+                store
+                    .as_of(at)
+                    .set_compliance_baseline(&se, &builds)
+                    .await?;
+            }
         }
     }
     Ok(summary)
+}
+
+/// The build of each OS line (Windows 11, Windows 10 LTSC) after fiscal month `i`'s cumulative update
+/// (`-1`: the build the year started with), as the compliance baseline writes it.
+fn line_builds(i: i64) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for t in TERMINALS {
+        let build = format!("10.0.{}", os_build(t.0, i));
+        if !lines.contains(&build) {
+            lines.push(build);
+        }
+    }
+    lines.join(", ")
 }
 
 /// The definitions every terminal had when the year started: March's.

@@ -87,6 +87,44 @@ async fn inventories_and_campaigns_tell_the_work_logs_story() {
             t.0
         );
     }
+    // The compliance view holds each OS line to its own last cumulative update (set when the
+    // representative terminal received it): every terminal is 適合, none 基準なし.
+    assert_eq!(
+        store
+            .compliance_baseline()
+            .await
+            .expect("baseline")
+            .as_deref(),
+        Some(
+            format!(
+                "10.0.{}, 10.0.{}",
+                os_build("jk-kencho-rep01", november - 1),
+                os_build(
+                    TERMINALS
+                        .iter()
+                        .find(|t| t.4.starts_with("Windows 10"))
+                        .expect("a Windows 10 terminal")
+                        .0,
+                    november - 1
+                )
+            )
+            .as_str()
+        )
+    );
+    let grid = store
+        .compliance_grid_at(&Default::default(), now)
+        .await
+        .expect("grid");
+    assert_eq!(grid.rows.len(), TERMINALS.len());
+    // The agents report on the days of the work, so an inventory may be over the 7 days the grid trusts
+    // (不明, with the judgement for reference); none is 遅れ or 基準なし.
+    for row in &grid.rows {
+        let os = &row.cells[0];
+        let ok = os.state == unyo_domain::campaign::CellState::Ok
+            || (os.state == unyo_domain::campaign::CellState::Unknown
+                && os.reason.contains("以上です"));
+        assert!(ok, "{}: {os:?}", row.hostname);
+    }
     let chain = store.verify_audit_chain().await.expect("verify");
     assert!(matches!(chain, ChainReport::Intact { .. }), "{chain:?}");
 }

@@ -1722,6 +1722,8 @@ pub(crate) async fn load(store: &Store, today: NaiveDate) -> Result<YearSummary>
                         .map(|h| terminal_id(h))
                         .collect::<Result<_>>()?,
                     category: w.category.code().into(),
+                    // Suggested from the category and terminals, as the SE leaves it.
+                    clause: String::new(),
                     description: w.description.clone(),
                     result: w.result.clone(),
                     follow_up: w.follow_up.clone(),

@@ -309,6 +309,16 @@ async fn a_realistic_fiscal_year_so_far() {
     assert!(minutes("4") >= 6 * 60, "council ④ {}", minutes("4"));
     assert!(minutes("5") >= 3 * 60, "incidents ⑤ {}", minutes("5"));
     assert!(minutes("2") > minutes("1"), "business terminals outweigh ①");
+    // 1(6)① is the representative terminal's own support: its monthly inspection is filed there.
+    let inspections: Vec<_> = work
+        .iter()
+        .filter(|w| w.description.contains("代表端末") && w.description.contains("月次定期点検"))
+        .collect();
+    assert!(inspections.len() >= 7, "{}", inspections.len());
+    assert!(
+        inspections.iter().all(|w| w.clause == "1" && !w.clause_set),
+        "suggested as ①"
+    );
 
     // Consultations, linked to requests.
     let talks = store

@@ -686,6 +686,7 @@ mod tests {
             site_name: Some("伊万里保健福祉事務所".into()),
             category: "incident_response".into(),
             clause: "5".into(),
+            clause_set: false,
             description: "疎通確認と切り分け".into(),
             result: "切り分け完了".into(),
             follow_up: follow.into(),

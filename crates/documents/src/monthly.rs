@@ -602,7 +602,7 @@ impl MonthlyData {
             ("要請番号", r.number.clone()),
             ("要請日", wareki(&r.filed_on)),
             ("件名", r.title.clone()),
-            ("区分", category_label(&r.category)),
+            ("作業種別", category_label(&r.category)),
             ("当月の作業件数", n.to_string()),
             (
                 "当月の作業時間",

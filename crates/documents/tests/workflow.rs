@@ -116,6 +116,7 @@ async fn submit_change_return_resubmit_confirm() {
         site_id: entry.site_id,
         terminal_ids: entry.terminal_ids.clone(),
         category: entry.category.clone(),
+        clause: String::new(),
         description: entry.description.clone(),
         result: "定義ファイルを最新版に更新。フルスキャンで検出なし（再確認済み）。".into(),
         follow_up: entry.follow_up.clone(),

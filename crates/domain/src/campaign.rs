@@ -1097,16 +1097,123 @@ pub struct ComplianceItem {
     pub goal: Option<CampaignGoal>,
     /// Where the expectation comes from: campaign numbers, and 「基準値」 for the baseline.
     pub sources: Vec<String>,
+    /// The OS-build column only: the build expected of each build line ([`os_build_line`]), highest
+    /// line first. `goal` is the first of them. Empty for other columns.
+    pub os_builds: Vec<String>,
 }
 
 impl ComplianceItem {
-    /// The expected value, short (`≥ 10.0.19045`), empty when none.
+    /// The expected value, short (`≥ 10.0.19045`, `≥ 10.0.26100.4652 / ≥ 10.0.19044.5965`), empty when
+    /// none.
     pub fn expected(&self) -> String {
+        if self.os_builds.len() > 1 {
+            return self
+                .os_builds
+                .iter()
+                .map(|b| format!("≥ {b}"))
+                .collect::<Vec<_>>()
+                .join(" / ");
+        }
         self.goal
             .as_ref()
             .map(CampaignGoal::expected_short)
             .unwrap_or_default()
     }
+
+    /// The goal a terminal reporting `build` is judged against. Builds with an update part
+    /// (`10.0.19044.5965`) are expected of their own build line ([`os_build_line`]); shorter ones
+    /// (`10.0.19045`) are a floor for every terminal. A terminal below the floor is judged against it,
+    /// else against its line's build, else the floor, else the highest build expected (so one baseline
+    /// judges every terminal as it always did). Other columns have one goal for all.
+    pub fn goal_for(&self, build: Option<&str>) -> Option<CampaignGoal> {
+        if self.kind != ItemKind::OsBuild || self.os_builds.len() < 2 {
+            return self.goal.clone();
+        }
+        let floor = self.os_builds.iter().find(|b| !has_update_part(b));
+        let line = build.and_then(|have| {
+            self.os_builds
+                .iter()
+                .find(|b| has_update_part(b) && os_build_line(b) == os_build_line(have))
+        });
+        let below_floor = matches!((floor, build), (Some(f), Some(have)) if !at_least(have, f));
+        let min_build = match (floor, line) {
+            (Some(f), _) if below_floor => f,
+            (_, Some(l)) => l,
+            (Some(f), None) => f,
+            (None, None) => &self.os_builds[0],
+        };
+        Some(CampaignGoal::OsBuildAtLeast {
+            min_build: min_build.clone(),
+        })
+    }
+}
+
+/// The build line of a Windows build: its first three parts (`10.0.19044` of `10.0.19044.5965`), which
+/// name the release (Windows 10 LTSC 2021, Windows 11 24H2, …); a cumulative update changes only the
+/// fourth. Other version texts are their own line.
+pub fn os_build_line(build: &str) -> &str {
+    let build = build.trim();
+    match build.match_indices('.').nth(2) {
+        Some((i, _)) => &build[..i],
+        None => build,
+    }
+}
+
+/// Validates the OS-build baseline text of the compliance view: empty (no baseline), or up to eight builds
+/// of digits and dots (`10.0.26100.4652`), at most one per build line; returns them joined by `, `.
+pub fn validate_os_baseline(text: &str) -> Result<String, DomainError> {
+    let refuse = |why: &str| {
+        DomainError::invalid(
+            "os_build_baseline",
+            format!(
+                "基準OSビルドの形式が正しくありません。{why}（例: 10.0.26100.4652, 10.0.19044.5965）"
+            ),
+        )
+    };
+    let builds = baseline_builds(text);
+    if builds.len() > 8 {
+        return Err(refuse("指定できるのは8件までです。"));
+    }
+    for b in &builds {
+        let parts: Vec<&str> = b.split('.').collect();
+        if parts.len() > 4
+            || b.len() > 40
+            || parts
+                .iter()
+                .any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()))
+        {
+            return Err(refuse(&format!(
+                "「{}」はビルド番号の形式ではありません。数字と「.」で、4つまでの部分で書いてください。",
+                b.chars().take(40).collect::<String>()
+            )));
+        }
+    }
+    for (i, b) in builds.iter().enumerate() {
+        if let Some(other) = builds[..i].iter().find(|x| {
+            has_update_part(x) == has_update_part(b)
+                && (!has_update_part(b) || os_build_line(x) == os_build_line(b))
+        }) {
+            return Err(refuse(&format!(
+                "「{other}」と「{b}」は同じ系列です。系列ごとに1つにしてください。"
+            )));
+        }
+    }
+    Ok(builds.join(", "))
+}
+
+/// Whether a build names its update (a fourth part: `10.0.19044.5965`), so that it is expected of its
+/// build line only.
+fn has_update_part(build: &str) -> bool {
+    build.trim().split('.').count() >= 4
+}
+
+/// The builds of a baseline text: one or more builds separated by commas, 「、」 or white space (one per
+/// build line, e.g. `10.0.26100.4652, 10.0.19044.5965`).
+pub fn baseline_builds(text: &str) -> Vec<&str> {
+    text.split(|c: char| c == ',' || c == '、' || c.is_whitespace())
+        .map(str::trim)
+        .filter(|b| !b.is_empty())
+        .collect()
 }
 
 fn max_version(a: Option<String>, b: &str) -> Option<String> {
@@ -1125,10 +1232,25 @@ pub fn compliance_items(
     open_goals: &[(String, CampaignGoal)],
     os_baseline: Option<&str>,
 ) -> Vec<ComplianceItem> {
-    let mut os_build: Option<String> = None;
+    // The highest build expected of each build line.
+    let mut os_builds: Vec<String> = Vec::new();
+    // Builds with an update part merge within their line; shorter ones into one floor.
+    let same = |x: &str, b: &str| {
+        has_update_part(x) == has_update_part(b)
+            && (!has_update_part(b) || os_build_line(x) == os_build_line(b))
+    };
+    let mut expect_build = |b: &str| match os_builds.iter_mut().find(|x| same(x, b)) {
+        Some(x) => {
+            if compare_versions(x, b) == Ordering::Less {
+                *x = b.to_string();
+            }
+        }
+        None => os_builds.push(b.to_string()),
+    };
     let mut os_sources = Vec::new();
-    if let Some(b) = os_baseline.map(str::trim).filter(|b| !b.is_empty()) {
-        os_build = Some(b.to_string());
+    let baseline = baseline_builds(os_baseline.unwrap_or(""));
+    if !baseline.is_empty() {
+        baseline.iter().for_each(|b| expect_build(b));
         os_sources.push("基準値".to_string());
     }
     /// The merged expectation of the antivirus campaigns naming one product.
@@ -1144,7 +1266,7 @@ pub fn compliance_items(
     for (number, goal) in open_goals {
         match goal {
             CampaignGoal::OsBuildAtLeast { min_build } => {
-                os_build = max_version(os_build, min_build);
+                expect_build(min_build);
                 os_sources.push(number.clone());
             }
             CampaignGoal::AvDefinitionsAtLeast {
@@ -1196,12 +1318,18 @@ pub fn compliance_items(
             CampaignGoal::FreeTask { .. } => {}
         }
     }
+    os_builds.sort_by(|a, b| compare_versions(b, a));
     let mut items = vec![ComplianceItem {
         key: "os_build".into(),
         kind: ItemKind::OsBuild,
         label: "OSビルド".into(),
-        goal: os_build.map(|min_build| CampaignGoal::OsBuildAtLeast { min_build }),
+        goal: os_builds
+            .first()
+            .map(|min_build| CampaignGoal::OsBuildAtLeast {
+                min_build: min_build.clone(),
+            }),
         sources: os_sources,
+        os_builds,
     }];
     if avs.is_empty() {
         items.push(ComplianceItem {
@@ -1214,6 +1342,7 @@ pub fn compliance_items(
                 min_date: None,
             }),
             sources: Vec::new(),
+            os_builds: Vec::new(),
         });
     }
     for Av {
@@ -1234,6 +1363,7 @@ pub fn compliance_items(
                 min_date,
             }),
             sources,
+            os_builds: Vec::new(),
         });
     }
     for (key, pattern, min_version, sources) in apps {
@@ -1246,6 +1376,7 @@ pub fn compliance_items(
                 min_version,
             }),
             sources,
+            os_builds: Vec::new(),
         });
     }
     items
@@ -1314,7 +1445,12 @@ pub fn compliance_cell(item: &ComplianceItem, inventory: InventoryAge<'_>) -> Co
         InventoryAge::Stale(s, days, threshold) => (s, Some((days, threshold))),
         InventoryAge::Fresh(s) => (s, None),
     };
-    let Some(goal) = &item.goal else {
+    let goal = item.goal_for(s.os.build.as_deref());
+    let expected = match &goal {
+        Some(g) if item.os_builds.len() > 1 => g.expected_short(),
+        _ => expected,
+    };
+    let Some(goal) = &goal else {
         let observed = observed_only(item, s);
         return match stale_days {
             Some((days, threshold)) => ComplianceCell {
@@ -1976,5 +2112,82 @@ mod tests {
             inventory_age(&s, None, now, 7),
             InventoryAge::Stale(_, i64::MAX, 7)
         ));
+    }
+
+    #[test]
+    fn each_build_line_has_its_own_baseline() {
+        assert_eq!(os_build_line("10.0.19044.5965"), "10.0.19044");
+        assert_eq!(os_build_line("10.0.19044"), "10.0.19044");
+        assert_eq!(
+            baseline_builds("10.0.26100.4652、10.0.19044.5965 "),
+            ["10.0.26100.4652", "10.0.19044.5965"]
+        );
+        let with = |build: &str| {
+            let mut s = snap();
+            s.os.build = Some(build.into());
+            s
+        };
+        // Windows 11 24H2 and Windows 10 LTSC 2021 each patched to their own cumulative update.
+        let items = compliance_items(
+            &[("展-R8-010".into(), os("10.0.19044.5965"))],
+            Some("10.0.26100.4652, 10.0.19044.5900"),
+        );
+        assert_eq!(items[0].os_builds, ["10.0.26100.4652", "10.0.19044.5965"]);
+        assert_eq!(items[0].expected(), "≥ 10.0.26100.4652 / ≥ 10.0.19044.5965");
+        assert_eq!(items[0].sources, ["基準値", "展-R8-010"]);
+        let cell = |build: &str| {
+            let s = with(build);
+            compliance_cell(&items[0], InventoryAge::Fresh(&s))
+        };
+        let c = cell("10.0.19044.5965");
+        assert_eq!(
+            (c.state, c.expected.as_str()),
+            (CellState::Ok, "≥ 10.0.19044.5965")
+        );
+        let c = cell("10.0.19044.5900");
+        assert_eq!(c.state, CellState::Lagging, "{}", c.reason);
+        assert_eq!(cell("10.0.26100.4652").state, CellState::Ok);
+        assert_eq!(cell("10.0.26100.4300").state, CellState::Lagging);
+        // A line without its own build is held to the highest one.
+        let c = cell("10.0.22631.5000");
+        assert_eq!(
+            (c.state, c.expected.as_str()),
+            (CellState::Lagging, "≥ 10.0.26100.4652")
+        );
+        // A floor without an update part applies to every line.
+        let items = compliance_items(&[], Some("10.0.19045 10.0.19044.5965 10.0.26100.4652"));
+        let judged = |build: &str| {
+            let s = with(build);
+            compliance_cell(&items[0], InventoryAge::Fresh(&s)).state
+        };
+        assert_eq!(
+            judged("10.0.19044.9999"),
+            CellState::Lagging,
+            "below the floor"
+        );
+        assert_eq!(judged("10.0.26100.4652"), CellState::Ok);
+        assert_eq!(
+            judged("10.0.19045.1"),
+            CellState::Ok,
+            "above the floor, no line build"
+        );
+        // The baseline text.
+        assert_eq!(
+            validate_os_baseline(" 10.0.26100.4652、10.0.19044.5965 ").as_deref(),
+            Ok("10.0.26100.4652, 10.0.19044.5965")
+        );
+        assert_eq!(validate_os_baseline("").as_deref(), Ok(""));
+        for bad in ["10.0.x", "10.0.19044.1 10.0.19044.2", "1.2.3.4.5", "10..0"] {
+            let Err(DomainError::Validation(e)) = validate_os_baseline(bad) else {
+                panic!("{bad} accepted")
+            };
+            assert_eq!(e[0].field, "os_build_baseline");
+            assert!(
+                e[0].message
+                    .starts_with("基準OSビルドの形式が正しくありません。"),
+                "{}",
+                e[0].message
+            );
+        }
     }
 }

@@ -392,6 +392,7 @@ impl Walked for WorkInput {
             site_id: Some(1),
             terminal_ids: vec![],
             category: "technical_support".into(),
+            clause: "3".into(),
             description: "パッチ適用".into(),
             result: "正常".into(),
             follow_up: "なし".into(),

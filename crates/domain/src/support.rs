@@ -59,19 +59,23 @@ impl Clause {
 }
 
 impl Category {
-    /// The clause a piece of work of this category falls under. Installs and antivirus updates are ① on the
-    /// representative terminal and ② on business terminals (so the terminals decide); when the work touched
-    /// the representative terminal, it is ①.
+    /// The clause suggested for a piece of work of this category (the SE may set another). Installs,
+    /// antivirus updates and technical support are ① when the work touched the representative terminal
+    /// (1(6)① is that terminal's own support, its monthly inspection included) and otherwise ② for
+    /// installs and updates, ③ for support; connectivity checks are always ③ (1(6)③ names them).
     pub fn clause(self, touches_representative: bool) -> Clause {
         match self {
-            Category::AppInstall | Category::AntivirusUpdate => {
-                if touches_representative {
-                    Clause::Representative
-                } else {
-                    Clause::Business
-                }
+            Category::AppInstall
+            | Category::AntivirusUpdate
+            | Category::TechnicalSupport
+            | Category::Other
+                if touches_representative =>
+            {
+                Clause::Representative
             }
-            Category::RemoteUpdate => Clause::Business,
+            Category::AppInstall | Category::AntivirusUpdate | Category::RemoteUpdate => {
+                Clause::Business
+            }
             Category::ConnectivityCheck | Category::TechnicalSupport | Category::Other => {
                 Clause::General
             }
@@ -311,6 +315,25 @@ pub struct RequestDraft {
     pub description: Text<4000>,
 }
 
+/// A new request's 希望日 may not lie before the day it is filed (it would be 期限超過 the moment it is
+/// filed); an existing request keeps the date it was filed with.
+pub fn check_wished_date(
+    wished: Option<NaiveDate>,
+    filed_on: NaiveDate,
+) -> Result<(), DomainError> {
+    match wished {
+        Some(w) if w < filed_on => Err(DomainError::invalid(
+            "wished_date",
+            format!(
+                "希望日: {}は過去の日付です。受付日（{}）以降の日付にしてください。",
+                crate::wareki::format_long(w),
+                crate::wareki::format_long(filed_on)
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 impl RequestInput {
     /// Validates into a request.
     pub fn validate(&self) -> Result<RequestDraft, DomainError> {
@@ -319,7 +342,7 @@ impl RequestInput {
         let description = text::text(&mut errors, "description", "内容", &self.description, true);
         let category = Category::parse(&self.category);
         if category.is_none() {
-            errors.push(FieldError::new("category", "区分を選択してください。"));
+            errors.push(FieldError::new("category", "作業種別を選択してください。"));
         }
         let wished_date = date_field(
             &mut errors,
@@ -381,6 +404,9 @@ pub struct WorkInput {
     pub terminal_ids: Vec<i64>,
     /// Category code.
     pub category: String,
+    /// The clause of 1(6) (`1`…`5`) when the SE sets it; empty means the one [`Category::clause`] suggests
+    /// from the category and the terminals.
+    pub clause: String,
     /// What was done.
     pub description: String,
     /// The result.
@@ -404,6 +430,8 @@ pub struct WorkDraft {
     pub site_id: Option<i64>,
     pub terminal_ids: Vec<i64>,
     pub category: Category,
+    /// The clause the SE set; `None` takes the suggested one ([`WorkDraft::clause`]).
+    pub clause: Option<Clause>,
     pub description: Text<4000>,
     pub result: Text<2000>,
     pub follow_up: Text<2000>,
@@ -411,6 +439,13 @@ pub struct WorkDraft {
 }
 
 impl WorkDraft {
+    /// The clause the work is recorded under: the SE's choice, else the one suggested from its category
+    /// and whether it touched a representative terminal.
+    pub fn clause(&self, touches_representative: bool) -> Clause {
+        self.clause
+            .unwrap_or_else(|| self.category.clause(touches_representative))
+    }
+
     /// Minutes worked.
     pub fn minutes(&self) -> i64 {
         (self.end_time - self.start_time).num_minutes()
@@ -482,8 +517,21 @@ impl WorkInput {
         }
         let category = Category::parse(&self.category);
         if category.is_none() {
-            errors.push(FieldError::new("category", "区分を選択してください。"));
+            errors.push(FieldError::new("category", "作業種別を選択してください。"));
         }
+        let clause = match self.clause.trim() {
+            "" => None,
+            code => {
+                let c = Clause::parse(code);
+                if c.is_none() {
+                    errors.push(FieldError::new(
+                        "clause",
+                        "区分は①～⑤から選択してください（「自動」なら作業種別と端末から決まります）。",
+                    ));
+                }
+                c
+            }
+        };
         let mut terminal_ids = self.terminal_ids.clone();
         terminal_ids.sort_unstable();
         terminal_ids.dedup();
@@ -535,6 +583,7 @@ impl WorkInput {
             site_id: self.site_id,
             terminal_ids,
             category,
+            clause,
             description,
             result,
             follow_up,
@@ -853,8 +902,34 @@ mod tests {
         assert_eq!(Category::AntivirusUpdate.clause(false), Clause::Business);
         assert_eq!(Category::RemoteUpdate.clause(true), Clause::Business);
         assert_eq!(Category::ConnectivityCheck.clause(false), Clause::General);
+        assert_eq!(Category::ConnectivityCheck.clause(true), Clause::General);
+        assert_eq!(
+            Category::TechnicalSupport.clause(true),
+            Clause::Representative,
+            "the representative terminal's inspection is its own support"
+        );
+        assert_eq!(Category::TechnicalSupport.clause(false), Clause::General);
         assert_eq!(Category::CouncilSupport.clause(false).mark(), "④");
         assert_eq!(Category::IncidentResponse.clause(false).mark(), "⑤");
+    }
+
+    #[test]
+    fn the_se_may_set_the_clause() {
+        let mut w = work();
+        w.category = "technical_support".into();
+        let d = w.validate().expect("suggested");
+        assert_eq!(d.clause, None);
+        assert_eq!(d.clause(true), Clause::Representative);
+        w.clause = "3".into();
+        let d = w.validate().expect("set");
+        assert_eq!(d.clause(true), Clause::General, "the SE's choice wins");
+        w.clause = "9".into();
+        match w.validate() {
+            Err(DomainError::Validation(errors)) => {
+                assert!(errors.iter().any(|e| e.field == "clause"), "{errors:?}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     fn work() -> WorkInput {

@@ -273,6 +273,7 @@ mod tests {
             site_name: Some("県庁".into()),
             category: "app_install".into(),
             clause: "1".into(),
+            clause_set: false,
             description: "業務アプリ更新版のインストール, 再起動".into(),
             result: "=正常終了".into(),
             follow_up: "-なし".into(),

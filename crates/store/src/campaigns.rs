@@ -1211,21 +1211,13 @@ impl Store {
         Ok(self.meta(BASELINE_KEY).await?.filter(|s| !s.is_empty()))
     }
 
-    /// Sets (or, with an empty value, clears) the OS-build baseline of the compliance view. Needs
+    /// Sets (or, with an empty value, clears) the OS-build baseline of the compliance view: one build per
+    /// build line (see [`unyo_domain::campaign::validate_os_baseline`]). Needs
     /// [`Action::ManageCampaigns`]; audited as `compliance.baseline`.
     pub async fn set_compliance_baseline(&self, actor: &Actor, build: &str) -> Result<()> {
         actor.require(Action::ManageCampaigns)?;
-        let b = build.trim();
-        if !b.is_empty()
-            && (b.chars().count() > 100
-                || b.chars().any(char::is_control)
-                || !b.chars().any(|c| c.is_ascii_digit()))
-        {
-            return Err(invalid(
-                "os_build_baseline",
-                "基準OSビルドの形式が正しくありません（例: 10.0.19045）。",
-            ));
-        }
+        let b = unyo_domain::campaign::validate_os_baseline(build)?;
+        let b = b.as_str();
         let old = self.compliance_baseline().await?;
         write_tx!(self, |tx| {
             sqlx::query(

@@ -29,6 +29,7 @@ mod terminal_index;
 pub mod testing;
 pub mod users;
 pub mod vulns;
+pub mod waiting;
 
 use unyo_domain::{Action, DomainError, Role};
 

@@ -495,6 +495,19 @@ impl Store {
         Ok(rows)
     }
 
+    /// Every record awaiting a decision of the prefecture (status 提出), with versions and route.
+    pub async fn submitted_monthly_records(&self) -> Result<Vec<MonthlyRecord>> {
+        let sql = format!(
+            "{RECORD_SELECT} WHERE r.status = 'submitted' ORDER BY r.contract_id, r.year, r.month"
+        );
+        let mut rows: Vec<MonthlyRecord> =
+            read_db!(self, |db| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .fetch_all(db)
+                .await?);
+        self.fill_versions(&mut rows).await?;
+        Ok(rows)
+    }
+
     /// The version number a submission of this month would get now, after checking that the month may be
     /// submitted (nothing awaiting the prefecture, not confirmed). Does not check the actor.
     pub async fn next_record_version(&self, contract_id: i64, month: Month) -> Result<i64> {

@@ -209,6 +209,8 @@ pub struct WorkRow {
     pub category: String,
     /// Clause code `1`..`5` (①–⑤ of the specification's 1(6)).
     pub clause: String,
+    /// Whether the SE set the clause (otherwise it was suggested from the category and terminals).
+    pub clause_set: bool,
     pub description: String,
     pub result: String,
     pub follow_up: String,
@@ -824,7 +826,7 @@ macro_rules! support_conn {
                 {
                     worker_errors.push(FieldError::new(
                         "contract_id",
-                        "あなたはこの契約の担当者に登録されていないため、作業記録を登録・変更できません。",
+                        "ログイン中の利用者はこの契約の担当者に登録されていないため、作業記録を登録・変更できません。",
                     ));
                 }
                 // The site.
@@ -914,7 +916,7 @@ macro_rules! support_conn {
                     .collect();
                 // Subcontractors' staff (R9): only inside an approved scope and period of the approval
                 // their roster entry on this contract names.
-                let clause = d.category.clause(touches_representative);
+                let clause = d.clause(touches_representative);
                 for (w, name) in &workers {
                     let rows: Vec<(String, String, String, String)> = sqlx::query_as(
                         "SELECT s.clauses, s.categories, s.period_start, s.period_end
@@ -1070,8 +1072,8 @@ const REQUEST_SELECT: &str = "SELECT r.id, r.number, r.fiscal_year, r.title, r.c
     FROM requests r LEFT JOIN users ru ON ru.id = r.requester_id LEFT JOIN users au ON au.id = r.assignee_id";
 
 const WORK_SELECT: &str = "SELECT w.id, w.contract_id, c.number AS contract_number, w.work_date, w.start_time,
-    w.end_time, w.minutes, w.mode, w.site_id, s.name AS site_name, w.category, w.clause, w.description, w.result,
-    w.follow_up, w.request_id, r.number AS request_number, w.created_by, w.created_at, w.updated_at
+    w.end_time, w.minutes, w.mode, w.site_id, s.name AS site_name, w.category, w.clause, w.clause_set, w.description,
+    w.result, w.follow_up, w.request_id, r.number AS request_number, w.created_by, w.created_at, w.updated_at
     FROM work_entries w JOIN contracts c ON c.id = w.contract_id LEFT JOIN sites s ON s.id = w.site_id
     LEFT JOIN requests r ON r.id = w.request_id";
 
@@ -1325,6 +1327,7 @@ impl Store {
     ) -> Result<RequestRow> {
         actor.require(Action::FileRequest)?;
         let d = input.validate()?;
+        unyo_domain::support::check_wished_date(d.wished_date, filed_on)?;
         let fy = FiscalYear::containing(filed_on);
         let at = now();
         let status = RequestStatus::Requested.code();
@@ -1663,7 +1666,8 @@ impl Store {
     /// Records a work entry. Needs [`Action::LogWork`]. Checked inside the saving transaction: the
     /// contract's term, the terminals at the chosen site, no overlap with the same workers' other entries,
     /// the workers exist and are assigned to the contract (and an SE actor is too), the request exists.
-    /// The clause follows from the category and whether a representative terminal was touched.
+    /// The clause is the SE's choice, else it follows from the category and whether a representative
+    /// terminal was touched.
     pub async fn create_work_entry(&self, actor: &Actor, input: &WorkInput) -> Result<WorkRow> {
         actor.require(Action::LogWork)?;
         let d = input.validate()?;
@@ -1671,11 +1675,11 @@ impl Store {
         let id = write_tx!(self, |tx| {
             tx.serialise(LOCK_WORK).await?;
             let touches = tx.check_work(&d, None, actor).await?;
-            let clause = d.category.clause(touches);
+            let clause = d.clause(touches);
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO work_entries (contract_id, work_date, start_time, end_time, minutes, mode, site_id, category,
-                 clause, description, result, follow_up, request_id, created_by, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
+                 clause, description, result, follow_up, request_id, created_by, created_at, updated_at, clause_set)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) RETURNING id",
             )
             .bind(d.contract_id)
             .bind(date_text(d.work_date))
@@ -1692,6 +1696,7 @@ impl Store {
             .bind(d.request_id)
             .bind(&actor.username)
             .bind(&at)
+            .bind(d.clause.is_some())
             .fetch_one(&mut *tx)
             .await?;
             tx.save_work_links(id, &d).await?;
@@ -1722,11 +1727,11 @@ impl Store {
                 return Err(not_found(format!("作業記録 {id}")));
             };
             let touches = tx.check_work(&d, Some(id), actor).await?;
-            let clause = d.category.clause(touches);
+            let clause = d.clause(touches);
             sqlx::query(
                 "UPDATE work_entries SET contract_id=$1, work_date=$2, start_time=$3, end_time=$4, minutes=$5, mode=$6,
                  site_id=$7, category=$8, clause=$9, description=$10, result=$11, follow_up=$12, request_id=$13,
-                 updated_at=$14 WHERE id=$15",
+                 updated_at=$14, clause_set=$16 WHERE id=$15",
             )
             .bind(d.contract_id)
             .bind(date_text(d.work_date))
@@ -1743,6 +1748,7 @@ impl Store {
             .bind(d.request_id)
             .bind(&at)
             .bind(id)
+            .bind(d.clause.is_some())
             .execute(&mut *tx)
             .await?;
             tx.save_work_links(id, &d).await?;

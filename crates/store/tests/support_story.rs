@@ -142,7 +142,7 @@ fn request(title: &str, site_ids: Vec<i64>, terminal_ids: Vec<i64>) -> RequestIn
         category: "app_install".into(),
         site_ids,
         terminal_ids,
-        wished_date: "2026-05-15".into(),
+        wished_date: "2026-09-30".into(),
         description: "業務アプリケーション更新版のインストールをお願いします。".into(),
     }
 }
@@ -208,13 +208,32 @@ async fn request_lifecycle_numbering_and_roles() {
     assert_eq!(r1.requester_id, Some(w.staff.id));
     assert_eq!(r1.requester_name, "県職員花子");
     assert_eq!(r1.sites, "県庁");
+    // A wished date before the day of filing is refused, naming the field.
+    let err = s
+        .create_request_on(
+            &staff,
+            &request("遅い希望日", vec![], vec![]),
+            d(2026, 10, 1),
+        )
+        .await
+        .expect_err("past wished date");
+    assert!(
+        messages(&err)
+            .contains("希望日: 令和8年9月30日は過去の日付です。受付日（令和8年10月1日）以降"),
+        "{err:?}"
+    );
+    let no_date = |title: &str| {
+        let mut r = request(title, vec![], vec![]);
+        r.wished_date = String::new();
+        r
+    };
     let r2 = s
-        .create_request_on(&staff, &request("二件目", vec![], vec![]), d(2027, 3, 31))
+        .create_request_on(&staff, &no_date("二件目"), d(2027, 3, 31))
         .await
         .expect("file");
     assert_eq!(r2.number, "R8-0002");
     let r3 = s
-        .create_request_on(&staff, &request("翌年度", vec![], vec![]), d(2027, 4, 1))
+        .create_request_on(&staff, &no_date("翌年度"), d(2027, 4, 1))
         .await
         .expect("file");
     assert_eq!(r3.number, "R9-0001");
@@ -570,7 +589,7 @@ async fn work_entries_and_their_rules() {
         .create_work_entry(&a(&w.se2), &work(&w, "2026-05-13", "09:00", "10:00"))
         .await
         .expect_err("actor not assigned");
-    assert!(messages(&by_outsider).contains("あなたはこの契約の担当者に登録されていない"));
+    assert!(messages(&by_outsider).contains("この契約の担当者に登録されていないため"));
     assert!(is_forbidden(
         &s.create_work_entry(&a(&w.staff), &work(&w, "2026-05-13", "09:00", "10:00"))
             .await
@@ -1201,4 +1220,40 @@ async fn futures_join_all<F: std::future::Future>(
     })
     .await;
     out.into_iter().map(|o| o.expect("ready")).collect()
+}
+
+#[tokio::test]
+async fn a_clause_set_by_the_se_is_kept_and_a_suggested_one_follows_the_edit() {
+    let w = world().await;
+    let s = &w.db.store;
+    let se = a(&w.se);
+
+    // Suggested: an install on the representative terminal is ①.
+    let mut input = work(&w, "2026-05-13", "09:00", "10:00");
+    let e = s.create_work_entry(&se, &input).await.expect("work");
+    assert_eq!((e.clause.as_str(), e.clause_set), ("1", false));
+    // Edited to a business terminal: suggested again, now ②.
+    input.terminal_ids = vec![w.biz.id];
+    let e = s.update_work_entry(&se, e.id, &input).await.expect("edit");
+    assert_eq!((e.clause.as_str(), e.clause_set), ("2", false));
+    // Set by the SE to ③: kept whatever the terminals say.
+    input.clause = "3".into();
+    input.terminal_ids = vec![w.rep.id];
+    let e = s.update_work_entry(&se, e.id, &input).await.expect("set");
+    assert_eq!((e.clause.as_str(), e.clause_set), ("3", true));
+    // A clause outside ①–⑤ is refused naming the field, and nothing changes.
+    input.clause = "6".into();
+    let err = s
+        .update_work_entry(&se, e.id, &input)
+        .await
+        .expect_err("refused");
+    assert!(
+        messages(&err).contains("区分は①～⑤から選択してください"),
+        "{err:?}"
+    );
+    let kept = s.work_entry(e.id).await.expect("entry");
+    assert_eq!((kept.clause.as_str(), kept.clause_set), ("3", true));
+    // The audit trail says what changed.
+    let history = s.history("work", e.id).await.expect("history");
+    assert_eq!(history.len(), 3, "create and two edits: {history:?}");
 }

@@ -522,7 +522,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let store = data.open(DEFAULT_DATA_DIR).await?;
             let started = std::time::Instant::now();
-            match store.verify_audit_chain().await? {
+            match store.verify_and_record_audit_chain().await? {
                 ChainReport::Intact { entries, head } => {
                     println!(
                         "audit chain intact: {entries} entries, head {head} ({:.2?})",
@@ -753,7 +753,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Backup { data, to } => {
             let store = data.open(DEFAULT_DATA_DIR).await?;
-            store.backup_to(&to).await.map_err(human)?;
+            store.backup_and_record(&to).await.map_err(human)?;
             println!("backup written to {}", to.display());
         }
         Command::Feed {

@@ -206,6 +206,11 @@ async fn an_incident_walks_to_a_witnessed_close_in_a_browser() {
     )
     .await;
     submit(&b, "#witness-form button[type=submit]").await;
+    // 立会い is final: the next page says what will be recorded.
+    let t = body_text(&b).await;
+    assert!(t.contains("この内容で復旧の立会いを記録します。"), "{t}");
+    b.screenshot("incidents-04b-witness-confirm").await;
+    submit(&b, "#confirm-form button[type=submit]").await;
     assert!(body_text(&b).await.contains("保存しました"));
     assert!(b.text("#witness").await.contains("松浦 由美"));
     act(&b, "close", &[]).await;

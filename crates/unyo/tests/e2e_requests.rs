@@ -83,7 +83,9 @@ async fn file_request(b: &Browser, server: &Server, title: &str, category: &str)
         .expect("category");
     b.click("input[name=site_ids]").await;
     b.click("input[name=terminal_ids]").await;
-    set_value(b, "#wished_date", "2027-01-15").await;
+    // A month from today (a date before the day of filing is refused).
+    let wished = (unyo_store::support::jst_today() + chrono::Duration::days(30)).to_string();
+    set_value(b, "#wished_date", &wished).await;
     b.fill(
         "#description",
         "代表端末に業務アプリケーションの更新版をインストールしてください。",
@@ -133,7 +135,7 @@ async fn a_request_walks_from_filing_to_confirmation_in_a_browser() {
     submit(&b, "form.record button[type=submit]").await;
     let text = body_text(&b).await;
     assert!(text.contains("件名を入力してください"), "{text}");
-    assert!(text.contains("区分を選択してください"), "{text}");
+    assert!(text.contains("作業種別を選択してください"), "{text}");
 
     let first = file_request(
         &b,

@@ -94,6 +94,108 @@ impl Ctx {
     }
 }
 
+/// Who may see a menu entry.
+#[derive(Debug, Clone, Copy)]
+enum Need {
+    Any,
+    Import,
+    Audit,
+    Users,
+}
+
+/// The main menu's areas (label key) and their pages (`nav` name, path, label key, who sees it), grouped by
+/// what people do rather than by table.
+const NAV_AREAS: &[(&str, &[(&str, &str, &str, Need)])] = &[
+    ("nav.home", &[("home", "/", "nav.home", Need::Any)]),
+    (
+        "nav.g.work",
+        &[
+            ("requests", "/requests", "nav.requests", Need::Any),
+            ("work", "/work", "nav.work", Need::Any),
+            ("calendar", "/calendar", "nav.calendar", Need::Any),
+            ("workload", "/workload", "nav.workload", Need::Any),
+            (
+                "consultations",
+                "/consultations",
+                "nav.consultations",
+                Need::Any,
+            ),
+        ],
+    ),
+    (
+        "nav.g.incidents",
+        &[
+            ("incidents", "/incidents", "nav.incidents", Need::Any),
+            (
+                "known_errors",
+                "/known-errors",
+                "nav.known_errors",
+                Need::Any,
+            ),
+        ],
+    ),
+    (
+        "nav.g.terminals",
+        &[
+            ("inventory", "/inventory", "nav.inventory", Need::Any),
+            ("campaigns", "/campaigns", "nav.campaigns", Need::Any),
+            ("compliance", "/compliance", "nav.compliance", Need::Any),
+            ("vulns", "/vulnerabilities", "nav.vulns", Need::Any),
+        ],
+    ),
+    (
+        "nav.g.connectivity",
+        &[(
+            "connectivity",
+            "/connectivity",
+            "nav.connectivity",
+            Need::Any,
+        )],
+    ),
+    (
+        "nav.g.documents",
+        &[("records", "/records", "nav.records", Need::Any)],
+    ),
+    (
+        "nav.g.registers",
+        &[
+            ("sites", "/sites", "nav.sites", Need::Any),
+            ("terminals", "/terminals", "nav.terminals", Need::Any),
+            ("nodes", "/nodes", "nav.nodes", Need::Any),
+            ("network", "/network", "nav.network", Need::Any),
+            ("import", "/import", "nav.import", Need::Import),
+            ("contracts", "/contracts", "nav.contracts", Need::Any),
+            ("erasures", "/erasures", "nav.erasures", Need::Any),
+        ],
+    ),
+    (
+        "nav.g.admin",
+        &[
+            ("audit", "/audit", "nav.audit", Need::Audit),
+            ("users", "/users", "nav.users", Need::Users),
+        ],
+    ),
+];
+
+/// A page of the main menu.
+#[derive(Debug, Clone)]
+pub struct NavItem {
+    pub label: &'static str,
+    pub href: &'static str,
+    pub current: bool,
+}
+
+/// An area of the main menu.
+#[derive(Debug, Clone)]
+pub struct NavGroup {
+    pub label: &'static str,
+    /// Its first page (where the area's entry leads).
+    pub href: &'static str,
+    /// The page shown is in this area.
+    pub current: bool,
+    pub items: Vec<NavItem>,
+}
+
 /// The person shown in the header.
 #[derive(Debug, Clone)]
 pub struct UserView {
@@ -150,6 +252,38 @@ impl PageMeta {
     /// `aria-current="page"` for the current navigation entry.
     pub fn current(&self, nav: &str) -> &'static str {
         if self.nav == nav { "page" } else { "false" }
+    }
+
+    /// The main menu: areas by what people do there, each with its pages, filtered by the role; the area
+    /// and page shown are marked current.
+    pub fn nav_groups(&self) -> Vec<NavGroup> {
+        let allowed = |need: Need| match need {
+            Need::Any => true,
+            Need::Import => self.can_import,
+            Need::Audit => self.can_audit,
+            Need::Users => self.can_users,
+        };
+        NAV_AREAS
+            .iter()
+            .filter_map(|(label, pages)| {
+                let items: Vec<NavItem> = pages
+                    .iter()
+                    .filter(|(_, _, _, need)| allowed(*need))
+                    .map(|(nav, href, key, _)| NavItem {
+                        label: self.tr.t(key),
+                        href,
+                        current: self.nav == *nav,
+                    })
+                    .collect();
+                let first = items.first()?.href;
+                Some(NavGroup {
+                    label: self.tr.t(label),
+                    href: first,
+                    current: items.iter().any(|i| i.current),
+                    items,
+                })
+            })
+            .collect()
     }
 
     /// A stored UTC instant shown in JST in the page's style (和暦 in Japanese).

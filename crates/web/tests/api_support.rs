@@ -163,7 +163,8 @@ impl Api {
                     "title": title,
                     "category": "app_install",
                     "terminal_ids": [self.rep],
-                    "wished_date": "令和8年5月12日",
+                    // A month from today: a date before the day of filing is refused.
+                    "wished_date": (unyo_store::support::jst_today() + chrono::Duration::days(30)).to_string(),
                     "description": "業務アプリケーション更新版（R8.05版）を代表端末にインストールしてください。",
                 }),
             )

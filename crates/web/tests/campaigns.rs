@@ -345,7 +345,23 @@ async fn campaign_pages_verify_from_inventories_and_never_confuse_evidence() {
         )
         .await;
     assert_eq!(r.status, 303);
+    // Closing asks first, saying what it does; nothing changes until confirmed.
     let r = se.post_form(&format!("/campaigns/{id}/close"), &[]).await;
+    assert_eq!(r.status, 200);
+    let t = r.text();
+    assert!(t.contains("id=\"confirm-form\""), "{t}");
+    assert!(t.contains("この展開を完了にします。"), "{t}");
+    assert!(t.contains("name=\"confirmed\" value=\"1\""), "{t}");
+    assert!(
+        !se.get(&format!("/campaigns/{id}"))
+            .await
+            .text()
+            .contains("この展開は完了しています。"),
+        "not closed before the confirmation"
+    );
+    let r = se
+        .post_form(&format!("/campaigns/{id}/close"), &[("confirmed", "1")])
+        .await;
     assert_eq!(r.status, 303);
     let t = se.get(&format!("/campaigns/{id}")).await.text();
     assert!(t.contains("この展開は完了しています。"));

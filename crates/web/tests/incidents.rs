@@ -124,6 +124,7 @@ async fn world(app: &TestApp) -> World {
                     site_id: Some(site),
                     terminal_ids: vec![terminal],
                     category: "incident_response".into(),
+                    clause: String::new(),
                     description: what.into(),
                     result: "完了".into(),
                     follow_up: "スイッチの交換について県と協議する。".into(),
@@ -244,6 +245,7 @@ async fn to_closed(app: &TestApp, w: &World, title: &str) -> i64 {
                 ("witness_org", "伊万里保健福祉事務所 総務課"),
                 ("witnessed_at", &t),
                 ("remark", "照会・更新とも正常に動作することを確認した。"),
+                ("confirmed", "1"),
             ],
         )
         .await;
@@ -311,7 +313,7 @@ async fn an_incident_walks_every_stage_to_a_witnessed_close() {
     assert!(html.contains("受付"));
     assert!(html.contains("令和"), "times in 和暦");
     assert!(
-        html.contains("現在の段階では、あなたが行える段階の操作はありません。"),
+        html.contains("現在の段階では、この役割で行える段階の操作はありません。"),
         "staff cannot investigate"
     );
     // The list shows it, open, with its age.
@@ -448,6 +450,7 @@ async fn an_incident_walks_every_stage_to_a_witnessed_close() {
         assert!(html.contains(want), "{want}: {html}");
     }
     let t = at(&w, 310);
+    // A valid witness first shows what will be recorded; nothing is recorded until confirmed.
     let r = staff
         .post_form(
             &format!("/incidents/{id}/witness"),
@@ -456,6 +459,36 @@ async fn an_incident_walks_every_stage_to_a_witnessed_close() {
                 ("witness_org", "伊万里保健福祉事務所 総務課"),
                 ("witnessed_at", &t),
                 ("remark", "照会・更新とも正常に動作することを確認した。"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    assert!(
+        html.contains("この内容で復旧の立会いを記録します。"),
+        "{html}"
+    );
+    assert!(
+        html.contains("有田 健一") && html.contains("name=\"confirmed\" value=\"1\""),
+        "{html}"
+    );
+    assert!(
+        !staff
+            .get(&format!("/incidents/{id}"))
+            .await
+            .text()
+            .contains("id=\"witness-ok\""),
+        "not recorded before the confirmation"
+    );
+    let r = staff
+        .post_form(
+            &format!("/incidents/{id}/witness"),
+            &[
+                ("witness_name", "有田 健一"),
+                ("witness_org", "伊万里保健福祉事務所 総務課"),
+                ("witnessed_at", &t),
+                ("remark", "照会・更新とも正常に動作することを確認した。"),
+                ("confirmed", "1"),
             ],
         )
         .await;

@@ -104,6 +104,7 @@ async fn world(app: &TestApp) -> World {
                 site_id: None,
                 terminal_ids: vec![],
                 category: "technical_support".into(),
+                clause: String::new(),
                 description: "代表端末の定期点検".into(),
                 result: "異常なし".into(),
                 follow_up: String::new(),

@@ -184,7 +184,8 @@ async fn a_request_from_filing_to_confirmation() {
     }
     assert!(!html.contains("style="), "no inline styles");
 
-    // File it, with a 和暦 wished date.
+    // File it, with a 和暦 wished date (a month from today: a date before today is refused).
+    let wished = unyo_domain::wareki::format_long(jst_today() + chrono::Duration::days(30));
     let (kencho, rep, biz) = (f.kencho.to_string(), f.rep.to_string(), f.biz.to_string());
     let r = staff
         .post_form(
@@ -195,7 +196,7 @@ async fn a_request_from_filing_to_confirmation() {
                 ("site_ids", &kencho),
                 ("terminal_ids", &rep),
                 ("terminal_ids", &biz),
-                ("wished_date", "令和8年5月12日"),
+                ("wished_date", &wished),
                 (
                     "description",
                     "代表端末と業務端末に更新版を入れてください。\n手順書は別途送付します。",
@@ -207,7 +208,7 @@ async fn a_request_from_filing_to_confirmation() {
     let page = staff.get(&r.location()).await.text();
     assert!(page.contains("保存しました"), "{page}");
     assert!(page.contains("業務アプリ更新版のインストール"));
-    assert!(page.contains("令和8年5月12日"), "wished date in 和暦");
+    assert!(page.contains(&wished), "wished date in 和暦");
     assert!(page.contains("①代表端末に係る運用支援"), "clause ① shown");
     assert!(page.contains("手順書は別途送付します。"));
     assert!(page.contains("<br>"), "line breaks kept");
@@ -275,7 +276,7 @@ async fn a_request_from_filing_to_confirmation() {
         page.contains("2台とも更新版 3.2.1 を導入し、起動を確認。"),
         "result shown"
     );
-    assert!(page.contains("現在の状態では、あなたが行える操作はありません"));
+    assert!(page.contains("現在の状態では、この役割で行える操作はありません"));
     let t = timeline(&page);
     let steps = ["要請", "受付", "対応開始", "完了報告", "確認"];
     let mut at = 0;
@@ -537,7 +538,7 @@ async fn filing_errors_are_shown_and_nothing_is_saved() {
     let html = r.text();
     for want in [
         "件名を入力してください",
-        "区分を選択してください",
+        "作業種別を選択してください",
         "希望日: 日付の形式が正しくありません",
         "内容を入力してください",
         "id=\"error-summary\"",
@@ -730,8 +731,30 @@ async fn the_list_filters_counts_and_pages() {
         &[("site_ids", &tosu), ("category", "connectivity_check")],
     )
     .await;
-    // Overdue: wished long ago and not done.
-    let c = file(&staff, "期限切れの要請", &[("wished_date", "2020-01-06")]).await;
+    // Overdue: received on paper long ago, wished soon after, and not done.
+    let staff_actor = app
+        .store()
+        .user_by_name("staff")
+        .await
+        .expect("q")
+        .expect("staff")
+        .actor("127.0.0.1");
+    let c = app
+        .store()
+        .create_request_on(
+            &staff_actor,
+            &RequestInput {
+                title: "期限切れの要請".into(),
+                category: "antivirus_update".into(),
+                wished_date: "2020-01-06".into(),
+                description: "定義ファイルを最新版に更新してください。".into(),
+                ..Default::default()
+            },
+            chrono::NaiveDate::from_ymd_opt(2020, 1, 6).expect("day"),
+        )
+        .await
+        .expect("paper request")
+        .id;
     let r = transition(&se, a, "accept", "", "2099-01-01").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
 

@@ -746,7 +746,7 @@ async fn workload_shows_hours_by_category_and_clause_with_a_chart() {
     assert!(t.contains("<svg"), "{t}");
     assert!(t.contains("role=\"img\""));
     assert!(
-        t.contains("<title>令和8年度 月別作業時間（契約条項別）</title>"),
+        t.contains("<title>令和8年度 月別作業時間（区分別）</title>"),
         "{t}"
     );
     assert!(!t.contains("style="), "CSP: no style attributes");
@@ -892,4 +892,51 @@ async fn a_wrong_work_date_says_what_is_wrong() {
         assert!(t.contains("id=\"err-work_date\""), "{typed}");
     }
     assert_eq!(count(&app).await, 0, "nothing saved");
+}
+
+#[tokio::test]
+async fn the_se_sets_the_clause_and_the_edit_form_keeps_it() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let se = app.login("se").await;
+    // The form offers the clause with 「自動」 first.
+    let t = se.get("/work/new").await.text();
+    assert!(
+        t.contains("<option value=\"\">自動（作業種別と端末から）</option>"),
+        "{t}"
+    );
+    // The representative terminal's inspection, filed by the SE under ③ instead of the suggested ①.
+    let mut f = form(&w, "09:00", "10:00");
+    set(&mut f, "category", "technical_support");
+    f.push(("clause".into(), "3".into()));
+    let r = post(&se, "/work", &f).await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let id: i64 = r
+        .location()
+        .trim_start_matches("/work/")
+        .trim_end_matches("?ok=saved")
+        .parse()
+        .expect("id");
+    let t = se.get(&format!("/work/{id}")).await.text();
+    assert!(t.contains("③（③その他の運用支援）（SEが指定）"), "{t}");
+    let t = se.get(&format!("/work/{id}/edit")).await.text();
+    assert!(t.contains("<option value=\"3\" selected>"), "{t}");
+    // Back to 自動: the representative terminal makes it ①.
+    set(&mut f, "clause", "");
+    let r = post(&se, &format!("/work/{id}"), &f).await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let t = se.get(&format!("/work/{id}")).await.text();
+    assert!(
+        t.contains("①（①代表端末に係る運用支援）（作業種別と端末から自動）"),
+        "{t}"
+    );
+    // A clause outside ①–⑤ is refused next to its field, and nothing changes.
+    set(&mut f, "clause", "7");
+    let r = post(&se, &format!("/work/{id}"), &f).await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    let t = r.text();
+    assert!(t.contains("id=\"err-clause\""), "{t}");
+    assert!(t.contains("区分は①～⑤から選択してください"), "{t}");
+    let entry = app.store().work_entry(id).await.expect("entry");
+    assert_eq!((entry.clause.as_str(), entry.clause_set), ("1", false));
 }

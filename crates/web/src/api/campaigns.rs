@@ -543,12 +543,13 @@ mod doc {
                 "required": ["reason"],
                 "properties": {"reason": s("対象外の理由（必須）")},
             },
-            "ComplianceItem": object(&["key", "kind", "label", "goal", "sources"], json!({
+            "ComplianceItem": object(&["key", "kind", "label", "goal", "sources", "os_builds"], json!({
                 "key": s("項目のキー"),
                 "kind": {"type": "string", "enum": codes(ItemKind::ALL, ItemKind::code)},
                 "label": s("項目名"),
                 "goal": {"oneOf": [r("CampaignGoal"), {"type": "null"}]},
                 "sources": {"type": "array", "items": {"type": "string"}, "description": "期待値の根拠（展開番号、基準値）"},
+                "os_builds": {"type": "array", "items": {"type": "string"}, "description": "OSビルドの列のみ: 系列（先頭3つの部分）ごとの期待ビルド（高い順）。4つ目の部分のないビルドは全端末の下限"},
             })),
             "ComplianceCell": object(&["state", "expected", "observed", "reason"], json!({
                 "state": {"type": "string", "enum": codes(CellState::ALL, CellState::code), "description": "ok: 適合、lagging: 遅れ、unknown: 不明、none: 基準なし"},

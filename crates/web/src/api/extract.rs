@@ -98,7 +98,10 @@ impl ApiInput for WorkInput {
         "contract_number",
         "minutes",
         "site_name",
+        // The API leaves the clause to the suggestion (a record read and sent back would otherwise turn
+        // a suggested clause into a set one); the SE sets it on the form.
         "clause",
+        "clause_set",
         "request_number",
         "created_by",
         "created_at",

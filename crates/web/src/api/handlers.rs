@@ -334,20 +334,22 @@ pub(super) async fn audit_verify(
     State(state): State<AppState>,
 ) -> ApiResult<Json<Value>> {
     user.require(Action::ViewAudit)?;
-    Ok(Json(match state.store.verify_audit_chain().await? {
-        ChainReport::Intact { entries, head } => json!({
-            "intact": true,
-            "entries": entries,
-            "head": head,
-            "message": format!("監査ログの連鎖は正常です（{entries}件）。"),
-        }),
-        ChainReport::Broken { id, reason } => json!({
-            "intact": false,
-            "broken_id": id,
-            "reason": reason,
-            "message": format!("監査ログの連鎖が{id}番の記録で壊れています。改ざんまたは欠落の可能性があります。"),
-        }),
-    }))
+    Ok(Json(
+        match state.store.verify_and_record_audit_chain().await? {
+            ChainReport::Intact { entries, head } => json!({
+                "intact": true,
+                "entries": entries,
+                "head": head,
+                "message": format!("監査ログの連鎖は正常です（{entries}件）。"),
+            }),
+            ChainReport::Broken { id, reason } => json!({
+                "intact": false,
+                "broken_id": id,
+                "reason": reason,
+                "message": format!("監査ログの連鎖が{id}番の記録で壊れています。改ざんまたは欠落の可能性があります。"),
+            }),
+        },
+    ))
 }
 
 /// `GET /me`: the token's owner.

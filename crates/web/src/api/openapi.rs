@@ -923,7 +923,7 @@ fn support_schemas() -> Map<String, Value> {
                 "planned_date": s("対応予定日（受付で必須。YYYY-MM-DD または 和暦）"),
             },
         },
-        "WorkEntry": object(&["id", "contract_id", "contract_number", "work_date", "start_time", "end_time", "minutes", "mode", "site_id", "site_name", "category", "clause", "description", "result", "follow_up", "request_id", "request_number", "created_by", "created_at", "updated_at", "worker_ids", "workers", "terminal_ids", "terminals", "hours"], json!({
+        "WorkEntry": object(&["id", "contract_id", "contract_number", "work_date", "start_time", "end_time", "minutes", "mode", "site_id", "site_name", "category", "clause", "clause_set", "description", "result", "follow_up", "request_id", "request_number", "created_by", "created_at", "updated_at", "worker_ids", "workers", "terminal_ids", "terminals", "hours"], json!({
             "id": int(),
             "contract_id": int(),
             "contract_number": s("契約番号"),
@@ -935,7 +935,8 @@ fn support_schemas() -> Map<String, Value> {
             "site_id": nullable("integer"),
             "site_name": nullable("string"),
             "category": enum_of(categories.clone(), "区分"),
-            "clause": enum_of(clauses.clone(), "仕様書1(6)の①～⑤（区分と、代表端末を含むかで決まる）"),
+            "clause": enum_of(clauses.clone(), "仕様書1(6)の①～⑤（SEの指定、なければ区分と代表端末を含むかで決まる）"),
+            "clause_set": {"type": "boolean", "description": "SEが区分を指定したか（false: 作業種別と端末から自動）"},
             "description": s("作業内容"),
             "result": s("結果"),
             "follow_up": s("今後の対応"),

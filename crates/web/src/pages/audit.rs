@@ -432,7 +432,7 @@ async fn audit_page(
     // Walking the chain reads every entry: automatic for a log of ordinary size, on request beyond that.
     let entries = state.store.audit_len().await?;
     let chain = if entries <= AUTO_VERIFY_LIMIT || f.verify.is_some() {
-        ChainView::new(tr, state.store.verify_audit_chain().await?)
+        ChainView::new(tr, state.store.verify_and_record_audit_chain().await?)
     } else {
         ChainView {
             checked: false,

@@ -664,11 +664,13 @@ pub(super) async fn witness(
     }
 }
 
-/// `POST /campaigns/{id}/close`.
+/// `POST /campaigns/{id}/close`: 完了 is final, so the form first shows what closing records (unless it
+/// says `confirmed=1`); a campaign that may not close yet is refused with the reason either way.
 pub(super) async fn close(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     ctx.require(Action::ViewCampaigns)?;
     let id = parse_id(&id)?;
@@ -676,6 +678,32 @@ pub(super) async fn close(
         form: "close".into(),
         ..Default::default()
     };
+    if !crate::confirm::confirmed(&f) {
+        let c = state.store.campaign(id).await?;
+        if ctx.user.role().allows(Action::ManageCampaigns)
+            && unyo_domain::campaign::check_close(&c.progress).is_ok()
+        {
+            let tr = ctx.tr;
+            let p = &c.progress;
+            return crate::confirm::ConfirmStep {
+                page: ctx.page(
+                    format!("{}　{}", c.campaign.number, tr.t("campaign.close_confirm")),
+                    "campaigns",
+                ),
+                heading: format!("{} {}", c.campaign.number, c.campaign.title),
+                facts: vec![(
+                    tr.t("campaign.progress").to_string(),
+                    tr.pick(&p.label_ja(), &p.label_en()).to_string(),
+                )],
+                paragraphs: vec![tr.t("campaign.close_confirm_text").to_string()],
+                action: format!("/campaigns/{id}/close"),
+                hidden: crate::confirm::carried(&f),
+                button: tr.t("campaign.close").to_string(),
+                cancel_href: format!("/campaigns/{id}"),
+            }
+            .respond();
+        }
+    }
     match state.store.close_campaign(&ctx.actor(), id).await {
         Ok(_) => Ok(saved(id, None)),
         Err(e) => refused(&state, &ctx, id, o, e).await,

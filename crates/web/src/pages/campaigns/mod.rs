@@ -240,6 +240,16 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ("campaign.witness_confirmed", "確認済", "confirmed"),
     ("campaign.close", "展開を完了する", "Close the campaign"),
     (
+        "campaign.close_confirm",
+        "展開の完了の確認",
+        "Confirm closing the campaign",
+    ),
+    (
+        "campaign.close_confirm_text",
+        "この展開を完了にします。完了後は端末の結果を変更できず、インベントリによる確認も行われません。",
+        "The campaign will be closed. Its terminals' results can no longer change, and inventories no longer verify them.",
+    ),
+    (
         "campaign.close_help",
         "すべての端末が実施済、または理由付きの対象外になると完了できます。完了後は変更できません。",
         "Possible once every terminal is done or excluded with a reason. Nothing can change afterwards.",
@@ -285,8 +295,8 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ("compliance.baseline", "基準OSビルド", "OS-build baseline"),
     (
         "compliance.baseline_hint",
-        "実施中のOSビルドの展開が無いときの期待値です（展開があれば高い方）。空にすると解除します。",
-        "Expected when no OS-build campaign is open (the higher one counts). Empty clears it.",
+        "OSの系列ごとに期待するビルドを「,」区切りで書きます（例: 10.0.26100.4652, 10.0.19044.5965）。各端末は自分の系列（先頭3つの部分）のビルドと比べます。実施中の展開があれば高い方です。空にすると解除します。",
+        "One expected build per OS line, separated by commas (e.g. 10.0.26100.4652, 10.0.19044.5965). Each terminal is compared with its own line's build (the first three parts). An open campaign's higher build counts. Empty clears it.",
     ),
     ("compliance.baseline_save", "基準を保存", "Save baseline"),
     (

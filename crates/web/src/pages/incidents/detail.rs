@@ -867,6 +867,41 @@ pub(super) async fn witness(
         witnessed_at: one_of(&f, "witnessed_at"),
         remark: one_of(&f, "remark"),
     };
+    // 立会い is final: a valid form first shows what will be recorded (an invalid one is refused below).
+    if !crate::confirm::confirmed(&f)
+        && ctx.user.role().allows(Action::WitnessRecovery)
+        && let Ok(d) = input.validate(Utc::now())
+    {
+        let tr = ctx.tr;
+        let number = state.store.incident(id, Utc::now()).await?.incident.number;
+        let page = ctx.page(
+            format!("{number}　{}", tr.t("inc.witness_confirm")),
+            "incidents",
+        );
+        let at = page.datetime(&unyo_domain::time::to_storage(d.witnessed_at));
+        return crate::confirm::ConfirmStep {
+            heading: tr.t("inc.witness_confirm").to_string(),
+            facts: vec![
+                (
+                    tr.t("inc.witness_name").into(),
+                    d.witness_name.as_str().to_string(),
+                ),
+                (
+                    tr.t("inc.witness_org").into(),
+                    d.witness_org.as_str().to_string(),
+                ),
+                (tr.t("inc.witnessed_at").into(), at),
+                (tr.t("inc.remark").into(), d.remark.as_str().to_string()),
+            ],
+            paragraphs: vec![tr.t("inc.witness_confirm_text").to_string()],
+            action: format!("/incidents/{id}/witness"),
+            hidden: crate::confirm::carried(&f),
+            button: tr.t("inc.witness_record").to_string(),
+            cancel_href: format!("/incidents/{id}"),
+            page,
+        }
+        .respond();
+    }
     match state.store.record_witness(&ctx.actor(), id, &input).await {
         Ok(_) => Ok(saved(id)),
         Err(e) => refused(&state, &ctx, id, "witness".into(), f, e).await,

@@ -177,6 +177,21 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ("inc.witness_org", "立会者の所属", "Witness organisation"),
     ("inc.witnessed_at", "立会日時", "Witnessed at"),
     ("inc.remark", "所見", "Remark"),
+    (
+        "inc.witness_confirm",
+        "立会いの記録の確認",
+        "Confirm the witness record",
+    ),
+    (
+        "inc.witness_confirm_text",
+        "この内容で復旧の立会いを記録します。記録した立会いは変更できません。記録後、障害を完了にできます。",
+        "The witness of the recovery will be recorded as shown. It cannot be changed afterwards; the incident can then be closed.",
+    ),
+    (
+        "inc.witness_record",
+        "立会いを記録する",
+        "Record the witness",
+    ),
     ("inc.work", "作業記録", "Work entries"),
     ("inc.work_total", "作業時間の合計", "Total work hours"),
     ("inc.hours_unit", "時間", "h"),
@@ -188,7 +203,7 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ("inc.actions", "操作", "Actions"),
     (
         "inc.no_actions",
-        "現在の段階では、あなたが行える段階の操作はありません。",
+        "現在の段階では、この役割で行える段階の操作はありません。",
         "There is no stage change you can make now.",
     ),
     ("inc.at", "日時", "When"),

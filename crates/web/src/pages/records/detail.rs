@@ -300,18 +300,7 @@ impl StepForm {
     }
 }
 
-#[derive(askama::Template)]
-#[template(path = "records_confirm.html")]
-pub(super) struct ConfirmPage {
-    pub page: PageMeta,
-    pub heading: String,
-    pub facts: Vec<(String, String)>,
-    pub paragraphs: Vec<String>,
-    pub action: String,
-    pub hidden: Vec<(String, String)>,
-    pub button: String,
-    pub cancel_href: String,
-}
+pub(super) use crate::confirm::ConfirmStep as ConfirmPage;
 
 /// `GET /records/{id}/confirm`: what confirming the step that awaits will do, and the button that does it.
 pub(super) async fn confirm_page(
@@ -360,7 +349,7 @@ pub(super) async fn confirm_page(
         ),
     ];
     let mut paragraphs = vec![format!(
-        "確認欄「{}」にあなたの氏名（{}）と確認日（{}）を記入したPDFとExcelを{}として保存します。保存した版は変更できません。",
+        "確認欄「{}」に確認者の氏名（{}）と確認日（{}）を記入したPDFとExcelを{}として保存します。保存した版は変更できません。",
         route_step.label,
         ctx.user.display_name,
         format_long(today),

@@ -103,7 +103,7 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ("records.confirm", "確認する", "Confirm"),
     (
         "records.confirm_help",
-        "最新の版の内容を確認します。確認欄にあなたの氏名と確認日を記入した版が保存されます。最後の確認欄が確認されると、この月の業務実績簿は変更できなくなります。",
+        "最新の版の内容を確認します。確認欄に確認者の氏名と確認日を記入した版が保存されます。最後の確認欄が確認されると、この月の業務実績簿は変更できなくなります。",
         "Confirms the latest version: a version with your name and today's date in the approval column is stored; after the last column the month becomes final.",
     ),
     ("records.confirmed", "確認しました。", "Confirmed."),
@@ -118,7 +118,7 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ("records.actions", "操作", "Actions"),
     (
         "records.no_actions",
-        "あなたの役割で、この状態の業務実績簿に対して行える操作はありません。",
+        "この役割では、この状態の業務実績簿に対して行える操作はありません。",
         "There is nothing your role can do with this record now.",
     ),
     ("records.versions", "提出された版", "Submitted versions"),

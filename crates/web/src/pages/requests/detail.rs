@@ -140,6 +140,8 @@ struct DetailPage {
     upload_error: String,
     can_upload: bool,
     can_consult: bool,
+    /// 「作業を記録」 with the request pre-filled: the request is in 対応中 and the viewer logs work.
+    log_work: Option<String>,
 }
 
 fn action_label(tr: Tr, code: &str) -> String {
@@ -386,6 +388,8 @@ pub(super) async fn detail_page(
         upload_error: o.upload_error.clone(),
         can_upload: role.allows(Action::UploadAttachment),
         can_consult: role.allows(Action::RecordConsultation),
+        log_work: (r.status == RequestStatus::InProgress.code() && role.allows(Action::LogWork))
+            .then(|| format!("/work/new?request_id={id}")),
         page,
     };
     let status = o.status.unwrap_or(StatusCode::OK);

@@ -14,7 +14,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use unyo_domain::support::{Category, WorkInput, WorkMode, parse_date};
+use unyo_domain::support::{Category, Clause, WorkInput, WorkMode, parse_date};
 use unyo_domain::{Action, FieldError};
 use unyo_store::registry::{ListQuery, Status};
 use unyo_store::support::{Contract, RequestQuery, WorkQuery, WorkRow, jst_today};
@@ -35,6 +35,7 @@ const FORM_FIELDS: &[&str] = &[
     "site_id",
     "terminal_ids",
     "category",
+    "clause",
     "description",
     "result",
     "follow_up",
@@ -371,6 +372,7 @@ struct FormPage {
     sites: Vec<Opt>,
     terminals: Vec<Group>,
     categories: Vec<Opt>,
+    clauses: Vec<Opt>,
     description: String,
     result: String,
     follow_up: String,
@@ -390,6 +392,7 @@ fn input_of(f: &Fields) -> WorkInput {
         site_id: opt_id(&f.get("site_id")),
         terminal_ids: f.ids("terminal_ids"),
         category: f.get("category"),
+        clause: f.get("clause"),
         description: f.get("description"),
         result: f.get("result"),
         follow_up: f.get("follow_up"),
@@ -408,6 +411,12 @@ fn input_from(w: &WorkRow) -> WorkInput {
         site_id: w.site_id,
         terminal_ids: w.terminal_ids.clone(),
         category: w.category.clone(),
+        // A suggested clause is suggested again from what the edit says; a set one is kept.
+        clause: if w.clause_set {
+            w.clause.clone()
+        } else {
+            String::new()
+        },
         description: w.description.clone(),
         result: w.result.clone(),
         follow_up: w.follow_up.clone(),
@@ -544,6 +553,17 @@ async fn form_page(
             )
         })
         .collect();
+    // Empty (the first option) lets the clause be suggested from the category and the terminals.
+    let clauses = Clause::ALL
+        .iter()
+        .map(|c| {
+            Opt::new(
+                c.code(),
+                tr.pick(c.label_ja(), c.label_en()),
+                input.clause == c.code(),
+            )
+        })
+        .collect();
     // Requests still open, and the entry's own request even if closed since.
     let today = jst_today();
     let open = store
@@ -604,6 +624,7 @@ async fn form_page(
         sites: site_opts,
         terminals: groups,
         categories,
+        clauses,
         description: input.description.clone(),
         result: input.result.clone(),
         follow_up: input.follow_up.clone(),
@@ -783,9 +804,14 @@ async fn detail_page(
     }
     let contract = state.store.contract(w.contract_id).await?;
     let clause = format!(
-        "{}（{}）",
+        "{}（{}）{}",
         clause_mark(&w.clause),
-        clause_label(tr, &w.clause)
+        clause_label(tr, &w.clause),
+        if w.clause_set {
+            tr.t("work.clause_set_note")
+        } else {
+            tr.t("work.clause_suggested_note")
+        }
     );
     let mut props = vec![
         Prop::new(tr.t("work.number"), w.id.to_string()),

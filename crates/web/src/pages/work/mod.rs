@@ -46,8 +46,8 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ("work.mode", "現地/リモート", "On site / remote"),
     ("work.site_terminals", "拠点・端末", "Site / terminals"),
     ("work.terminals", "端末", "Terminals"),
-    ("work.category", "区分", "Category"),
-    ("work.clause", "契約条項", "Clause"),
+    ("work.category", "作業種別", "Category"),
+    ("work.clause", "区分（①～⑤）", "Clause (1)–(5)"),
     ("work.description", "作業内容", "What was done"),
     ("work.result", "結果", "Result"),
     ("work.follow_up", "今後の対応", "Follow-up"),
@@ -115,8 +115,24 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ),
     (
         "work.category_hint",
-        "契約条項（①～⑤）は区分と端末から自動で決まります。",
-        "The clause (1)–(5) follows from the category and the terminals.",
+        "区分（①～⑤）は作業種別と端末から自動で決まります（下で変更できます）。",
+        "The clause (1)–(5) is suggested from the category and the terminals (change it below).",
+    ),
+    (
+        "work.clause_hint",
+        "「自動」なら作業種別と端末から決まります（代表端末に触れる作業は①、業務端末への導入・更新は②など）。仕様書1(6)の別の区分に当たる場合は選び直してください。",
+        "\"Automatic\" suggests it from the category and terminals (work on the representative terminal is (1), installs and updates on business terminals (2), …). Choose another clause of 1(6) when the work falls under it.",
+    ),
+    (
+        "work.clause_auto",
+        "自動（作業種別と端末から）",
+        "Automatic (from category and terminals)",
+    ),
+    ("work.clause_set_note", "（SEが指定）", " (set by the SE)"),
+    (
+        "work.clause_suggested_note",
+        "（作業種別と端末から自動）",
+        " (from category and terminals)",
     ),
     (
         "work.request_link_hint",
@@ -260,7 +276,7 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ),
     (
         "workload.by_clause",
-        "契約条項別・月別の作業時間（時間）",
+        "区分別・月別の作業時間（時間）",
         "Hours by clause and month",
     ),
     (
@@ -270,7 +286,7 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ),
     (
         "workload.chart_title",
-        "月別作業時間（契約条項別）",
+        "月別作業時間（区分別）",
         "Hours per month by clause",
     ),
     ("workload.axis_hours", "作業時間（時間）", "Hours"),
