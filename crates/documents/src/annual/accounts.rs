@@ -14,7 +14,7 @@ use unyo_store::incidents::IncidentAccount;
 use unyo_store::vulns::FindingStatus;
 
 /// Longest text quoted in one cell; the 障害報告書 carries the whole record.
-const QUOTE_CHARS: usize = 160;
+const QUOTE_CHARS: usize = 120;
 
 /// How many of the oldest open critical findings the pack lists.
 pub const OLDEST_CRITICAL: i64 = 10;
@@ -27,6 +27,15 @@ const SEVERITIES: [(&str, &str); 5] = [
     ("low", "低（Low）"),
     ("none", "なし"),
 ];
+
+/// The first sentence of a recorded text.
+fn first_sentence(s: &str) -> String {
+    let s = s.trim();
+    match s.find('。') {
+        Some(i) => s[..i + '。'.len_utf8()].to_string(),
+        None => s.to_string(),
+    }
+}
 
 fn quote(s: &str) -> String {
     let s = s.trim();
@@ -59,17 +68,14 @@ fn stored_day(stored: Option<&str>) -> String {
         .unwrap_or_else(|| "―".into())
 }
 
-/// What was done about it: the workaround with its guidance, then the recovery work.
+/// What was done about it: the workaround (and to whom guidance was given), then the recovery work, each
+/// by its first sentence.
 pub fn response_of(a: &IncidentAccount) -> Option<String> {
     let mut parts = Vec::new();
     for e in a.texts(EntryKind::Workaround) {
-        let mut s = e.text.trim().to_string();
-        if !e.guidance.trim().is_empty() {
-            s.push_str(&format!(
-                "（指導: {} — {}）",
-                e.guidance_to.trim(),
-                e.guidance.trim()
-            ));
+        let mut s = first_sentence(&e.text);
+        if !e.guidance_to.trim().is_empty() {
+            s.push_str(&format!("（{}へ指導）", e.guidance_to.trim()));
         }
         if !s.is_empty() {
             parts.push(format!("回避策: {s}"));
@@ -81,7 +87,7 @@ pub fn response_of(a: &IncidentAccount) -> Option<String> {
         .rev()
         .find(|e| !e.text.trim().is_empty())
     {
-        parts.push(format!("復旧: {}", e.text.trim()));
+        parts.push(format!("復旧: {}", first_sentence(&e.text)));
     }
     (!parts.is_empty()).then(|| parts.join(" "))
 }
@@ -100,14 +106,14 @@ impl AnnualData {
     /// Every incident of the year with its cause, response and 再発防止策.
     pub(super) fn incident_accounts_section(&self, f: &PackFigures) -> Section {
         let mut t = Table::new(vec![
-            Column::left("障害番号", 22.0),
-            Column::left("件名", 34.0),
+            Column::left("障害番号", 25.0),
+            Column::left("件名", 32.0),
             Column::left("拠点", 22.0),
-            Column::left("発生", 24.0),
-            Column::left("復旧", 24.0),
-            Column::left("原因", 44.0),
-            Column::left("対応（回避策・復旧）", 44.0),
-            Column::left("再発防止策", 40.0),
+            Column::left("発生", 22.0),
+            Column::left("復旧", 22.0),
+            Column::left("原因", 40.0),
+            Column::left("対応（回避策・復旧）", 48.0),
+            Column::left("再発防止策", 43.0),
             Column::center("状況", 13.0),
         ])
         .caption("障害ごとの原因・対応・再発防止策");
@@ -152,7 +158,7 @@ impl AnnualData {
             .sheet("障害の原因と対策")
             .on_new_page()
             .push(Block::Paragraph(format!(
-                "当年度に発生した障害{}件すべてについて、記録された原因、回避策と復旧の対応、再発防止策を示します（長い記述は冒頭{QUOTE_CHARS}字まで、全文は各障害の障害報告書にあります）。記録のないものは「未記録」としています。状況の完了・復旧済（確認待ち）・対応中は4章の件数の内訳と同じです。原因の区分は、記録された原因の語句によります: {}。",
+                "当年度に発生した障害{}件すべてについて、記録された原因、回避策と復旧の対応、再発防止策を示します（対応は回避策と復旧の要点、長い記述は冒頭{QUOTE_CHARS}字まで。全文は各障害の障害報告書にあります）。記録のないものは「未記録」としています。状況の完了・復旧済（確認待ち）・対応中は4章の件数の内訳と同じです。原因の区分は、記録された原因の語句によります: {}。",
                 unyo_report::format_integer(f.incidents.count),
                 words.join("、")
             )))
@@ -163,8 +169,8 @@ impl AnnualData {
     /// Availability and 停止時間 per site from the same windows, and the outages explained.
     pub(super) fn availability_section(&self, f: &PackFigures) -> Section {
         let mut t = Table::new(vec![
-            Column::left("拠点コード", 30.0),
-            Column::left("拠点名", 70.0),
+            Column::left("拠点コード", 38.0),
+            Column::left("拠点名", 62.0),
             Column::right("稼働率", 30.0),
             Column::right("監視時間", 34.0),
             Column::right("停止時間", 30.0),
