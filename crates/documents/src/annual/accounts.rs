@@ -106,8 +106,8 @@ impl AnnualData {
     /// Every incident of the year with its cause, response and 再発防止策.
     pub(super) fn incident_accounts_section(&self, f: &PackFigures) -> Section {
         let mut t = Table::new(vec![
-            Column::left("障害番号", 25.0),
-            Column::left("件名", 32.0),
+            Column::left("障害番号", 28.0),
+            Column::left("件名", 29.0),
             Column::left("拠点", 22.0),
             Column::left("発生", 22.0),
             Column::left("復旧", 22.0),
