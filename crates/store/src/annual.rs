@@ -65,12 +65,14 @@ impl Store {
     /// outage windows and availability (`documents::annual`).
     pub async fn year_monitoring(&self, from: i64, to: i64) -> Result<YearMonitoring> {
         let topology = self.check_topology().await?;
-        let names: Vec<(i64, String, Option<i64>)> = read_db!(self, |db| sqlx::query_as(
+        let names: Vec<(i64, String, Option<i64>)> = read_db!(self, |db| {
+            sqlx::query_as(
             "SELECT c.id, c.name, (SELECT MIN(e.ts) FROM check_events e WHERE e.check_id = c.id)
              FROM connectivity_checks c ORDER BY c.id"
         )
         .fetch_all(db)
-        .await?);
+        .await?
+        });
         let node_sites: Vec<(i64, Option<i64>)> = read_db!(self, |db| sqlx::query_as(
             "SELECT id, site_id FROM network_nodes"
         )
@@ -96,7 +98,8 @@ impl Store {
                 }
             })
             .collect();
-        let changes: Vec<StateChange> = read_db!(self, |db| sqlx::query_as(
+        let changes: Vec<StateChange> = read_db!(self, |db| {
+            sqlx::query_as(
             "SELECT e.check_id, e.ts, e.to_state, e.cause, e.maintenance, e.incident_id,
                     n.name AS impacted_by_name
              FROM check_events e LEFT JOIN network_nodes n ON n.id = e.impacted_by
@@ -107,7 +110,8 @@ impl Store {
         .bind(from)
         .bind(to)
         .fetch_all(db)
-        .await?);
+        .await?
+        });
         let last_result_at: Option<i64> = read_db!(self, |db| sqlx::query_scalar(
             "SELECT MAX(ts) FROM check_last"
         )
