@@ -18,7 +18,7 @@
 //! in. What the store does not have yet is said so in the document (該当なし / 監視未導入) rather than left
 //! out.
 
-mod annual;
+pub mod annual;
 mod check_sheet;
 mod erasure_certificate;
 mod incident_report;

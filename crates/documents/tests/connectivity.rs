@@ -6,11 +6,12 @@ mod common;
 use common::*;
 use unyo_documents::{Edition, annual_data, monthly_data};
 use unyo_domain::connectivity::CheckInput;
+use unyo_domain::connectivity::State;
 use unyo_domain::records::Month;
 use unyo_domain::wareki::FiscalYear;
 use unyo_report::{Block, Cell};
 use unyo_store::Actor;
-use unyo_store::connectivity::NewResult;
+use unyo_store::connectivity::{NewEvent, NewResult};
 use unyo_store::registry::ListQuery;
 
 #[tokio::test]
@@ -62,6 +63,30 @@ async fn monitored_sites_show_their_availability() {
         .append_check_results(&sys, &batch)
         .await
         .expect("results");
+    // The engine's state changes: settled 正常 at the first result, 停止 for the last five (25 minutes),
+    // then back — the annual pack's windows.
+    let change = |ts: i64, from: State, to: State| NewEvent {
+        check_id: check.id,
+        ts,
+        from,
+        to,
+        cause: String::new(),
+        impacted_by: None,
+        maintenance: false,
+        results: serde_json::json!([]),
+        message: String::new(),
+    };
+    store
+        .record_check_events(
+            &sys,
+            &[
+                change(base, State::Unknown, State::Up),
+                change(base + 95 * 300, State::Up, State::Down),
+                change(base + 100 * 300, State::Down, State::Up),
+            ],
+        )
+        .await
+        .expect("events");
 
     let may = monthly_data(store, year.contract_id, Month::new(2026, 5).unwrap())
         .await
@@ -99,7 +124,7 @@ async fn monitored_sites_show_their_availability() {
     let section = doc
         .sections
         .iter()
-        .find(|s| s.heading == "5. 拠点別の稼働状況")
+        .find(|s| s.heading == "6. 拠点別の稼働状況")
         .unwrap();
     let Block::Table(t) = &section.blocks[1] else {
         panic!("the site table")
@@ -110,7 +135,14 @@ async fn monitored_sites_show_their_availability() {
         .filter(|r| matches!(r[2], Cell::Percent(..)))
         .collect();
     assert_eq!(monitored.len(), 1);
-    assert_eq!(monitored[0][2].display(), "95.00%");
+    // From the same windows: 25 minutes down out of the time monitored since 2026-05-12 09:00 JST up to
+    // the end of the issue date (no newer result kept), 287,460 minutes.
+    let expected = 100.0 * (1.0 - 25.0 / 287_460.0);
+    assert_eq!(
+        monitored[0][2].display(),
+        Cell::Percent(expected / 100.0, 2).display()
+    );
+    assert_eq!(monitored[0][4].display(), "25分");
     assert_eq!(
         t.rows
             .iter()

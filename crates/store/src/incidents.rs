@@ -255,6 +255,26 @@ pub struct IncidentDetail {
     pub witness: Option<IncidentEntry>,
 }
 
+/// An incident with what a report says of it ([`Store::incident_accounts`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentAccount {
+    pub incident: IncidentRow,
+    /// Its affected sites.
+    pub site_ids: Vec<i64>,
+    /// Its 原因, 回避策・指導, 復旧作業, 再発防止策 and 立会い entries, oldest first.
+    pub entries: Vec<IncidentEntry>,
+}
+
+impl IncidentAccount {
+    /// The texts of its entries of `kind`, oldest first (empty texts left out).
+    pub fn texts(&self, kind: EntryKind) -> Vec<&IncidentEntry> {
+        self.entries
+            .iter()
+            .filter(|e| e.kind() == Some(kind))
+            .collect()
+    }
+}
+
 /// What [`Store::open_automatic_incident`] did.
 #[derive(Debug, Clone, Serialize)]
 pub struct AutoIncidentOutcome {
@@ -1694,6 +1714,72 @@ impl Store {
             sites,
             severities,
         })
+    }
+
+    /// Every incident of a fiscal year (by 発生 in JST, the same set as [`Store::incident_stats`]) with what
+    /// a report says of it: its sites and the timeline entries of kinds 原因, 回避策・指導, 復旧作業,
+    /// 再発防止策 and 立会い, oldest first. Three queries for the whole year, whatever its size.
+    pub async fn incident_accounts(
+        &self,
+        fy: FiscalYear,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<IncidentAccount>> {
+        let from = to_storage(jst_midnight(fy.start()));
+        let to = to_storage(jst_midnight(fy.end().succ_opt().unwrap_or(NaiveDate::MAX)));
+        let sql = format!(
+            "{INCIDENT_SELECT} WHERE i.occurred_at >= $1 AND i.occurred_at < $2 ORDER BY i.occurred_at, i.id"
+        );
+        let mut rows: Vec<IncidentRow> =
+            read_db!(self, |db| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(&from)
+                .bind(&to)
+                .fetch_all(db)
+                .await?);
+        self.finish_incidents(&mut rows, now).await?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let site_ids: Vec<(i64, i64)> = self
+            .incident_rows_for_ids(
+                "SELECT incident_id, site_id FROM incident_sites WHERE incident_id IN",
+                " ORDER BY incident_id, site_id",
+                &ids,
+            )
+            .await?;
+        let mut entries: Vec<IncidentEntry> = Vec::new();
+        for chunk in ids.chunks(500) {
+            let mut f = Filter::default();
+            let list = placeholders(&mut f, chunk);
+            let sql = format!(
+                "{ENTRY_SELECT} WHERE e.incident_id IN ({list})
+                 AND e.kind IN ('cause', 'workaround', 'recovery', 'prevention', 'witness')
+                 ORDER BY e.incident_id, e.at, e.id"
+            );
+            let mut part: Vec<IncidentEntry> = read_db!(self, |db| bind_params!(
+                sqlx::query_as(sqlx::AssertSqlSafe(sql)),
+                f.params
+            )
+            .fetch_all(db)
+            .await?);
+            entries.append(&mut part);
+        }
+        Ok(rows
+            .into_iter()
+            .map(|incident| {
+                let id = incident.id;
+                IncidentAccount {
+                    site_ids: site_ids
+                        .iter()
+                        .filter(|(i, _)| *i == id)
+                        .map(|(_, s)| *s)
+                        .collect(),
+                    entries: entries
+                        .iter()
+                        .filter(|e| e.incident_id == id)
+                        .cloned()
+                        .collect(),
+                    incident,
+                }
+            })
+            .collect())
     }
 
     // -------------------------------------------------------------------------------------------- known errors

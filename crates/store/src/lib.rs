@@ -7,6 +7,7 @@
 #[macro_use]
 mod backend;
 pub mod agent_secrets;
+pub mod annual;
 pub mod attachments;
 pub mod audit;
 pub mod campaigns;

@@ -159,6 +159,17 @@ pub struct FeedStatus {
     pub stale: bool,
 }
 
+/// The vulnerability status as a report gives it ([`Store::vuln_overview`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct VulnOverview {
+    /// Every feed's freshness.
+    pub feeds: Vec<FeedStatus>,
+    /// Findings per (severity code, status code).
+    pub counts: Vec<(String, String, i64)>,
+    /// The oldest active findings of severity `critical`, oldest first.
+    pub oldest_critical: Vec<Finding>,
+}
+
 /// A vulnerability as listed.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct VulnRow {
@@ -1009,6 +1020,38 @@ impl Store {
             }
         })
         .collect())
+    }
+
+    /// The vulnerability status a report gives: every feed's freshness at `at`, the findings counted by
+    /// (severity, status), and the `limit` oldest active (未対応・対応中) findings of severity `critical`.
+    pub async fn vuln_overview(
+        &self,
+        at: DateTime<Utc>,
+        stale_days: i64,
+        limit: i64,
+    ) -> Result<VulnOverview> {
+        let feeds = self.feed_status(at, stale_days).await?;
+        let counts: Vec<(String, String, i64)> = read_db!(self, |db| sqlx::query_as(
+            "SELECT severity, status, CAST(COUNT(*) AS BIGINT) FROM vuln_findings
+             GROUP BY severity, status ORDER BY severity, status"
+        )
+        .fetch_all(db)
+        .await?);
+        let sql = format!(
+            "SELECT {FINDING_COLUMNS} FROM {FINDING_FROM}
+             WHERE f.severity = 'critical' AND f.status IN ('open', 'in_progress')
+             ORDER BY f.first_seen_at, f.id LIMIT $1"
+        );
+        let oldest_critical: Vec<Finding> =
+            read_db!(self, |db| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(limit)
+                .fetch_all(db)
+                .await?);
+        Ok(VulnOverview {
+            feeds,
+            counts,
+            oldest_critical,
+        })
     }
 
     /// Vulnerabilities with filters and paging, most severe and newest first.

@@ -1,25 +1,32 @@
 //! The annual council pack (本人確認情報保護審議会資料, R6): the fiscal year's operation in figures and charts,
 //! for the prefecture's explanation to the protection council (仕様書 1(6)④).
 
-use crate::text::{duration, hours, jst_short_opt, term};
+mod accounts;
+pub mod figures;
+pub mod outages;
+mod summary;
+
+pub use figures::PackFigures;
+
+use crate::text::{duration, hours, term};
 use crate::{DocumentError, Result};
 use chrono::NaiveDate;
-use std::collections::BTreeMap;
 use unyo_domain::incident::{Figures, Severity};
-use unyo_domain::records::{Month, RecordStatus};
-use unyo_domain::support::{Category, Clause, RequestStatus};
+use unyo_domain::records::Month;
+use unyo_domain::support::{Category, Clause};
 use unyo_domain::wareki::{FiscalYear, format_long, format_year_month};
 use unyo_report::{
     Approval, ApprovalColumn, BarChart, BarMode, Block, Cell, Column, Document, Section, Table,
 };
 use unyo_store::Store;
+use unyo_store::annual::AccountFigures;
 use unyo_store::audit::ChainReport;
 use unyo_store::campaigns::{Campaign, CampaignQuery};
-use unyo_store::connectivity::SiteMonth;
-use unyo_store::incidents::{IncidentQuery, IncidentRow, IncidentStats};
+use unyo_store::incidents::{IncidentAccount, IncidentStats};
 use unyo_store::records::{AuditFigure, MonthlyRecord, RequestFigure, WorkFigure};
 use unyo_store::registry::Site;
 use unyo_store::support::Contract;
+use unyo_store::vulns::VulnOverview;
 
 /// Security events of the audit log, as the pack groups them: (label, exact actions, action prefixes).
 const EVENT_GROUPS: [(&str, &[&str], &[&str]); 6] = [
@@ -49,8 +56,8 @@ pub struct AnnualData {
     /// Requests filed in the year (all contracts).
     pub requests: Vec<RequestFigure>,
     pub incidents: IncidentStats,
-    /// The longest outages of the year (recovered incidents by 発生→復旧, longest first).
-    pub longest: Vec<IncidentRow>,
+    /// Every incident of the year (the same set as `incidents`) with its cause, response and 再発防止策.
+    pub accounts: Vec<IncidentAccount>,
     /// Sites in service, by code.
     pub sites: Vec<Site>,
     /// Campaigns numbered in the year.
@@ -63,8 +70,12 @@ pub struct AnnualData {
     pub consultations: usize,
     /// The contract's monthly records of the year.
     pub records: Vec<MonthlyRecord>,
-    /// The connectivity checks' availability per site and month (empty while nothing is monitored).
-    pub availability: Vec<SiteMonth>,
+    /// The outage windows per site, their downtime and the availability they give.
+    pub outages: outages::Availability,
+    /// Accounts in use and their second factor.
+    pub account_figures: AccountFigures,
+    /// Vulnerability feeds and findings.
+    pub vulns: VulnOverview,
 }
 
 /// Reads a fiscal year for the pack, as of `issued_on`.
@@ -89,37 +100,12 @@ pub async fn annual_data(
     let requests = store.request_figures(fy.start(), until).await?;
     let incidents = store.incident_stats(fy).await?;
 
-    // The longest outages, read page by page.
-    let iso = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
-    let now = until
-        .and_hms_opt(23, 59, 59)
-        .map_or_else(chrono::Utc::now, |t| t.and_utc());
-    let mut longest: Vec<IncidentRow> = Vec::new();
-    let mut page = 1;
-    loop {
-        let p = store
-            .incidents(
-                &IncidentQuery {
-                    from: Some(iso(fy.start())),
-                    to: Some(iso(until)),
-                    page: Some(page),
-                    per_page: Some(500),
-                    ..Default::default()
-                },
-                now,
-            )
-            .await?;
-        let pages = p.pages();
-        longest.extend(p.items.into_iter().filter(|i| i.mttr_minutes.is_some()));
-        longest.sort_by(|a, b| {
-            (b.mttr_minutes, &a.occurred_at, a.id).cmp(&(a.mttr_minutes, &b.occurred_at, b.id))
-        });
-        longest.truncate(LONGEST);
-        if page >= pages {
-            break;
-        }
-        page += 1;
-    }
+    // The cut-off of every time-based figure: the end of the covered day (JST).
+    let end_of_day = (until + chrono::Days::new(1))
+        .and_hms_opt(0, 0, 0)
+        .map_or(0, |t| t.and_utc().timestamp() - 9 * 3600);
+    let now = chrono::DateTime::from_timestamp(end_of_day, 0).unwrap_or_default();
+    let accounts = store.incident_accounts(fy, now).await?;
 
     let mut sites = store.all_sites().await?;
     sites.sort_by(|a, b| a.code.cmp(&b.code));
@@ -164,8 +150,24 @@ pub async fn annual_data(
         .await?
         .len();
     let records = store.monthly_records(Some(contract_id), Some(fy)).await?;
-    let availability = store
-        .site_availability(crate::day_number(fy.start()), crate::day_number(until) + 1)
+    let from = fy
+        .start()
+        .and_hms_opt(0, 0, 0)
+        .map_or(0, |t| t.and_utc().timestamp() - 9 * 3600);
+    let monitoring = store.year_monitoring(from, end_of_day).await?;
+    // An outage still going on counts up to the newest result kept, never past the covered day.
+    let cut_off = monitoring
+        .last_result_at
+        .filter(|t| *t > from)
+        .map_or(end_of_day, |t| t.min(end_of_day));
+    let outages = outages::compute(&monitoring, &accounts, from, cut_off);
+    let account_figures = store.account_figures().await?;
+    let vulns = store
+        .vuln_overview(
+            now,
+            unyo_store::vulns::DEFAULT_STALE_DAYS,
+            accounts::OLDEST_CRITICAL,
+        )
         .await?;
     Ok(AnnualData {
         contract,
@@ -174,14 +176,16 @@ pub async fn annual_data(
         work,
         requests,
         incidents,
-        longest,
+        accounts,
         sites,
         campaigns,
         audit,
         chain,
         consultations,
         records,
-        availability,
+        outages,
+        account_figures,
+        vulns,
     })
 }
 
@@ -264,7 +268,7 @@ impl AnnualData {
         out
     }
 
-    /// The pack: A4 portrait, eight sections (one sheet each in the XLSX), charts as SVG.
+    /// The pack: A4 landscape, ten sections (one sheet each in the XLSX), charts as SVG.
     pub fn document(&self) -> Document {
         let c = &self.contract;
         let mut doc = Document::new("本人確認情報保護審議会資料");
@@ -302,14 +306,17 @@ impl AnnualData {
         doc.author = Some(c.contractor.clone());
         doc.landscape = true;
         doc.footer_note = Some(format!("本人確認情報保護審議会資料 {}", self.fy.label()));
+        let f = self.figures();
         doc.sections = vec![
-            self.summary_section(),
+            self.summary_section(&f),
             self.work_section(),
             self.requests_section(),
             self.incidents_section(),
-            self.availability_section(),
+            self.incident_accounts_section(&f),
+            self.availability_section(&f),
             self.campaigns_section(),
-            self.security_section(),
+            self.security_section(&f),
+            self.vulnerability_section(&f),
             self.records_section(),
         ];
         doc.approval = Some(Approval {
@@ -323,58 +330,48 @@ impl AnnualData {
         doc
     }
 
-    fn summary_section(&self) -> Section {
-        let (work_n, work_min) = self.work_total();
-        let req_total: i64 = self.requests.iter().map(|r| r.count).sum();
-        let req_confirmed: i64 = self
-            .requests
-            .iter()
-            .filter(|r| r.status == RequestStatus::Confirmed.code())
-            .map(|r| r.count)
-            .sum();
-        let y = &self.incidents.year;
-        let events = self.events();
-        let sum = |g: usize| events.iter().map(|m| m[g]).sum::<i64>();
-        let confirmed = self
-            .records
-            .iter()
-            .filter(|r| r.status() == RecordStatus::Confirmed)
-            .count();
-        let closed_campaigns = self.campaigns.iter().filter(|c| !c.is_open()).count();
-        let chain = match &self.chain {
-            ChainReport::Intact { entries, .. } => {
-                format!("正常（{}件を検証）", unyo_report::format_integer(*entries))
+    fn summary_section(&self, f: &PackFigures) -> Section {
+        let chain = if f.chain_intact {
+            format!(
+                "正常（{}件を検証）",
+                unyo_report::format_integer(f.chain_entries)
+            )
+        } else {
+            match &self.chain {
+                ChainReport::Broken { id, .. } => format!("異常あり（{id}番目の記録）"),
+                ChainReport::Intact { .. } => "異常あり".to_string(),
             }
-            ChainReport::Broken { id, .. } => format!("異常あり（{id}番目の記録）"),
         };
         let mut t = Table::new(vec![
             Column::left("項目", 70.0),
             Column::right("実績", 50.0),
             Column::left("備考", 120.0),
-        ]);
+        ])
+        .caption("概要の数値（各章の数値と同じ）");
         // The figures are numbers with their unit, so the XLSX can sum and sort them.
         let mut row = |item: &str, value: Cell, note: String| {
             t.rows.push(vec![Cell::text(item), value, Cell::Text(note)]);
         };
-        fn count(n: impl TryInto<i64>) -> Cell {
-            Cell::count(n.try_into().unwrap_or(i64::MAX), "件")
+        fn count(n: i64) -> Cell {
+            Cell::count(n, "件")
         }
+        let y = &f.incidents;
         row(
             "作業件数",
-            count(work_n),
+            count(f.work_count),
             "仕様書1(6)①～⑤の作業（業務実績簿による）".into(),
         );
         row(
             "作業時間",
-            Cell::Amount(hours(work_min), 2, "時間".into()),
+            Cell::Amount(hours(f.work_minutes), 2, "時間".into()),
             String::new(),
         );
         row(
             "支援要請",
-            count(req_total),
+            count(f.requests),
             format!(
                 "うち確認済 {}件",
-                unyo_report::format_integer(req_confirmed)
+                unyo_report::format_integer(f.requests_confirmed)
             ),
         );
         row(
@@ -388,6 +385,11 @@ impl AnnualData {
                 .join("・"),
         );
         row(
+            "再発防止策を定めた障害",
+            count(f.preventions),
+            format!("障害{}件のうち", unyo_report::format_integer(y.count)),
+        );
+        row(
             "平均初動時間（MTTA）",
             Cell::text(duration(y.mtta_minutes)),
             "認知から初動まで".into(),
@@ -398,30 +400,56 @@ impl AnnualData {
             "発生から復旧まで".into(),
         );
         row(
-            "更新作業の展開",
-            count(self.campaigns.len()),
-            format!("うち完了 {closed_campaigns}件"),
+            "稼働率（疎通監視）",
+            summary::availability_cell(f.availability),
+            "全拠点、保守時間帯を除く".into(),
         );
-        row("協議記録", count(self.consultations), String::new());
+        row(
+            "停止時間（疎通監視）",
+            Cell::text(duration(Some(f.down_minutes))),
+            format!(
+                "全拠点の合計。{}分以上の停止 {}件、うち障害記録なし {}件",
+                outages::LISTED_MINUTES,
+                f.outages_listed,
+                f.outages_unexplained
+            ),
+        );
+        row(
+            "更新作業の展開",
+            count(f.campaigns),
+            format!("うち完了 {}件", f.campaigns_closed),
+        );
+        row("協議記録", count(f.consultations), String::new());
         row(
             "業務実績簿",
-            Cell::text(format!("確認済 {confirmed}か月")),
+            Cell::text(format!("確認済 {}か月", f.records_confirmed)),
             format!("提出 {}か月", self.records.len()),
         );
         row(
+            "2要素認証の利用",
+            count(f.accounts_2fa),
+            format!("利用者アカウント {}件のうち", f.accounts),
+        );
+        row(
             "ログイン失敗",
-            count(sum(1)),
-            format!("アカウントロック {}件", unyo_report::format_integer(sum(2))),
+            count(f.login_failures),
+            format!(
+                "アカウントロック {}件",
+                unyo_report::format_integer(f.lockouts)
+            ),
         );
         row(
             "データ出力・証跡取得",
-            count(sum(3) + sum(4)),
-            "すべて監査ログに記録".into(),
+            count(f.exports + f.downloads),
+            format!("データ出力 {}件・証跡取得 {}件", f.exports, f.downloads),
         );
         row(
-            "稼働率（疎通監視）",
-            self.availability_cell(None),
-            "全拠点、保守時間帯を除く".into(),
+            "脆弱性の該当（未完了の重大）",
+            count(f.findings_active_critical),
+            format!(
+                "該当 {}件のうち重大（Critical）で未対応・対応中",
+                unyo_report::format_integer(f.findings_total())
+            ),
         );
         row(
             "監査ログの改ざん検知",
@@ -441,10 +469,13 @@ impl AnnualData {
                 format_long(self.covered_until())
             ));
         }
-        Section::new("1. 運用の概要")
+        let mut section = Section::new("1. 運用の概要")
             .sheet("概要")
-            .push(Block::Paragraph(intro))
-            .push(Block::Table(t))
+            .push(Block::Paragraph(intro));
+        for p in self.summary_paragraphs(f) {
+            section = section.push(Block::Paragraph(p));
+        }
+        section.push(Block::PageBreak).push(Block::Table(t))
     }
 
     /// One row per month (and a 合計 row), one column per key (and a 合計 column). `_first` names what
@@ -743,16 +774,18 @@ impl AnnualData {
             Column::right("復旧時間", 26.0),
         ])
         .caption(format!("復旧までの時間が長かった障害（上位{LONGEST}件）"));
-        for i in &self.longest {
+        for a in self.longest().into_iter().take(LONGEST) {
+            let i = &a.incident;
             longest.rows.push(vec![
                 Cell::text(i.number.clone()),
                 Cell::text(i.title.clone()),
                 Cell::text(i.sites.clone()),
-                Cell::text(jst_short_opt(&Some(i.occurred_at.clone()))),
-                Cell::text(jst_short_opt(&i.recovered_at)),
+                Cell::text(crate::text::jst_short(&i.occurred_at)),
+                Cell::text(crate::text::jst_short_opt(&i.recovered_at)),
                 Cell::text(duration(i.mttr_minutes)),
             ]);
         }
+        longest.empty_text = Some("該当なし（復旧した障害はありません）".into());
         Section::new("4. 障害対応（MTTA・MTTR）")
             .sheet("障害対応")
             .on_new_page()
@@ -764,69 +797,6 @@ impl AnnualData {
             .push(Block::Table(by_severity))
             .push(Block::Table(by_site))
             .push(Block::Table(longest))
-    }
-
-    /// (up, degraded, down, maintenance) of the year, all sites or one.
-    fn monitored(&self, site: Option<i64>) -> Option<(i64, i64, i64, i64)> {
-        let mine: Vec<&SiteMonth> = self
-            .availability
-            .iter()
-            .filter(|m| site.is_none_or(|s| m.site_id == s))
-            .collect();
-        if mine.is_empty() {
-            return None;
-        }
-        Some(mine.iter().fold((0, 0, 0, 0), |(u, g, d, m), x| {
-            (u + x.up, g + x.degraded, d + x.down, m + x.maintenance)
-        }))
-    }
-
-    fn availability_cell(&self, site: Option<i64>) -> Cell {
-        match self
-            .monitored(site)
-            .and_then(|(u, g, d, _)| unyo_domain::connectivity::availability(u, g, d))
-        {
-            Some(a) => Cell::Percent(a / 100.0, 2),
-            None => Cell::text("該当なし（監視未導入）"),
-        }
-    }
-
-    fn availability_section(&self) -> Section {
-        let mut t = Table::new(vec![
-            Column::left("拠点コード", 30.0),
-            Column::left("拠点名", 80.0),
-            Column::right("稼働率（監視）", 50.0),
-            Column::right("障害件数", 24.0),
-            Column::right("停止時間計", 36.0),
-            Column::right("最長停止", 32.0),
-        ]);
-        let by_site: BTreeMap<i64, &Figures> = self
-            .incidents
-            .sites
-            .iter()
-            .filter_map(|s| s.site_id.map(|id| (id, &s.year)))
-            .collect();
-        for site in &self.sites {
-            let f = by_site.get(&site.id);
-            t.rows.push(vec![
-                Cell::text(site.code.clone()),
-                Cell::text(site.name.clone()),
-                self.availability_cell(Some(site.id)),
-                integer(f.map_or(0, |f| f.count)),
-                Cell::text(duration(Some(f.map_or(0, |f| f.total_outage_minutes)))),
-                Cell::text(f.map_or_else(|| "―".to_string(), |f| duration(f.max_mttr_minutes))),
-            ]);
-        }
-        let text = if self.availability.is_empty() {
-            "疎通確認による常時監視の記録がないため、監視に基づく稼働率は該当なし（監視未導入）です。参考として、障害記録（発生から復旧まで）に基づく拠点別の停止時間を示します。"
-        } else {
-            "稼働率（監視）は疎通確認の自動監視による確認のうち正常・低下の割合です（保守時間帯を除く）。監視対象のない拠点は該当なし（監視未導入）です。停止時間は障害記録（発生から復旧まで）によります。"
-        };
-        Section::new("5. 拠点別の稼働状況")
-            .sheet("稼働状況")
-            .on_new_page()
-            .push(Block::Paragraph(text.into()))
-            .push(Block::Table(t))
     }
 
     fn campaigns_section(&self) -> Section {
@@ -867,7 +837,7 @@ impl AnnualData {
                 Cell::Empty,
             ]);
         }
-        Section::new("6. 更新作業の展開（ウイルス対策・アップデート）")
+        Section::new("7. 更新作業の展開（ウイルス対策・アップデート）")
             .sheet("展開")
             .push(Block::Paragraph(
                 "ウイルス対策ソフトの定義ファイル、業務アプリケーション、OSの更新を端末ごとに展開した結果です（台数は作成時点）。".into(),
@@ -875,7 +845,7 @@ impl AnnualData {
             .push(Block::Table(t))
     }
 
-    fn security_section(&self) -> Section {
+    fn security_section(&self, f: &PackFigures) -> Section {
         let events = self.events();
         let months = self.months();
         let mut cols = vec![Column::left("月", 40.0)];
@@ -931,12 +901,34 @@ impl AnnualData {
                 format_long(self.issued_on)
             ),
         };
-        Section::new("7. セキュリティ対策の実施状況（監査ログ）")
+        Section::new("8. セキュリティ対策の実施状況（監査ログ）")
             .sheet("セキュリティ")
             .on_new_page()
             .push(Block::Paragraph(format!(
                 "利用者の認証と、データの出力・証跡の取得・利用者管理の操作は、すべて改ざん検知可能な監査ログに記録しています。ログイン失敗が5回続いたアカウントは15分間ロックされます。{chain}"
             )))
+            .push(Block::KeyValues(vec![
+                (
+                    "利用者アカウント".into(),
+                    format!(
+                        "{}件（うち2要素認証（TOTP）の利用 {}件）",
+                        unyo_report::format_integer(f.accounts),
+                        unyo_report::format_integer(f.accounts_2fa)
+                    ),
+                ),
+                (
+                    "データ出力・証跡取得".into(),
+                    format!(
+                        "データ出力 {}件・証跡・実績簿の取得 {}件（すべて監査ログに記録）",
+                        unyo_report::format_integer(f.exports),
+                        unyo_report::format_integer(f.downloads)
+                    ),
+                ),
+                (
+                    "個人識別情報の混入防止".into(),
+                    "個人番号・住民票コード等を含む入力は、すべての自由記述欄と添付ファイル名で受け付けず保存しません（拒否した入力は保存しないため件数は集計していません）。".into(),
+                ),
+            ]))
             .push(Block::Table(t))
             .push(chart_or_none(logins, "当年度のログインの記録はありません"))
             .push(chart_or_none(
@@ -983,8 +975,10 @@ impl AnnualData {
                 ),
             ]);
         }
-        Section::new("8. 業務実績簿の提出・確認状況")
+        Section::new("10. 業務実績簿の提出・確認状況")
             .sheet("業務実績簿")
+            // Its own page, so the 確認欄 after it never stands alone on the last page.
+            .on_new_page()
             .push(Block::Paragraph(
                 "仕様書1(6)⑥に基づき毎月提出する業務実績簿の、提出と県による確認の状況です。"
                     .into(),
