@@ -9,6 +9,7 @@ pub mod agent;
 pub mod api;
 pub mod assets;
 pub mod auth;
+mod certificate;
 mod download;
 pub mod error;
 pub mod i18n;
