@@ -764,6 +764,59 @@ impl MaintenanceWindow {
     }
 }
 
+/// Validates the shape of a maintenance window as the API gives it (title, scope, time): the time must be
+/// given (`when`). Returns the window to store. Its rules ([`MaintenanceWindow::validate`]: title, end after
+/// start, lengths) and its targets (the named site, node and check exist) are then judged together by the
+/// store inside its write transaction, so one refusal names every problem.
+pub fn validate_window(
+    title: &str,
+    site_id: Option<i64>,
+    node_id: Option<i64>,
+    check_id: Option<i64>,
+    when: Option<Recurrence>,
+) -> Result<MaintenanceWindow, DomainError> {
+    let Some(when) = when else {
+        return Err(DomainError::invalid(
+            "when",
+            "日時（when: 一回限り once または毎週 weekly）を指定してください。",
+        ));
+    };
+    let w = MaintenanceWindow {
+        id: 0,
+        title: title.trim().to_string(),
+        site_id,
+        node_id,
+        check_id,
+        when,
+    };
+    Ok(w)
+}
+
+/// A notification channel as validated for storing: its name and its settings.
+#[derive(Debug, Clone)]
+pub struct ChannelDraft {
+    /// The name (one line, at most 100 characters, no personal identifier).
+    pub name: ChannelName,
+    /// Where and how to notify.
+    pub config: ChannelConfig,
+}
+
+/// Validates a notification channel as the API gives it: the name under [`validate_channel_name`], then
+/// the settings, which must be given (`config`). Shared by the API and the page's name check.
+pub fn validate_channel(
+    name: &str,
+    config: Option<ChannelConfig>,
+) -> Result<ChannelDraft, DomainError> {
+    let name = validate_channel_name(name)?;
+    let Some(config) = config else {
+        return Err(DomainError::invalid(
+            "config",
+            "通知の設定（config: kind が email・webhook・syslog のいずれか）を指定してください。",
+        ));
+    };
+    Ok(ChannelDraft { name, config })
+}
+
 /// Availability in percent from counts; maintenance is excluded. `None` when nothing counted.
 pub fn availability(up: i64, degraded: i64, down: i64) -> Option<f64> {
     let total = up + degraded + down;

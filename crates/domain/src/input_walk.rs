@@ -8,8 +8,12 @@
 //! forgotten either.
 
 use crate::DomainError;
+use crate::account::{validate_agent_name, validate_display_name, validate_token_name};
 use crate::campaign::{AttestInput, CampaignInput, ExcludeInput};
-use crate::connectivity::{CheckInput, MaintenanceWindow, Recurrence, validate_channel_name};
+use crate::connectivity::{
+    CheckInput, MaintenanceWindow, Recurrence, validate_channel, validate_channel_name,
+    validate_window,
+};
 use crate::contract_registers::{
     CopyRequestInput, DecisionInput, MaterialInput, ReturnMaterialInput, StaffInput,
     SubcontractInput,
@@ -20,7 +24,7 @@ use crate::incident::{
     Severity, WitnessInput, check_incident_transition,
 };
 use crate::records::{ReturnInput, RouteStep, validate_addressee, validate_route};
-use crate::registry::{NodeInput, SiteInput, TerminalInput};
+use crate::registry::{NodeInput, SiteInput, TerminalInput, validate_retire_reason};
 use crate::support::{
     ConsultationInput, ContractInput, RequestInput, TransitionInput, WorkInput,
     check_transition_input,
@@ -201,6 +205,11 @@ walked!(
     StaffInput,
     ErasureInput,
     CloseItemInput,
+    DisplayName,
+    TokenName,
+    AgentName,
+    RetireReason,
+    WindowBody,
 );
 
 /// Types with a `validate` whose input holds no free text, each with the reason.
@@ -211,6 +220,7 @@ const NOT_FREE_TEXT: &[(&str, &str)] = &[(
 
 /// The crate's modules, read for [`every_input_type_is_walked`].
 const SOURCES: &[(&str, &str)] = &[
+    ("account", include_str!("account.rs")),
     ("campaign", include_str!("campaign.rs")),
     ("connectivity", include_str!("connectivity.rs")),
     ("contract_registers", include_str!("contract_registers.rs")),
@@ -275,7 +285,12 @@ fn every_input_type_is_walked() {
                 let covered = match function {
                     "route" => walked("RouteStep"),
                     "addressee" => walked("Addressee"),
-                    "channel_name" => walked("ChannelName"),
+                    "channel_name" | "channel" => walked("ChannelName"),
+                    "window" => walked("WindowBody"),
+                    "display_name" => walked("DisplayName"),
+                    "token_name" => walked("TokenName"),
+                    "agent_name" => walked("AgentName"),
+                    "retire_reason" => walked("RetireReason"),
                     _ => false,
                 };
                 if !covered {
@@ -763,6 +778,115 @@ impl Walked for ChannelName {
     }
     fn check(&self) -> Result<(), DomainError> {
         verdict(validate_channel_name(&self.name))
+    }
+}
+
+/// An account's display name, checked by [`validate_display_name`] (the store, on every new account).
+#[derive(Serialize, serde::Deserialize)]
+struct DisplayName {
+    display_name: String,
+}
+
+impl Walked for DisplayName {
+    fn samples() -> Vec<Self> {
+        vec![DisplayName {
+            display_name: "佐賀 花子".into(),
+        }]
+    }
+    fn check(&self) -> Result<(), DomainError> {
+        verdict(validate_display_name(&self.display_name))
+    }
+}
+
+/// An API token's 用途, checked by [`validate_token_name`] (the account page and the store).
+#[derive(Serialize, serde::Deserialize)]
+struct TokenName {
+    name: String,
+}
+
+impl Walked for TokenName {
+    fn samples() -> Vec<Self> {
+        vec![TokenName {
+            name: "監視スクリプト".into(),
+        }]
+    }
+    fn check(&self) -> Result<(), DomainError> {
+        verdict(validate_token_name(&self.name))
+    }
+}
+
+/// An inventory agent credential's name, checked by [`validate_agent_name`] (the store).
+#[derive(Serialize, serde::Deserialize)]
+struct AgentName {
+    name: String,
+}
+
+impl Walked for AgentName {
+    fn samples() -> Vec<Self> {
+        vec![AgentName {
+            name: "唐津地区の端末".into(),
+        }]
+    }
+    fn check(&self) -> Result<(), DomainError> {
+        verdict(validate_agent_name(&self.name))
+    }
+}
+
+/// A retirement's reason, checked by [`validate_retire_reason`] (every retirement in the store).
+#[derive(Serialize, serde::Deserialize)]
+struct RetireReason {
+    reason: String,
+}
+
+impl Walked for RetireReason {
+    fn samples() -> Vec<Self> {
+        vec![RetireReason {
+            reason: "統合のため\n（4月1日付）".into(),
+        }]
+    }
+    fn check(&self) -> Result<(), DomainError> {
+        verdict(validate_retire_reason(&self.reason))
+    }
+}
+
+/// A maintenance window as the API gives it, shaped by [`validate_window`] and judged by
+/// [`MaintenanceWindow::validate`] (as the store does); and a channel's name
+/// through [`validate_channel`] (the API's two validations of the 疎通確認 area).
+#[derive(Serialize, serde::Deserialize)]
+struct WindowBody {
+    title: String,
+    channel: String,
+}
+
+impl Walked for WindowBody {
+    fn samples() -> Vec<Self> {
+        vec![WindowBody {
+            title: "回線工事".into(),
+            channel: "当番メール".into(),
+        }]
+    }
+    fn check(&self) -> Result<(), DomainError> {
+        let when = Recurrence::Weekly {
+            weekday: 5,
+            start_min: 23 * 60,
+            duration_min: 120,
+        };
+        validate_window(&self.title, None, None, None, Some(when))?.validate()?;
+        let config = crate::connectivity::ChannelConfig::Syslog {
+            addr: "127.0.0.1:514".into(),
+        };
+        validate_channel(&self.channel, Some(config)).map_err(|e| match e {
+            DomainError::Validation(v) => DomainError::Validation(
+                v.into_iter()
+                    .map(|mut e| {
+                        e.field = "channel".into();
+                        e
+                    })
+                    .collect(),
+            ),
+            other => other,
+        })?;
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@
 #[macro_use]
 mod macros;
 
+pub mod account;
 pub mod campaign;
 pub mod connectivity;
 pub mod contract_registers;

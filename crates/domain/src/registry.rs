@@ -219,6 +219,16 @@ impl Checker {
     }
 }
 
+/// Why a record is retired (廃止の理由): required, at most 1000 characters, line breaks allowed, no
+/// other control character and no personal identifier. Every retirement (sites, terminals, nodes,
+/// maintenance windows, notification channels) takes one.
+pub type RetireReason = Text<1000>;
+
+/// Validates a retirement's reason as a [`RetireReason`].
+pub fn validate_retire_reason(raw: &str) -> Result<RetireReason, DomainError> {
+    Text::required("reason", "廃止の理由", raw).map_err(|e| DomainError::Validation(vec![e]))
+}
+
 /// Whether `name` is a valid hostname (RFC 1123 labels separated by dots).
 pub fn is_valid_hostname(name: &str) -> bool {
     !name.is_empty()

@@ -104,6 +104,11 @@ pub enum Action {
     ViewWork,
     /// File a support request (the prefecture side).
     FileRequest,
+    /// Accept a support request, start its work and report its completion (the SE side).
+    HandleRequest,
+    /// Confirm a request's reported result or send it back with a reason, and withdraw a request before
+    /// work starts (the prefecture side).
+    SettleRequest,
     /// Record work entries (the SE side).
     LogWork,
     /// Create and edit contracts and their staff.
@@ -192,7 +197,7 @@ pub enum Action {
 
 impl Action {
     /// All actions, in table order.
-    pub const ALL: [Action; 48] = [
+    pub const ALL: [Action; 50] = [
         Action::ViewRegistry,
         Action::EditRegistry,
         Action::ImportRegistry,
@@ -203,6 +208,8 @@ impl Action {
         Action::UseApi,
         Action::ViewWork,
         Action::FileRequest,
+        Action::HandleRequest,
+        Action::SettleRequest,
         Action::LogWork,
         Action::ManageContracts,
         Action::RecordConsultation,
@@ -256,6 +263,8 @@ impl Action {
             Action::UseApi => "APIトークンの発行",
             Action::ViewWork => "支援要請・作業記録の閲覧",
             Action::FileRequest => "支援要請の登録",
+            Action::HandleRequest => "支援要請の受付・対応開始・完了報告",
+            Action::SettleRequest => "支援要請の確認・差戻し・取下げ",
             Action::LogWork => "作業記録の登録",
             Action::ManageContracts => "契約の管理",
             Action::RecordConsultation => "協議記録の登録",
@@ -314,6 +323,8 @@ pub const PERMISSIONS: &[(Action, [bool; 4])] = &[
     (Action::UseApi, [Y, Y, Y, Y]),
     (Action::ViewWork, [Y, Y, Y, Y]),
     (Action::FileRequest, [Y, Y, N, N]),
+    (Action::HandleRequest, [Y, N, Y, N]),
+    (Action::SettleRequest, [Y, Y, N, N]),
     (Action::LogWork, [Y, N, Y, N]),
     (Action::ManageContracts, [Y, N, N, N]),
     (Action::RecordConsultation, [Y, Y, Y, N]),
@@ -372,6 +383,7 @@ mod tests {
                     UseApi,
                     ViewWork,
                     FileRequest,
+                    SettleRequest,
                     RecordConsultation,
                     UploadAttachment,
                     DownloadAttachment,
@@ -398,6 +410,7 @@ mod tests {
                     ExportRegistry,
                     UseApi,
                     ViewWork,
+                    HandleRequest,
                     LogWork,
                     RecordConsultation,
                     UploadAttachment,
@@ -472,6 +485,8 @@ mod tests {
             Action::ImportRegistry,
             Action::ManageUsers,
             Action::FileRequest,
+            Action::HandleRequest,
+            Action::SettleRequest,
             Action::LogWork,
             Action::ManageContracts,
             Action::RecordConsultation,

@@ -2,7 +2,7 @@
 //! record the monthly work record (業務実績簿) is generated from (R3–R8, R18).
 
 use crate::error::{DomainError, FieldError};
-use crate::role::Role;
+use crate::role::{Action, Role};
 use crate::text::{self, Line, Text};
 use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
@@ -130,16 +130,26 @@ coded_enum!(
     }
 );
 
-/// Whether `role` may perform `action` on a request at all (the prefecture side confirms and withdraws, the SE
-/// side accepts and works; the administrator may do both).
-pub fn request_action_allowed(role: Role, action: RequestAction) -> bool {
-    use RequestAction::*;
-    match role {
-        Role::Admin => true,
-        Role::Staff => matches!(action, Confirm | Return | Withdraw),
-        Role::Se => matches!(action, Accept | Start | Complete),
-        Role::Auditor => false,
+impl RequestAction {
+    /// The permission of `role.rs` this action needs: the SE side accepts, starts and completes
+    /// ([`Action::HandleRequest`]), the prefecture side confirms, sends back and withdraws
+    /// ([`Action::SettleRequest`]). The permission table is the only place that says which role does which.
+    pub fn permission(self) -> Action {
+        match self {
+            RequestAction::Accept | RequestAction::Start | RequestAction::Complete => {
+                Action::HandleRequest
+            }
+            RequestAction::Confirm | RequestAction::Return | RequestAction::Withdraw => {
+                Action::SettleRequest
+            }
+        }
     }
+}
+
+/// Whether `role` may perform `action` on a request at all, looked up in the permission table
+/// ([`Role::allows`] of [`RequestAction::permission`]).
+pub fn request_action_allowed(role: Role, action: RequestAction) -> bool {
+    role.allows(action.permission())
 }
 
 /// The status after `action`, or why it is not allowed now. The UI offers only legal actions, but the rule
@@ -821,6 +831,33 @@ impl ConsultationInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The request actions each role may take, written out by hand: the SE side accepts, starts and
+    /// completes, the prefecture side confirms, sends back and withdraws, the administrator does both and
+    /// the auditor none. Decided by `role.rs` alone (there is no second table here).
+    #[test]
+    fn request_actions_per_role_come_from_the_permission_table() {
+        use RequestAction::*;
+        for role in Role::ALL {
+            let expect: Vec<RequestAction> = match role {
+                Role::Admin => RequestAction::ALL.to_vec(),
+                Role::Staff => vec![Confirm, Return, Withdraw],
+                Role::Se => vec![Accept, Start, Complete],
+                Role::Auditor => vec![],
+            };
+            for a in RequestAction::ALL {
+                assert_eq!(
+                    request_action_allowed(role, *a),
+                    expect.contains(a),
+                    "{role:?} / {a:?}"
+                );
+                assert_eq!(
+                    request_action_allowed(role, *a),
+                    role.allows(a.permission())
+                );
+            }
+        }
+    }
 
     #[test]
     fn request_lifecycle_and_illegal_moves() {

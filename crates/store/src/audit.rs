@@ -9,6 +9,7 @@ use futures_util::TryStreamExt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, SqliteConnection};
+use unyo_domain::Action;
 
 /// The `prev_hash` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -387,9 +388,112 @@ fn jst_day_start_utc(date: &str, plus_days: i64) -> Option<String> {
     ))
 }
 
+/// A file that leaves unyo through a page, the API or the command line: what it is, so that the store
+/// decides the audited action name and the permission it needs ([`Store::record_export`]). Every
+/// export and document download is one of these; none is written as a free-form entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportKind {
+    /// The terminal list as CSV/XLSX (`export.terminals`).
+    Terminals,
+    /// The site list (`export.sites`).
+    Sites,
+    /// The network-node list (`export.nodes`).
+    Nodes,
+    /// The audit log (`export.audit`).
+    Audit,
+    /// The work log (`export.work`).
+    Work,
+    /// The compliance grid (`export.compliance`).
+    Compliance,
+    /// Vulnerability findings (`export.findings`).
+    Findings,
+    /// A 障害報告書 (`export.incident_report`).
+    IncidentReport,
+    /// A 疎通確認結果表 (`export.check_sheet`).
+    CheckSheet,
+    /// A monthly work record, draft or frozen (`export.monthly_record`).
+    MonthlyRecord,
+    /// The annual council pack (`export.annual_pack`).
+    AnnualPack,
+}
+
+impl ExportKind {
+    /// Every kind.
+    pub const ALL: [ExportKind; 11] = [
+        ExportKind::Terminals,
+        ExportKind::Sites,
+        ExportKind::Nodes,
+        ExportKind::Audit,
+        ExportKind::Work,
+        ExportKind::Compliance,
+        ExportKind::Findings,
+        ExportKind::IncidentReport,
+        ExportKind::CheckSheet,
+        ExportKind::MonthlyRecord,
+        ExportKind::AnnualPack,
+    ];
+
+    /// The audited action name.
+    pub fn action_name(self) -> &'static str {
+        match self {
+            ExportKind::Terminals => "export.terminals",
+            ExportKind::Sites => "export.sites",
+            ExportKind::Nodes => "export.nodes",
+            ExportKind::Audit => "export.audit",
+            ExportKind::Work => "export.work",
+            ExportKind::Compliance => "export.compliance",
+            ExportKind::Findings => "export.findings",
+            ExportKind::IncidentReport => "export.incident_report",
+            ExportKind::CheckSheet => "export.check_sheet",
+            ExportKind::MonthlyRecord => "export.monthly_record",
+            ExportKind::AnnualPack => "export.annual_pack",
+        }
+    }
+
+    /// The permission of `role.rs` that reading this file needs.
+    pub fn permission(self) -> Action {
+        match self {
+            ExportKind::Terminals | ExportKind::Sites | ExportKind::Nodes => Action::ExportRegistry,
+            ExportKind::Audit => Action::ExportAudit,
+            ExportKind::Work => Action::ViewWork,
+            ExportKind::Compliance => Action::ViewCampaigns,
+            ExportKind::Findings => Action::ViewVulnerabilities,
+            ExportKind::IncidentReport => Action::ViewIncidents,
+            ExportKind::CheckSheet => Action::ViewChecks,
+            ExportKind::MonthlyRecord | ExportKind::AnnualPack => Action::ViewRecords,
+        }
+    }
+}
+
 impl Store {
-    /// Appends a standalone audit entry (for events that change nothing else: login failures, exports).
+    /// Appends a standalone audit entry for an event that changes nothing else and has no authorised actor
+    /// (login failures, logins, logouts). An export is not such an event: an entry named `export.*` is
+    /// refused here and written by [`Store::record_export`], which checks the actor's permission.
     pub async fn audit(&self, entry: NewAuditEntry) -> Result<i64> {
+        if entry.action.starts_with("export.") {
+            return Err(crate::StoreError::Internal(format!(
+                "{} is recorded through Store::record_export",
+                entry.action
+            )));
+        }
+        Ok(write_tx!(self, |tx| tx.append_audit(&entry).await?))
+    }
+
+    /// Records that `actor` takes a file of `kind` out of unyo (a list export or a document download),
+    /// after checking [`ExportKind::permission`]: one audit entry named [`ExportKind::action_name`] with
+    /// the actor's name and source, on `entity`/`entity_id` (empty when the file is not of one record)
+    /// and `details` (format, rows or size and SHA-256, filter). Call it before the bytes are sent.
+    pub async fn record_export(
+        &self,
+        actor: &Actor,
+        kind: ExportKind,
+        entity: &str,
+        entity_id: impl ToString,
+        details: serde_json::Value,
+    ) -> Result<i64> {
+        actor.require(kind.permission())?;
+        let entry =
+            NewAuditEntry::new(actor, kind.action_name(), entity, entity_id).details(details);
         Ok(write_tx!(self, |tx| tx.append_audit(&entry).await?))
     }
 

@@ -19,7 +19,7 @@ use unyo_domain::connectivity::{
     TargetKind,
 };
 use unyo_domain::registry::upstream_path;
-use unyo_domain::{Action, DomainError};
+use unyo_domain::{Action, DomainError, FieldError};
 
 /// A check as listed and shown, with its current state.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -321,14 +321,10 @@ fn diff(old: &serde_json::Value, new: &serde_json::Value) -> serde_json::Value {
 }
 
 /// A retire reason: required, and no personal identifiers (as for the registry).
-fn retire_reason(reason: &str) -> Result<&str> {
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(DomainError::invalid("reason", "廃止の理由を入力してください。").into());
-    }
-    unyo_domain::pii::guard_free_text("reason", reason)
-        .map_err(|e| DomainError::invalid("reason", e.message()))?;
-    Ok(reason)
+fn retire_reason(reason: &str) -> Result<String> {
+    Ok(unyo_domain::registry::validate_retire_reason(reason)?
+        .as_str()
+        .to_string())
 }
 
 /// Roll-up grains.
@@ -346,6 +342,68 @@ pub fn bucket_of(ts: i64, grain: i64) -> i64 {
         (ts + JST_OFFSET).div_euclid(DAY)
     } else {
         ts.div_euclid(grain)
+    }
+}
+
+/// The fields of a maintenance window's draft that name a site, node or check that is not (or no longer)
+/// registered, read on the write transaction `$tx` so the check and the write see the same rows (a
+/// target retired meanwhile cannot slip through). Expands the same code for each backend.
+macro_rules! window_target_errors {
+    ($tx:expr, $w:expr) => {{
+        let mut errors: Vec<FieldError> = Vec::new();
+        if let Some(id) = $w.site_id {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM sites WHERE id = $1 AND retired_at IS NULL",
+            )
+            .bind(id)
+            .fetch_one(&mut *$tx)
+            .await?;
+            if n == 0 {
+                errors.push(FieldError::new(
+                    "site_id",
+                    format!("拠点 {id} は登録されていません。"),
+                ));
+            }
+        }
+        if let Some(id) = $w.node_id {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM network_nodes WHERE id = $1 AND retired_at IS NULL",
+            )
+            .bind(id)
+            .fetch_one(&mut *$tx)
+            .await?;
+            if n == 0 {
+                errors.push(FieldError::new(
+                    "node_id",
+                    format!("ネットワーク機器 {id} は登録されていません。"),
+                ));
+            }
+        }
+        if let Some(id) = $w.check_id {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM connectivity_checks WHERE id = $1 AND retired_at IS NULL",
+            )
+            .bind(id)
+            .fetch_one(&mut *$tx)
+            .await?;
+            if n == 0 {
+                errors.push(FieldError::new(
+                    "check_id",
+                    format!("疎通確認 {id} は登録されていません。"),
+                ));
+            }
+        }
+        errors
+    }};
+}
+
+/// A window's own rules ([`MaintenanceWindow::validate`]) as a list of field errors, so that the
+/// target checks can add theirs to one refusal.
+fn window_rule_errors(w: &MaintenanceWindow) -> Result<Vec<FieldError>> {
+    match w.validate() {
+        Ok(()) => Ok(Vec::new()),
+        Err(DomainError::Validation(e)) => Ok(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -701,18 +759,24 @@ impl Store {
             .await?))
     }
 
-    /// Adds a maintenance window. Needs [`Action::ManageChecks`]; audited as `maintenance.create`.
+    /// Adds a maintenance window. Needs [`Action::ManageChecks`]; refused with every problem at once when
+    /// the window breaks [`MaintenanceWindow::validate`] or names a site, node or check that is not
+    /// registered (checked inside the write transaction); audited as `maintenance.create`.
     pub async fn create_maintenance_window(
         &self,
         actor: &Actor,
         w: &MaintenanceWindow,
     ) -> Result<i64> {
         actor.require(Action::ManageChecks)?;
-        w.validate()?;
+        let mut errors = window_rule_errors(w)?;
         let rec =
             serde_json::to_string(&w.when).map_err(|e| StoreError::Internal(e.to_string()))?;
         let at = now();
         let id = write_tx!(self, |tx| {
+            errors.extend(window_target_errors!(tx, w));
+            if !errors.is_empty() {
+                return Err(DomainError::Validation(errors).into());
+            }
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO maintenance_windows (title, site_id, node_id, check_id, recurrence, created_by, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -782,12 +846,18 @@ impl Store {
         w: &MaintenanceWindow,
     ) -> Result<WindowRecord> {
         actor.require(Action::ManageChecks)?;
-        w.validate()?;
+        let mut errors = window_rule_errors(w)?;
         let rec =
             serde_json::to_string(&w.when).map_err(|e| StoreError::Internal(e.to_string()))?;
         let at = now();
         let after = window_json(w);
         write_tx!(self, |tx| {
+            // The rules and the targets first, as before any lookup of the row: one refusal with every
+            // problem, decided on the rows this transaction writes beside.
+            errors.extend(window_target_errors!(tx, w));
+            if !errors.is_empty() {
+                return Err(DomainError::Validation(errors).into());
+            }
             // Read and change in the one transaction, so that the check and the audited differences
             // belong to the row that is changed.
             let sql = format!("{WINDOW_SELECT} WHERE id = $1");

@@ -28,7 +28,7 @@ mod schema;
 pub use import::{ImportSummary, import_export};
 pub use schema::{ColumnInfo, Kind, TableInfo};
 
-use crate::audit::{ChainReport, GENESIS, entry_hash};
+use crate::audit::{AuditSink, ChainReport, GENESIS, entry_hash};
 use crate::{Actor, Result, Store, StoreError};
 use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
@@ -215,17 +215,15 @@ impl Store {
             file_count,
             bytes,
         };
-        self.audit(
-            crate::audit::NewAuditEntry::new(actor, "export.full", "export", "").details(
-                serde_json::json!({
-                    "manifest_sha256": summary.manifest_sha256,
-                    "tables": summary.manifest.tables.len(),
-                    "files": summary.file_count,
-                    "audit_entries": summary.manifest.audit_chain.entries,
-                }),
-            ),
-        )
-        .await?;
+        let entry = crate::audit::NewAuditEntry::new(actor, "export.full", "export", "").details(
+            serde_json::json!({
+                "manifest_sha256": summary.manifest_sha256,
+                "tables": summary.manifest.tables.len(),
+                "files": summary.file_count,
+                "audit_entries": summary.manifest.audit_chain.entries,
+            }),
+        );
+        write_tx!(self, |tx| tx.append_audit(&entry).await?);
         Ok(summary)
     }
 }

@@ -1563,24 +1563,9 @@ impl Store {
         name: &str,
     ) -> Result<NewAgentCredential> {
         actor.require(Action::ManageAgents)?;
-        let name = name.trim().to_string();
-        if name.is_empty() {
-            return Err(DomainError::invalid("name", "名前を入力してください。").into());
-        }
-        if name.chars().count() > 100 {
-            return Err(
-                DomainError::invalid("name", "名前は100文字以内で入力してください。").into(),
-            );
-        }
-        if name.chars().any(char::is_control) {
-            return Err(DomainError::invalid(
-                "name",
-                "名前に使用できない制御文字が含まれています。",
-            )
-            .into());
-        }
-        unyo_domain::pii::guard_free_text("name", &name)
-            .map_err(|e| DomainError::invalid("name", e.message()))?;
+        let name = unyo_domain::account::validate_agent_name(name)?
+            .as_str()
+            .to_string();
         let username = format!("agent-{}", random_hex(4)?);
         let password = random_hex(16)?;
         let hash = hash_password(&password)?;

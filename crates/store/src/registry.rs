@@ -727,12 +727,8 @@ impl Store {
         id: i64,
         reason: &str,
     ) -> Result<()> {
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(DomainError::invalid("reason", "廃止の理由を入力してください。").into());
-        }
-        unyo_domain::pii::guard_free_text("reason", reason)
-            .map_err(|e| DomainError::invalid("reason", e.message()))?;
+        let reason = unyo_domain::registry::validate_retire_reason(reason)?;
+        let reason = reason.as_str();
         let at = now();
         let sql = format!(
             "UPDATE {table} SET retired_at = $1, updated_at = $1 WHERE id = $2 AND retired_at IS NULL"

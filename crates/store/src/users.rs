@@ -211,8 +211,8 @@ impl Store {
         actor.require(Action::ManageUsers)?;
         check_username(username)?;
         check_password_policy(password)?;
-        unyo_domain::pii::guard_free_text("display_name", display_name)
-            .map_err(|e| DomainError::invalid("display_name", e.message()))?;
+        let display_name = unyo_domain::account::validate_display_name(display_name)?;
+        let display_name = display_name.as_str();
         let hash = hash_password(password)?;
         let at = now();
         let id = write_tx!(self, |tx| {
@@ -537,6 +537,77 @@ impl Store {
         Ok(())
     }
 
+    /// Turns TOTP on with the code the person typed to confirm it, of time step `step`: the step is used
+    /// up as a login code's is ([`accept_totp_step`](Self::accept_totp_step)), in the same transaction
+    /// as the change, so the confirming code cannot complete a login or confirm anything again. `false`
+    /// (nothing written) when the step was used already.
+    pub async fn confirm_totp(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        step: i64,
+        recovery_codes: &[String],
+    ) -> Result<bool> {
+        self.require_self_or_admin(actor, user_id)?;
+        let hashes: Vec<String> = recovery_codes
+            .iter()
+            .map(|c| sha256_hex(&normalise_code(c)))
+            .collect();
+        let accepted = write_tx!(self, |tx| {
+            let accepted = sqlx::query(ACCEPT_STEP_SQL)
+                .bind(step)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if accepted {
+                sqlx::query(
+                    "UPDATE users SET totp_enabled = TRUE, recovery_codes = $1 WHERE id = $2",
+                )
+                .bind(serde_json::to_string(&hashes).unwrap_or_else(|_| "[]".into()))
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+                tx.append_audit(&NewAuditEntry::new(actor, "totp.enable", "user", user_id))
+                    .await?;
+            }
+            accepted
+        });
+        Ok(accepted)
+    }
+
+    /// Turns one's TOTP off with a current code of time step `step`, used up as a login code's is, in
+    /// the same transaction. `false` (nothing written) when the step was used already. (An
+    /// administrator resets someone's TOTP without a code through [`disable_totp`](Self::disable_totp).)
+    pub async fn disable_totp_with_code(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        step: i64,
+    ) -> Result<bool> {
+        self.require_self_or_admin(actor, user_id)?;
+        let accepted = write_tx!(self, |tx| {
+            let accepted = sqlx::query(ACCEPT_STEP_SQL)
+                .bind(step)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if accepted {
+                sqlx::query("UPDATE users SET totp_enabled = FALSE, totp_secret = NULL, recovery_codes = '[]' WHERE id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.append_audit(&NewAuditEntry::new(actor, "totp.disable", "user", user_id))
+                    .await?;
+            }
+            accepted
+        });
+        Ok(accepted)
+    }
+
     /// Uses up a recovery code; true when it was valid.
     pub async fn use_recovery_code(&self, user: &User, code: &str, source: &str) -> Result<bool> {
         let wanted = sha256_hex(&normalise_code(code));
@@ -731,6 +802,8 @@ impl Store {
     ) -> Result<(ApiToken, String)> {
         actor.require(Action::UseApi)?;
         self.require_self_or_admin(actor, user_id)?;
+        let name = unyo_domain::account::validate_token_name(name)?;
+        let name = name.as_str();
         let at = now();
         if expires_at.is_some_and(|e| unyo_domain::time::from_storage(e).is_none() || *e <= *at) {
             return Err(DomainError::invalid(

@@ -735,3 +735,91 @@ async fn maintenance_windows_and_channels_are_edited_and_retired() {
         unyo_store::audit::ChainReport::Intact { .. }
     ));
 }
+
+/// The store itself refuses a maintenance window whose site, node or check is not registered (or is
+/// retired), with the window's own rules in the same refusal, inside its write transaction: a caller
+/// that skips any check of its own cannot store a dangling target.
+#[tokio::test]
+async fn maintenance_window_targets_are_checked_by_the_store() {
+    let db = test_store().await.unwrap();
+    let s = &db.store;
+    let a = Actor::system("test");
+    let se = actor(Role::Se);
+    let site = s
+        .create_site(
+            &a,
+            &SiteInput {
+                code: "KARATSU".into(),
+                name: "唐津土木事務所".into(),
+                kind: "doboku".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    s.retire_site(&a, site.id, "統合のため").await.unwrap();
+    let now = Utc::now();
+    let window = MaintenanceWindow {
+        id: 0,
+        title: "回線工事".into(),
+        site_id: Some(site.id),
+        node_id: Some(999_999),
+        check_id: Some(999_998),
+        when: Recurrence::Once {
+            start: now,
+            end: now - Duration::hours(1),
+        },
+    };
+    let fields = |r: Result<i64, StoreError>| match r {
+        Err(StoreError::Domain(DomainError::Validation(e))) => {
+            let mut f: Vec<String> = e.iter().map(|e| e.field.clone()).collect();
+            f.sort();
+            (f, e.iter().map(|e| e.message.clone()).collect::<Vec<_>>())
+        }
+        other => panic!("{other:?}"),
+    };
+    let (f, messages) = fields(s.create_maintenance_window(&se, &window).await);
+    assert_eq!(f, ["check_id", "end", "node_id", "site_id"], "{messages:?}");
+    assert!(
+        messages.contains(&format!("拠点 {} は登録されていません。", site.id)),
+        "{messages:?}"
+    );
+    assert!(messages.contains(&"ネットワーク機器 999999 は登録されていません。".to_string()));
+    assert!(messages.contains(&"疎通確認 999998 は登録されていません。".to_string()));
+    assert!(
+        s.maintenance_window_records(unyo_store::registry::Status::All)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing written"
+    );
+
+    // The same on a change of an existing window.
+    let ok = MaintenanceWindow {
+        site_id: None,
+        node_id: None,
+        check_id: None,
+        when: Recurrence::Once {
+            start: now,
+            end: now + Duration::hours(1),
+        },
+        ..window.clone()
+    };
+    let id = s.create_maintenance_window(&se, &ok).await.unwrap();
+    let changed = MaintenanceWindow {
+        site_id: Some(site.id),
+        ..ok.clone()
+    };
+    match s.update_maintenance_window(&se, id, &changed).await {
+        Err(StoreError::Domain(DomainError::Validation(e))) => {
+            assert_eq!(e.len(), 1, "{e:?}");
+            assert_eq!(e[0].field, "site_id");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        s.maintenance_window(id).await.unwrap().window.site_id,
+        None,
+        "nothing changed"
+    );
+}

@@ -538,3 +538,116 @@ async fn long_chain_is_verified_in_ranges() {
         }
     }
 }
+
+/// An export is recorded by the store, which decides its action name and checks the actor's permission:
+/// the entry names the actor and the source, a role without the permission is refused and nothing is
+/// written, and a free-form `export.*` entry through `Store::audit` is refused.
+#[tokio::test]
+async fn exports_are_recorded_by_the_store_with_the_actor() {
+    use unyo_store::audit::{ExportKind, NewAuditEntry};
+    let db = test_store().await.unwrap();
+    let s = &db.store;
+    let actor = |role: Role, name: &str| Actor {
+        user_id: Some(7),
+        username: name.into(),
+        role,
+        source: "192.0.2.10".into(),
+    };
+    let exports = |s: &unyo_store::Store| {
+        let q = AuditQuery {
+            action: Some("export.".into()),
+            ..Default::default()
+        };
+        let s = s.clone();
+        async move { s.audit_log(&q).await.unwrap().items }
+    };
+
+    let auditor = actor(Role::Auditor, "kansa");
+    s.record_export(
+        &auditor,
+        ExportKind::Audit,
+        "",
+        "",
+        serde_json::json!({"format": "csv", "rows": 3}),
+    )
+    .await
+    .unwrap();
+    let got = exports(s).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].action, "export.audit");
+    assert_eq!(got[0].actor, "kansa");
+    assert_eq!(got[0].source, "192.0.2.10");
+
+    // Staff may not export the audit log: refused, nothing written.
+    let staff = actor(Role::Staff, "shokuin");
+    match s
+        .record_export(&staff, ExportKind::Audit, "", "", serde_json::json!({}))
+        .await
+    {
+        Err(StoreError::Domain(DomainError::Forbidden)) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(exports(s).await.len(), 1);
+
+    // Every kind asks role.rs (the auditor reads everything, so may take every file).
+    for kind in ExportKind::ALL {
+        assert_eq!(
+            s.record_export(&auditor, kind, "", "", serde_json::json!({}))
+                .await
+                .is_ok(),
+            Role::Auditor.allows(kind.permission()),
+            "{kind:?}"
+        );
+    }
+
+    // No export entry without the store's check.
+    assert!(
+        s.audit(NewAuditEntry::new(&staff, "export.audit", "", ""))
+            .await
+            .is_err()
+    );
+    assert!(
+        !exports(s).await.iter().any(|e| e.actor == "shokuin"),
+        "the refused entry is not written"
+    );
+}
+
+/// A session ends 12 hours after it began however active it stays (the absolute limit beside the
+/// 30-minute idle timeout): looked up every 20 minutes, it lives up to the limit and not past it.
+#[tokio::test]
+async fn a_session_ends_at_its_absolute_limit_however_active() {
+    use chrono::{Duration, Utc};
+    use unyo_store::sessions::ABSOLUTE_TIMEOUT_HOURS;
+    assert_eq!(ABSOLUTE_TIMEOUT_HOURS, 12);
+    let db = test_store().await.unwrap();
+    let s = &db.store;
+    let sys = Actor::system("test");
+    let u = s
+        .create_user(&sys, "se1", "SE 一郎", Role::Se, "long-password-1")
+        .await
+        .unwrap();
+    let sess = s.create_session(u.id, false).await.unwrap();
+    let start = Utc::now();
+    let mut t = start;
+    // Active all day: every lookup keeps the idle timeout away.
+    while t < start + Duration::hours(12) - Duration::minutes(5) {
+        assert!(
+            s.session(&sess.token, t).await.unwrap().is_some(),
+            "alive after {} minutes",
+            (t - start).num_minutes()
+        );
+        t += Duration::minutes(20);
+    }
+    assert!(
+        s.session(
+            &sess.token,
+            start + Duration::hours(12) + Duration::minutes(1)
+        )
+        .await
+        .unwrap()
+        .is_none(),
+        "over after 12 hours"
+    );
+    // And it stays over (the row is gone), even looked up at an earlier time again.
+    assert!(s.session(&sess.token, t).await.unwrap().is_none());
+}

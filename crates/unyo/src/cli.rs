@@ -433,11 +433,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let store = data.open(DEFAULT_DATA_DIR).await?;
             ensure_first_admin(&store).await?;
             let tls = tls_cert.zip(tls_key);
-            let config = WebConfig {
-                secure_cookies: tls.is_some() || behind_tls_proxy,
-                trust_proxy: behind_tls_proxy,
-                ..Default::default()
-            };
+            let config = serve_config(tls.is_some(), behind_tls_proxy);
             serve(store, listen, config, tls).await?;
         }
         Command::Demo { data_dir, listen } => {
@@ -924,7 +920,14 @@ async fn report(command: ReportCommand) -> Result<ExitCode> {
                     .await
                     .map_err(document_error)?;
             let details = serde_json::json!({"contract_id": contract, "month": m.code()});
-            (store, doc, format, out, "export.monthly_record", details)
+            (
+                store,
+                doc,
+                format,
+                out,
+                unyo_store::audit::ExportKind::MonthlyRecord,
+                details,
+            )
         }
         ReportCommand::Annual {
             data,
@@ -939,7 +942,14 @@ async fn report(command: ReportCommand) -> Result<ExitCode> {
                 .await
                 .map_err(document_error)?;
             let details = serde_json::json!({"contract_id": contract, "fiscal_year": fiscal_year});
-            (store, doc, format, out, "export.annual_pack", details)
+            (
+                store,
+                doc,
+                format,
+                out,
+                unyo_store::audit::ExportKind::AnnualPack,
+                details,
+            )
         }
     };
     let format = match format {
@@ -957,10 +967,7 @@ async fn report(command: ReportCommand) -> Result<ExitCode> {
     details["size"] = serde_json::json!(bytes.len());
     details["sha256"] = serde_json::json!(sha);
     store
-        .audit(
-            unyo_store::audit::NewAuditEntry::new(&Actor::system("cli"), action, "", "")
-                .details(details),
-        )
+        .record_export(&Actor::system("cli"), action, "", "", details)
         .await?;
     store.close().await;
     println!(
@@ -1199,4 +1206,34 @@ async fn serve(
     }
     store.close().await;
     Ok(())
+}
+
+/// The web settings of `serve`: cookies are `Secure` (and HSTS is sent) whenever the browser reaches unyo
+/// over TLS, terminated here (`--tls-cert`/`--tls-key`) or by a proxy (`--behind-tls-proxy`, which also
+/// makes the proxy's `X-Forwarded-For` entry the client's address).
+fn serve_config(tls: bool, behind_tls_proxy: bool) -> WebConfig {
+    WebConfig {
+        secure_cookies: tls || behind_tls_proxy,
+        trust_proxy: behind_tls_proxy,
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod serve_tests {
+    use super::serve_config;
+
+    #[test]
+    fn cookies_are_secure_under_tls_or_behind_a_tls_proxy() {
+        for (tls, proxy, secure, trust) in [
+            (false, false, false, false),
+            (true, false, true, false),
+            (false, true, true, true),
+            (true, true, true, true),
+        ] {
+            let c = serve_config(tls, proxy);
+            assert_eq!(c.secure_cookies, secure, "tls={tls} proxy={proxy}");
+            assert_eq!(c.trust_proxy, trust, "tls={tls} proxy={proxy}");
+        }
+    }
 }

@@ -9,6 +9,7 @@ pub mod agent;
 pub mod api;
 pub mod assets;
 pub mod auth;
+mod certificate;
 pub mod confirm;
 mod download;
 pub mod error;

@@ -134,11 +134,12 @@ async fn totp_enrolment_login_and_recovery_codes() {
     assert!(!staff.totp_enabled);
     assert!(c.get("/account").await.text().contains("設定途中"));
 
-    // The right code turns it on and shows ten recovery codes once.
+    // The right code turns it on and shows ten recovery codes once. (Each code below is of a later
+    // time step than the one before: a step is used up once accepted.)
     let r = c
         .post_form(
             "/account/totp/confirm",
-            &[("code", &code_at(&key, unix_now()))],
+            &[("code", &code_at(&key, unix_now() - 30))],
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
@@ -226,7 +227,7 @@ async fn totp_enrolment_login_and_recovery_codes() {
     let r = c
         .post_form(
             "/account/totp/disable",
-            &[("code", &code_at(&key, unix_now()))],
+            &[("code", &code_at(&key, unix_now() + 30))],
         )
         .await;
     assert_eq!(r.status, 303);
@@ -810,6 +811,68 @@ async fn admin_manages_users() {
     assert_eq!(
         admin.post_form("/users/99999/unlock", &[]).await.status,
         404
+    );
+}
+
+/// A code typed on the account page uses up its time step as a login code does: the code that
+/// confirmed TOTP cannot then complete a login, and the code of the last login cannot turn TOTP off.
+#[tokio::test]
+async fn totp_codes_typed_on_the_account_page_are_used_once() {
+    let app = TestApp::new().await;
+    let c = app.login("staff").await;
+    assert_eq!(c.post_form("/account/totp/start", &[]).await.status, 200);
+    let id = app
+        .store()
+        .user_by_name("staff")
+        .await
+        .expect("q")
+        .expect("u")
+        .id;
+    let secret = app
+        .store()
+        .totp_secret(id)
+        .await
+        .expect("q")
+        .expect("pending secret");
+    let key = base32_decode(&secret).expect("base32");
+    let enabled = || async {
+        app.store()
+            .user(id)
+            .await
+            .expect("q")
+            .expect("u")
+            .totp_enabled
+    };
+
+    let code = code_at(&key, unix_now());
+    let r = c
+        .post_form("/account/totp/confirm", &[("code", &code)])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(enabled().await);
+
+    // The confirming code again, at the login: refused.
+    let pending = password_step(&app, "staff", "staff-password").await;
+    let replay = pending
+        .post_form("/login/totp?next=%2F", &[("code", &code)])
+        .await;
+    assert_eq!(replay.status, 401, "the confirming code is used up");
+
+    // A login with the next step's code; that code cannot then turn TOTP off.
+    let next = code_at(&key, unix_now() + 30);
+    let pending = password_step(&app, "staff", "staff-password").await;
+    let ok = pending
+        .post_form("/login/totp?next=%2F", &[("code", &next)])
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.text());
+    let r = c
+        .post_form("/account/totp/disable", &[("code", &next)])
+        .await;
+    assert_eq!(r.status, 422, "the login's code is used up");
+    assert!(enabled().await, "still on");
+    assert!(
+        r.text().contains("確認コードが正しくありません"),
+        "told as a wrong code"
     );
 }
 

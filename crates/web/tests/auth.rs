@@ -159,3 +159,112 @@ async fn the_font_is_served_without_a_login() {
             .contains("/static/fonts/BIZUDPGothic-Regular.ttf")
     );
 }
+
+/// The `Set-Cookie` values of a response.
+fn set_cookies(r: &common::Resp) -> Vec<String> {
+    r.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Served over TLS or behind a TLS proxy (`serve` sets `secure_cookies` for `--tls-cert` and
+/// `--behind-tls-proxy`), every cookie is `Secure` (the pre-login CSRF cookie, the session, the
+/// cleared one at logout) and every answer carries HSTS; over plain HTTP (demo, loopback) neither.
+#[tokio::test]
+async fn cookies_are_secure_and_hsts_is_sent_when_served_over_tls() {
+    for secure in [true, false] {
+        let app = TestApp::with_config(unyo_web::WebConfig {
+            secure_cookies: secure,
+            ..Default::default()
+        })
+        .await;
+        let anon = app.anonymous();
+        let page = anon.get("/login").await;
+        assert_eq!(page.status, 200);
+        let hsts = |r: &common::Resp| {
+            r.headers
+                .get("strict-transport-security")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let want_hsts = secure.then(|| "max-age=31536000".to_string());
+        assert_eq!(hsts(&page), want_hsts, "login page, secure={secure}");
+        let login_cookies = set_cookies(&page);
+        assert!(!login_cookies.is_empty());
+        let token = login_cookies[0]
+            .split(';')
+            .next()
+            .and_then(|c| c.split_once('='))
+            .map(|(_, v)| v.to_string())
+            .unwrap_or_default();
+
+        let mut c = anon.clone();
+        c.cookie = format!("unyo_login_csrf={token}");
+        c.csrf = token;
+        let ok = c
+            .post_form(
+                "/login",
+                &[
+                    ("username", "admin"),
+                    ("password", "admin-password"),
+                    ("next", "/"),
+                ],
+            )
+            .await;
+        assert_eq!(ok.status, 303, "{}", ok.text());
+        assert_eq!(hsts(&ok), want_hsts);
+        let login_answer = set_cookies(&ok);
+        assert!(login_answer.iter().any(|c| c.starts_with("unyo_session=")));
+
+        let logged = app.login("staff").await;
+        let home = logged.get("/").await;
+        assert_eq!(hsts(&home), want_hsts, "pages, secure={secure}");
+        let out = logged.post_form("/logout", &[]).await;
+        assert_eq!(out.status, 303);
+        let all: Vec<String> = [login_cookies, login_answer, set_cookies(&out)].concat();
+        assert!(all.len() >= 3, "{all:?}");
+        for cookie in &all {
+            let attrs: Vec<&str> = cookie.split(';').map(str::trim).collect();
+            assert_eq!(
+                attrs.contains(&"Secure"),
+                secure,
+                "{cookie} (secure={secure})"
+            );
+            assert!(attrs.contains(&"HttpOnly"), "{cookie}");
+        }
+    }
+}
+
+/// The password login starts a new session: a session cookie the browser brought to the login form no
+/// longer opens a page afterwards (IPA 4-(iv)-a), and the new one does.
+#[tokio::test]
+async fn the_password_login_starts_a_new_session() {
+    let app = TestApp::new().await;
+    let before = app.login("staff").await;
+    assert_eq!(before.get("/").await.status, 200);
+    // The browser still holds its session (and the form its CSRF token) when it logs in again.
+    let ok = before
+        .post_form(
+            "/login",
+            &[
+                ("username", "staff"),
+                ("password", "staff-password"),
+                ("next", "/"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.text());
+    let new_cookie = set_cookies(&ok)
+        .into_iter()
+        .find(|c| c.starts_with("unyo_session="))
+        .and_then(|c| c.split(';').next().map(str::to_string))
+        .expect("a new session cookie");
+    assert_ne!(new_cookie, before.cookie, "a new id");
+    assert_eq!(before.get("/").await.status, 303, "the old session is over");
+    let mut after = app.anonymous();
+    after.cookie = new_cookie;
+    assert_eq!(after.get("/").await.status, 200);
+}

@@ -19,7 +19,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use unyo_domain::connectivity::{ChannelConfig, CheckInput, MaintenanceWindow, Recurrence};
+use unyo_domain::connectivity::{
+    ChannelConfig, CheckInput, MaintenanceWindow, Recurrence, validate_channel, validate_window,
+};
 use unyo_domain::{Action, DomainError};
 use unyo_store::connectivity::{Attempt, Channel, CheckRow, EventRow, ResultRow, WindowRecord};
 use unyo_store::registry::Status;
@@ -164,25 +166,16 @@ pub(super) async fn list_windows(
     ))
 }
 
-/// The body as a window that passes the page's checks (the domain's rules, targets that exist).
-async fn window_of(state: &AppState, input: WindowInput) -> ApiResult<MaintenanceWindow> {
-    let Some(when) = input.when else {
-        return Err(DomainError::invalid(
-            "when",
-            "日時（when: 一回限り once または毎週 weekly）を指定してください。",
-        )
-        .into());
-    };
-    let w = MaintenanceWindow {
-        id: 0,
-        title: input.title.trim().to_string(),
-        site_id: input.site_id,
-        node_id: input.node_id,
-        check_id: input.check_id,
-        when,
-    };
-    crate::pages::connectivity::maintenance::validate_window(&state.store, &w).await?;
-    Ok(w)
+/// The body as a window ([`validate_window`]: the time must be given); the store judges its rules and
+/// its targets together inside the write transaction, one refusal with every problem.
+fn window_of(input: WindowInput) -> ApiResult<MaintenanceWindow> {
+    Ok(validate_window(
+        &input.title,
+        input.site_id,
+        input.node_id,
+        input.check_id,
+        input.when,
+    )?)
 }
 
 /// `POST /maintenance-windows`: a one-off or weekly window over every check, or those of a site, behind a
@@ -193,7 +186,7 @@ pub(super) async fn create_window(
     ApiJson(input): ApiJson<WindowInput>,
 ) -> ApiResult<Response> {
     user.require(Action::ManageChecks)?;
-    let w = window_of(&state, input).await?;
+    let w = window_of(input)?;
     let id = state
         .store
         .create_maintenance_window(&user.actor(), &w)
@@ -234,7 +227,7 @@ pub(super) async fn update_window(
     if old.retired_at.is_some() {
         return Err(DomainError::Conflict("廃止済みの保守時間帯は変更できません。".into()).into());
     }
-    let w = window_of(&state, input).await?;
+    let w = window_of(input)?;
     let updated = state
         .store
         .update_maintenance_window(&user.actor(), id, &w)
@@ -280,17 +273,10 @@ impl ApiInput for ChannelInput {
     }
 }
 
-/// The name checked as on the page, and the settings, which must be given.
+/// The name and the settings under the domain's rules ([`validate_channel`]).
 fn channel_of(input: ChannelInput) -> ApiResult<(String, ChannelConfig)> {
-    crate::pages::connectivity::channels::validate_name(&input.name)?;
-    let Some(config) = input.config else {
-        return Err(DomainError::invalid(
-            "config",
-            "通知の設定（config: kind が email・webhook・syslog のいずれか）を指定してください。",
-        )
-        .into());
-    };
-    Ok((input.name, config))
+    let d = validate_channel(&input.name, input.config)?;
+    Ok((d.name.as_str().to_string(), d.config))
 }
 
 /// `GET /notification-channels?status=…`: the channels in service (or the retired ones, or all).

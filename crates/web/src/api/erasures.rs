@@ -72,7 +72,7 @@ pub(super) async fn create(
     let draft = input.validate(chrono::Utc::now())?;
     let actor = user.actor();
     let e = state.store.create_erasure(&actor, &draft).await?;
-    let e = crate::pages::erasures::freeze(&state.store, &actor, &e).await?;
+    let e = crate::certificate::freeze(&state.store, &actor, &e).await?;
     Ok(created("erasures", e.id, out(&e)))
 }
 
@@ -89,7 +89,7 @@ pub(super) async fn certificate(
         .ok()
         .filter(|i| *i > 0)
         .ok_or_else(|| ApiError::NotFound(format!("消去記録 {id}")))?;
-    let bytes = crate::pages::erasures::certificate_bytes(
+    let bytes = crate::certificate::certificate_bytes(
         &state.store,
         &user.actor(),
         id,
@@ -97,7 +97,7 @@ pub(super) async fn certificate(
     )
     .await?;
     let sha = unyo_documents::sha256_hex(&bytes);
-    let mut res = crate::pages::erasures::file_response(bytes, id, Format::Pdf);
+    let mut res = crate::certificate::file_response(bytes, id, Format::Pdf);
     if let Ok(v) = HeaderValue::from_str(&sha) {
         res.headers_mut().insert("x-content-sha256", v);
     }

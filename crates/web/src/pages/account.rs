@@ -484,7 +484,19 @@ async fn totp_confirm(
     let Some(secret) = state.store.totp_secret(ctx.user.id).await? else {
         return Ok(Redirect::to("/account").into_response());
     };
-    if !totp::verify(&secret, form.code.trim(), unix_now()) {
+    // The code's time step is used up with the change, as a login code's is: the same code cannot
+    // then complete a login or confirm again.
+    let codes = recovery_codes(RECOVERY_CODES)?;
+    let confirmed = match totp::verify_step(&secret, form.code.trim(), unix_now()) {
+        Some(step) => {
+            state
+                .store
+                .confirm_totp(&ctx.actor(), ctx.user.id, step as i64, &codes)
+                .await?
+        }
+        None => false,
+    };
+    if !confirmed {
         return enrol_page(
             &ctx,
             &secret,
@@ -492,11 +504,6 @@ async fn totp_confirm(
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
-    let codes = recovery_codes(RECOVERY_CODES)?;
-    state
-        .store
-        .enable_totp(&ctx.actor(), ctx.user.id, &codes)
-        .await?;
     let mut page = ctx.page(ctx.tr.t("account.totp"), "account");
     page.flash = Some(ctx.tr.t("account.totp_enabled_done"));
     Ok(render(&RecoveryPage { page, codes })?.into_response())
@@ -522,7 +529,17 @@ async fn totp_disable(
         .totp_secret(ctx.user.id)
         .await?
         .unwrap_or_default();
-    if !totp::verify(&secret, form.code.trim(), unix_now()) {
+    // A code whose time step was used already (by a login or a confirmation) is a wrong code here too.
+    let disabled = match totp::verify_step(&secret, form.code.trim(), unix_now()) {
+        Some(step) => {
+            state
+                .store
+                .disable_totp_with_code(&ctx.actor(), ctx.user.id, step as i64)
+                .await?
+        }
+        None => false,
+    };
+    if !disabled {
         if state
             .store
             .record_second_factor_failure(&ctx.user, &ctx.source)
@@ -533,7 +550,6 @@ async fn totp_disable(
         let err = FieldError::new("totp_code", ctx.tr.t("account.totp_wrong"));
         return show(&state, &ctx, None, vec![err], TokenDraft::default()).await;
     }
-    state.store.disable_totp(&ctx.actor(), ctx.user.id).await?;
     Ok(Redirect::to("/account?ok=totp_off").into_response())
 }
 
@@ -650,13 +666,15 @@ async fn create_token(
         expires: form.expires_on.trim().to_string(),
     };
     let problem = if name.is_empty() {
-        Some(ctx.tr.t("account.token_name_required"))
+        Some(ctx.tr.t("account.token_name_required").to_string())
     } else if name.chars().count() > MAX_TOKEN_NAME {
-        Some(ctx.tr.t("account.token_name_long"))
+        Some(ctx.tr.t("account.token_name_long").to_string())
     } else {
-        unyo_domain::pii::guard_free_text("name", &name)
-            .err()
-            .map(|e| e.message())
+        // The rest of the rule (one line, no personal identifier) is the domain's, as in the store.
+        match unyo_domain::account::validate_token_name(&name) {
+            Err(DomainError::Validation(e)) => e.into_iter().next().map(|e| e.message),
+            _ => None,
+        }
     };
     if let Some(message) = problem {
         let err = FieldError::new("token_name", message);

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use unyo_domain::Action;
-use unyo_store::audit::{AuditEntry, AuditQuery, ChainReport, NewAuditEntry};
+use unyo_store::audit::{AuditEntry, AuditQuery, ChainReport, ExportKind};
 
 /// Extra UI words of this area: (key, 日本語, English).
 pub const TEXT: &[(&str, &str, &str)] = &[
@@ -548,12 +548,16 @@ async fn export(
     // The export is recorded before anything leaves the server.
     state
         .store
-        .audit(
-            NewAuditEntry::new(&ctx.actor(), "export.audit", "", "").details(json!({
+        .record_export(
+            &ctx.actor(),
+            ExportKind::Audit,
+            "",
+            "",
+            json!({
                 "format": format,
                 "rows": entries.len(),
                 "filter": f.as_json(),
-            })),
+            }),
         )
         .await?;
     let stamp = unyo_domain::time::to_jst(chrono::Utc::now()).format("%Y%m%d-%H%M");

@@ -7,6 +7,7 @@
 //! - `GET /erasures/export.zip` — every table, file and the verified audit chain as one ZIP
 //!   ([`Action::ExportAll`], audited as `export.full`), written to a temporary file and streamed.
 
+use crate::certificate::{certificate_bytes, file_response, freeze};
 use crate::download::content_disposition;
 use crate::page::{Ctx, PageMeta, render};
 use crate::{AppState, WebError};
@@ -17,12 +18,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use unyo_documents::{Format, erasure_certificate, erasure_certificate_file_name, render_blocking};
+use unyo_documents::Format;
 use unyo_domain::erasure::{ErasureInput, ErasureMethod, ErasureScope};
 use unyo_domain::{Action, DomainError, FieldError};
-use unyo_store::erasures::{CertificateFile, Erasure};
-use unyo_store::support::jst_today;
-use unyo_store::{Actor, Store, StoreError};
+use unyo_store::StoreError;
+use unyo_store::erasures::CertificateFile;
 
 /// `/erasures` and its certificate downloads, and the full export.
 pub fn routes() -> axum::Router<AppState> {
@@ -30,44 +30,6 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/erasures", get(page).post(create))
         .route("/erasures/export.zip", get(export_zip))
         .route("/erasures/{id}/{file}", get(certificate))
-}
-
-/// The certificate file of record `id`: the frozen one, or laid out from the stored record and frozen
-/// now when none is yet (the record cannot change once frozen, so the first file stays the certificate).
-pub(crate) async fn certificate_bytes(
-    store: &Store,
-    actor: &Actor,
-    id: i64,
-    file: CertificateFile,
-) -> Result<Vec<u8>, StoreError> {
-    if let Some(bytes) = store.erasure_certificate(actor, id, file).await? {
-        return Ok(bytes);
-    }
-    let e = store.erasure(actor, id).await?;
-    freeze(store, actor, &e).await?;
-    store
-        .erasure_certificate(actor, id, file)
-        .await?
-        .ok_or_else(|| StoreError::Internal(format!("erasure certificate {id} not frozen")))
-}
-
-/// Lays out and freezes the certificate of `e`.
-pub(crate) async fn freeze(
-    store: &Store,
-    actor: &Actor,
-    e: &Erasure,
-) -> Result<Erasure, StoreError> {
-    let render_err = |e: unyo_documents::DocumentError| StoreError::Internal(e.to_string());
-    let doc = erasure_certificate(e, jst_today());
-    let pdf = render_blocking(doc.clone(), Format::Pdf)
-        .await
-        .map_err(render_err)?;
-    let xlsx = render_blocking(doc, Format::Xlsx)
-        .await
-        .map_err(render_err)?;
-    store
-        .freeze_erasure_certificate(actor, e.id, &pdf, &xlsx)
-        .await
 }
 
 /// One record as listed.
@@ -262,24 +224,6 @@ async fn certificate(
     };
     let body = certificate_bytes(&state.store, &ctx.actor(), id, kind).await?;
     Ok(file_response(body, id, format))
-}
-
-/// The certificate as a download named 消去証明書_No.N.pdf.
-pub(crate) fn file_response(body: Vec<u8>, id: i64, format: Format) -> Response {
-    let mut res = body.into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(format.content_type()),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        content_disposition(
-            &format!("erasure_certificate_{id}.{}", format.ext()),
-            &erasure_certificate_file_name(id, format.ext()),
-        ),
-    );
-    res
 }
 
 /// A temporary directory or file removed when dropped (the export holds the whole database).

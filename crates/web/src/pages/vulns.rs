@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 use unyo_domain::Action;
-use unyo_store::audit::NewAuditEntry;
+use unyo_store::audit::ExportKind;
 use unyo_store::vulns::{
     CpeMapping, DEFAULT_STALE_DAYS, FeedImport, FeedStatus, Finding, FindingQuery, FindingStatus,
 };
@@ -209,10 +209,12 @@ async fn export(
     };
     state
         .store
-        .audit(
-            NewAuditEntry::new(&ctx.actor(), "export.findings", "", "").details(
-                json!({ "format": format, "rows": found.items.len(), "filter": p.encoded() }),
-            ),
+        .record_export(
+            &ctx.actor(),
+            ExportKind::Findings,
+            "",
+            "",
+            json!({ "format": format, "rows": found.items.len(), "filter": p.encoded() }),
         )
         .await?;
     let date = unyo_store::support::jst_today().format("%Y%m%d");

@@ -22,6 +22,11 @@ pub struct TestApp {
 impl TestApp {
     /// A fresh app with one account per role: `admin`, `staff`, `se`, `auditor` (password `{name}-password`).
     pub async fn new() -> TestApp {
+        TestApp::with_config(WebConfig::default()).await
+    }
+
+    /// The same app with other settings (e.g. `secure_cookies`, as `serve` sets under TLS).
+    pub async fn with_config(config: WebConfig) -> TestApp {
         let db = test_store().await.expect("test store");
         let sys = Actor::system("test");
         for role in Role::ALL {
@@ -37,7 +42,7 @@ impl TestApp {
                 .await
                 .expect("user");
         }
-        let router = router(db.store.clone(), WebConfig::default());
+        let router = router(db.store.clone(), config);
         TestApp { db, router }
     }
 

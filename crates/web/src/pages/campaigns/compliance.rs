@@ -14,7 +14,7 @@ use unyo_domain::campaign::CellState;
 use unyo_domain::registry::TerminalKind;
 use unyo_domain::{Action, DomainError, FieldError};
 use unyo_store::StoreError;
-use unyo_store::audit::NewAuditEntry;
+use unyo_store::audit::ExportKind;
 use unyo_store::campaigns::{ComplianceGrid, ComplianceQuery};
 
 const BASE: &str = "/compliance";
@@ -304,14 +304,18 @@ async fn export(
         .count();
     state
         .store
-        .audit(
-            NewAuditEntry::new(&ctx.actor(), "export.compliance", "", "").details(json!({
+        .record_export(
+            &ctx.actor(),
+            ExportKind::Compliance,
+            "",
+            "",
+            json!({
                 "format": format,
                 "terminals": grid.rows.len(),
                 "items": grid.items.iter().map(|i| i.label.clone()).collect::<Vec<_>>(),
                 "lagging_cells": lagging,
                 "filter": {"site_id": opt_id(&p.site_id), "kind": p.kind()},
-            })),
+            }),
         )
         .await?;
     Ok(attachment(body, ct, format))

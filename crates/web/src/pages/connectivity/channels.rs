@@ -47,8 +47,8 @@ const ATTEMPTS_SHOWN: i64 = 50;
 
 /// Checks a channel's name under the domain's rule (given, one line of at most 100 characters, no
 /// control character, no personal identifier), so the form lists it with the other problems. Shared by
-/// the page and the API.
-pub(crate) fn validate_name(name: &str) -> Result<(), DomainError> {
+/// the page and (through `validate_channel`) the API.
+fn validate_name(name: &str) -> Result<(), DomainError> {
     unyo_domain::connectivity::validate_channel_name(name).map(|_| ())
 }
 

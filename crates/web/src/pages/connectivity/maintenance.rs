@@ -20,7 +20,6 @@ use std::collections::HashMap;
 use unyo_domain::connectivity::{MaintenanceWindow, Recurrence};
 use unyo_domain::time::{jst, to_storage};
 use unyo_domain::{Action, DomainError, FieldError};
-use unyo_store::Store;
 use unyo_store::connectivity::WindowRecord;
 use unyo_store::registry::Status;
 
@@ -61,60 +60,6 @@ const WEEKDAYS_EN: [&str; 7] = [
     "Saturday",
     "Sunday",
 ];
-
-/// Checks a window before it is stored: the domain's rules, then that every named site, node and check
-/// exists (the store would keep a dangling id otherwise). Shared by the page and the API.
-pub(crate) async fn validate_window(
-    store: &Store,
-    w: &MaintenanceWindow,
-) -> unyo_store::Result<()> {
-    let mut errors = match w.validate() {
-        Ok(()) => Vec::new(),
-        Err(DomainError::Validation(e)) => e,
-        Err(e) => return Err(e.into()),
-    };
-    errors.extend(unknown_targets(store, w).await?);
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(DomainError::Validation(errors).into())
-    }
-}
-
-async fn unknown_targets(
-    store: &Store,
-    w: &MaintenanceWindow,
-) -> unyo_store::Result<Vec<FieldError>> {
-    let mut errors = Vec::new();
-    if let Some(id) = w.site_id {
-        let sites = store.all_sites().await?;
-        if !sites.iter().any(|s| s.id == id && s.retired_at.is_none()) {
-            errors.push(FieldError::new(
-                "site_id",
-                format!("拠点 {id} は登録されていません。"),
-            ));
-        }
-    }
-    if let Some(id) = w.node_id {
-        let nodes = store.all_nodes().await?;
-        if !nodes.iter().any(|n| n.id == id && n.retired_at.is_none()) {
-            errors.push(FieldError::new(
-                "node_id",
-                format!("ネットワーク機器 {id} は登録されていません。"),
-            ));
-        }
-    }
-    if let Some(id) = w.check_id {
-        let checks = store.checks().await?;
-        if !checks.iter().any(|c| c.id == id) {
-            errors.push(FieldError::new(
-                "check_id",
-                format!("疎通確認 {id} は登録されていません。"),
-            ));
-        }
-    }
-    Ok(errors)
-}
 
 /// The create form as typed (strings, so that wrong values come back to be corrected).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -190,7 +135,7 @@ fn optional_id(field: &str, label: &str, text: &str, errors: &mut Vec<FieldError
 
 /// The form as a window and every problem found in it (the domain's rules included); the window is only
 /// to be stored when there is none, but its targets can be checked either way.
-fn parse_form(f: &WindowForm) -> (MaintenanceWindow, Vec<FieldError>) {
+fn parse_form(f: &WindowForm) -> (MaintenanceWindow, Vec<FieldError>, bool) {
     let mut errors = Vec::new();
     let site_id = optional_id("site_id", "拠点", &f.site_id, &mut errors);
     let node_id = optional_id("node_id", "ネットワーク機器", &f.node_id, &mut errors);
@@ -243,6 +188,9 @@ fn parse_form(f: &WindowForm) -> (MaintenanceWindow, Vec<FieldError>) {
             None
         }
     };
+    // Whether the form itself read cleanly: then the store judges the window (the domain's rules and
+    // the targets, in its write transaction) and tells every problem at once.
+    let parsed = errors.is_empty();
     // The domain's rules (title, end after start, lengths) are checked even when a time is missing, so
     // that every problem is told at once.
     let w = MaintenanceWindow {
@@ -263,7 +211,7 @@ fn parse_form(f: &WindowForm) -> (MaintenanceWindow, Vec<FieldError>) {
                 .filter(|e| when.is_some() || e.field == "title"),
         );
     }
-    (w, errors)
+    (w, errors, parsed)
 }
 
 /// A stored window as the form shows it (times in JST), for editing.
@@ -621,9 +569,8 @@ pub(super) async fn create(
     Form(f): Form<WindowForm>,
 ) -> Result<Response, WebError> {
     ctx.require(Action::ManageChecks)?;
-    let (w, mut errors) = parse_form(&f);
-    errors.extend(unknown_targets(&state.store, &w).await?);
-    if !errors.is_empty() {
+    let (w, errors, parsed) = parse_form(&f);
+    if !parsed {
         return render_page(&state, &ctx, f, errors, None).await;
     }
     match state
@@ -667,9 +614,8 @@ pub(super) async fn update(
 ) -> Result<Response, WebError> {
     ctx.require(Action::ManageChecks)?;
     let old = state.store.maintenance_window(parse_id(&id)?).await?;
-    let (w, mut errors) = parse_form(&f);
-    errors.extend(unknown_targets(&state.store, &w).await?);
-    let refusal = if errors.is_empty() {
+    let (w, errors, parsed) = parse_form(&f);
+    let refusal = if parsed {
         match state
             .store
             .update_maintenance_window(&ctx.actor(), old.window.id, &w)
@@ -724,7 +670,7 @@ mod tests {
             end: "2026-05-12T11:00".into(),
             ..Default::default()
         };
-        let (w, e) = parse_form(&f);
+        let (w, e, _) = parse_form(&f);
         assert!(e.is_empty(), "{e:?}");
         assert_eq!(
             w.when,

@@ -36,7 +36,7 @@ use std::collections::HashMap;
 use unyo_domain::Action;
 use unyo_domain::connectivity::{ProbeStatus, State as CheckState};
 use unyo_domain::time::to_jst;
-use unyo_store::audit::NewAuditEntry;
+use unyo_store::audit::ExportKind;
 use unyo_store::connectivity::{CheckRow, EventRow, ResultRow, SheetLine};
 
 /// UI words of this area: (key, 日本語, English).
@@ -666,15 +666,17 @@ async fn sheet_xlsx(
     let body = state.store.check_sheet_xlsx(id).await?;
     state
         .store
-        .audit(
-            NewAuditEntry::new(&ctx.actor(), "export.check_sheet", "check_sheet", id).details(
-                json!({
-                    "format": "xlsx",
-                    "lines": s.lines.len(),
-                    "size": body.len(),
-                    "sha256": unyo_documents::sha256_hex(&body),
-                }),
-            ),
+        .record_export(
+            &ctx.actor(),
+            ExportKind::CheckSheet,
+            "check_sheet",
+            id,
+            json!({
+                "format": "xlsx",
+                "lines": s.lines.len(),
+                "size": body.len(),
+                "sha256": unyo_documents::sha256_hex(&body),
+            }),
         )
         .await?;
     let mut res = body.into_response();
@@ -712,15 +714,17 @@ async fn sheet_pdf(
         .map_err(|e| WebError::Internal(e.to_string()))?;
     state
         .store
-        .audit(
-            NewAuditEntry::new(&ctx.actor(), "export.check_sheet", "check_sheet", id).details(
-                json!({
-                    "format": "pdf",
-                    "lines": s.lines.len(),
-                    "size": body.len(),
-                    "sha256": unyo_documents::sha256_hex(&body),
-                }),
-            ),
+        .record_export(
+            &ctx.actor(),
+            ExportKind::CheckSheet,
+            "check_sheet",
+            id,
+            json!({
+                "format": "pdf",
+                "lines": s.lines.len(),
+                "size": body.len(),
+                "sha256": unyo_documents::sha256_hex(&body),
+            }),
         )
         .await?;
     let mut res = body.into_response();

@@ -13,7 +13,7 @@ use chrono::Utc;
 use serde_json::json;
 use unyo_documents::{Format, incident_document, render_blocking};
 use unyo_domain::Action;
-use unyo_store::audit::NewAuditEntry;
+use unyo_store::audit::ExportKind;
 use unyo_store::support::jst_today;
 
 /// A download named 障害報告書_INC-R8-0001.xlsx / .pdf (ASCII `incident_report_INC-R8-0001.xlsx` for old
@@ -52,16 +52,18 @@ pub(super) async fn xlsx(
         .map_err(|e| WebError::Internal(e.to_string()))?;
     state
         .store
-        .audit(
-            NewAuditEntry::new(&ctx.actor(), "export.incident_report", "incident", id).details(
-                json!({
-                    "format": "xlsx",
-                    "number": d.incident.number,
-                    "stage": d.incident.stage,
-                    "size": body.len(),
-                    "sha256": unyo_documents::sha256_hex(&body),
-                }),
-            ),
+        .record_export(
+            &ctx.actor(),
+            ExportKind::IncidentReport,
+            "incident",
+            id,
+            json!({
+                "format": "xlsx",
+                "number": d.incident.number,
+                "stage": d.incident.stage,
+                "size": body.len(),
+                "sha256": unyo_documents::sha256_hex(&body),
+            }),
         )
         .await?;
     Ok(attachment(body, &d.incident.number, Format::Xlsx))
@@ -82,16 +84,18 @@ pub(super) async fn pdf(
         .map_err(|e| WebError::Internal(e.to_string()))?;
     state
         .store
-        .audit(
-            NewAuditEntry::new(&ctx.actor(), "export.incident_report", "incident", id).details(
-                json!({
-                    "format": "pdf",
-                    "number": d.incident.number,
-                    "stage": d.incident.stage,
-                    "size": body.len(),
-                    "sha256": unyo_documents::sha256_hex(&body),
-                }),
-            ),
+        .record_export(
+            &ctx.actor(),
+            ExportKind::IncidentReport,
+            "incident",
+            id,
+            json!({
+                "format": "pdf",
+                "number": d.incident.number,
+                "stage": d.incident.stage,
+                "size": body.len(),
+                "sha256": unyo_documents::sha256_hex(&body),
+            }),
         )
         .await?;
     Ok(attachment(body, &d.incident.number, Format::Pdf))

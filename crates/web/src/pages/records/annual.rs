@@ -11,7 +11,7 @@ use serde_json::json;
 use unyo_documents::{Format, annual_data, render_blocking};
 use unyo_domain::Action;
 use unyo_domain::wareki::FiscalYear;
-use unyo_store::audit::NewAuditEntry;
+use unyo_store::audit::ExportKind;
 use unyo_store::support::jst_today;
 
 #[derive(Debug, Default, Deserialize)]
@@ -103,11 +103,15 @@ async fn file(
     let bytes = render_blocking(doc, format).await.map_err(doc_error)?;
     state
         .store
-        .audit(
-            NewAuditEntry::new(&ctx.actor(), "export.annual_pack", "", "").details(json!({
+        .record_export(
+            &ctx.actor(),
+            ExportKind::AnnualPack,
+            "",
+            "",
+            json!({
                 "contract_id": contract_id, "fiscal_year": fy.0, "format": format.ext(),
                 "size": bytes.len(), "sha256": unyo_documents::sha256_hex(&bytes),
-            })),
+            }),
         )
         .await?;
     let ext = format.ext();

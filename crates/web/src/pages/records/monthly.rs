@@ -18,7 +18,7 @@ use unyo_documents::{
 };
 use unyo_domain::Action;
 use unyo_domain::records::{Month, RecordAction, RecordStatus, available_actions, status_label_ja};
-use unyo_store::audit::NewAuditEntry;
+use unyo_store::audit::ExportKind;
 use unyo_store::support::jst_today;
 
 #[derive(Debug, Default, Deserialize)]
@@ -196,12 +196,16 @@ async fn draft_file(
     let bytes = render_blocking(doc, format).await.map_err(doc_error)?;
     state
         .store
-        .audit(
-            NewAuditEntry::new(&ctx.actor(), "export.monthly_record", "", "").details(json!({
+        .record_export(
+            &ctx.actor(),
+            ExportKind::MonthlyRecord,
+            "",
+            "",
+            json!({
                 "contract_id": contract_id, "month": month.code(), "edition": "draft",
                 "format": format.ext(), "size": bytes.len(),
                 "sha256": unyo_documents::sha256_hex(&bytes),
-            })),
+            }),
         )
         .await?;
     let ext = format.ext();

@@ -12,7 +12,7 @@ use serde_json::json;
 use std::future::Future;
 use unyo_domain::Action;
 use unyo_store::Page;
-use unyo_store::audit::NewAuditEntry;
+use unyo_store::audit::ExportKind;
 use unyo_store::registry::{ListQuery, Status};
 
 const CSV: &str = "text/csv; charset=utf-8";
@@ -74,19 +74,23 @@ fn attachment(
 async fn audit_export(
     state: &AppState,
     ctx: &Ctx,
-    what: &str,
+    what: ExportKind,
     format: &str,
     rows: usize,
     params: &ListParams,
 ) -> Result<(), WebError> {
     state
         .store
-        .audit(
-            NewAuditEntry::new(&ctx.actor(), &format!("export.{what}"), "", "").details(json!({
+        .record_export(
+            &ctx.actor(),
+            what,
+            "",
+            "",
+            json!({
                 "format": format,
                 "rows": rows,
                 "filter": params.filter_json(),
-            })),
+            }),
         )
         .await?;
     Ok(())
@@ -117,7 +121,15 @@ async fn terminals(
             XLSX,
         )
     };
-    audit_export(state, ctx, "terminals", format, rows.len(), params).await?;
+    audit_export(
+        state,
+        ctx,
+        ExportKind::Terminals,
+        format,
+        rows.len(),
+        params,
+    )
+    .await?;
     Ok(attachment(body, ct, "端末台帳", "terminals", format))
 }
 
@@ -139,7 +151,7 @@ async fn sites(
     } else {
         (unyo_exchange::sites_xlsx(&rows).map_err(xlsx_error)?, XLSX)
     };
-    audit_export(state, ctx, "sites", format, rows.len(), params).await?;
+    audit_export(state, ctx, ExportKind::Sites, format, rows.len(), params).await?;
     Ok(attachment(body, ct, "拠点台帳", "sites", format))
 }
 
@@ -177,7 +189,7 @@ async fn nodes(
             XLSX,
         )
     };
-    audit_export(state, ctx, "nodes", format, rows.len(), params).await?;
+    audit_export(state, ctx, ExportKind::Nodes, format, rows.len(), params).await?;
     Ok(attachment(
         body,
         ct,

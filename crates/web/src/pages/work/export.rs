@@ -10,7 +10,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use unyo_domain::Action;
-use unyo_store::audit::NewAuditEntry;
+use unyo_store::audit::ExportKind;
 use unyo_store::support::WorkQuery;
 
 const CSV: &str = "text/csv; charset=utf-8";
@@ -57,12 +57,16 @@ async fn export(
     };
     state
         .store
-        .audit(
-            NewAuditEntry::new(&ctx.actor(), "export.work", "", "").details(json!({
+        .record_export(
+            &ctx.actor(),
+            ExportKind::Work,
+            "",
+            "",
+            json!({
                 "format": format,
                 "rows": rows.len(),
                 "filter": p.filter_json(),
-            })),
+            }),
         )
         .await?;
     Ok(attachment(body, ct, format))
