@@ -17,7 +17,7 @@
 //! process opens and closes every 25 s, so their checks go down and up again and are notified. Nothing
 //! leaves the machine: every address is in 127.0.0.0/8.
 
-use crate::bench::{free_port, wait_http, write_fleet_csvs};
+use crate::bench::{add_bench_user, free_port, wait_http, write_fleet_csvs};
 use anyhow::{Context, Result, bail};
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -372,6 +372,10 @@ pub fn cluster_test(root: &Path, args: &[String]) -> Result<()> {
         &bin,
         &["bench", "seed-webhook", db[0], db[1], "--url", &hook_url],
     )?;
+
+    // An account first: instances started together on an empty database would each create the first
+    // administrator.
+    add_bench_user(&bin, &[db[0].to_string(), db[1].to_string()])?;
 
     // Three instances.
     let lease = o.lease.to_string();
