@@ -7,6 +7,7 @@
 //!   PostgreSQL. `--quick` skips the browser tests and PostgreSQL.
 //! * `e2e [FILTER...]` — only the browser tests, one at a time, output shown.
 //! * `bench registry` — performance figures of the foundation (see `bench.rs`).
+//! * `cluster-test` — three instances on one PostgreSQL, one killed (see `cluster_test.rs`).
 //! * `bench board` — the connectivity status board under load while the engine runs (see `bench_board.rs`).
 //!
 //! Everything is plain `std::process::Command`; each step is printed before it
@@ -26,6 +27,7 @@ mod bench_board;
 mod bench_export;
 mod bench_probe;
 mod bench_reports;
+mod cluster_test;
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [options]
@@ -41,6 +43,10 @@ commands:
                    every option: cargo xtask bench probe --help)
   bench board      status board under wrk while the engine runs ([--targets N] [--sites S]
                    [--seconds T] [--connections C] [--interval I])
+  cluster-test     three `unyo serve` on one fresh PostgreSQL database share N loopback
+                   targets; one is killed with SIGKILL: every check has results again within
+                   interval + lease, no result twice in a slot, no notification twice, audit
+                   verifies ([--targets N] [--interval S] [--lease S] [--pg-outage])
   help             this message
 
 environment:
@@ -70,6 +76,7 @@ fn run(args: &[String]) -> Result<()> {
         "ci" => ci(rest),
         "e2e" => e2e(rest),
         "bench" => bench(rest),
+        "cluster-test" => cluster_test::cluster_test(&workspace_root(), rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())
@@ -139,23 +146,32 @@ fn ci(args: &[String]) -> Result<()> {
             .filter(|url| !url.trim().is_empty())
             .unwrap_or_else(|| DEFAULT_PG_URL.to_owned());
         match ensure_pg_database(&pg_url) {
-            Ok(()) => report.step("storage + HTTP tests (PostgreSQL)", || {
-                cargo(
-                    &root,
-                    [
-                        "test",
-                        "-p",
-                        "unyo-store",
-                        "-p",
-                        "unyo-web",
-                        "-p",
-                        "unyo-demo",
-                    ],
-                )
-                .env("TEST_DATABASE_URL", &pg_url)
-                .env("UNYO_E2E", "0")
-                .run()
-            })?,
+            Ok(()) => {
+                report.step("storage + HTTP tests (PostgreSQL)", || {
+                    cargo(
+                        &root,
+                        [
+                            "test",
+                            "-p",
+                            "unyo-store",
+                            "-p",
+                            "unyo-web",
+                            "-p",
+                            "unyo-demo",
+                        ],
+                    )
+                    .env("TEST_DATABASE_URL", &pg_url)
+                    .env("UNYO_E2E", "0")
+                    .run()
+                })?;
+                let (admin_url, _) = split_pg_url(&pg_url)?;
+                report.step("cluster test (three instances on PostgreSQL)", || {
+                    cluster_test::cluster_test(
+                        &root,
+                        &["--admin-url".to_string(), admin_url.clone()],
+                    )
+                })?;
+            }
             Err(err) if env_is("UNYO_SKIP_PG", "1") => {
                 warn_loudly(&format!(
                     "PostgreSQL tests SKIPPED because UNYO_SKIP_PG=1: {err:#}"

@@ -10,6 +10,7 @@
 //!   maintenance windows; yields the events to record, notify and raise incidents for.
 
 pub mod blackhole;
+pub mod cluster;
 pub mod notify;
 pub mod probes;
 pub mod service;
@@ -164,10 +165,22 @@ impl Drop for Engine {
     }
 }
 
-fn random_u64() -> u64 {
-    let mut b = [0u8; 8];
-    let _ = getrandom::fill(&mut b);
-    u64::from_le_bytes(b)
+/// How long from `now_ms` (Unix milliseconds) until the check's next run: each check runs at a phase of
+/// its own within its interval, a hash of its id against the wall clock, so the runs of a fleet are spread
+/// evenly, and an engine restarted, or another instance taking the check over, runs it in the same place
+/// of each interval: never twice in one interval.
+pub fn phase_offset(check_id: i64, interval_ms: u64, now_ms: i64) -> u64 {
+    if interval_ms == 0 {
+        return 0;
+    }
+    // splitmix64: neighbouring ids land far apart.
+    let mut z = (check_id as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    let phase = z % interval_ms;
+    let now = now_ms.rem_euclid(interval_ms as i64) as u64;
+    (phase + interval_ms - now) % interval_ms
 }
 
 impl Engine {
@@ -211,7 +224,7 @@ async fn schedule<P: Prober>(
     for (i, c) in checks.iter().enumerate() {
         let interval_ms = u64::from(c.settings.interval_s) * 1000;
         let offset = if config.jitter && interval_ms > 0 {
-            random_u64() % interval_ms
+            phase_offset(c.id, interval_ms, Utc::now().timestamp_millis())
         } else {
             0
         };
@@ -328,6 +341,8 @@ pub struct Evaluator {
     /// down result does not scan every check (O(checks) per result would cost a core in a large outage).
     down: HashSet<i64>,
     down_checks: HashMap<i64, u32>,
+    /// Nodes another instance found down (several instances: each evaluates only its own checks).
+    remote_down: HashSet<i64>,
 }
 
 impl Evaluator {
@@ -374,13 +389,23 @@ impl Evaluator {
 
     /// Nodes whose own checks are down.
     pub fn down_nodes(&self) -> HashSet<i64> {
-        self.down.clone()
+        self.down.union(&self.remote_down).copied().collect()
+    }
+
+    /// Sets the nodes found down by other instances (read from the stored states), so that a check behind
+    /// them is 影響 here too.
+    pub fn set_remote_down(&mut self, nodes: HashSet<i64>) {
+        self.remote_down = nodes;
     }
 
     /// The probable point of failure on a check's path right now, if any.
     pub fn impacted_by(&self, check_id: i64) -> Option<i64> {
         let (place, _) = self.checks.get(&check_id)?;
-        probable_failure_point(&place.path, &self.down)
+        if self.remote_down.is_empty() {
+            probable_failure_point(&place.path, &self.down)
+        } else {
+            probable_failure_point(&place.path, &self.down_nodes())
+        }
     }
 
     /// Whether a maintenance window covers the check at `at`.

@@ -68,6 +68,18 @@ impl Notice {
         }
     }
 
+    /// What makes this notice one event across instances: the check, the time of the change and the
+    /// states it went from and to.
+    pub fn delivery_key(&self) -> String {
+        format!(
+            "check:{}:{}:{}>{}",
+            self.check_id,
+            self.ts,
+            self.from.as_str(),
+            self.to.as_str()
+        )
+    }
+
     /// One-line subject (Japanese); control characters in the names are escaped.
     pub fn subject(&self) -> String {
         format!(
@@ -310,11 +322,45 @@ fn escape_text(text: &str, param_value: bool) -> String {
 
 /// Delivers to every channel, each in its own task, and records every attempt. Returns at once.
 pub fn notify_all(store: Store, actor: Actor, channels: Vec<Channel>, notice: Notice) {
+    notify_all_once(store, actor, channels, notice, None);
+}
+
+/// As [`notify_all`]; with `claimer` (this instance's id, several instances on one database) each delivery
+/// is first claimed in the database under [`Notice::delivery_key`], and only the instance whose claim
+/// went in sends it. A claim that cannot be made sends nothing: a notice is told at most once, never twice.
+pub fn notify_all_once(
+    store: Store,
+    actor: Actor,
+    channels: Vec<Channel>,
+    notice: Notice,
+    claimer: Option<String>,
+) {
     for ch in channels {
         let store = store.clone();
         let actor = actor.clone();
         let notice = notice.clone();
+        let claimer = claimer.clone();
         tokio::spawn(async move {
+            if let Some(me) = &claimer {
+                let key = notice.delivery_key();
+                match store
+                    .claim_notification(
+                        &actor,
+                        &key,
+                        ch.id,
+                        me,
+                        chrono::Utc::now().timestamp_millis(),
+                    )
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => {
+                        tracing::warn!("connectivity: cannot claim notification {key}: {e}");
+                        return;
+                    }
+                }
+            }
             let (ok, detail) = match deliver(&ch.config, &notice).await {
                 Ok(d) => (true, d),
                 Err(e) => (false, e),

@@ -5,7 +5,14 @@
 //! check's last result is stored once a minute; when an hour is over its results are sealed into segments
 //! and roll-ups, and the retention runs, beside the writer. The check set and the maintenance windows are
 //! reloaded every `reload` period.
+//!
+//! With several instances on one PostgreSQL ([`start_clustered`]) the engine runs only the checks of the
+//! shards this instance holds ([`crate::cluster::Membership`]) and restarts when they change; results and
+//! state changes are written under the instance's fence (refused by the store once a lease is lost); the
+//! seal and retention run only on the holder of their singleton lease; a notification is claimed in the
+//! database before it is sent, so each event is told once.
 
+use crate::cluster::{Membership, SEAL_JOB, now_ms};
 use crate::{
     CheckEvent, CheckPlace, Engine, EngineConfig, Evaluator, Network, Prober, ResultRecord,
     Scheduled,
@@ -16,6 +23,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use unyo_domain::incident::{AutoIncidentInput, Severity};
+use unyo_store::cluster::shard_of;
 use unyo_store::connectivity::{CheckRow, HOUR, NewEvent, NewResult, bucket_of};
 use unyo_store::{Actor, Store};
 
@@ -97,6 +105,9 @@ pub struct Writer {
     /// Commits made, and commits that failed (logged; their results are lost).
     pub commits: u64,
     pub failed_commits: u64,
+    /// Results the store refused because this instance no longer held their shard (several instances).
+    pub refused: u64,
+    membership: Option<Membership>,
 }
 
 impl Writer {
@@ -111,7 +122,15 @@ impl Writer {
             config,
             commits: 0,
             failed_commits: 0,
+            refused: 0,
+            membership: None,
         }
+    }
+
+    /// Writes under this instance's fence from now on (several instances on one database).
+    pub fn with_membership(mut self, membership: Option<Membership>) -> Writer {
+        self.membership = membership;
+        self
     }
 
     /// The evaluator (e.g. to refresh the maintenance windows).
@@ -143,7 +162,12 @@ impl Writer {
         if self.last.is_empty() {
             return;
         }
-        let last: Vec<NewResult> = self.last.drain().map(|(_, r)| r).collect();
+        let mut last: Vec<NewResult> = self.last.drain().map(|(_, r)| r).collect();
+        if let Some(m) = &self.membership {
+            // Only the checks still held: another instance's newer result must not be overwritten.
+            let shards = m.shards();
+            last.retain(|r| shards.contains(&shard_of(r.check_id)));
+        }
         if let Err(e) = self.store.store_last_results(&self.actor, &last).await {
             tracing::warn!(
                 "connectivity: cannot store {} last results: {e}",
@@ -157,12 +181,28 @@ impl Writer {
         if self.batch.is_empty() {
             return;
         }
-        match self
-            .store
-            .append_check_results(&self.actor, &self.batch)
-            .await
-        {
-            Ok(()) => self.commits += 1,
+        let written = match &self.membership {
+            None => self
+                .store
+                .append_check_results(&self.actor, &self.batch)
+                .await
+                .map(|()| 0),
+            Some(m) => {
+                self.store
+                    .append_check_results_fenced(&self.actor, &self.batch, &m.fence(), now_ms())
+                    .await
+            }
+        };
+        match written {
+            Ok(refused) => {
+                self.commits += 1;
+                if refused > 0 {
+                    self.refused += refused;
+                    tracing::info!(
+                        "connectivity: {refused} results refused: their shard is no longer this instance's"
+                    );
+                }
+            }
             Err(e) => {
                 self.failed_commits += 1;
                 tracing::warn!(
@@ -252,6 +292,18 @@ pub fn start(store: Store, config: ServiceConfig) -> Service {
 
 /// As [`start`], each run made by `prober` (the demo passes its [`crate::Blackhole`]).
 pub fn start_with<P: Prober>(store: Store, config: ServiceConfig, prober: P) -> Service {
+    start_clustered(store, config, prober, None)
+}
+
+/// As [`start_with`], as one of several instances on one database when `membership` is given: only the
+/// checks of the shards it holds, written under its fence, the seal and retention only while it holds
+/// their singleton lease, notifications claimed once.
+pub fn start_clustered<P: Prober>(
+    store: Store,
+    config: ServiceConfig,
+    prober: P,
+    membership: Option<Membership>,
+) -> Service {
     let engine_runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name("unyo-probe")
@@ -261,7 +313,7 @@ pub fn start_with<P: Prober>(store: Store, config: ServiceConfig, prober: P) -> 
         .ok();
     let engine_handle = engine_runtime.as_ref().map(|rt| rt.handle().clone());
     Service {
-        task: tokio::spawn(run(store, config, engine_handle, prober)),
+        task: tokio::spawn(run(store, config, engine_handle, prober, membership)),
         engine_runtime,
     }
 }
@@ -306,6 +358,7 @@ async fn run<P: Prober>(
     config: ServiceConfig,
     engine_runtime: Option<tokio::runtime::Handle>,
     prober: P,
+    membership: Option<Membership>,
 ) {
     let actor = Actor::system("connectivity-engine");
     // Sealing and retention are due at start (the service may have been down a while), then each time an
@@ -314,22 +367,40 @@ async fn run<P: Prober>(
     let mut sealed_hour: Option<i64> = None;
     let mut pruning: Option<tokio::task::JoinHandle<Pruned>> = None;
     let mut last_at = tokio::time::Instant::now() + config.last_every;
+    let mut changes = membership.as_ref().map(|m| m.subscribe());
     loop {
         let (rows, eval) = match load(&store).await {
             Ok(x) => x,
             Err(e) => {
                 tracing::warn!("connectivity: cannot load checks: {e}");
-                tokio::time::sleep(config.reload).await;
+                // Soon again: the database may be back in a moment (a restart, a failover).
+                tokio::time::sleep(config.reload.min(Duration::from_secs(5))).await;
                 continue;
             }
         };
         let names: HashMap<i64, CheckRow> = rows.iter().map(|c| (c.id, c.clone())).collect();
         let (tx, mut rx) = mpsc::channel::<ResultRecord>(config.result_queue());
+        if let Some(c) = changes.as_mut() {
+            c.borrow_and_update();
+        }
+        let mut runs = scheduled(&rows);
+        if let Some(m) = &membership {
+            let shards = m.shards();
+            runs.retain(|c| shards.contains(&shard_of(c.id)));
+            tracing::info!(
+                "connectivity: this instance runs {} checks of {} shards",
+                runs.len(),
+                shards.len()
+            );
+            m.set_running(shards);
+        }
         let engine = {
             let _on = engine_runtime.as_ref().map(|h| h.enter());
-            Engine::spawn_with(scheduled(&rows), config.engine, tx, prober.clone())
+            Engine::spawn_with(runs, config.engine, tx, prober.clone())
         };
-        let mut writer = Writer::new(store.clone(), actor.clone(), eval, config);
+        let mut writer = Writer::new(store.clone(), actor.clone(), eval, config)
+            .with_membership(membership.clone());
+        let mut remote_at = tokio::time::Instant::now();
         let mut reload_at = tokio::time::Instant::now() + config.reload;
         let mut tick = tokio::time::interval(config.flush_every);
         let mut events: Vec<(CheckEvent, String)> = Vec::new();
@@ -342,16 +413,27 @@ async fn run<P: Prober>(
                         events.push((event, r.message));
                     }
                 }
+                Some(()) = shards_changed(&mut changes) => break,
                 _ = tick.tick() => {
                     writer.flush().await;
-                    record_events(&store, &actor, &names, &std::mem::take(&mut events)).await;
+                    record_events_as(&store, &actor, &names, &std::mem::take(&mut events), membership.as_ref()).await;
                     let now = tokio::time::Instant::now();
                     if now >= last_at {
                         writer.flush_last().await;
                         last_at = now + config.last_every;
                     }
+                    if membership.is_some() && now >= remote_at {
+                        // The nodes other instances found down, for 影響 here.
+                        if let Ok(nodes) = store.down_nodes().await {
+                            writer.evaluator().set_remote_down(nodes);
+                        }
+                        remote_at = now + REMOTE_DOWN_EVERY;
+                    }
                     let hour = bucket_of(Utc::now().timestamp() - SEAL_GRACE_S, HOUR);
-                    if (now >= prune_at || sealed_hour != Some(hour))
+                    // Several instances: only the holder of the seal's lease seals and prunes.
+                    let sealer = membership.as_ref().is_none_or(|m| m.holds(SEAL_JOB).is_some());
+                    if sealer
+                        && (now >= prune_at || sealed_hour != Some(hour))
                         && pruning.as_ref().is_none_or(|t| t.is_finished())
                     {
                         let retention = writer.retention();
@@ -377,12 +459,30 @@ async fn run<P: Prober>(
                 }
             }
         }
-        writer.flush().await;
-        record_events(&store, &actor, &names, &events).await;
-        writer.flush_last().await;
+        // Stop the engine first and take what it finished, so that nothing it ran is left behind when
+        // its shards go to another instance.
         engine.stop();
+        while let Ok(r) = rx.try_recv() {
+            if let Some(event) = writer.push(&r).await {
+                events.push((event, r.message));
+            }
+        }
+        writer.flush().await;
+        record_events_as(&store, &actor, &names, &events, membership.as_ref()).await;
+        writer.flush_last().await;
     }
 }
+
+/// Resolves when the membership's shards changed (never without a membership).
+async fn shards_changed(changes: &mut Option<tokio::sync::watch::Receiver<u64>>) -> Option<()> {
+    match changes {
+        Some(c) => c.changed().await.ok(),
+        None => std::future::pending().await,
+    }
+}
+
+/// How often the nodes other instances found down are read.
+const REMOTE_DOWN_EVERY: Duration = Duration::from_secs(5);
 
 /// id, spec, interval, timeout, retries, degraded threshold, flap n, enabled.
 type Fingerprint = (i64, String, i64, i64, i64, i64, i64, bool);
@@ -431,6 +531,19 @@ pub async fn record_events(
     checks: &HashMap<i64, CheckRow>,
     events: &[(CheckEvent, String)],
 ) {
+    record_events_as(store, actor, checks, events, None).await;
+}
+
+/// As [`record_events`], as one of several instances when `membership` is given: the events are written
+/// under its fence (an event of a check it no longer holds is refused and followed by nothing) and each
+/// notification is claimed in the database before it is sent.
+pub async fn record_events_as(
+    store: &Store,
+    actor: &Actor,
+    checks: &HashMap<i64, CheckRow>,
+    events: &[(CheckEvent, String)],
+    membership: Option<&Membership>,
+) {
     if events.is_empty() {
         return;
     }
@@ -451,15 +564,29 @@ pub async fn record_events(
             }
         })
         .collect();
-    let ids = match store.record_check_events(actor, &rows).await {
+    let written = match membership {
+        None => store
+            .record_check_events(actor, &rows)
+            .await
+            .map(|ids| ids.into_iter().map(Some).collect::<Vec<_>>()),
+        Some(m) => {
+            store
+                .record_check_events_fenced(actor, &rows, &m.fence(), now_ms())
+                .await
+        }
+    };
+    let ids = match written {
         Ok(ids) => ids,
         Err(e) => {
             tracing::warn!("connectivity: cannot record {} events: {e}", rows.len());
             return;
         }
     };
+    let claimer = membership.map(|m| m.id().to_string());
     for ((event, message), id) in events.iter().zip(ids) {
-        follow_event(store, actor, checks, event, id, message).await;
+        if let Some(id) = id {
+            follow_event(store, actor, checks, event, id, message, claimer.as_deref()).await;
+        }
     }
 }
 
@@ -471,6 +598,7 @@ async fn follow_event(
     event: &CheckEvent,
     id: i64,
     message: &str,
+    claimer: Option<&str>,
 ) {
     let c = &event.change;
     let Some(check) = checks.get(&event.check_id) else {
@@ -478,7 +606,7 @@ async fn follow_event(
     };
     if event.alerts() || event.recovers() {
         match store.notification_channels().await {
-            Ok(channels) if !channels.is_empty() => crate::notify::notify_all(
+            Ok(channels) if !channels.is_empty() => crate::notify::notify_all_once(
                 store.clone(),
                 actor.clone(),
                 channels,
@@ -488,6 +616,7 @@ async fn follow_event(
                     &check.name,
                     check.site_name.as_deref().unwrap_or(""),
                 ),
+                claimer.map(str::to_string),
             ),
             Ok(_) => {}
             Err(e) => tracing::warn!("connectivity: cannot load notification channels: {e}"),

@@ -520,6 +520,41 @@ impl Store {
         Ok(())
     }
 
+    /// As [`Store::append_check_results`], written under `fence` (several instances on one database):
+    /// in the same transaction the store reads which of the fence's shard leases still have this holder
+    /// and token and have not expired at `now_ms` (locking them against a take-over until the commit),
+    /// and keeps only the results of those shards. Returns how many results were refused. Needs
+    /// [`Action::RunChecks`].
+    pub async fn append_check_results_fenced(
+        &self,
+        actor: &Actor,
+        batch: &[NewResult],
+        fence: &crate::cluster::Fence,
+        now_ms: i64,
+    ) -> Result<u64> {
+        actor.require(Action::RunChecks)?;
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let postgres = self.is_postgres();
+        let refused = write_tx!(self, |tx| {
+            let held = crate::cluster::fenced_shards!(tx, postgres, fence, now_ms);
+            let kept: Vec<NewResult> = batch
+                .iter()
+                .filter(|r| held.contains(&crate::cluster::shard_of(r.check_id)))
+                .copied()
+                .collect();
+            let refused = (batch.len() - kept.len()) as u64;
+            if !kept.is_empty() {
+                for row in &log_rows(kept) {
+                    insert_log_row!(tx, row);
+                }
+            }
+            refused
+        });
+        Ok(refused)
+    }
+
     /// Seals the log rows of every hour before the one holding `before` (Unix seconds): one packed segment
     /// per check and hour (merged with what an earlier seal wrote for that hour, for results that came
     /// late), the hour added to the hourly and daily roll-ups, the log rows deleted — all in one
@@ -802,6 +837,28 @@ impl Store {
                 latency_ms: r.latency_ms.map(i64::from),
             })
             .collect())
+    }
+
+    /// Every check's raw results since `since` (Unix seconds), sealed and open, in no particular order:
+    /// for checking a run across instances (`cargo xtask cluster-test`), one pass instead of one per check.
+    #[doc(hidden)]
+    pub async fn all_check_results(&self, since: i64) -> Result<Vec<NewResult>> {
+        let mut out: Vec<NewResult> = Vec::new();
+        let rows: Vec<(i64, i64, Vec<u8>)> = read_db!(self, |db| sqlx::query_as(
+            "SELECT bucket, check_id, data FROM check_segments WHERE bucket >= $1"
+        )
+        .bind(bucket_of(since, HOUR))
+        .fetch_all(db)
+        .await?);
+        for (bucket, check_id, data) in &rows {
+            decode_segment(data, *bucket, *check_id, |r| {
+                if r.ts >= since {
+                    out.push(r)
+                }
+            })?;
+        }
+        self.log_results(since, |r| out.push(r)).await?;
+        Ok(out)
     }
 
     /// Roll-up buckets of a check at `grain` ([`HOUR`] or [`DAY`]) from bucket `from`, oldest first: the

@@ -688,13 +688,51 @@ impl Store {
         actor: &Actor,
         events: &[NewEvent],
     ) -> Result<Vec<i64>> {
+        let ids = self.record_events_under(actor, events, None).await?;
+        Ok(ids.into_iter().flatten().collect())
+    }
+
+    /// As [`Store::record_check_events`], written under `fence` (several instances on one database): an
+    /// event of a check whose shard lease this instance no longer holds at `now_ms` is refused in the
+    /// same transaction (its id is `None`), so a paused-then-resumed instance cannot overwrite a state
+    /// another instance has taken on. Needs [`Action::RunChecks`].
+    pub async fn record_check_events_fenced(
+        &self,
+        actor: &Actor,
+        events: &[NewEvent],
+        fence: &crate::cluster::Fence,
+        now_ms: i64,
+    ) -> Result<Vec<Option<i64>>> {
+        self.record_events_under(actor, events, Some((fence, now_ms)))
+            .await
+    }
+
+    async fn record_events_under(
+        &self,
+        actor: &Actor,
+        events: &[NewEvent],
+        fence: Option<(&crate::cluster::Fence, i64)>,
+    ) -> Result<Vec<Option<i64>>> {
         actor.require(Action::RunChecks)?;
         if events.is_empty() {
             return Ok(Vec::new());
         }
+        let postgres = matches!(self.backend, crate::Backend::Postgres(_));
         let ids = write_tx!(self, |tx| {
+            let held = match fence {
+                Some((fence, now_ms)) => {
+                    Some(crate::cluster::fenced_shards!(tx, postgres, fence, now_ms))
+                }
+                None => None,
+            };
             let mut ids = Vec::with_capacity(events.len());
             for e in events {
+                if let Some(held) = &held
+                    && !held.contains(&crate::cluster::shard_of(e.check_id))
+                {
+                    ids.push(None);
+                    continue;
+                }
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO check_events (check_id, ts, from_state, to_state, cause, impacted_by, maintenance, results)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -720,7 +758,7 @@ impl Store {
                 .bind(&e.message)
                 .execute(&mut *tx)
                 .await?;
-                ids.push(id);
+                ids.push(Some(id));
             }
             ids
         });

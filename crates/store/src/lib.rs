@@ -12,6 +12,7 @@ pub mod attachments;
 pub mod audit;
 pub mod campaigns;
 mod check_results;
+pub mod cluster;
 pub mod connectivity;
 pub mod connectivity_board;
 pub mod contract_close;

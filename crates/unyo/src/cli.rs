@@ -77,6 +77,10 @@ enum Command {
         /// `X-Forwarded-For` entry (the one the proxy added).
         #[arg(long, env = "UNYO_BEHIND_TLS_PROXY")]
         behind_tls_proxy: bool,
+        /// Several instances on one PostgreSQL: a lease (and an instance's beat) lapses this many seconds
+        /// after its last renewal, and the others take its checks and jobs over.
+        #[arg(long, default_value_t = 15, env = "UNYO_LEASE_SECONDS", value_parser = clap::value_parser!(u64).range(3..=600))]
+        lease_seconds: u64,
     },
     /// Create a fresh demo database (the fleet of the specification, one account per role) and serve it.
     Demo {
@@ -97,6 +101,12 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Several instances on one database: `status` shows the instances, their beats, the shards each
+    /// holds and who runs each singleton job.
+    Cluster {
+        #[command(subcommand)]
+        command: ClusterCommand,
     },
     /// The audit log.
     Audit {
@@ -321,6 +331,22 @@ enum BenchCommand {
         #[arg(long, default_value_t = 60)]
         interval: u32,
     },
+    /// A webhook notification channel to `--url` (for `cargo xtask cluster-test`).
+    SeedWebhook {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        url: String,
+    },
+    /// Every check's results since `--since` (Unix seconds) as JSON: how many, how many pairs closer than
+    /// half an interval (two in one slot), checks without any, the oldest last result (for
+    /// `cargo xtask cluster-test`).
+    Slots {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        since: i64,
+    },
     /// Fill an empty database with a large deployment's fiscal year (for `cargo xtask bench reports`).
     SeedYear {
         #[command(flatten)]
@@ -382,6 +408,15 @@ enum TokenCommand {
 }
 
 #[derive(Subcommand)]
+enum ClusterCommand {
+    /// Instances, beats, shard leases per instance, singleton holders.
+    Status {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Subcommand)]
 enum AuditCommand {
     /// Walk the hash chain; exit 0 when intact, 1 and the first broken entry otherwise.
     Verify {
@@ -429,12 +464,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             tls_cert,
             tls_key,
             behind_tls_proxy,
+            lease_seconds,
         } => {
             let store = data.open(DEFAULT_DATA_DIR).await?;
             ensure_first_admin(&store).await?;
             let tls = tls_cert.zip(tls_key);
             let config = serve_config(tls.is_some(), behind_tls_proxy);
-            serve(store, listen, config, tls).await?;
+            let lease = std::time::Duration::from_secs(lease_seconds);
+            serve(store, listen, config, tls, lease).await?;
         }
         Command::Demo { data_dir, listen } => {
             let store = fresh_demo(&data_dir).await?;
@@ -466,6 +503,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     ..Default::default()
                 },
                 None,
+                std::time::Duration::from_secs(15),
             )
             .await?;
         }
@@ -512,6 +550,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .await
                 .map_err(human)?;
             println!("{token}");
+        }
+        Command::Cluster {
+            command: ClusterCommand::Status { data },
+        } => {
+            let store = data.open(DEFAULT_DATA_DIR).await?;
+            crate::cluster::status(&store).await?;
+            store.close().await;
         }
         Command::Audit {
             command: AuditCommand::Verify { data },
@@ -581,6 +626,28 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
             let listener = tokio::net::TcpListener::bind(listen).await?;
             axum::serve(listener, app).await?;
+        }
+        Command::Bench {
+            command: BenchCommand::SeedWebhook { data, url },
+        } => {
+            let store = data.open(DEFAULT_DATA_DIR).await?;
+            let id = store
+                .create_notification_channel(
+                    &Actor::system("cli"),
+                    "cluster-test webhook",
+                    &unyo_domain::connectivity::ChannelConfig::Webhook { url, ca_pem: None },
+                )
+                .await
+                .map_err(human)?;
+            store.close().await;
+            println!("created channel {id}");
+        }
+        Command::Bench {
+            command: BenchCommand::Slots { data, since },
+        } => {
+            let store = data.open(DEFAULT_DATA_DIR).await?;
+            println!("{}", crate::cluster::slots(&store, since).await?);
+            store.close().await;
         }
         Command::Bench {
             command: BenchCommand::SeedAudit { data, entries },
@@ -1147,13 +1214,32 @@ async fn serve(
     listen: SocketAddr,
     config: WebConfig,
     tls: Option<(PathBuf, PathBuf)>,
+    lease: std::time::Duration,
 ) -> Result<()> {
-    // Housekeeping: sessions past their absolute timeout are removed hourly.
+    // Several instances may share one PostgreSQL: this one registers, beats and takes its share of the
+    // checks and the singleton jobs by leases in the database. On SQLite it is the only one.
+    let membership = (store.backend_name() == "postgres").then(|| {
+        let mut cluster = unyo_probe::cluster::ClusterConfig::new(&listen.to_string());
+        cluster.ttl = lease;
+        cluster.beat = (lease / 5).max(std::time::Duration::from_secs(1));
+        tracing::info!(instance = %cluster.instance.id, "joining the instances on this database");
+        unyo_probe::cluster::Membership::start(store.clone(), cluster)
+    });
+    // Housekeeping: sessions past their absolute timeout are removed hourly (by one instance at a time).
     let hk = store.clone();
+    let hk_membership = membership.clone();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        let mut last: Option<tokio::time::Instant> = None;
         loop {
             tick.tick().await;
+            let mine = hk_membership
+                .as_ref()
+                .is_none_or(|m| m.holds(unyo_probe::cluster::HOUSEKEEPING_JOB).is_some());
+            if !mine || last.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(3600)) {
+                continue;
+            }
+            last = Some(tokio::time::Instant::now());
             if let Err(e) = hk.purge_sessions(chrono::Utc::now()).await {
                 tracing::warn!(error = %e, "session purge failed");
             }
@@ -1168,10 +1254,20 @@ async fn serve(
     });
     // The connectivity-check engine (疎通確認): runs the registered checks, writes results in batches,
     // records state changes and opens automatic incidents. Stops with the server.
-    let _connectivity = if config.blackhole.is_empty() {
-        unyo_probe::service::start(store.clone(), Default::default())
+    let connectivity = if config.blackhole.is_empty() {
+        unyo_probe::service::start_clustered(
+            store.clone(),
+            Default::default(),
+            unyo_probe::Network,
+            membership.clone(),
+        )
     } else {
-        unyo_probe::service::start_with(store.clone(), Default::default(), config.blackhole.clone())
+        unyo_probe::service::start_clustered(
+            store.clone(),
+            Default::default(),
+            config.blackhole.clone(),
+            membership.clone(),
+        )
     };
     let app =
         unyo_web::router(store.clone(), config).into_make_service_with_connect_info::<SocketAddr>();
@@ -1203,6 +1299,11 @@ async fn serve(
             tracing::info!(%listen, "serving http");
             axum_server::bind(listen).handle(handle).serve(app).await?;
         }
+    }
+    drop(connectivity);
+    if let Some(m) = &membership {
+        // A clean stop: the others take this instance's checks and jobs at their next beat.
+        m.stop().await;
     }
     store.close().await;
     Ok(())

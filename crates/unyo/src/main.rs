@@ -2,6 +2,7 @@
 //! library crates.
 
 mod cli;
+mod cluster;
 mod erase;
 
 /// mimalloc rather than the system allocator: under a crowd of agents, glibc kept the memory of each

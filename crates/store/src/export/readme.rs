@@ -93,6 +93,18 @@ const TABLES: &[(&str, &str)] = &[
     ("maintenance_windows", "保守時間帯"),
     ("notification_channels", "通知先"),
     ("notification_attempts", "通知の送信記録"),
+    (
+        "notification_deliveries",
+        "通知の送信権（事象と通知先ごとに一度だけ送る）",
+    ),
+    (
+        "cluster_instances",
+        "稼働中・停止済みの unyo インスタンスと死活確認の時刻",
+    ),
+    (
+        "cluster_leases",
+        "インスタンス間の担当（疎通確認の区分と単独実行の処理）とフェンシング番号",
+    ),
     ("erasures", "消去記録（消去証明書の元になる記録）"),
 ];
 
