@@ -4,11 +4,13 @@
 //!
 //! * `ci [--quick]` — format check, clippy, the whole test suite on SQLite with
 //!   the mandatory browser tests, then the storage and HTTP suites against
-//!   PostgreSQL. `--quick` skips the browser tests and PostgreSQL.
+//!   PostgreSQL, the brief parser fuzzing and the schemathesis pass against the
+//!   API. `--quick` skips the browser tests, PostgreSQL and both fuzzing passes.
 //! * `e2e [FILTER...]` — only the browser tests, one at a time, output shown.
 //! * `bench registry` — performance figures of the foundation (see `bench.rs`).
 //! * `cluster-test` — three instances on one PostgreSQL, one killed (see `cluster_test.rs`).
 //! * `bench board` — the connectivity status board under load while the engine runs (see `bench_board.rs`).
+//! * `api-fuzz` — a bounded schemathesis pass against the demo's JSON API (see `api_fuzz.rs`).
 //!
 //! Everything is plain `std::process::Command`; each step is printed before it
 //! runs and the first failure stops the run with a non-zero exit status.
@@ -21,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+mod api_fuzz;
 mod bench;
 mod bench_agents;
 mod bench_board;
@@ -34,8 +37,9 @@ usage: cargo xtask <command> [options]
 
 commands:
   ci [--quick]     fmt check, clippy, tests on SQLite (browser tests mandatory),
-                   storage + HTTP tests on PostgreSQL.
-                   --quick skips the browser tests and PostgreSQL.
+                   storage + HTTP tests on PostgreSQL, brief parser fuzzing,
+                   the schemathesis pass against the API (api-fuzz).
+                   --quick skips the browser tests, PostgreSQL and fuzzing.
   e2e [FILTER...]  only the browser tests (UNYO_E2E=1, one test at a time)
   bench registry   registry import, list-page load (wrk) and audit-verify figures
   bench reports    annual council pack of a large deployment's year: seconds and peak RSS
@@ -47,11 +51,15 @@ commands:
                    targets; one is killed with SIGKILL: every check has results again within
                    interval + lease, no result twice in a slot, no notification twice, audit
                    verifies ([--targets N] [--interval S] [--lease S] [--pg-outage])
+  api-fuzz         a bounded schemathesis pass against the demo's API (see api_fuzz.rs;
+                   options: --max-examples N --workers W --seed S --phases P --keep)
   help             this message
 
 environment:
   UNYO_TEST_PG_URL  PostgreSQL URL for `ci` (default: postgres://postgres@127.0.0.1:5432/unyo_test)
-  UNYO_SKIP_PG=1    let `ci` continue with a warning when PostgreSQL is unreachable";
+  UNYO_SKIP_PG=1    let `ci` continue with a warning when PostgreSQL is unreachable
+  UNYO_SKIP_API_FUZZ=1  let `ci` skip the schemathesis pass (with a warning)
+  UNYO_API_FUZZ_VENV    the venv holding schemathesis (default: ~/.cache/unyo/api-fuzz/venv)";
 
 const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/unyo_test";
 
@@ -77,6 +85,7 @@ fn run(args: &[String]) -> Result<()> {
         "e2e" => e2e(rest),
         "bench" => bench(rest),
         "cluster-test" => cluster_test::cluster_test(&workspace_root(), rest),
+        "api-fuzz" => api_fuzz::api_fuzz(&workspace_root(), rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())
@@ -197,6 +206,16 @@ fn ci(args: &[String]) -> Result<()> {
             }
             cmd.run()
         })?;
+
+        // The API against its own OpenAPI document: no 5xx, no disagreement (bounded, see api_fuzz.rs).
+        if env_is("UNYO_SKIP_API_FUZZ", "1") {
+            warn_loudly("API fuzzing SKIPPED because UNYO_SKIP_API_FUZZ=1");
+            report.skip("API fuzzing (schemathesis): UNYO_SKIP_API_FUZZ=1");
+        } else {
+            report.step("API fuzzing (schemathesis against the demo)", || {
+                api_fuzz::api_fuzz(&root, &[])
+            })?;
+        }
     }
 
     report.finish();

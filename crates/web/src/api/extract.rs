@@ -226,8 +226,33 @@ fn parse_object<T: ApiInput>(mut body: Map<String, Value>) -> Result<T, ApiError
         .map_err(|e| ApiError::Internal(format!("API input after field checks: {e}")))
 }
 
-/// Query parameters of type `T`. Empty values count as absent (as HTML forms send them); a parameter
-/// that does not parse is refused with 400 and named.
+/// The largest `page` a list accepts (a larger one would only be empty, and its offset could overflow).
+pub const MAX_PAGE: i64 = 100_000;
+/// The largest `per_page` of a list (the audit log allows [`MAX_AUDIT_PER_PAGE`]).
+pub const MAX_PER_PAGE: i64 = 500;
+/// The largest `per_page` of `GET /audit`.
+pub const MAX_AUDIT_PER_PAGE: i64 = 1000;
+/// The largest `limit` of the lists that take one (events, notification attempts).
+pub const MAX_LIMIT: i64 = 10_000;
+
+/// The bounds of the paging parameters of a request to `path`: `(name, minimum, maximum)`. The OpenAPI
+/// document states the same bounds.
+pub fn paging_bounds(path: &str) -> [(&'static str, i64, i64); 3] {
+    let per_page = if path.ends_with("/audit") {
+        MAX_AUDIT_PER_PAGE
+    } else {
+        MAX_PER_PAGE
+    };
+    [
+        ("page", 1, MAX_PAGE),
+        ("per_page", 1, per_page),
+        ("limit", 1, MAX_LIMIT),
+    ]
+}
+
+/// Query parameters of type `T`. A parameter that does not parse is refused with 400 and named, and so
+/// are the ones the OpenAPI document forbids: an empty value (omit the parameter instead) and a `page`,
+/// `per_page` or `limit` outside [`paging_bounds`] (refused rather than silently clamped).
 pub struct ApiQuery<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
@@ -236,27 +261,58 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let pairs: Vec<(String, String)> =
             url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
-                .filter(|(_, v)| !v.trim().is_empty())
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
+        // The name is echoed (shortened), the value never: it may be anything the client typed.
+        let short = |k: &str| -> String { k.chars().take(64).collect() };
+        let mut fields = Vec::new();
+        for (k, v) in &pairs {
+            if v.trim().is_empty() {
+                let k = short(k);
+                fields.push(FieldError::new(
+                    k.clone(),
+                    format!("「{k}」が空です。指定しない場合はパラメータごと省略してください。"),
+                ));
+            }
+        }
+        for (name, min, max) in paging_bounds(parts.uri.path()) {
+            for (_, v) in pairs
+                .iter()
+                .filter(|(k, v)| k == name && !v.trim().is_empty())
+            {
+                if !v
+                    .trim()
+                    .parse::<i64>()
+                    .is_ok_and(|n| (min..=max).contains(&n))
+                {
+                    fields.push(FieldError::new(
+                        name,
+                        format!("「{name}」は{min}〜{max}の整数で指定してください。"),
+                    ));
+                }
+            }
+        }
         let parse = |pairs: &[(String, String)]| -> Option<T> {
             let mut ser = url::form_urlencoded::Serializer::new(String::new());
             ser.extend_pairs(pairs);
             let uri: Uri = format!("/?{}", ser.finish()).parse().ok()?;
             Query::<T>::try_from_uri(&uri).ok().map(|q| q.0)
         };
-        if let Some(q) = parse(&pairs) {
+        if fields.is_empty()
+            && let Some(q) = parse(&pairs)
+        {
             return Ok(ApiQuery(q));
         }
-        let fields = pairs
-            .iter()
-            .filter(|pair| parse(std::slice::from_ref(*pair)).is_none())
-            .map(|(k, _)| {
-                // The value is not echoed: it may be anything the client typed.
-                let k: String = k.chars().take(64).collect();
-                FieldError::new(k.clone(), format!("「{k}」の値が正しくありません。"))
-            })
-            .collect();
+        // Name every refused parameter, each once.
+        for pair in &pairs {
+            let k = short(&pair.0);
+            if !fields.iter().any(|f| f.field == k) && parse(std::slice::from_ref(pair)).is_none() {
+                fields.push(FieldError::new(
+                    k.clone(),
+                    format!("「{k}」の値が正しくありません。"),
+                ));
+            }
+        }
         Err(ApiError::BadRequest(
             "検索条件（クエリパラメータ）に誤りがあります。".into(),
             fields,

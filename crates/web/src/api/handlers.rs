@@ -2,7 +2,7 @@
 //! handlers through [`Registry`].
 
 use super::auth::ApiUser;
-use super::error::ApiResult;
+use super::error::{ApiError, ApiResult};
 use super::extract::{ApiId, ApiInput, ApiJson, ApiQuery, RetireInput};
 use crate::AppState;
 use axum::Json;
@@ -11,8 +11,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use unyo_domain::Action;
-use unyo_domain::registry::{NodeInput, SiteInput, TerminalInput};
+use unyo_domain::registry::{
+    NodeInput, NodeKind, SiteInput, SiteKind, TerminalInput, TerminalKind,
+};
+use unyo_domain::{Action, FieldError};
 use unyo_store::audit::{AuditEntry, AuditQuery, ChainReport};
 use unyo_store::registry::{ListQuery, NetworkNode, Site, Terminal};
 use unyo_store::{Actor, Page, Result as StoreResult, Store};
@@ -58,6 +60,10 @@ pub(super) trait Registry: Send + Sync + 'static {
     const PATH: &'static str;
     /// Entity name in the audit log (`site`).
     const ENTITY: &'static str;
+    /// The `sort` keys the list accepts (the store's; the OpenAPI document lists the same).
+    const SORT_KEYS: &'static [&'static str];
+    /// The `kind` codes the list filters by.
+    fn kinds() -> Vec<&'static str>;
 
     fn id(row: &Self::Row) -> i64;
     fn list(
@@ -96,6 +102,11 @@ impl Registry for Sites {
     type Input = SiteInput;
     const PATH: &'static str = "sites";
     const ENTITY: &'static str = "site";
+    const SORT_KEYS: &'static [&'static str] = &["code", "name", "kind", "terminals", "updated"];
+
+    fn kinds() -> Vec<&'static str> {
+        SiteKind::ALL.iter().map(|k| k.code()).collect()
+    }
 
     fn id(row: &Site) -> i64 {
         row.id
@@ -136,6 +147,11 @@ impl Registry for Terminals {
     type Input = TerminalInput;
     const PATH: &'static str = "terminals";
     const ENTITY: &'static str = "terminal";
+    const SORT_KEYS: &'static [&'static str] = &["hostname", "site", "kind", "ip", "os", "updated"];
+
+    fn kinds() -> Vec<&'static str> {
+        TerminalKind::ALL.iter().map(|k| k.code()).collect()
+    }
 
     fn id(row: &Terminal) -> i64 {
         row.id
@@ -179,6 +195,11 @@ impl Registry for Nodes {
     type Input = NodeInput;
     const PATH: &'static str = "nodes";
     const ENTITY: &'static str = "node";
+    const SORT_KEYS: &'static [&'static str] = &["name", "kind", "site", "ip", "upstream"];
+
+    fn kinds() -> Vec<&'static str> {
+        NodeKind::ALL.iter().map(|k| k.code()).collect()
+    }
 
     fn id(row: &NetworkNode) -> i64 {
         row.id
@@ -227,7 +248,36 @@ pub(super) async fn list<R: Registry>(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<PageOut<R::Row>>> {
     user.require(Action::ViewRegistry)?;
+    check_list_query::<R>(&q)?;
     Ok(Json(R::list(&state.store, &q).await?.into()))
+}
+
+/// Refuses (400) a `sort`, `dir` or `kind` the list does not know, as the OpenAPI document's enums say,
+/// instead of silently sorting by default or matching nothing.
+fn check_list_query<R: Registry>(q: &ListQuery) -> ApiResult<()> {
+    let mut fields = Vec::new();
+    let mut one_of = |name: &str, value: &Option<String>, allowed: &[&str]| {
+        if value.as_deref().is_some_and(|v| !allowed.contains(&v)) {
+            fields.push(FieldError::new(
+                name,
+                format!(
+                    "「{name}」は {} のいずれかで指定してください。",
+                    allowed.join(", ")
+                ),
+            ));
+        }
+    };
+    one_of("sort", &q.sort, R::SORT_KEYS);
+    one_of("dir", &q.dir, &["asc", "desc"]);
+    one_of("kind", &q.kind, &R::kinds());
+    if fields.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(
+            "検索条件（クエリパラメータ）に誤りがあります。".into(),
+            fields,
+        ))
+    }
 }
 
 /// `GET /{records}/{id}`.

@@ -1,8 +1,15 @@
-//! `GET /api/v1/openapi.json`: the API described as OpenAPI 3.1, written by hand.
+//! `GET /api/v1/openapi.json`: the API described as OpenAPI 3.1.
+//!
+//! Being converted to a document derived from the types: the operations of [`super::tokens`] are
+//! `#[utoipa::path]` attributes on their handlers and their schemas derive `ToSchema`, merged here by
+//! [`merge_derived`]; the other modules' descriptions are still written by hand as JSON. [`tighten`]
+//! then states, once for every operation, the rules the extractors enforce.
 //!
 //! A test walks [`super::endpoints`] (the table the router is built from) and checks that every
 //! method and path is described here, and that nothing is described that is not served.
 
+use super::extract::{ApiInput, paging_bounds};
+use super::handlers::Registry;
 use axum::http::header;
 use axum::response::IntoResponse;
 use serde_json::{Map, Value, json};
@@ -10,6 +17,7 @@ use std::sync::LazyLock;
 use unyo_domain::Action;
 use unyo_domain::registry::{NodeKind, SiteKind, TerminalKind};
 use unyo_domain::support::{Category, Clause, RequestAction, RequestStatus, WorkMode};
+use utoipa::OpenApi;
 
 /// `GET /openapi.json` (no token needed).
 pub(super) async fn serve() -> impl IntoResponse {
@@ -35,6 +43,57 @@ fn ok(description: &str, schema: Value) -> Value {
 
 fn body(schema: &str) -> Value {
     json!({"required": true, "content": {"application/json": {"schema": r(schema)}}})
+}
+
+/// The shared response (under `#/components/responses`) of an error status.
+fn shared_response(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "400" => "BadRequest",
+        "401" => "Unauthorized",
+        "403" => "Forbidden",
+        "404" => "NotFound",
+        "409" => "Conflict",
+        "413" => "PayloadTooLarge",
+        "415" => "UnsupportedMediaType",
+        "422" => "Validation",
+        "500" => "Internal",
+        _ => return None,
+    })
+}
+
+/// Merges the operations and schemas derived from the handlers' and types' attributes (`utoipa`) into the
+/// document. An error status of a derived operation becomes a reference to the shared response of that
+/// status, so every operation answers errors alike.
+fn merge_derived(doc: &mut Value, derived: utoipa::openapi::OpenApi) {
+    let derived = serde_json::to_value(&derived).unwrap_or(Value::Null);
+    if let (Some(paths), Some(items)) = (
+        doc.get_mut("paths").and_then(Value::as_object_mut),
+        derived.get("paths").and_then(Value::as_object),
+    ) {
+        for (path, item) in items {
+            let target = paths.entry(path.clone()).or_insert_with(|| json!({}));
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let mut op = op.clone();
+                if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+                    for (code, r) in responses.iter_mut() {
+                        if let Some(name) = shared_response(code) {
+                            *r = resp(name);
+                        }
+                    }
+                }
+                target[method] = op;
+            }
+        }
+    }
+    if let (Some(schemas), Some(derived)) = (
+        doc.pointer_mut("/components/schemas")
+            .and_then(Value::as_object_mut),
+        derived
+            .pointer("/components/schemas")
+            .and_then(Value::as_object),
+    ) {
+        schemas.extend(derived.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
 }
 
 /// Error responses: `401` and `500` always, plus the named ones.
@@ -107,7 +166,7 @@ fn registry_paths(d: &RegistryDoc, paths: &mut Map<String, Value>) {
     list_params.push(param("status"));
     list_params.push(json!({
         "name": "sort", "in": "query", "required": false,
-        "description": "並べ替えの項目。不明な値は既定の順になります。",
+        "description": "並べ替えの項目。省略すると登録順です。一覧に無い項目は 400 になります。",
         "schema": {"type": "string", "enum": d.sort_keys},
     }));
     list_params.extend([param("dir"), param("page"), param("per_page")]);
@@ -224,7 +283,7 @@ pub fn document() -> Value {
             ja: "拠点",
             schema: "Site",
             input: "SiteInput",
-            sort_keys: &["code", "name", "kind", "terminals", "updated"],
+            sort_keys: <super::handlers::Sites as Registry>::SORT_KEYS,
             kinds: codes(SiteKind::ALL, SiteKind::code),
             site_filter: false,
         },
@@ -234,7 +293,7 @@ pub fn document() -> Value {
             ja: "端末",
             schema: "Terminal",
             input: "TerminalInput",
-            sort_keys: &["hostname", "site", "kind", "ip", "os", "updated"],
+            sort_keys: <super::handlers::Terminals as Registry>::SORT_KEYS,
             kinds: codes(TerminalKind::ALL, TerminalKind::code),
             site_filter: true,
         },
@@ -244,7 +303,7 @@ pub fn document() -> Value {
             ja: "ネットワーク機器",
             schema: "NetworkNode",
             input: "NodeInput",
-            sort_keys: &["name", "kind", "site", "ip", "upstream"],
+            sort_keys: <super::handlers::Nodes as Registry>::SORT_KEYS,
             kinds: codes(NodeKind::ALL, NodeKind::code),
             site_filter: true,
         },
@@ -538,10 +597,265 @@ pub fn document() -> Value {
     super::campaigns::document(&mut doc);
     super::checks::document(&mut doc);
     super::records::document(&mut doc);
-    super::tokens::document(&mut doc);
+    merge_derived(&mut doc, super::tokens::TokensApi::openapi());
+    if let Some(tags) = doc.get_mut("tags").and_then(Value::as_array_mut) {
+        tags.push(json!({"name": "tokens", "description": "APIトークン（一覧・失効）"}));
+    }
     super::erasures::document(&mut doc);
     super::vulns::document(&mut doc);
+    tighten(&mut doc);
     doc
+}
+
+/// Keys of the record an input schema accepts and ignores ([`ApiInput::READ_ONLY`]), by schema name.
+fn read_only_keys() -> Vec<(&'static str, &'static [&'static str])> {
+    use super::checks::{ChannelInput, WindowInput};
+    use super::vulns::CorrectInput;
+    use unyo_domain::campaign::CampaignInput;
+    use unyo_domain::connectivity::CheckInput;
+    use unyo_domain::contract_registers::{MaterialInput, StaffInput, SubcontractInput};
+    use unyo_domain::erasure::ErasureInput;
+    use unyo_domain::incident::{IncidentInput, KnownErrorInput};
+    use unyo_domain::registry::{NodeInput, SiteInput, TerminalInput};
+    use unyo_domain::support::{ConsultationInput, ContractInput, RequestInput, WorkInput};
+    vec![
+        ("SiteInput", SiteInput::READ_ONLY),
+        ("TerminalInput", TerminalInput::READ_ONLY),
+        ("NodeInput", NodeInput::READ_ONLY),
+        ("RequestInput", RequestInput::READ_ONLY),
+        ("WorkInput", WorkInput::READ_ONLY),
+        ("ContractInput", ContractInput::READ_ONLY),
+        ("ConsultationInput", ConsultationInput::READ_ONLY),
+        ("CampaignInput", CampaignInput::READ_ONLY),
+        ("CheckInput", CheckInput::READ_ONLY),
+        ("MaintenanceWindowInput", WindowInput::READ_ONLY),
+        ("NotificationChannelInput", ChannelInput::READ_ONLY),
+        ("ErasureInput", ErasureInput::READ_ONLY),
+        ("IncidentInput", IncidentInput::READ_ONLY),
+        ("KnownErrorInput", KnownErrorInput::READ_ONLY),
+        ("SubcontractInput", SubcontractInput::READ_ONLY),
+        ("MaterialInput", MaterialInput::READ_ONLY),
+        ("StaffInput", StaffInput::READ_ONLY),
+        ("CpeMappingCorrection", CorrectInput::READ_ONLY),
+    ]
+}
+
+/// The description of a key a body may carry back from what was read.
+const READ_ONLY_NOTE: &str = "読み取り専用の項目です。送られても無視されます。";
+
+/// States in the document the rules every request goes through ([`super::extract`]), once for all
+/// operations, so that the document and the server cannot disagree on them:
+///
+/// * a request body is an object whose unknown keys are refused (`additionalProperties: false`); the keys
+///   of the record as returned are listed as accepted and ignored; an operation with a body may answer
+///   400, 413, 415 and 422;
+/// * an empty query parameter is refused (`minLength: 1`), and so is a `page`, `per_page` or `limit`
+///   outside [`paging_bounds`];
+/// * every integer is an `i64`.
+fn tighten(doc: &mut Value) {
+    let read_only = read_only_keys();
+    let ro_of = |name: &str| -> &'static [&'static str] {
+        read_only
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, keys)| *keys)
+            .unwrap_or_default()
+    };
+    let schemas = doc
+        .pointer("/components/schemas")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let ref_name = |v: &Value| -> Option<String> {
+        v.get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            .map(str::to_owned)
+    };
+    let parameters = doc
+        .pointer("/components/parameters")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let mut closed: Vec<String> = Vec::new();
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (key, op) in item.iter_mut() {
+                if key == "parameters" {
+                    tighten_parameters(path, op);
+                    continue;
+                }
+                if let Some(params) = op.get_mut("parameters") {
+                    tighten_parameters(path, params);
+                }
+                // Query parameters go through `ApiQuery`, which refuses a bad one with 400.
+                let queried = op["parameters"].as_array().is_some_and(|ps| {
+                    ps.iter().any(|p| {
+                        let p = match p.get("$ref").and_then(Value::as_str) {
+                            Some(r) => r
+                                .strip_prefix("#/components/parameters/")
+                                .and_then(|n| parameters.get(n))
+                                .unwrap_or(&Value::Null),
+                            None => p,
+                        };
+                        p["in"] == "query"
+                    })
+                });
+                if queried
+                    && let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut)
+                {
+                    responses.entry("400").or_insert_with(|| resp("BadRequest"));
+                }
+                if op.get("requestBody").is_none() {
+                    continue;
+                }
+                // Every body goes through `ApiJson`: malformed JSON (400), too large (413), not JSON
+                // (415), a field refused (422).
+                if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+                    for (code, name) in [
+                        ("400", "BadRequest"),
+                        ("413", "PayloadTooLarge"),
+                        ("415", "UnsupportedMediaType"),
+                        ("422", "Validation"),
+                    ] {
+                        responses.entry(code).or_insert_with(|| resp(name));
+                    }
+                }
+                let Some(schema) = op.pointer_mut("/requestBody/content/application~1json/schema")
+                else {
+                    continue;
+                };
+                if let Some(name) = ref_name(&*schema) {
+                    closed.push(name);
+                } else if let Some(parts) = schema.get("allOf").and_then(Value::as_array).cloned() {
+                    // A component plus more keys: one closed object (`additionalProperties` does not see
+                    // through `allOf`). The component's read-only keys are not accepted here.
+                    let mut properties = Map::new();
+                    let mut required: Vec<Value> = Vec::new();
+                    for part in &parts {
+                        let (part, ro) = match ref_name(part) {
+                            Some(n) => (schemas.get(&n).cloned().unwrap_or(Value::Null), ro_of(&n)),
+                            None => (part.clone(), &[][..]),
+                        };
+                        if let Some(p) = part.get("properties").and_then(Value::as_object) {
+                            for (k, v) in p {
+                                if !ro.contains(&k.as_str()) {
+                                    properties.insert(k.clone(), v.clone());
+                                }
+                            }
+                        }
+                        if let Some(r) = part.get("required").and_then(Value::as_array) {
+                            required.extend(r.iter().cloned());
+                        }
+                    }
+                    *schema = json!({
+                        "type": "object",
+                        "required": required,
+                        "properties": properties,
+                        "additionalProperties": false,
+                    });
+                } else if let Some(o) = schema.as_object_mut() {
+                    o.entry("properties").or_insert_with(|| json!({}));
+                    o.insert("additionalProperties".into(), json!(false));
+                }
+            }
+        }
+    }
+    if let Some(components) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for name in closed {
+            let ro = ro_of(&name);
+            let Some(schema) = components.get_mut(&name).and_then(Value::as_object_mut) else {
+                continue;
+            };
+            if let Some(props) = schema
+                .entry("properties")
+                .or_insert_with(|| json!({}))
+                .as_object_mut()
+            {
+                for key in ro {
+                    props
+                        .entry((*key).to_owned())
+                        .or_insert_with(|| json!({"description": READ_ONLY_NOTE}));
+                }
+            }
+            schema.insert("additionalProperties".into(), json!(false));
+        }
+    }
+    if let Some(params) = doc
+        .pointer_mut("/components/parameters")
+        .and_then(Value::as_object_mut)
+    {
+        for p in params.values_mut() {
+            tighten_parameter("", p);
+        }
+    }
+    for part in ["paths", "components"] {
+        if let Some(v) = doc.get_mut(part) {
+            bound_integers(v);
+        }
+    }
+}
+
+/// Every integer the API reads or writes is an `i64`: an integer schema without bounds gets those of
+/// `i64` (a larger number is refused as not an integer of the API).
+fn bound_integers(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            let integer = match m.get("type") {
+                Some(Value::String(t)) => t == "integer",
+                Some(Value::Array(ts)) => ts.iter().any(|t| t == "integer"),
+                _ => false,
+            };
+            if integer {
+                m.entry("minimum").or_insert(json!(i64::MIN));
+                m.entry("maximum").or_insert(json!(i64::MAX));
+            }
+            m.values_mut().for_each(bound_integers);
+        }
+        Value::Array(a) => a.iter_mut().for_each(bound_integers),
+        _ => {}
+    }
+}
+
+fn tighten_parameters(path: &str, params: &mut Value) {
+    if let Some(params) = params.as_array_mut() {
+        for p in params {
+            tighten_parameter(path, p);
+        }
+    }
+}
+
+/// One parameter (a `$ref` is left alone: its component is tightened once).
+fn tighten_parameter(path: &str, p: &mut Value) {
+    if p.get("in").and_then(Value::as_str) != Some("query") {
+        return;
+    }
+    let name = p
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    let Some(schema) = p.get_mut("schema").and_then(Value::as_object_mut) else {
+        return;
+    };
+    if let Some((_, min, max)) = paging_bounds(path).into_iter().find(|(n, ..)| *n == name) {
+        schema.insert("type".into(), json!("integer"));
+        schema.insert("minimum".into(), json!(min));
+        schema.insert("maximum".into(), json!(max));
+        return;
+    }
+    let is_string = match schema.get("type") {
+        Some(Value::String(t)) => t == "string",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+        _ => false,
+    };
+    if is_string && !schema.contains_key("enum") {
+        schema.entry("minLength").or_insert(json!(1));
+    }
 }
 
 // ------------------------------------------------------------------------------------------------ support work
