@@ -387,14 +387,13 @@ impl Store {
         )
         .fetch_all(db)
         .await?);
-        let leases: Vec<LeaseRow> =
-            read_db!(self, |db| {
-                sqlx::query_as(
+        let leases: Vec<LeaseRow> = read_db!(self, |db| {
+            sqlx::query_as(
             "SELECT name, holder, token, expires_at, acquired_at FROM cluster_leases ORDER BY name"
         )
         .fetch_all(db)
         .await?
-            });
+        });
         Ok(ClusterStatus { instances, leases })
     }
 
