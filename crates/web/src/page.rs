@@ -103,9 +103,12 @@ enum Need {
     Users,
 }
 
+/// A page of the menu: its `nav` name, path, label key and who sees it.
+type NavPage = (&'static str, &'static str, &'static str, Need);
+
 /// The main menu's areas (label key) and their pages (`nav` name, path, label key, who sees it), grouped by
 /// what people do rather than by table.
-const NAV_AREAS: &[(&str, &[(&str, &str, &str, Need)])] = &[
+const NAV_AREAS: &[(&str, &[NavPage])] = &[
     ("nav.home", &[("home", "/", "nav.home", Need::Any)]),
     (
         "nav.g.work",
