@@ -18,9 +18,10 @@ const MAY_MINUTES: i64 = 1260;
 const MAY_HOURS: &str = "21.00";
 /// (clause mark, entries, hours) of ①–⑤.
 const MAY_BY_CLAUSE: [(&str, i64, f64); 5] = [
-    ("①", 1, 0.75),
+    // The 代表端末's monthly inspection (2 hours) is its own support, ①.
+    ("①", 2, 2.75),
     ("②", 16, 8.75),
-    ("③", 9, 11.5),
+    ("③", 8, 9.5),
     ("④", 0, 0.0),
     ("⑤", 0, 0.0),
 ];

@@ -1160,7 +1160,8 @@ pub fn os_build_line(build: &str) -> &str {
 }
 
 /// Validates the OS-build baseline text of the compliance view: empty (no baseline), or up to eight builds
-/// of digits and dots (`10.0.26100.4652`), at most one per build line; returns them joined by `, `.
+/// of two to four dotted numbers (`10.0.26100.4652`), at most one per build line; returns them joined by
+/// `, `.
 pub fn validate_os_baseline(text: &str) -> Result<String, DomainError> {
     let refuse = |why: &str| {
         DomainError::invalid(
@@ -1176,14 +1177,14 @@ pub fn validate_os_baseline(text: &str) -> Result<String, DomainError> {
     }
     for b in &builds {
         let parts: Vec<&str> = b.split('.').collect();
-        if parts.len() > 4
+        if !(2..=4).contains(&parts.len())
             || b.len() > 40
             || parts
                 .iter()
                 .any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()))
         {
             return Err(refuse(&format!(
-                "「{}」はビルド番号の形式ではありません。数字と「.」で、4つまでの部分で書いてください。",
+                "「{}」はビルド番号の形式ではありません。数字を「.」で区切り、2～4つの部分で書いてください。",
                 b.chars().take(40).collect::<String>()
             )));
         }
@@ -2177,7 +2178,13 @@ mod tests {
             Ok("10.0.26100.4652, 10.0.19044.5965")
         );
         assert_eq!(validate_os_baseline("").as_deref(), Ok(""));
-        for bad in ["10.0.x", "10.0.19044.1 10.0.19044.2", "1.2.3.4.5", "10..0"] {
+        for bad in [
+            "10.0.x",
+            "10.0.19044.1 10.0.19044.2",
+            "1.2.3.4.5",
+            "10..0",
+            "123456789018",
+        ] {
             let Err(DomainError::Validation(e)) = validate_os_baseline(bad) else {
                 panic!("{bad} accepted")
             };

@@ -9,6 +9,7 @@
 
 use crate::DomainError;
 use crate::account::{validate_agent_name, validate_display_name, validate_token_name};
+use crate::campaign::validate_os_baseline;
 use crate::campaign::{AttestInput, CampaignInput, ExcludeInput};
 use crate::connectivity::{
     CheckInput, MaintenanceWindow, Recurrence, validate_channel, validate_channel_name,
@@ -210,6 +211,7 @@ walked!(
     AgentName,
     RetireReason,
     WindowBody,
+    OsBaseline,
 );
 
 /// Types with a `validate` whose input holds no free text, each with the reason.
@@ -291,6 +293,7 @@ fn every_input_type_is_walked() {
                     "token_name" => walked("TokenName"),
                     "agent_name" => walked("AgentName"),
                     "retire_reason" => walked("RetireReason"),
+                    "os_baseline" => walked("OsBaseline"),
                     _ => false,
                 };
                 if !covered {
@@ -829,6 +832,23 @@ impl Walked for AgentName {
     }
     fn check(&self) -> Result<(), DomainError> {
         verdict(validate_agent_name(&self.name))
+    }
+}
+
+/// The compliance view's OS-build baseline, checked by [`validate_os_baseline`].
+#[derive(Serialize, serde::Deserialize)]
+struct OsBaseline {
+    os_build_baseline: String,
+}
+
+impl Walked for OsBaseline {
+    fn samples() -> Vec<Self> {
+        vec![OsBaseline {
+            os_build_baseline: "10.0.26100.4652, 10.0.19044.6164".into(),
+        }]
+    }
+    fn check(&self) -> Result<(), DomainError> {
+        verdict(validate_os_baseline(&self.os_build_baseline))
     }
 }
 
