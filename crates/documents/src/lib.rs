@@ -58,6 +58,17 @@ pub enum DocumentError {
     Report(#[from] ReportError),
 }
 
+/// Callers that speak the store's error (the demo loader's `RecordDesk`) keep a store refusal as it
+/// is; a rendering failure becomes an internal error.
+impl From<DocumentError> for StoreError {
+    fn from(e: DocumentError) -> Self {
+        match e {
+            DocumentError::Store(e) => e,
+            DocumentError::Report(e) => StoreError::Internal(e.to_string()),
+        }
+    }
+}
+
 /// The JST day number (days since 1970-01-01) of a date, as the connectivity roll-ups count days.
 pub(crate) fn day_number(d: chrono::NaiveDate) -> i64 {
     (d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days()

@@ -4,52 +4,11 @@
 
 mod common;
 
-use chrono::NaiveDate;
 use common::*;
-use unyo_documents::{DocumentError, annual_data};
-use unyo_documents::{confirm_monthly, submit_monthly};
-use unyo_domain::records::{Month, RecordStatus};
+use unyo_documents::annual_data;
+use unyo_domain::records::RecordStatus;
 use unyo_domain::wareki::FiscalYear;
 use unyo_store::records::RecordFile;
-use unyo_store::{Actor, Store, StoreError};
-
-struct Desk;
-
-fn store_error(e: DocumentError) -> StoreError {
-    match e {
-        DocumentError::Store(e) => e,
-        other => StoreError::Internal(other.to_string()),
-    }
-}
-
-impl unyo_demo::RecordDesk for Desk {
-    async fn submit(
-        &self,
-        store: &Store,
-        actor: &Actor,
-        contract_id: i64,
-        month: Month,
-        on: NaiveDate,
-    ) -> unyo_store::Result<i64> {
-        submit_monthly(store, actor, contract_id, month, on)
-            .await
-            .map(|r| r.id)
-            .map_err(store_error)
-    }
-
-    async fn confirm(
-        &self,
-        store: &Store,
-        actor: &Actor,
-        record_id: i64,
-        on: NaiveDate,
-    ) -> unyo_store::Result<()> {
-        confirm_monthly(store, actor, record_id, on)
-            .await
-            .map(|_| ())
-            .map_err(store_error)
-    }
-}
 
 #[tokio::test]
 async fn the_demo_years_records_and_rollouts_agree_with_the_annual_pack() {

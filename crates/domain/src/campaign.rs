@@ -1190,10 +1190,7 @@ pub fn validate_os_baseline(text: &str) -> Result<String, DomainError> {
         }
     }
     for (i, b) in builds.iter().enumerate() {
-        if let Some(other) = builds[..i].iter().find(|x| {
-            has_update_part(x) == has_update_part(b)
-                && (!has_update_part(b) || os_build_line(x) == os_build_line(b))
-        }) {
+        if let Some(other) = builds[..i].iter().find(|x| same_expectation(x, b)) {
             return Err(refuse(&format!(
                 "「{other}」と「{b}」は同じ系列です。系列ごとに1つにしてください。"
             )));
@@ -1206,6 +1203,13 @@ pub fn validate_os_baseline(text: &str) -> Result<String, DomainError> {
 /// build line only.
 fn has_update_part(build: &str) -> bool {
     build.trim().split('.').count() >= 4
+}
+
+/// Whether two builds state the same expectation: builds with an update part (`10.0.19044.5965`) are
+/// one per build line; shorter ones are all the one floor.
+fn same_expectation(a: &str, b: &str) -> bool {
+    has_update_part(a) == has_update_part(b)
+        && (!has_update_part(b) || os_build_line(a) == os_build_line(b))
 }
 
 /// The builds of a baseline text: one or more builds separated by commas, 「、」 or white space (one per
@@ -1235,12 +1239,7 @@ pub fn compliance_items(
 ) -> Vec<ComplianceItem> {
     // The highest build expected of each build line.
     let mut os_builds: Vec<String> = Vec::new();
-    // Builds with an update part merge within their line; shorter ones into one floor.
-    let same = |x: &str, b: &str| {
-        has_update_part(x) == has_update_part(b)
-            && (!has_update_part(b) || os_build_line(x) == os_build_line(b))
-    };
-    let mut expect_build = |b: &str| match os_builds.iter_mut().find(|x| same(x, b)) {
+    let mut expect_build = |b: &str| match os_builds.iter_mut().find(|x| same_expectation(x, b)) {
         Some(x) => {
             if compare_versions(x, b) == Ordering::Less {
                 *x = b.to_string();

@@ -2,7 +2,7 @@
 //! each, chosen by the person's role.
 
 use crate::records::MonthlyRecord;
-use crate::{Result, Store};
+use crate::{Param, Result, Store};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::Serialize;
 use unyo_domain::Role;
@@ -305,15 +305,13 @@ impl Store {
     }
 
     async fn count(&self, sql: &'static str, param: Option<Param>) -> Result<i64> {
-        Ok(read_db!(self, |db| {
-            let q = sqlx::query_scalar::<_, i64>(sql);
-            let q = match &param {
-                None => q,
-                Some(Param::Int(v)) => q.bind(*v),
-                Some(Param::Text(v)) => q.bind(v.clone()),
-            };
-            q.fetch_one(db).await?
-        }))
+        let params: Vec<Param> = param.into_iter().collect();
+        Ok(read_db!(self, |db| bind_params!(
+            sqlx::query_scalar::<_, i64>(sql),
+            params
+        )
+        .fetch_one(db)
+        .await?))
     }
 
     /// Submitted records whose next step is `user_id`'s, or open to anyone of the prefecture.
@@ -354,11 +352,4 @@ impl Store {
         .await?);
         Ok((n, last, due))
     }
-}
-
-/// A value bound to one of this module's fixed queries.
-#[derive(Debug, Clone)]
-enum Param {
-    Int(i64),
-    Text(String),
 }

@@ -1173,13 +1173,6 @@ async fn fresh_demo(dir: &Path) -> Result<Store> {
 /// The demo's monthly records are rendered and frozen by the documents crate, as the 業務実績簿 page does.
 struct DocumentDesk;
 
-fn store_error(e: unyo_documents::DocumentError) -> unyo_store::StoreError {
-    match e {
-        unyo_documents::DocumentError::Store(e) => e,
-        other => unyo_store::StoreError::Internal(other.to_string()),
-    }
-}
-
 impl unyo_demo::RecordDesk for DocumentDesk {
     async fn submit(
         &self,
@@ -1192,7 +1185,7 @@ impl unyo_demo::RecordDesk for DocumentDesk {
         unyo_documents::submit_monthly(store, actor, contract_id, month, on)
             .await
             .map(|r| r.id)
-            .map_err(store_error)
+            .map_err(Into::into)
     }
 
     async fn confirm(
@@ -1205,7 +1198,7 @@ impl unyo_demo::RecordDesk for DocumentDesk {
         unyo_documents::confirm_monthly(store, actor, record_id, on)
             .await
             .map(|_| ())
-            .map_err(store_error)
+            .map_err(Into::into)
     }
 }
 

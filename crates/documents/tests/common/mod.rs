@@ -164,3 +164,36 @@ pub fn pdf_raw_text(path: &Path) -> String {
     assert!(out.status.success(), "pdftotext failed");
     String::from_utf8(out.stdout).expect("UTF-8")
 }
+
+/// The demo loader's desk for monthly records: the documents' own submit and confirm, as the
+/// 業務実績簿 page and `unyo demo` use them.
+pub struct Desk;
+
+impl unyo_demo::RecordDesk for Desk {
+    async fn submit(
+        &self,
+        store: &unyo_store::Store,
+        actor: &unyo_store::Actor,
+        contract_id: i64,
+        month: unyo_domain::records::Month,
+        on: NaiveDate,
+    ) -> unyo_store::Result<i64> {
+        unyo_documents::submit_monthly(store, actor, contract_id, month, on)
+            .await
+            .map(|r| r.id)
+            .map_err(Into::into)
+    }
+
+    async fn confirm(
+        &self,
+        store: &unyo_store::Store,
+        actor: &unyo_store::Actor,
+        record_id: i64,
+        on: NaiveDate,
+    ) -> unyo_store::Result<()> {
+        unyo_documents::confirm_monthly(store, actor, record_id, on)
+            .await
+            .map(|_| ())
+            .map_err(Into::into)
+    }
+}
