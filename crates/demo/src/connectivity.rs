@@ -533,6 +533,7 @@ mod tests {
             .site_availability(
                 day(NaiveDate::from_ymd_opt(2026, 4, 1).expect("april")),
                 day(today + Duration::days(1)),
+                now,
             )
             .await
             .expect("availability");

@@ -209,7 +209,11 @@ pub async fn monthly_data(store: &Store, contract_id: i64, month: Month) -> Resu
     // Connectivity (R5): the checks' daily roll-ups of the month, per site.
     let sites = store.all_sites().await?;
     let mut connectivity: Vec<(String, String, SiteMonth)> = store
-        .site_availability(crate::day_number(first), crate::day_number(last) + 1)
+        .site_availability(
+            crate::day_number(first),
+            crate::day_number(last) + 1,
+            chrono::Utc::now(),
+        )
         .await?
         .into_iter()
         .filter(|m| m.month == month.code())
@@ -653,6 +657,10 @@ impl MonthlyData {
             ("停止", m.down.to_string()),
             ("保守中", m.maintenance.to_string()),
             (
+                "停止時間",
+                crate::text::duration(m.availability.map(|_| m.down_minutes)),
+            ),
+            (
                 "稼働率",
                 m.availability.map_or_else(
                     || "―".to_string(),
@@ -1058,12 +1066,13 @@ impl MonthlyData {
             .filter(|w| w.category == Category::ConnectivityCheck.code())
             .count();
         let mut t = Table::new(vec![
-            Column::left("拠点", 70.0),
-            Column::right("正常（回）", 30.0),
-            Column::right("低下（回）", 30.0),
-            Column::right("停止（回）", 30.0),
-            Column::right("保守中（回）", 30.0),
-            Column::right("稼働率", 30.0),
+            Column::left("拠点", 66.0),
+            Column::right("正常（回）", 27.0),
+            Column::right("低下（回）", 27.0),
+            Column::right("停止（回）", 27.0),
+            Column::right("保守中（回）", 29.0),
+            Column::right("停止時間", 32.0),
+            Column::right("稼働率", 28.0),
         ]);
         for (_, name, m) in &self.connectivity {
             t.rows.push(vec![
@@ -1072,6 +1081,9 @@ impl MonthlyData {
                 Cell::Integer(m.degraded),
                 Cell::Integer(m.down),
                 Cell::Integer(m.maintenance),
+                Cell::text(crate::text::duration(
+                    m.availability.map(|_| m.down_minutes),
+                )),
                 m.availability
                     .map_or_else(|| Cell::text("―"), |a| Cell::Percent(a / 100.0, 2)),
             ]);
@@ -1083,7 +1095,7 @@ impl MonthlyData {
             )
         } else {
             format!(
-                "疎通確認の自動監視による拠点別の確認結果です。稼働率は保守時間帯を除いた確認のうち正常・低下の割合です。当月に実施した疎通確認支援の作業は{checks}件で、「1. 作業実績」に記載しています。"
+                "疎通確認の自動監視による拠点別の確認結果です。回数は当月の確認の結果を状態別に数えたものです。停止時間は拠点のいずれかの確認が保守時間帯の外で停止していた時間の合計、稼働率は監視時間のうち停止していなかった時間の割合で、疎通確認の画面および年次の審議会資料と同じ算定です。当月に実施した疎通確認支援の作業は{checks}件で、「1. 作業実績」に記載しています。"
             )
         };
         Section::new("6. 疎通確認の結果")

@@ -110,7 +110,16 @@ async fn monitored_sites_show_their_availability() {
         })
         .unwrap();
     assert_eq!(table.rows.len(), 1);
-    assert_eq!(table.rows[0][5].display(), "95.00%");
+    // 稼働率 from the outage windows, as the board and the pack count it: 25 minutes down out of the
+    // minutes monitored from 2026-05-12 09:00 JST to the end of May, 28,260 — not from the results'
+    // count (95 of 100).
+    assert_eq!(table.rows[0][5].display(), "25分");
+    assert_eq!(
+        table.rows[0][6].display(),
+        Cell::Percent(1.0 - 25.0 / 28_260.0, 2).display()
+    );
+    assert_eq!(table.rows[0][6].display(), "99.91%");
+    assert_eq!((m.monitored_minutes, m.down_minutes), (28_260, 25));
     assert!(
         may.sources()
             .iter()

@@ -11,51 +11,12 @@ use chrono::{NaiveDate, Utc};
 use common::*;
 use unyo_documents::annual::figures::{PackFigures, progress_of};
 use unyo_documents::annual::outages::{self, Explanation};
-use unyo_documents::{DocumentError, Format, annual_data, confirm_monthly, render, submit_monthly};
+use unyo_documents::{Format, annual_data, render};
 use unyo_domain::incident::{PROGRESS_LABELS, duration_label};
 use unyo_domain::records::Month;
 use unyo_domain::wareki::FiscalYear;
 use unyo_report::{Block, Cell, Document};
 use unyo_store::annual::{MonitoredCheck, StateChange, YearMonitoring};
-use unyo_store::{Actor, Store, StoreError};
-
-struct Desk;
-
-fn store_error(e: DocumentError) -> StoreError {
-    match e {
-        DocumentError::Store(e) => e,
-        other => StoreError::Internal(other.to_string()),
-    }
-}
-
-impl unyo_demo::RecordDesk for Desk {
-    async fn submit(
-        &self,
-        store: &Store,
-        actor: &Actor,
-        contract_id: i64,
-        month: Month,
-        on: NaiveDate,
-    ) -> unyo_store::Result<i64> {
-        submit_monthly(store, actor, contract_id, month, on)
-            .await
-            .map(|r| r.id)
-            .map_err(store_error)
-    }
-
-    async fn confirm(
-        &self,
-        store: &Store,
-        actor: &Actor,
-        record_id: i64,
-        on: NaiveDate,
-    ) -> unyo_store::Result<()> {
-        confirm_monthly(store, actor, record_id, on)
-            .await
-            .map(|_| ())
-            .map_err(store_error)
-    }
-}
 
 /// The whole demo as `unyo demo` loads it, for the fixed day, at 15:20 JST.
 async fn full_demo() -> (unyo_store::testing::TestDb, i64) {
@@ -396,6 +357,88 @@ impl Rng {
 
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
+    }
+}
+
+/// One 稼働率 everywhere: over the demo year, every month's figure per site in the 業務実績簿 is the board's
+/// figure for that site and month (the store's outage windows read over the whole fiscal year), and the
+/// months add up to the pack's year (within a minute per month boundary an outage crosses, as each part
+/// is counted in whole minutes).
+#[tokio::test]
+async fn every_months_availability_is_the_boards_and_adds_up_to_the_packs_year() {
+    let (db, contract_id) = full_demo().await;
+    let store = &db.store;
+    let pack = annual_data(store, contract_id, FiscalYear(2026), today())
+        .await
+        .expect("pack");
+    let day = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc()
+            .timestamp()
+            .div_euclid(86_400)
+    };
+    let end_of_issue_day = chrono::DateTime::parse_from_rfc3339("2026-11-28T00:00:00+09:00")
+        .expect("end")
+        .with_timezone(&Utc);
+    // What the board reads: the fiscal year up to now.
+    let board = store
+        .site_availability(
+            day(NaiveDate::from_ymd_opt(2026, 4, 1).expect("april")),
+            day(today()) + 1,
+            end_of_issue_day,
+        )
+        .await
+        .expect("board figures");
+    assert!(
+        board.iter().any(|m| m.down_minutes > 0),
+        "the demo year has outages"
+    );
+    let mut compared = 0;
+    for month in (4..=11).map(|m| Month::new(2026, m).expect("month")) {
+        let record = unyo_documents::monthly_data(store, contract_id, month)
+            .await
+            .expect("record");
+        let key = format!("{:04}-{:02}", month.year, month.month);
+        let on_board: Vec<_> = board
+            .iter()
+            .filter(|m| m.month == key && m.availability.is_some())
+            .collect();
+        let in_record: Vec<_> = record
+            .connectivity
+            .iter()
+            .filter(|(_, _, m)| m.availability.is_some())
+            .collect();
+        assert_eq!(on_board.len(), in_record.len(), "{key}: the same sites");
+        for (_, name, r) in in_record {
+            let b = on_board
+                .iter()
+                .find(|b| b.site_id == r.site_id)
+                .unwrap_or_else(|| panic!("{key} {name} is on the board"));
+            assert_eq!(
+                (b.monitored_minutes, b.down_minutes, b.availability),
+                (r.monitored_minutes, r.down_minutes, r.availability),
+                "{key} {name}: the record says what the board says"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 0);
+    for (site, year) in &pack.outages.sites {
+        let months: Vec<_> = board.iter().filter(|m| m.site_id == *site).collect();
+        let down: i64 = months.iter().map(|m| m.down_minutes).sum();
+        let monitored: i64 = months.iter().map(|m| m.monitored_minutes).sum();
+        let slack = months.len().saturating_sub(1) as i64;
+        assert!(
+            down <= year.down_minutes && year.down_minutes - down <= slack,
+            "site {site}: months {down} min down, year {} min",
+            year.down_minutes
+        );
+        assert!(
+            monitored <= year.monitored_minutes && year.monitored_minutes - monitored <= slack,
+            "site {site}: months {monitored} min monitored, year {} min",
+            year.monitored_minutes
+        );
     }
 }
 

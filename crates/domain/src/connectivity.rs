@@ -7,7 +7,8 @@
 //!   consecutive results agree; every change is a [`StateChange`] with its cause and the results behind it.
 //! * Path awareness ([`probable_failure_point`]): when a node on the way to the prefecture is down, checks
 //!   behind it are 影響 (impacted) and the event names that node as the probable point of failure.
-//! * Maintenance windows ([`MaintenanceWindow`]) suppress alerts and are excluded from availability.
+//! * Maintenance windows ([`MaintenanceWindow`]) suppress alerts and are excluded from availability
+//!   (the outage windows of the store's `outages` module).
 
 use crate::text::{self, Line};
 use crate::time::jst;
@@ -817,16 +818,6 @@ pub fn validate_channel(
     Ok(ChannelDraft { name, config })
 }
 
-/// Availability in percent from counts; maintenance is excluded. `None` when nothing counted.
-pub fn availability(up: i64, degraded: i64, down: i64) -> Option<f64> {
-    let total = up + degraded + down;
-    if total <= 0 {
-        None
-    } else {
-        Some((up + degraded) as f64 * 100.0 / total as f64)
-    }
-}
-
 /// Where state changes are told. Stored as JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -1174,12 +1165,6 @@ mod tests {
         };
         let d = dns.validate(Some("127.0.0.1")).unwrap();
         assert!(matches!(d.spec, ProbeSpec::Dns { port: 53, .. }));
-    }
-
-    #[test]
-    fn availability_excludes_nothing_counted() {
-        assert_eq!(availability(0, 0, 0), None);
-        assert_eq!(availability(99, 0, 1), Some(99.0));
     }
 
     fn hook(url: &str) -> ChannelConfig {

@@ -704,6 +704,16 @@ fn finish<T>(errors: Vec<FieldError>, value: T) -> Result<T, DomainError> {
     }
 }
 
+/// What an automatic incident's probable-cause key names: `node:12:unreachable` is the network node 12
+/// cut off, `terminal:7:unreachable` the terminal 7 (the keys the connectivity engine writes). Any other
+/// key is `None`: shown as it was typed.
+pub fn unreachable_target(key: &str) -> Option<(crate::connectivity::TargetKind, i64)> {
+    let mut parts = key.trim().split(':');
+    let kind = crate::connectivity::TargetKind::parse(parts.next()?)?;
+    let id = parts.next()?.parse().ok()?;
+    (parts.next() == Some("unreachable") && parts.next().is_none()).then_some((kind, id))
+}
+
 /// The probable-cause key (for de-duplicating automatic incidents): ASCII letters, digits and `-_.:/@`, at
 /// most 200 characters, e.g. `node:12:unreachable`. Empty is `None`.
 fn cause_key(errors: &mut Vec<FieldError>, value: &str) -> Option<String> {
@@ -1456,6 +1466,17 @@ mod tests {
         }
         assert_eq!(want.to_rfc3339(), "2026-05-12T00:30:00+00:00");
         assert_eq!(datetime_local(want), "2026-05-12T09:30");
+        assert_eq!(
+            unreachable_target("node:12:unreachable"),
+            Some((crate::connectivity::TargetKind::Node, 12))
+        );
+        assert_eq!(
+            unreachable_target("terminal:7:unreachable"),
+            Some((crate::connectivity::TargetKind::Terminal, 7))
+        );
+        assert_eq!(unreachable_target("node:12:unreachable:x"), None);
+        assert_eq!(unreachable_target("node:x:unreachable"), None);
+        assert_eq!(unreachable_target("dns-outage"), None);
         assert_eq!(duration_label(45), "45分");
         assert_eq!(duration_label(125), "2時間05分");
         assert_eq!(duration_label(26 * 60 + 10), "26時間10分");

@@ -49,6 +49,14 @@ impl PersonalIdKind {
         }
     }
 
+    /// Stable code for logs and the audit trail (`my_number`, `resident_code`).
+    pub const fn code(self) -> &'static str {
+        match self {
+            PersonalIdKind::MyNumber => "my_number",
+            PersonalIdKind::ResidentCode => "resident_code",
+        }
+    }
+
     /// Japanese name of the identifier.
     pub const fn name(self) -> &'static str {
         match self {
@@ -108,13 +116,29 @@ impl PiiRejection {
     }
 }
 
+/// Told of every refusal (only which kind of identifier, never the text), so that a refusal can be
+/// audited wherever its error is then handled: a form shown again, an API error, a CSV import's row
+/// report. The domain does no I/O itself; the program installs the observer once.
+static REFUSAL_OBSERVER: std::sync::OnceLock<fn(PersonalIdKind)> = std::sync::OnceLock::new();
+
+/// Installs the observer told of every refusal by [`guard_free_text`]. The first one installed stays;
+/// later calls are ignored (tests build the application many times).
+pub fn set_refusal_observer(observer: fn(PersonalIdKind)) {
+    let _ = REFUSAL_OBSERVER.set(observer);
+}
+
 /// Refuses `text` if it appears to contain a 個人番号 or 住民票コード.
 ///
 /// `field` names the destination for the error message. Call this on every
 /// free-text value before it is stored.
 pub fn guard_free_text(field: &'static str, text: &str) -> Result<(), PiiRejection> {
     match find_personal_identifier(text) {
-        Some(finding) => Err(PiiRejection { field, finding }),
+        Some(finding) => {
+            if let Some(observe) = REFUSAL_OBSERVER.get() {
+                observe(finding.kind);
+            }
+            Err(PiiRejection { field, finding })
+        }
         None => Ok(()),
     }
 }

@@ -270,6 +270,15 @@ pub fn format_datetime_long(datetime: NaiveDateTime) -> String {
     )
 }
 
+/// Long date and time to the second, e.g. "令和8年5月1日 09:05:07" (a check's last result).
+pub fn format_datetime_seconds(datetime: NaiveDateTime) -> String {
+    format!(
+        "{}:{:02}",
+        format_datetime_long(datetime),
+        datetime.second()
+    )
+}
+
 /// Why a 和暦 date could not be parsed or converted. Messages are Japanese,
 /// meant for the operator.
 ///

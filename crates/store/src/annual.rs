@@ -78,15 +78,18 @@ impl Store {
         )
         .fetch_all(db)
         .await?);
+        let topology: std::collections::HashMap<i64, _> =
+            topology.into_iter().map(|t| (t.check_id, t)).collect();
+        let node_sites: std::collections::HashMap<i64, Option<i64>> =
+            node_sites.into_iter().collect();
         let checks = names
             .into_iter()
             .map(|(id, name, first)| {
-                let t = topology.iter().find(|t| t.check_id == id);
+                let t = topology.get(&id);
                 let own = t.and_then(|t| t.own_node);
-                let site_id = t.and_then(|t| t.site_id).or_else(|| {
-                    own.and_then(|n| node_sites.iter().find(|(i, _)| *i == n))
-                        .and_then(|(_, s)| *s)
-                });
+                let site_id = t
+                    .and_then(|t| t.site_id)
+                    .or_else(|| own.and_then(|n| node_sites.get(&n).copied().flatten()));
                 let mut nodes: Vec<i64> = own.into_iter().collect();
                 nodes.extend(t.map(|t| t.path.clone()).unwrap_or_default());
                 MonitoredCheck {

@@ -1012,10 +1012,16 @@ impl Store {
         }
     }
 
-    /// Availability per site and JST month between two JST day numbers (e.g. a fiscal year), from the daily
-    /// roll-ups (one query) and the open hour. Maintenance is counted separately and excluded from the
-    /// figure.
-    pub async fn site_availability(&self, from_day: i64, to_day: i64) -> Result<Vec<SiteMonth>> {
+    /// Each site's months between two JST day numbers (e.g. a fiscal year): results counted by state from
+    /// the daily roll-ups (one query) and the open hour, and 停止時間 and 稼働率 from the outage windows of
+    /// the checks' state changes ([`crate::outages`], as the council pack computes them), cut at `now`
+    /// and at the newest result kept.
+    pub async fn site_availability(
+        &self,
+        from_day: i64,
+        to_day: i64,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<SiteMonth>> {
         let mut rows: Vec<(i64, i64, i64, i64, i64, i64)> = read_db!(self, |db| sqlx::query_as(
             "SELECT COALESCE(t.site_id, n.site_id) AS site_id, r.bucket,
                     CAST(SUM(r.up) AS BIGINT), CAST(SUM(r.degraded) AS BIGINT),
@@ -1065,32 +1071,85 @@ impl Store {
             }
         }
         let mut by: BTreeMap<(i64, String), SiteMonth> = BTreeMap::new();
+        let empty = |site_id: i64, month: String| SiteMonth {
+            site_id,
+            month,
+            up: 0,
+            degraded: 0,
+            down: 0,
+            maintenance: 0,
+            monitored_minutes: 0,
+            down_minutes: 0,
+            availability: None,
+        };
         for (site_id, day, up, degraded, down, maintenance) in rows {
-            let month = chrono::DateTime::from_timestamp(day * DAY, 0)
-                .map(|d| d.format("%Y-%m").to_string())
-                .unwrap_or_default();
-            let e = by.entry((site_id, month.clone())).or_insert(SiteMonth {
-                site_id,
-                month,
-                up: 0,
-                degraded: 0,
-                down: 0,
-                maintenance: 0,
-                availability: None,
-            });
+            let month = month_of_day(day);
+            let e = by
+                .entry((site_id, month.clone()))
+                .or_insert_with(|| empty(site_id, month));
             e.up += up;
             e.degraded += degraded;
             e.down += down;
             e.maintenance += maintenance;
         }
-        Ok(by
-            .into_values()
-            .map(|mut m| {
-                m.availability = unyo_domain::connectivity::availability(m.up, m.degraded, m.down);
-                m
-            })
-            .collect())
+        // The windows: one read of the period's state changes, then each month on its own.
+        let from = jst_midnight_of_day(from_day);
+        let to = jst_midnight_of_day(to_day).min(now.timestamp());
+        if from < to {
+            let monitoring = self.year_monitoring(from, to).await?;
+            let cut = crate::outages::cut_off(&monitoring, from, to);
+            let mut day = from_day;
+            while day < to_day {
+                let month = month_of_day(day);
+                let next = next_month_day(day);
+                let (start, end) = (
+                    jst_midnight_of_day(day).max(from),
+                    jst_midnight_of_day(next).min(cut),
+                );
+                if start < end {
+                    let figures = crate::outages::compute(&monitoring, &[], start, end);
+                    for (site_id, a) in figures.sites {
+                        let e = by
+                            .entry((site_id, month.clone()))
+                            .or_insert_with(|| empty(site_id, month.clone()));
+                        e.monitored_minutes = a.monitored_minutes;
+                        e.down_minutes = a.down_minutes;
+                        e.availability = a.percent();
+                    }
+                }
+                day = next;
+            }
+        }
+        Ok(by.into_values().collect())
     }
+}
+
+/// `YYYY-MM` of a JST day number.
+fn month_of_day(day: i64) -> String {
+    chrono::DateTime::from_timestamp(day * DAY, 0)
+        .map(|d| d.format("%Y-%m").to_string())
+        .unwrap_or_default()
+}
+
+/// Unix seconds of a JST day number's midnight (JST).
+fn jst_midnight_of_day(day: i64) -> i64 {
+    day * DAY - 9 * 3600
+}
+
+/// The JST day number of the first day of the month after `day`'s.
+fn next_month_day(day: i64) -> i64 {
+    use chrono::Datelike;
+    let date = chrono::DateTime::from_timestamp(day * DAY, 0)
+        .map(|d| d.date_naive())
+        .unwrap_or_default();
+    let first = date
+        .with_day(1)
+        .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
+        .unwrap_or(date);
+    first
+        .and_hms_opt(0, 0, 0)
+        .map_or(day + 1, |t| t.and_utc().timestamp() / DAY)
+        .max(day + 1)
 }
 
 #[cfg(test)]

@@ -224,17 +224,24 @@ pub struct RollupRow {
     pub latency_max: i64,
 }
 
-/// Availability of one site in one month (JST), maintenance excluded.
+/// One site in one month (JST): its checks' results counted by state, and its 停止時間 and 稼働率 from
+/// the outage windows ([`crate::outages`]) — the one definition the board, the 業務実績簿 and the council
+/// pack all show.
 #[derive(Debug, Clone, Serialize)]
 pub struct SiteMonth {
     pub site_id: i64,
     /// `YYYY-MM`.
     pub month: String,
+    /// Results by state (maintenance apart).
     pub up: i64,
     pub degraded: i64,
     pub down: i64,
     pub maintenance: i64,
-    /// Percent, `None` when nothing was counted.
+    /// Minutes monitored in the month (from the site's first evaluated check, up to the cut-off).
+    pub monitored_minutes: i64,
+    /// Minutes the site was down outside maintenance windows.
+    pub down_minutes: i64,
+    /// Percent, `None` when the site was not monitored in the month.
     pub availability: Option<f64>,
 }
 

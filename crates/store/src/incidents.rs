@@ -462,7 +462,7 @@ fn require_any(actor: &Actor, actions: &[Action]) -> Result<()> {
 }
 
 fn jst_label(at: DateTime<Utc>) -> String {
-    to_jst(at).format("%Y-%m-%d %H:%M").to_string()
+    unyo_domain::wareki::format_datetime_long(to_jst(at))
 }
 
 fn placeholders(f: &mut Filter, ids: &[i64]) -> String {
@@ -1097,8 +1097,9 @@ impl Store {
                         .await?;
                     tx.add_targets(id, &d.site_ids, &d.terminal_ids, &d.node_ids)
                         .await?;
+                    // Written for people: the time in 和暦, the cause by what it is (the key is internal).
                     let text = format!(
-                        "同じ推定原因（{key}）の事象を再検知しました（{}）。{}",
+                        "同じ原因の事象を再検知しました（{}）。{}",
                         jst_label(input.observed_at),
                         input.detail.trim()
                     );

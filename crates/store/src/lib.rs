@@ -22,6 +22,7 @@ pub mod export;
 pub mod incidents;
 pub mod inventory;
 mod numbering;
+pub mod outages;
 pub mod records;
 pub mod registry;
 pub mod sessions;

@@ -10,10 +10,10 @@
 //! linked to one of its state changes), or by the maintenance window it fell into, or flagged as having no
 //! incident record.
 
-use std::collections::BTreeMap;
+use crate::annual::{MonitoredCheck, YearMonitoring};
+use crate::incidents::IncidentAccount;
+use std::collections::{BTreeMap, HashMap};
 use unyo_domain::time::from_storage;
-use unyo_store::annual::{MonitoredCheck, YearMonitoring};
-use unyo_store::incidents::IncidentAccount;
 
 /// Outages at least this long are listed one by one.
 pub const LISTED_MINUTES: i64 = 30;
@@ -156,6 +156,14 @@ struct CheckWindow<'a> {
     incident_id: Option<i64>,
 }
 
+/// Where a period's windows end: an outage still going on counts up to the newest result kept, never
+/// past `to` (the end of the period asked for, e.g. the end of the issue date or now).
+pub fn cut_off(m: &YearMonitoring, from: i64, to: i64) -> i64 {
+    m.last_result_at
+        .filter(|t| *t > from)
+        .map_or(to, |t| t.min(to))
+}
+
 /// Computes the windows between `from` and `until` (Unix seconds).
 pub fn compute(
     m: &YearMonitoring,
@@ -163,10 +171,20 @@ pub fn compute(
     from: i64,
     until: i64,
 ) -> Availability {
+    // The changes come ordered by check and time: each check's are one run of them.
+    let mut runs: HashMap<i64, std::ops::Range<usize>> = HashMap::new();
+    for (i, c) in m.changes.iter().enumerate() {
+        runs.entry(c.check_id)
+            .and_modify(|r| r.end = i + 1)
+            .or_insert(i..i + 1);
+    }
     let mut windows: Vec<CheckWindow> = Vec::new();
     for check in &m.checks {
         let mut open: Option<CheckWindow> = None;
-        for c in m.changes.iter().filter(|c| c.check_id == check.check_id) {
+        let mine = runs
+            .get(&check.check_id)
+            .map_or(&m.changes[..0], |r| &m.changes[r.clone()]);
+        for c in mine {
             let ts = c.ts.clamp(from, until);
             let down = c.to_state == "down";
             match (&mut open, down) {
@@ -217,13 +235,17 @@ pub fn compute(
         let monitored = (until - start) / 60;
         e.monitored_minutes = e.monitored_minutes.max(monitored);
     }
+    let mut by_site: HashMap<i64, Vec<&CheckWindow>> = HashMap::new();
+    for w in &windows {
+        if let Some(site) = w.check.site_id {
+            by_site.entry(site).or_default().push(w);
+        }
+    }
     let sites: Vec<i64> = out.sites.keys().copied().collect();
     for site in sites {
-        let mut mine: Vec<&CheckWindow> = windows
-            .iter()
-            .filter(|w| w.check.site_id == Some(site))
-            .collect();
+        let mut mine: Vec<&CheckWindow> = by_site.remove(&site).unwrap_or_default();
         mine.sort_by_key(|w| (w.maintenance.is_some(), w.start));
+        let mine_all = mine.clone();
         let mut merged: Vec<SiteOutage> = Vec::new();
         // Counted windows first, merged into unions; maintenance ones each on their own.
         for w in mine {
@@ -263,9 +285,9 @@ pub fn compute(
             }
         }
         for o in merged.iter_mut().filter(|o| o.counts()) {
-            let linked: Vec<i64> = windows
+            let linked: Vec<i64> = mine_all
                 .iter()
-                .filter(|w| w.check.site_id == Some(site) && w.start < o.end && o.start < w.end)
+                .filter(|w| w.start < o.end && o.start < w.end)
                 .filter_map(|w| w.incident_id)
                 .collect();
             let numbers: Vec<String> = incidents

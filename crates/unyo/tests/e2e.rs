@@ -198,3 +198,58 @@ async fn auditor_reads_the_audit_log() {
     b.screenshot("13-account").await;
     b.close().await;
 }
+
+/// On a 390 × 844 phone the main lists fit: the page itself never scrolls sideways (a wide table scrolls
+/// in its own box or becomes one card per row), no cell is squeezed to a character or two per line, and
+/// the menu is one disclosure. Screenshots of each are kept.
+#[tokio::test]
+async fn the_main_lists_fit_a_phone() {
+    if !e2e_enabled() {
+        return;
+    }
+    let server = Server::demo();
+    let b = Browser::start().await;
+    login(&b, &server, "se", "se-demo-2026").await;
+    b.set_window_size(390, 844).await.expect("phone size");
+    let check = r#"
+        const root = document.documentElement;
+        const width = root.clientWidth;
+        const squeezed = [...document.querySelectorAll('td, th')].filter(c => {
+            const r = c.getBoundingClientRect();
+            const text = c.innerText.trim();
+            const em = parseFloat(getComputedStyle(c).fontSize) || 16;
+            // A cell with a word of three or more characters narrower than two characters.
+            return r.width > 0 && text.length >= 3 && r.width < 2 * em;
+        }).map(c => c.innerText.trim().slice(0, 24));
+        const menu = document.querySelector('nav.phone-nav details');
+        const shown = !!menu && menu.getBoundingClientRect().height > 0;
+        return { width, scroll: root.scrollWidth, squeezed: squeezed.slice(0, 5), menu: shown };
+    "#;
+    for (path, name) in [
+        ("/", "phone-01-home"),
+        ("/requests", "phone-02-requests"),
+        ("/work", "phone-03-work"),
+        ("/incidents", "phone-04-incidents"),
+        ("/terminals", "phone-05-terminals"),
+        ("/connectivity", "phone-06-connectivity"),
+        ("/campaigns", "phone-07-campaigns"),
+        ("/records", "phone-08-records"),
+    ] {
+        b.open(&server.url(path)).await;
+        let v = b.execute(check, vec![]).await.expect("measure");
+        b.screenshot(name).await;
+        let width = v["width"].as_i64().unwrap_or(0);
+        assert!(width > 300 && width <= 400, "{path}: viewport {v}");
+        assert!(
+            v["scroll"].as_i64().unwrap_or(i64::MAX) <= width + 1,
+            "{path}: the page scrolls sideways on a phone: {v}"
+        );
+        assert_eq!(
+            v["squeezed"].as_array().map(Vec::len),
+            Some(0),
+            "{path}: cells squeezed to a character per line: {v}"
+        );
+        assert!(v["menu"].as_bool().unwrap_or(false), "{path}: {v}");
+    }
+    b.close().await;
+}

@@ -16,6 +16,7 @@ pub mod error;
 pub mod i18n;
 pub mod page;
 pub mod pages;
+pub mod pii_watch;
 pub mod security;
 pub mod throttle;
 pub mod totp;
@@ -67,6 +68,7 @@ pub const MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
 
 /// The whole application.
 pub fn router(store: Store, config: WebConfig) -> Router {
+    pii_watch::install();
     let state = AppState {
         store,
         login: Arc::new(auth::LoginGuard::new(&config.login_limits)),
@@ -94,6 +96,10 @@ pub fn router(store: Store, config: WebConfig) -> Router {
         .nest("/api/v1", api::routes(state.clone()))
         .merge(assets::routes())
         .fallback(|| async { WebError::NotFound })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            pii_watch::audit_refusals,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::headers,

@@ -72,6 +72,11 @@ impl Ctx {
         }
     }
 
+    /// Whether the role allows `action` (to show or hide what it would do).
+    pub fn can(&self, action: Action) -> bool {
+        self.user.role().allows(action)
+    }
+
     /// The common page data.
     pub fn page(&self, title: impl Into<String>, nav: &'static str) -> PageMeta {
         let role = self.user.role();
@@ -315,6 +320,22 @@ pub fn show_datetime(tr: Tr, stored: &str) -> String {
             }
         }
         None => stored.to_string(),
+    }
+}
+
+/// An instant given in Unix seconds, to the second, in JST: 和暦 for Japanese ("令和8年5月1日 09:05:07"),
+/// ISO-like for English; `-` when there is none (a check not yet run).
+pub fn show_timestamp(tr: Tr, ts: Option<i64>) -> String {
+    match ts.and_then(|t| chrono::DateTime::from_timestamp(t, 0)) {
+        Some(at) => {
+            let local = unyo_domain::time::to_jst(at);
+            if tr.is_ja() {
+                unyo_domain::wareki::format_datetime_seconds(local)
+            } else {
+                local.format("%Y-%m-%d %H:%M:%S").to_string()
+            }
+        }
+        None => "-".into(),
     }
 }
 

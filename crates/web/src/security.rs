@@ -87,6 +87,9 @@ pub async fn load_session(State(state): State<AppState>, mut req: Request, next:
         None => None,
     };
     let addr = client_addr(&state.config, req.headers(), req.extensions());
+    if let Some(s) = &session {
+        crate::pii_watch::note_actor(&s.user.username);
+    }
     req.extensions_mut().insert(Tr { lang });
     req.extensions_mut().insert(CurrentSession(session));
     req.extensions_mut().insert(ClientAddr(addr));

@@ -748,7 +748,28 @@ async fn personal_identifiers_are_refused() {
     assert_eq!(r.status, 422);
     assert_eq!(fields(&r)[0].0, "reason");
 
-    assert_eq!(api.audit_total().await, before);
+    // Nothing was written but one audit entry per refused request (R17): the token's owner, the path,
+    // the kind — never the number.
+    assert_eq!(api.audit_total().await, before + 3);
+    let refused = api
+        .app
+        .store()
+        .audit_log(&AuditQuery {
+            action: Some("pii.refused".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("audit log")
+        .items;
+    assert_eq!(refused.len(), 3, "{refused:?}");
+    assert!(refused.iter().all(|e| e.actor == "admin"
+        && e.details.contains("\"my_number\":1")
+        && !e.details.contains("9018")));
+    assert!(
+        refused
+            .iter()
+            .any(|e| e.details.contains("\"path\":\"/api/v1/sites\""))
+    );
     let r = api
         .get(&format!("/api/v1/terminals/{id}"), &api.admin)
         .await;

@@ -565,6 +565,21 @@ async fn filing_errors_are_shown_and_nothing_is_saved() {
         "{html}"
     );
     assert!(html.contains("value=\"照会\""), "typed title kept");
+    // The refusal is audited (R17): who, where and what kind — never the number.
+    let refused = app
+        .store()
+        .audit_log(&unyo_store::audit::AuditQuery {
+            action: Some("pii.refused".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].actor, "staff");
+    assert!(refused[0].details.contains("\"path\":\"/requests\""));
+    assert!(refused[0].details.contains("\"my_number\":1"));
+    assert!(!refused[0].details.contains("123456789018"));
 
     // A terminal that is not at the chosen site; the ticks are kept.
     let (tosu, rep) = (f.tosu.to_string(), f.rep.to_string());

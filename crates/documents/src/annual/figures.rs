@@ -136,6 +136,8 @@ pub struct PackFigures {
     pub lockouts: i64,
     pub exports: i64,
     pub downloads: i64,
+    /// Requests refused because their text held a 個人番号 or 住民票コード.
+    pub pii_refusals: i64,
     /// The audit chain: intact, and the entries verified.
     pub chain_intact: bool,
     pub chain_entries: i64,
@@ -270,6 +272,7 @@ impl AnnualData {
             lockouts: sum(2),
             exports: sum(3),
             downloads: sum(4),
+            pii_refusals: sum(6),
             chain_intact,
             chain_entries,
             findings_by_status,

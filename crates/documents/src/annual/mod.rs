@@ -3,7 +3,8 @@
 
 mod accounts;
 pub mod figures;
-pub mod outages;
+/// The outage windows and availability are the store's one definition (the board and the 業務実績簿 use it too).
+pub use unyo_store::outages;
 mod summary;
 
 pub use figures::PackFigures;
@@ -29,7 +30,7 @@ use unyo_store::support::Contract;
 use unyo_store::vulns::VulnOverview;
 
 /// Security events of the audit log, as the pack groups them: (label, exact actions, action prefixes).
-const EVENT_GROUPS: [(&str, &[&str], &[&str]); 6] = [
+const EVENT_GROUPS: [(&str, &[&str], &[&str]); 7] = [
     ("ログイン成功", &["login.success"], &[]),
     ("ログイン失敗", &["login.failure"], &[]),
     ("アカウントロック", &["login.lockout"], &[]),
@@ -40,6 +41,8 @@ const EVENT_GROUPS: [(&str, &[&str], &[&str]); 6] = [
         &[],
     ),
     ("利用者管理", &[], &["user."]),
+    // Written by the web layer for every request whose text held one (never the text itself).
+    ("個人識別情報の入力拒否", &["pii.refused"], &[]),
 ];
 
 /// How many of the longest incidents the pack lists.
@@ -156,10 +159,7 @@ pub async fn annual_data(
         .map_or(0, |t| t.and_utc().timestamp() - 9 * 3600);
     let monitoring = store.year_monitoring(from, end_of_day).await?;
     // An outage still going on counts up to the newest result kept, never past the covered day.
-    let cut_off = monitoring
-        .last_result_at
-        .filter(|t| *t > from)
-        .map_or(end_of_day, |t| t.min(end_of_day));
+    let cut_off = outages::cut_off(&monitoring, from, end_of_day);
     let outages = outages::compute(&monitoring, &accounts, from, cut_off);
     let account_figures = store.account_figures().await?;
     let vulns = store
@@ -254,9 +254,9 @@ impl AnnualData {
     }
 
     /// Security events per month (rows) and group (columns).
-    fn events(&self) -> Vec<[i64; 6]> {
+    fn events(&self) -> Vec<[i64; EVENT_GROUPS.len()]> {
         let months = self.months();
-        let mut out = vec![[0i64; 6]; months.len()];
+        let mut out = vec![[0i64; EVENT_GROUPS.len()]; months.len()];
         for f in &self.audit {
             if let (Some(i), Some(g)) = (
                 months.iter().position(|&m| m == (f.year, f.month)),
@@ -442,6 +442,11 @@ impl AnnualData {
             "データ出力・証跡取得",
             count(f.exports + f.downloads),
             format!("データ出力 {}件・証跡取得 {}件", f.exports, f.downloads),
+        );
+        row(
+            "個人識別情報の入力拒否",
+            count(f.pii_refusals),
+            "入力内容は記録せず、拒否の事実のみ監査ログに記録".to_string(),
         );
         row(
             "脆弱性の該当（未完了の重大）",
@@ -848,8 +853,8 @@ impl AnnualData {
     fn security_section(&self, f: &PackFigures) -> Section {
         let events = self.events();
         let months = self.months();
-        let mut cols = vec![Column::left("月", 40.0)];
-        cols.extend(EVENT_GROUPS.iter().map(|(l, _, _)| Column::right(*l, 34.0)));
+        let mut cols = vec![Column::left("月", 36.0)];
+        cols.extend(EVENT_GROUPS.iter().map(|(l, _, _)| Column::right(*l, 32.0)));
         let mut t = Table::new(cols).caption("月別の件数");
         for ((y, m), row) in months.iter().zip(&events) {
             let mut r = vec![Cell::text(format_year_month(*y, *m))];
@@ -882,9 +887,10 @@ impl AnnualData {
         };
         let others = BarChart {
             id: "annual-attention-operations".into(),
-            title: "月別の注意を要する操作（ロック・出力・取得・利用者管理）".into(),
+            title: "月別の注意を要する操作（ロック・出力・取得・利用者管理・個人識別情報の拒否）"
+                .into(),
             categories,
-            series: series(&[2, 3, 4, 5]),
+            series: series(&[2, 3, 4, 5, 6]),
             y_label: "（件）".into(),
             mode: BarMode::Stacked,
             decimals: 0,
@@ -926,14 +932,17 @@ impl AnnualData {
                 ),
                 (
                     "個人識別情報の混入防止".into(),
-                    "個人番号・住民票コード等を含む入力は、すべての自由記述欄と添付ファイル名で受け付けず保存しません（拒否した入力は保存しないため件数は集計していません）。".into(),
+                    format!(
+                        "個人番号・住民票コード等を含む入力は、すべての自由記述欄と添付ファイル名で受け付けず保存しません。当年度の拒否 {}件（拒否した事実・操作者・画面を監査ログに記録し、入力内容は記録しません）。",
+                        unyo_report::format_integer(f.pii_refusals)
+                    ),
                 ),
             ]))
             .push(Block::Table(t))
             .push(chart_or_none(logins, "当年度のログインの記録はありません"))
             .push(chart_or_none(
                 others,
-                "当年度のロック・データ出力・証跡取得・利用者管理の記録はありません",
+                "当年度のロック・データ出力・証跡取得・利用者管理・個人識別情報の拒否の記録はありません",
             ))
     }
 

@@ -66,6 +66,7 @@ impl FromRequestParts<AppState> for ApiUser {
         };
         match user {
             Some(user) => {
+                crate::pii_watch::note_actor(&user.username);
                 let api_user = ApiUser { user, source };
                 api_user.require(Action::UseApi)?;
                 Ok(api_user)

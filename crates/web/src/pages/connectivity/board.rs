@@ -21,8 +21,9 @@
 //!   not part of the fingerprint). Otherwise it only notes the time it looked;
 //! - states come from one query for all checks with their target and site ([`Store::board_checks`]),
 //!   grouped in memory once per rebuild;
-//! - availability per site and month comes from one query per refresh: the whole fiscal year once (and when
-//!   the month turns), then only the current month every [`AVAILABILITY_EVERY`] (past months do not change);
+//! - availability per site and month (the store's outage windows, the same figures as the 業務実績簿 and the
+//!   council pack) is read per refresh: the whole fiscal year once (and when the month turns), then only the
+//!   current month every [`AVAILABILITY_EVERY`] (past months do not change);
 //! - the page says when its snapshot was taken (「HH:MM:SS 時点」) and when it last found nothing changed.
 //!
 //! Several instances sharing one PostgreSQL each keep their own snapshot; each page says its time. A
@@ -31,8 +32,8 @@
 //! maintenance window created, changed or retired) also calls [`BoardCache::invalidate`], so the person who
 //! made it sees it on their next look.
 
-use super::{EventView, event_view, fiscal_months, jst, state_badge};
-use crate::page::{Ctx, PageMeta};
+use super::{EventView, event_view, fiscal_months, state_badge};
+use crate::page::{Ctx, PageMeta, show_timestamp};
 use crate::{AppState, WebError};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -449,14 +450,16 @@ fn day_number(d: NaiveDate) -> i64 {
     bucket_of(ts, DAY)
 }
 
-/// Reads the availability figures the snapshot needs: the whole fiscal year when none were read this month,
-/// else the current month when they are older than [`AVAILABILITY_EVERY`]. One query either way.
+/// Reads the availability figures the snapshot needs (the store's outage windows, as the 業務実績簿 and the
+/// council pack show them): the whole fiscal year when none were read this month, else the current month
+/// when they are older than [`AVAILABILITY_EVERY`].
 async fn refresh_availability(
     store: &Store,
     cache: &mut AvailabilityCache,
     months: &[NaiveDate],
-    today: NaiveDate,
+    now: chrono::DateTime<Utc>,
 ) -> Result<(), unyo_store::StoreError> {
+    let today = to_jst(now).date();
     let this_month = today.format("%Y-%m").to_string();
     let end = months
         .last()
@@ -477,7 +480,7 @@ async fn refresh_availability(
     let (Some(from), Some(to)) = (from, end) else {
         return Ok(());
     };
-    for f in store.site_availability(from, to).await? {
+    for f in store.site_availability(from, to, now).await? {
         cache.figures.insert((f.site_id, f.month), f.availability);
     }
     cache.read_in = Some((this_month, Instant::now()));
@@ -520,7 +523,7 @@ async fn build(
             .collect()
     };
     let months = fiscal_months();
-    refresh_availability(store, availability, &months, to_jst(taken_at).date()).await?;
+    refresh_availability(store, availability, &months, taken_at).await?;
 
     let mut totals = [0usize; 6];
     let mut sites: Vec<SiteSummary> = Vec::new();
@@ -922,12 +925,12 @@ pub(super) async fn board(
                 badge: state_badge(&ctx, p.state),
                 impacted: p.impacted.clone(),
                 maintenance: p.maintenance,
-                since: jst(p.since),
+                since: show_timestamp(ctx.tr, p.since),
                 latency: p
                     .latency_ms
                     .map(|l| format!("{l} ms"))
                     .unwrap_or_else(|| "-".into()),
-                last: jst(p.last),
+                last: show_timestamp(ctx.tr, p.last),
             }
         })
         .collect();

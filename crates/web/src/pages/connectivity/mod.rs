@@ -23,7 +23,7 @@ pub mod live;
 pub mod maintenance;
 mod record_edit;
 
-use crate::page::{Ctx, PageMeta};
+use crate::page::{Ctx, PageMeta, show_timestamp};
 use crate::{AppState, WebError};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -351,12 +351,6 @@ pub(crate) fn state_badge(ctx: &Ctx, s: CheckState) -> Badge {
     Badge { icon, text, class }
 }
 
-pub(crate) fn jst(ts: Option<i64>) -> String {
-    ts.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-        .map(|d| to_jst(d).format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_else(|| "-".into())
-}
-
 struct BoardRow {
     site: String,
     target: String,
@@ -383,7 +377,7 @@ struct EventView {
 
 fn event_view(ctx: &Ctx, e: &EventRow) -> EventView {
     EventView {
-        at: jst(Some(e.ts)),
+        at: show_timestamp(ctx.tr, Some(e.ts)),
         check: e.check_name.clone(),
         href: format!("/connectivity/checks/{}", e.check_id),
         from: state_badge(
@@ -412,12 +406,12 @@ fn board_row(ctx: &Ctx, c: &CheckRow, nodes: &HashMap<i64, String>) -> BoardRow 
             .filter(|_| c.current_state() == CheckState::Down)
             .map(|n| nodes.get(&n).cloned().unwrap_or_else(|| n.to_string())),
         maintenance: c.in_maintenance(),
-        since: jst(c.state_since),
+        since: show_timestamp(ctx.tr, c.state_since),
         latency: c
             .last_latency_ms
             .map(|l| format!("{l} ms"))
             .unwrap_or_else(|| "-".into()),
-        last: jst(c.last_ts),
+        last: show_timestamp(ctx.tr, c.last_ts),
     }
 }
 

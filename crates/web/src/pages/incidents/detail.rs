@@ -21,6 +21,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
+use unyo_domain::connectivity::TargetKind;
 use unyo_domain::incident::{
     EntryInput, EntryKind, IncidentAction, IncidentStage, IncidentTransitionInput, WitnessInput,
     available_actions, check_entry_stage,
@@ -478,8 +479,30 @@ pub(super) async fn detail_page(
         props.push(p);
     }
     if let Some(key) = &i.probable_cause {
-        let mut p = Prop::new(tr.t("inc.probable_cause"), key);
-        p.class = "mono";
+        // The engine's key names a node or terminal by id: say which, by name; other keys as typed.
+        let named = unyo_domain::incident::unreachable_target(key).and_then(|(kind, id)| {
+            let name = match kind {
+                TargetKind::Node => d.nodes.iter().find(|n| n.id == id).map(|n| n.name.clone()),
+                TargetKind::Terminal => d
+                    .terminals
+                    .iter()
+                    .find(|t| t.id == id)
+                    .map(|t| t.hostname.clone()),
+            }?;
+            let (ja, en) = (
+                format!("{name} への疎通不可（疎通監視の自動検知）"),
+                format!("{name} unreachable (detected by connectivity monitoring)"),
+            );
+            Some(tr.pick(&ja, &en).to_string())
+        });
+        let p = match named {
+            Some(text) => Prop::new(tr.t("inc.probable_cause_named"), text),
+            None => {
+                let mut p = Prop::new(tr.t("inc.probable_cause"), key);
+                p.class = "mono";
+                p
+            }
+        };
         props.push(p);
     }
     if i.reopen_count > 0 {

@@ -45,6 +45,9 @@ struct FormPage {
     groups: Vec<SiteGroup>,
     nodes: Vec<CheckBox>,
     known_errors: Vec<Opt>,
+    /// The probable-cause key is the SE's tool for grouping automatic incidents; 県職員 neither see nor
+    /// set it (nor the source 疎通監視, which needs one).
+    show_cause_key: bool,
     errors: Vec<ErrorItem>,
     e: FormErrors,
 }
@@ -144,9 +147,11 @@ async fn form_page(
             )
         })
         .collect();
+    let show_cause_key = ctx.can(Action::WorkIncident);
     let source = DetectionSource::parse(&input.source);
     let sources = DetectionSource::ALL
         .iter()
+        .filter(|s| show_cause_key || **s != DetectionSource::Monitoring || Some(**s) == source)
         .map(|s| {
             Opt::new(
                 s.code(),
@@ -181,6 +186,7 @@ async fn form_page(
         groups,
         nodes,
         known_errors,
+        show_cause_key,
         errors: error_summary(errors, ANCHORS),
         e: FormErrors(errors.to_vec()),
     };

@@ -120,6 +120,7 @@ pub const TEXT: &[(&str, &str, &str)] = &[
         "If it looks like a known error, choose it (noted on the timeline).",
     ),
     ("inc.probable_cause", "推定原因キー", "Probable-cause key"),
+    ("inc.probable_cause_named", "推定原因", "Probable cause"),
     (
         "inc.probable_cause_hint",
         "疎通監視による障害で必須（例: node:12:unreachable）。同じキーの障害は対応中に1件だけです。",
