@@ -19,6 +19,7 @@ pub mod pages;
 pub mod security;
 pub mod throttle;
 pub mod totp;
+pub mod view;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

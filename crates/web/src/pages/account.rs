@@ -7,6 +7,7 @@
 use crate::page::{Ctx, FormErrors, PageMeta, render};
 use crate::security::{SESSION_COOKIE, set_cookie};
 use crate::totp;
+use crate::view::OkQuery;
 use crate::{AppState, WebError};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -281,12 +282,6 @@ struct TokenPage {
     expires: String,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct OkQuery {
-    ok: Option<String>,
-}
-
 fn flash(ctx: &Ctx, page: PageMeta, ok: Option<&str>) -> PageMeta {
     let special = match ok {
         Some("password") => Some(ctx.tr.t("account.password_done")),
@@ -348,14 +343,7 @@ async fn account_page(
     ctx: Ctx,
     Query(q): Query<OkQuery>,
 ) -> Result<Response, WebError> {
-    show(
-        &state,
-        &ctx,
-        q.ok.as_deref(),
-        Vec::new(),
-        TokenDraft::default(),
-    )
-    .await
+    show(&state, &ctx, q.get(), Vec::new(), TokenDraft::default()).await
 }
 
 fn random_bytes<const N: usize>() -> Result<[u8; N], WebError> {

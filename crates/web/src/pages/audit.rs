@@ -3,6 +3,7 @@
 
 use crate::i18n::Tr;
 use crate::page::{Ctx, PageMeta, render};
+use crate::view::Opt;
 use crate::{AppState, WebError};
 use axum::Router;
 use axum::extract::{Query, State};
@@ -245,13 +246,6 @@ fn broken_reason(tr: Tr, reason: &str) -> String {
     tr.pick(ja, en).to_string()
 }
 
-/// An option of a select.
-struct Opt {
-    value: &'static str,
-    label: String,
-    selected: bool,
-}
-
 /// One entry as shown.
 struct Row {
     id: i64,
@@ -476,7 +470,7 @@ async fn audit_page(
         prefixes: PREFIXES
             .iter()
             .map(|(code, ja, en)| Opt {
-                value: code,
+                value: code.to_string(),
                 label: format!("{code} — {}", tr.pick(ja, en)),
                 selected: f.action.trim() == *code,
             })

@@ -5,6 +5,7 @@
 
 use crate::page::{Ctx, FormErrors, PageMeta, render, role_options};
 use crate::pages::account::{TokenRow, token_rows};
+use crate::view::{OkQuery, Opt};
 use crate::{AppState, WebError};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -135,13 +136,6 @@ struct NewUserForm {
     password: String,
 }
 
-/// An option of a select.
-struct Opt {
-    value: &'static str,
-    label: &'static str,
-    selected: bool,
-}
-
 /// One account as listed.
 struct Row {
     id: i64,
@@ -167,12 +161,6 @@ struct UsersPage {
     errors: FormErrors,
     action_error: String,
     tokens: Vec<TokenRow>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct OkQuery {
-    ok: Option<String>,
 }
 
 fn row(ctx: &Ctx, page: &PageMeta, u: User, now: &str) -> Row {
@@ -241,11 +229,7 @@ async fn show(
         .collect();
     let roles = role_options(ctx.tr)
         .into_iter()
-        .map(|(value, label)| Opt {
-            value,
-            label,
-            selected: form.role == value,
-        })
+        .map(|(value, label)| Opt::new(value, label, form.role == value))
         .collect();
     let tokens = state.store.all_api_tokens(&ctx.actor()).await?;
     let tokens = token_rows(ctx, &page, tokens);
@@ -278,7 +262,7 @@ async fn users_page(
     show(
         &state,
         &ctx,
-        q.ok.as_deref(),
+        q.get(),
         NewUserForm::default(),
         Vec::new(),
         String::new(),

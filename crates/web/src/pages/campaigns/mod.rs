@@ -19,6 +19,7 @@ mod list;
 
 use crate::AppState;
 use crate::i18n::Tr;
+use crate::view::{Badge, Opt, parse_id};
 use axum::Router;
 use axum::routing::{get, post};
 use unyo_domain::campaign::{CellState, Evidence, TargetStatus};
@@ -329,32 +330,6 @@ pub fn routes() -> Router<AppState> {
 
 // ------------------------------------------------------------------ shared view pieces
 
-/// One `<option>`, radio button or checkbox.
-#[derive(Debug, Clone)]
-pub(super) struct Opt {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-impl Opt {
-    fn new(value: impl Into<String>, label: impl Into<String>, selected: bool) -> Opt {
-        Opt {
-            value: value.into(),
-            label: label.into(),
-            selected,
-        }
-    }
-}
-
-/// A badge: text and CSS class. The text always says what the colour says.
-#[derive(Debug, Clone)]
-pub(super) struct Badge {
-    pub class: &'static str,
-    pub icon: &'static str,
-    pub text: String,
-}
-
 /// A target status as a badge.
 fn status_badge(tr: Tr, status: TargetStatus) -> Badge {
     let (class, icon) = match status {
@@ -408,14 +383,6 @@ fn kind_label(tr: Tr, code: &str) -> String {
 }
 
 pub(super) use crate::page::LinkedErrors as Errors;
-
-/// A record id from the path; anything else is "not found".
-fn parse_id(raw: &str) -> Result<i64, crate::WebError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(crate::WebError::NotFound)
-}
 
 /// An optional id from a select or query (`""` = none).
 fn opt_id(raw: &str) -> Option<i64> {

@@ -11,8 +11,10 @@
 //! The channel model holds no secret (the SMTP relay on the closed network takes no password), so every
 //! setting can be shown; should one ever be added, it must be left out of [`settings_text`].
 
-use super::record_edit::{EditFrame, EditWords, Refusal, RetireForm, parse_id};
+use super::record_edit::{EditFrame, EditWords, Refusal, RetireForm};
 use crate::page::{Ctx, FormErrors, PageMeta};
+use crate::view::OkQuery;
+use crate::view::parse_id;
 use crate::{AppState, WebError};
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
@@ -223,13 +225,6 @@ const EDIT_WORDS: EditWords = EditWords {
     retire_failed: "ch.retire_failed",
     retire_help: "ch.retire_help",
 };
-
-/// `?ok=saved` after a create or a change, `?ok=retired` after a retire.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(super) struct OkQuery {
-    ok: String,
-}
 
 fn kind_label(ctx: &Ctx, c: &ChannelConfig) -> String {
     ctx.tr.t(&format!("ch.{}", c.kind())).to_string()

@@ -8,8 +8,10 @@
 //! otherwise, nothing changed), `POST /connectivity/maintenance/{id}/retire` retires it with a reason: it
 //! stays listed, marked 廃止, and no longer applies. A retired window cannot be changed.
 
-use super::record_edit::{EditFrame, EditWords, Refusal, RetireForm, parse_id};
+use super::record_edit::{EditFrame, EditWords, Refusal, RetireForm};
 use crate::page::{Ctx, FormErrors, PageMeta, show_datetime};
+use crate::view::OkQuery;
+use crate::view::parse_id;
 use crate::{AppState, WebError};
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
@@ -296,13 +298,6 @@ const EDIT_WORDS: EditWords = EditWords {
     retire_failed: "mw.retire_failed",
     retire_help: "mw.retire_help",
 };
-
-/// `?ok=saved` after a create or a change, `?ok=retired` after a retire.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(super) struct OkQuery {
-    ok: String,
-}
 
 /// How a window's time is told: 和暦 from–to, or the weekly rule.
 fn when_text(ctx: &Ctx, r: &Recurrence) -> String {

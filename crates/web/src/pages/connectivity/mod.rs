@@ -24,6 +24,7 @@ pub mod maintenance;
 mod record_edit;
 
 use crate::page::{Ctx, PageMeta};
+use crate::view::Badge;
 use crate::{AppState, WebError};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -327,13 +328,6 @@ pub fn routes() -> Router<AppState> {
         .route("/connectivity/sheets/{id}", get(sheet))
         .route("/connectivity/sheets/{id}/xlsx", get(sheet_xlsx))
         .route("/connectivity/sheets/{id}/pdf", get(sheet_pdf))
-}
-
-/// How a state is shown: icon + text + class (never colour alone).
-pub(crate) struct Badge {
-    pub icon: &'static str,
-    pub text: String,
-    pub class: &'static str,
 }
 
 pub(crate) fn state_badge(ctx: &Ctx, s: CheckState) -> Badge {

@@ -21,6 +21,8 @@ mod stats;
 use crate::AppState;
 use crate::error::WebError;
 use crate::i18n::Tr;
+use crate::page::{ErrorItem, error_summary};
+use crate::view::{Badge, OkQuery, Opt, parse_id};
 use axum::Router;
 use axum::routing::{get, post};
 use unyo_domain::FieldError;
@@ -431,35 +433,11 @@ pub fn routes() -> Router<AppState> {
 
 // ------------------------------------------------------------------ shared view pieces
 
-/// One `<option>` or checkbox.
-#[derive(Debug, Clone)]
-pub(super) struct Opt {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-impl Opt {
-    fn new(value: impl Into<String>, label: impl Into<String>, selected: bool) -> Opt {
-        Opt {
-            value: value.into(),
-            label: label.into(),
-            selected,
-        }
-    }
-}
-
-/// A text badge (state is never shown by colour alone).
-#[derive(Debug, Clone)]
-pub(super) struct Badge {
-    pub class: &'static str,
-    pub text: String,
-}
-
 /// The badge of a stage.
 fn stage_badge(tr: Tr, code: &str) -> Badge {
     match IncidentStage::parse(code) {
         Some(s) => Badge {
+            icon: "",
             class: match s {
                 IncidentStage::Reported | IncidentStage::Recovered => "badge badge-warn",
                 IncidentStage::Investigating
@@ -470,6 +448,7 @@ fn stage_badge(tr: Tr, code: &str) -> Badge {
             text: tr.pick(s.label_ja(), s.label_en()).to_string(),
         },
         None => Badge {
+            icon: "",
             class: "badge",
             text: code.to_string(),
         },
@@ -480,6 +459,7 @@ fn stage_badge(tr: Tr, code: &str) -> Badge {
 fn severity_badge(tr: Tr, code: &str) -> Badge {
     match Severity::parse(code) {
         Some(s) => Badge {
+            icon: "",
             class: match s {
                 Severity::Critical | Severity::High => "badge badge-warn",
                 Severity::Medium => "badge badge-rep",
@@ -488,6 +468,7 @@ fn severity_badge(tr: Tr, code: &str) -> Badge {
             text: tr.pick(s.label_ja(), s.label_en()).to_string(),
         },
         None => Badge {
+            icon: "",
             class: "badge",
             text: code.to_string(),
         },
@@ -544,40 +525,9 @@ fn now_value() -> String {
     datetime_local(chrono::Utc::now())
 }
 
-/// A record id from the path; anything else is "not found".
-fn parse_id(raw: &str) -> Result<i64, WebError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(WebError::NotFound)
-}
-
 /// Text split into lines, so that line breaks survive without inline styles.
 fn lines(text: &str) -> Vec<String> {
     text.lines().map(str::to_string).collect()
-}
-
-/// An entry of the error summary at the top of a form.
-#[derive(Debug, Clone)]
-pub(super) struct ErrorItem {
-    /// `#control` when the error belongs to a control on the page.
-    pub href: String,
-    pub message: String,
-}
-
-/// The summary of field errors; `anchors` maps a field name to the id of its control.
-fn error_summary(errors: &[FieldError], anchors: &[(&str, &str)]) -> Vec<ErrorItem> {
-    errors
-        .iter()
-        .map(|e| ErrorItem {
-            href: anchors
-                .iter()
-                .find(|(f, _)| *f == e.field)
-                .map(|(_, id)| format!("#{id}"))
-                .unwrap_or_default(),
-            message: e.message.clone(),
-        })
-        .collect()
 }
 
 /// The messages of `field` in `errors`, joined.
@@ -635,13 +585,6 @@ fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
 /// A name whose parts stay on one line in a narrow column.
 fn keep_together(name: &str) -> String {
     name.replace(' ', "\u{a0}")
-}
-
-/// `?ok=saved` after a redirect.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-pub(super) struct OkQuery {
-    pub ok: String,
 }
 
 /// Renders a page with `status`.

@@ -18,6 +18,7 @@ mod upload;
 
 use crate::AppState;
 use crate::i18n::Tr;
+use crate::view::parse_id;
 use axum::Router;
 use axum::routing::{get, post};
 use unyo_domain::inventory::Antivirus;
@@ -404,10 +405,6 @@ fn os_text(full: Option<&str>, name: Option<&str>, version: Option<&str>) -> Str
         },
         _ => "—".into(),
     }
-}
-
-fn parse_id(s: &str) -> Result<i64, crate::WebError> {
-    s.trim().parse().map_err(|_| crate::WebError::NotFound)
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ mod list;
 mod monthly;
 
 use crate::AppState;
+use crate::view::{Opt, parse_id};
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -252,13 +253,6 @@ pub fn routes() -> Router<AppState> {
 
 // ------------------------------------------------------------------ shared
 
-fn parse_id(raw: &str) -> Result<i64, crate::WebError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(crate::WebError::NotFound)
-}
-
 /// A file download: never rendered inline, not cached, with its SHA-256 in `Repr-Digest` (RFC 9530).
 fn download(bytes: Vec<u8>, content_type: &'static str, ascii: &str, name: &str) -> Response {
     let digest = {
@@ -433,11 +427,4 @@ pub(super) fn header_view(doc: &Document) -> Vec<(String, String)> {
         ));
     }
     out
-}
-
-/// A `<select>` option.
-pub(super) struct Opt {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
 }

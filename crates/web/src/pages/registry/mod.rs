@@ -16,6 +16,8 @@ mod terminals;
 use crate::AppState;
 use crate::error::WebError;
 use crate::i18n::Tr;
+use crate::page::ErrorItem;
+use crate::view::{Badge, OkQuery, Opt, parse_id};
 use axum::Router;
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -206,42 +208,17 @@ pub fn routes() -> Router<AppState> {
 
 // ------------------------------------------------------------------ shared view pieces
 
-/// One `<option>`.
-#[derive(Debug, Clone)]
-pub(super) struct Opt {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-impl Opt {
-    fn new(value: impl Into<String>, label: impl Into<String>, current: &str) -> Opt {
-        let value = value.into();
-        let selected = value == current;
-        Opt {
-            value,
-            label: label.into(),
-            selected,
-        }
-    }
-}
-
-/// A small text badge (status is never shown by colour alone).
-#[derive(Debug, Clone)]
-pub(super) struct Badge {
-    pub class: &'static str,
-    pub text: String,
-}
-
 impl Badge {
     fn status(tr: Tr, retired: bool) -> Badge {
         if retired {
             Badge {
+                icon: "",
                 class: "badge badge-retired",
                 text: tr.t("common.retired").into(),
             }
         } else {
             Badge {
+                icon: "",
                 class: "badge badge-active",
                 text: tr.t("common.active").into(),
             }
@@ -251,6 +228,7 @@ impl Badge {
     fn representative(tr: Tr) -> Badge {
         let k = TerminalKind::Representative;
         Badge {
+            icon: "",
             class: "badge badge-rep",
             text: tr.pick(k.label_ja(), k.label_en()).into(),
         }
@@ -505,9 +483,9 @@ impl ListParams {
     fn status_options(&self, tr: Tr) -> Vec<Opt> {
         let current = self.status_code();
         vec![
-            Opt::new("active", tr.t("common.active"), current),
-            Opt::new("retired", tr.t("common.retired"), current),
-            Opt::new("all", tr.t("common.all"), current),
+            Opt::matching("active", tr.t("common.active"), current),
+            Opt::matching("retired", tr.t("common.retired"), current),
+            Opt::matching("all", tr.t("common.all"), current),
         ]
     }
 
@@ -515,7 +493,7 @@ impl ListParams {
         let current = self.per_page().to_string();
         PER_PAGES
             .iter()
-            .map(|n| Opt::new(n.to_string(), n.to_string(), &current))
+            .map(|n| Opt::matching(n.to_string(), n.to_string(), &current))
             .collect()
     }
 }
@@ -594,7 +572,7 @@ impl SiteFilter {
                 .await?
                 .iter()
                 .map(|(id, code, name)| {
-                    Opt::new(id.to_string(), option_label(code, name), &current)
+                    Opt::matching(id.to_string(), option_label(code, name), &current)
                 })
                 .collect();
             return Ok(SiteFilter {
@@ -776,14 +754,16 @@ pub(super) async fn site_form_field(
         let selected = current.map(|s| s.to_string()).unwrap_or_default();
         let mut options: Vec<Opt> = sites
             .iter()
-            .map(|(id, code, name)| Opt::new(id.to_string(), option_label(code, name), &selected))
+            .map(|(id, code, name)| {
+                Opt::matching(id.to_string(), option_label(code, name), &selected)
+            })
             .collect();
         if keep_retired
             && let Some(sid) = current
             && !sites.iter().any(|(id, _, _)| *id == sid)
             && let Ok(s) = state.store.site(sid).await
         {
-            options.push(Opt::new(
+            options.push(Opt::matching(
                 sid.to_string(),
                 option_label(&s.code, &s.name),
                 &selected,
@@ -901,21 +881,21 @@ pub(super) struct ListPage {
 fn site_kind_options(tr: Tr, current: &str) -> Vec<Opt> {
     SiteKind::ALL
         .iter()
-        .map(|k| Opt::new(k.code(), tr.pick(k.label_ja(), k.label_en()), current))
+        .map(|k| Opt::matching(k.code(), tr.pick(k.label_ja(), k.label_en()), current))
         .collect()
 }
 
 fn terminal_kind_options(tr: Tr, current: &str) -> Vec<Opt> {
     TerminalKind::ALL
         .iter()
-        .map(|k| Opt::new(k.code(), tr.pick(k.label_ja(), k.label_en()), current))
+        .map(|k| Opt::matching(k.code(), tr.pick(k.label_ja(), k.label_en()), current))
         .collect()
 }
 
 fn node_kind_options(tr: Tr, current: &str) -> Vec<Opt> {
     NodeKind::ALL
         .iter()
-        .map(|k| Opt::new(k.code(), tr.pick(k.label_ja(), k.label_en()), current))
+        .map(|k| Opt::matching(k.code(), tr.pick(k.label_ja(), k.label_en()), current))
         .collect()
 }
 
@@ -935,14 +915,6 @@ fn node_kind_label(tr: Tr, code: &str) -> String {
     NodeKind::parse(code)
         .map(|k| tr.pick(k.label_ja(), k.label_en()).to_string())
         .unwrap_or_else(|| code.to_string())
-}
-
-/// A record id from the path; anything else is "not found" (not a 400 with a parser message).
-fn parse_id(raw: &str) -> Result<i64, WebError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(WebError::NotFound)
 }
 
 /// An optional id from a form select (`""` = none).
@@ -1021,14 +993,6 @@ impl Field {
         self.hint = hint.into();
         self
     }
-}
-
-/// An entry of the error summary at the top of a form.
-#[derive(Debug, Clone)]
-pub(super) struct ErrorItem {
-    /// `#field` when the error belongs to a control on the page.
-    pub href: String,
-    pub message: String,
 }
 
 /// A whole form page.
@@ -1215,19 +1179,6 @@ fn detail_response(
     };
     let html = crate::page::render(&DetailPage { page, d })?;
     Ok((status, html).into_response())
-}
-
-/// `?ok=saved` after a redirect.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(super) struct OkQuery {
-    pub ok: String,
-}
-
-impl OkQuery {
-    fn get(&self) -> Option<&str> {
-        Some(self.ok.as_str()).filter(|s| !s.is_empty())
-    }
 }
 
 /// The path from `uplink` up to the root of the 集約ネットワーク, as steps to show.

@@ -16,6 +16,8 @@ mod list;
 use crate::AppState;
 use crate::i18n::Tr;
 use crate::page::FormErrors;
+use crate::page::{ErrorItem, error_summary};
+use crate::view::{Badge, Opt, parse_id};
 use axum::Router;
 use axum::routing::{get, post};
 use chrono::NaiveDate;
@@ -273,35 +275,11 @@ pub fn routes() -> Router<AppState> {
 
 // ------------------------------------------------------------------ shared view pieces
 
-/// One `<option>` or checkbox.
-#[derive(Debug, Clone)]
-pub(super) struct Opt {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-impl Opt {
-    fn new(value: impl Into<String>, label: impl Into<String>, selected: bool) -> Opt {
-        Opt {
-            value: value.into(),
-            label: label.into(),
-            selected,
-        }
-    }
-}
-
-/// A text badge (state is never shown by colour alone).
-#[derive(Debug, Clone)]
-pub(super) struct Badge {
-    pub class: &'static str,
-    pub text: String,
-}
-
 /// The badge of a request status.
 fn status_badge(tr: Tr, code: &str) -> Badge {
     match RequestStatus::parse(code) {
         Some(s) => Badge {
+            icon: "",
             class: match s {
                 RequestStatus::Requested | RequestStatus::Accepted | RequestStatus::InProgress => {
                     "badge badge-rep"
@@ -313,6 +291,7 @@ fn status_badge(tr: Tr, code: &str) -> Badge {
             text: tr.pick(s.label_ja(), s.label_en()).to_string(),
         },
         None => Badge {
+            icon: "",
             class: "badge",
             text: code.to_string(),
         },
@@ -322,6 +301,7 @@ fn status_badge(tr: Tr, code: &str) -> Badge {
 /// The 「期限超過」 badge.
 fn overdue_badge(tr: Tr) -> Badge {
     Badge {
+        icon: "",
         class: "badge badge-warn",
         text: tr.t("requests.overdue").to_string(),
     }
@@ -365,40 +345,9 @@ fn date_value(text: &str) -> String {
     }
 }
 
-/// A record id from the path; anything else is "not found".
-fn parse_id(raw: &str) -> Result<i64, crate::WebError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(crate::WebError::NotFound)
-}
-
 /// Text split into lines, so that line breaks survive without inline styles.
 fn lines(text: &str) -> Vec<String> {
     text.lines().map(str::to_string).collect()
-}
-
-/// An entry of the error summary at the top of a form.
-#[derive(Debug, Clone)]
-pub(super) struct ErrorItem {
-    /// `#control` when the error belongs to a control on the page.
-    pub href: String,
-    pub message: String,
-}
-
-/// The summary of field errors; `anchors` maps a field name to the id of its control.
-fn error_summary(errors: &[FieldError], anchors: &[(&str, &str)]) -> Vec<ErrorItem> {
-    errors
-        .iter()
-        .map(|e| ErrorItem {
-            href: anchors
-                .iter()
-                .find(|(f, _)| *f == e.field)
-                .map(|(_, id)| format!("#{id}"))
-                .unwrap_or_default(),
-            message: e.message.clone(),
-        })
-        .collect()
 }
 
 /// Field errors for templates.

@@ -21,10 +21,10 @@ mod workload;
 use crate::AppState;
 use crate::error::WebError;
 use crate::i18n::Tr;
+use crate::view::{OkQuery, Opt, parse_id};
 use axum::Router;
 use axum::routing::{get, post};
 use chrono::{Datelike, NaiveDate};
-use serde::Deserialize;
 use unyo_domain::FieldError;
 use unyo_domain::support::{Category, Clause, WorkMode};
 use unyo_store::StoreError;
@@ -377,24 +377,6 @@ pub fn routes() -> Router<AppState> {
 
 // ------------------------------------------------------------------ shared view pieces
 
-/// One `<option>`, radio button or checkbox.
-#[derive(Debug, Clone)]
-pub(super) struct Opt {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-impl Opt {
-    fn new(value: impl Into<String>, label: impl Into<String>, selected: bool) -> Opt {
-        Opt {
-            value: value.into(),
-            label: label.into(),
-            selected,
-        }
-    }
-}
-
 /// A row of properties on a detail page.
 #[derive(Debug, Clone)]
 pub(super) struct Prop {
@@ -440,21 +422,6 @@ fn fixable(e: StoreError) -> Result<Vec<FieldError>, WebError> {
         }
         other => Err(other.into()),
     }
-}
-
-/// `?ok=saved` after a redirect.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(super) struct OkQuery {
-    pub ok: String,
-}
-
-/// A record id from the path; anything else is "not found".
-fn parse_id(raw: &str) -> Result<i64, WebError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(WebError::NotFound)
 }
 
 /// An optional id from a select or query (`""` = none).
