@@ -78,6 +78,12 @@ impl Badge {
     }
 }
 
+/// Hours as the pages write them (`1.5` for 90 minutes, `3` for 180), from a value in hours such as a
+/// chart's: the same text as the tables beside the chart, which write minutes through the same function.
+pub fn hours_text(hours: f64) -> String {
+    unyo_domain::support::hours_label((hours * 60.0).round() as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,6 @@
 //! `WITNESS_REQUIRED_MESSAGE` —, 403 for a role that may not do it, 422 for missing input) and nothing
 //! changes.
 
-mod chart;
 mod detail;
 mod form;
 mod known_errors;

@@ -9,7 +9,6 @@
 //! the saving transaction and writes the audit entry.
 
 mod calendar;
-pub mod chart;
 mod contracts;
 mod entries;
 mod export;
