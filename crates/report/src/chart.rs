@@ -1,4 +1,7 @@
-//! Bar charts as standalone, accessible SVG, shared by documents (embedded in the PDF) and web pages.
+//! Bar charts as standalone, accessible SVG, shared by documents (embedded in the PDF) and web pages: the one
+//! chart engine of unyo. A page adds what a reader of a screen needs and a document keeps in its data table
+//! (the total over each bar, a mark or the value in each segment, an x axis label, units in the texts, its
+//! own colours) through [`Annotations`] and [`BarChart::svg_annotated`].
 //!
 //! Pure string building: no fonts are measured, text widths are estimated (full-width characters one em,
 //! others about half), which is plenty for axis labels and legends.
@@ -43,6 +46,44 @@ pub struct BarChart {
     pub mode: BarMode,
     /// Decimals for values in the data table and tooltips.
     pub decimals: u8,
+}
+
+/// Colours dark enough for white text on them (at least 4.5:1), for charts that write marks or values
+/// inside their segments ([`SegmentText`]).
+pub const DARK_PALETTE: [&str; 5] = ["#0b4f8a", "#a14f00", "#2e7d32", "#6a3d9a", "#b3261e"];
+
+/// What is written inside a segment tall enough for it (white, hidden from screen readers: the segment's
+/// own `<title>` says it in words).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum SegmentText {
+    /// Nothing.
+    #[default]
+    None,
+    /// One short mark per series, e.g. "①" (empty: none for that series).
+    Marks(Vec<String>),
+    /// The segment's value.
+    Values,
+}
+
+/// What a page shows on a chart beyond a document's, where the data table beside the chart already says it.
+/// The default adds nothing: [`BarChart::svg_annotated`] with it draws what [`BarChart::svg`] draws, named
+/// inline.
+#[derive(Debug, Clone, Default)]
+pub struct Annotations {
+    /// The x axis' label, written under the category labels, e.g. "月" (empty: none).
+    pub x_label: String,
+    /// The unit after a value in texts (tooltips, totals in the description), e.g. "時間" or "件".
+    pub unit: String,
+    /// One fill per series (`#rrggbb`); empty: [`PALETTE`].
+    pub fills: Vec<&'static str>,
+    /// What is written inside segments.
+    pub segment_text: SegmentText,
+    /// Whether each stacked bar carries its total above it (and the description reads every total).
+    pub totals: bool,
+    /// How a value is written; `None`: with [`BarChart::decimals`].
+    pub format: Option<fn(f64) -> String>,
+    /// Whether the y axis steps by whole numbers at least (counts: no 0.2 of an incident).
+    pub whole_steps: bool,
 }
 
 /// A stacked bar chart as SVG; see [`BarChart`] for grouped bars and the matching data table. `id`
@@ -102,6 +143,31 @@ impl BarChart {
             id
         };
         (format!("{base}-title"), format!("{base}-desc"))
+    }
+
+    /// A value as the chart writes it.
+    fn value_text(&self, v: f64, a: &Annotations) -> String {
+        match a.format {
+            Some(f) => f(v),
+            None => crate::model::format_number(v, self.decimals),
+        }
+    }
+
+    /// The sum of a category's (non-negative) values.
+    fn total(&self, category: usize) -> f64 {
+        (0..self.series.len())
+            .map(|s| self.value(s, category))
+            .sum()
+    }
+
+    /// "4月 3時間、5月 1.5時間": every category's total with its unit.
+    fn totals_text(&self, a: &Annotations) -> String {
+        self.categories
+            .iter()
+            .enumerate()
+            .map(|(c, name)| format!("{name} {}{}", self.value_text(self.total(c), a), a.unit))
+            .collect::<Vec<_>>()
+            .join("、")
     }
 
     fn value(&self, series: usize, category: usize) -> f64 {
@@ -178,7 +244,7 @@ impl BarChart {
         Chart {
             title: self.title.clone(),
             // The document shows the title above the chart; the SVG keeps it only as its <title>.
-            svg: self.render(false),
+            svg: self.render(false, None),
             alt_text: self.alt_text(),
             data: self.data_table(),
             width_mm: None,
@@ -192,10 +258,28 @@ impl BarChart {
 
     /// The chart as a standalone SVG document (760×380 user units, scalable), its title drawn on top.
     pub fn svg(&self) -> String {
-        self.render(true)
+        self.render(true, None)
     }
 
-    fn render(&self, visible_title: bool) -> String {
+    /// The chart for a web page, its title drawn on top, with what `annotations` adds. It names itself
+    /// inline (`aria-label` with the title and, with totals, every bar's total; `<title>` and `<desc>`
+    /// without ids), so it needs no id unique in the page.
+    pub fn svg_annotated(&self, annotations: &Annotations) -> String {
+        self.render(true, Some(annotations))
+    }
+
+    /// `annotations`: `None` for a document's chart (named through ids), else a page's.
+    fn render(&self, visible_title: bool, annotations: Option<&Annotations>) -> String {
+        let plain = Annotations::default();
+        let a = annotations.unwrap_or(&plain);
+        let fill = |s: usize| {
+            if a.fills.is_empty() {
+                PALETTE[s % PALETTE.len()]
+            } else {
+                a.fills[s % a.fills.len()]
+            }
+        };
+        let stacked_totals = a.totals && self.mode == BarMode::Stacked;
         let n_cat = self.categories.len();
         let n_ser = self.series.len();
         let max = (0..n_cat)
@@ -204,20 +288,46 @@ impl BarChart {
                 BarMode::Grouped => (0..n_ser).map(|s| self.value(s, c)).fold(0.0, f64::max),
             })
             .fold(0.0, f64::max);
-        let (step, top) = nice_scale(max);
+        let (step, top) = if a.whole_steps {
+            let step = nice_scale(max).0.max(1.0);
+            (step, ((max / step).ceil() * step).max(step))
+        } else {
+            nice_scale(max)
+        };
 
-        let (title_id, desc_id) = self.element_ids();
         let mut svg = String::new();
-        let _ = write!(
-            svg,
-            r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-labelledby="{title_id} {desc_id}" font-family="'{FONT_FAMILY}', sans-serif" font-size="12">"##
-        );
-        let _ = write!(
-            svg,
-            r#"<title id="{title_id}">{}</title><desc id="{desc_id}">{}</desc>"#,
-            esc(&self.title),
-            esc(&self.alt_text())
-        );
+        if annotations.is_some() {
+            let mut desc = self.alt_text();
+            let mut label = self.title.clone();
+            if stacked_totals && !self.categories.is_empty() {
+                let totals = self.totals_text(a);
+                let _ = write!(desc, "計: {totals}。");
+                let _ = write!(label, ": {totals}");
+            }
+            let _ = write!(
+                svg,
+                r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{}" font-family="'{FONT_FAMILY}', sans-serif" font-size="12">"##,
+                esc(&label)
+            );
+            let _ = write!(
+                svg,
+                r#"<title>{}</title><desc>{}</desc>"#,
+                esc(&self.title),
+                esc(&desc)
+            );
+        } else {
+            let (title_id, desc_id) = self.element_ids();
+            let _ = write!(
+                svg,
+                r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-labelledby="{title_id} {desc_id}" font-family="'{FONT_FAMILY}', sans-serif" font-size="12">"##
+            );
+            let _ = write!(
+                svg,
+                r#"<title id="{title_id}">{}</title><desc id="{desc_id}">{}</desc>"#,
+                esc(&self.title),
+                esc(&self.alt_text())
+            );
+        }
         let _ = write!(
             svg,
             r##"<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>"##
@@ -246,7 +356,7 @@ impl BarChart {
                 legend,
                 r##"<rect x="{lx}" y="{}" width="14" height="14" fill="{}"/><text x="{}" y="{}" fill="#1a1a1a">{}</text>"##,
                 ly - 11.0,
-                PALETTE[s % PALETTE.len()],
+                fill(s),
                 lx + 20.0,
                 ly,
                 esc(name)
@@ -280,7 +390,8 @@ impl BarChart {
         } else {
             24.0
         };
-        let bottom = HEIGHT - label_room;
+        let x_label_room = if a.x_label.is_empty() { 0.0 } else { 18.0 };
+        let bottom = HEIGHT - label_room - x_label_room;
         let height = (bottom - plot_top).max(40.0);
         let y_of = |v: f64| bottom - v / top * height;
 
@@ -309,6 +420,16 @@ impl BarChart {
             );
         }
 
+        if !a.x_label.is_empty() {
+            let _ = write!(
+                svg,
+                r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="11" fill="#333333">{}</text>"##,
+                (left + right) / 2.0,
+                HEIGHT - 6.0,
+                esc(&a.x_label)
+            );
+        }
+
         // Bars.
         let _ = write!(svg, r#"<g aria-label="データ">"#);
         for (c, category) in self.categories.iter().enumerate() {
@@ -334,12 +455,36 @@ impl BarChart {
                 }
                 let _ = write!(
                     svg,
-                    r##"<rect x="{x:.1}" y="{y1:.1}" width="{w:.1}" height="{:.1}" fill="{}" stroke="#ffffff" stroke-width="0.5"><title>{} {}: {}</title></rect>"##,
+                    r##"<rect x="{x:.1}" y="{y1:.1}" width="{w:.1}" height="{:.1}" fill="{}" stroke="#ffffff" stroke-width="0.5"><title>{} {}: {}{}</title></rect>"##,
                     (y2 - y1).max(0.0),
-                    PALETTE[s % PALETTE.len()],
+                    fill(s),
                     esc(category),
                     esc(&self.series[s].0),
-                    crate::model::format_number(v, self.decimals)
+                    esc(&self.value_text(v, a)),
+                    esc(&a.unit)
+                );
+                let inside = match &a.segment_text {
+                    SegmentText::None => String::new(),
+                    SegmentText::Marks(marks) => marks.get(s).cloned().unwrap_or_default(),
+                    SegmentText::Values => self.value_text(v, a),
+                };
+                if !inside.is_empty() && y2 - y1 >= 16.0 {
+                    let _ = write!(
+                        svg,
+                        r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="11" fill="#ffffff" aria-hidden="true">{}</text>"##,
+                        x + w / 2.0,
+                        (y1 + y2) / 2.0 + 4.0,
+                        esc(&inside)
+                    );
+                }
+            }
+            if stacked_totals && acc > 0.0 {
+                let _ = write!(
+                    svg,
+                    r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="12" font-weight="bold" fill="#1a1a1a">{}</text>"##,
+                    x0 + band / 2.0,
+                    y_of(acc) - 5.0,
+                    esc(&self.value_text(acc, a))
                 );
             }
             let cx = x0 + band / 2.0;
@@ -477,6 +622,84 @@ mod tests {
             ]
         );
         assert_eq!(t.totals.as_ref().unwrap()[3], Cell::Integer(6));
+    }
+
+    /// A page's chart: totals over the bars and in its name, marks in tall segments, units in the
+    /// tooltips, the x axis label, its own colours, values written by the page's function.
+    #[test]
+    fn annotated_chart_shows_totals_marks_and_units() {
+        fn hours(v: f64) -> String {
+            let s = format!("{v:.2}");
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        }
+        let chart = BarChart {
+            title: "令和8年度 月別作業時間".into(),
+            categories: vec!["4月".into(), "5月".into()],
+            series: vec![
+                ("①代表端末に係る運用支援".into(), vec![2.0, 0.0]),
+                ("⑤障害発生時の緊急対応".into(), vec![1.0, 1.5]),
+            ],
+            y_label: "作業時間（時間）".into(),
+            ..Default::default()
+        };
+        let svg = chart.svg_annotated(&Annotations {
+            x_label: "月".into(),
+            unit: "時間".into(),
+            fills: DARK_PALETTE.to_vec(),
+            segment_text: SegmentText::Marks(vec!["①".into(), "⑤".into()]),
+            totals: true,
+            format: Some(hours),
+            whole_steps: false,
+        });
+        assert!(svg.contains("aria-label=\"令和8年度 月別作業時間: 4月 3時間、5月 1.5時間\""));
+        assert!(svg.contains("<title>令和8年度 月別作業時間</title><desc>"));
+        assert!(svg.contains("計: 4月 3時間、5月 1.5時間。</desc>"));
+        assert!(!svg.contains("aria-labelledby"), "named inline");
+        assert!(svg.contains("<title>4月 ①代表端末に係る運用支援: 2時間</title>"));
+        assert!(svg.contains("<title>5月 ⑤障害発生時の緊急対応: 1.5時間</title>"));
+        assert!(svg.contains("aria-hidden=\"true\">①</text>"));
+        assert!(svg.contains("font-weight=\"bold\" fill=\"#1a1a1a\">3</text>"));
+        assert!(svg.contains("font-weight=\"bold\" fill=\"#1a1a1a\">1.5</text>"));
+        assert!(svg.contains(">月</text>"));
+        assert!(svg.contains("fill=\"#0b4f8a\"") && svg.contains("fill=\"#a14f00\""));
+        assert!(
+            !svg.contains(PALETTE[0]),
+            "the page's colours, not the palette"
+        );
+        // No empty segment for May's ①: three segments, two swatches, the background.
+        assert_eq!(svg.matches("<rect").count(), 3 + 2 + 1);
+        assert!(!svg.contains("style="));
+
+        // Counts: the value inside each tall segment; no totals when not asked.
+        let counts = BarChart {
+            title: "件数".into(),
+            categories: vec!["4月".into()],
+            series: vec![("重大".into(), vec![4.0])],
+            ..Default::default()
+        }
+        .svg_annotated(&Annotations {
+            unit: "件".into(),
+            segment_text: SegmentText::Values,
+            ..Default::default()
+        });
+        assert!(counts.contains("aria-hidden=\"true\">4</text>"));
+        assert!(counts.contains("<title>4月 重大: 4件</title>"));
+        assert!(!counts.contains("font-weight=\"bold\" fill=\"#1a1a1a\">4</text>"));
+        assert!(counts.contains("aria-label=\"件数\""));
+        // Four at most, whole steps: 0 to 4 by 1, never 0.8 of a count.
+        let whole = BarChart {
+            categories: vec!["4月".into()],
+            series: vec![("重大".into(), vec![1.0])],
+            ..Default::default()
+        }
+        .svg_annotated(&Annotations {
+            whole_steps: true,
+            ..Default::default()
+        });
+        assert!(
+            whole.contains(">1</text>") && !whole.contains(">0.2</text>"),
+            "{whole}"
+        );
     }
 
     /// `(aria-labelledby, title id, title text, desc id)` of each chart in `page`, in order.

@@ -40,7 +40,7 @@ mod model;
 mod pdf;
 mod xlsx;
 
-pub use chart::{BarChart, BarMode, bar_chart_svg};
+pub use chart::{Annotations, BarChart, BarMode, DARK_PALETTE, SegmentText, bar_chart_svg};
 pub use model::{
     Align, Approval, ApprovalColumn, Block, Cell, Chart, Column, Document, ExcelChart, Section,
     Table, format_integer, format_number,

@@ -76,23 +76,39 @@ impl Tr {
 
 static TABLE: OnceLock<HashMap<&'static str, (&'static str, &'static str)>> = OnceLock::new();
 
-/// Every catalogue: the shared one here, and each page area's own words.
+mod account;
+mod audit;
+mod campaigns;
+mod channels;
+mod connectivity;
+mod incidents;
+mod inventory;
+mod maintenance;
+mod records;
+mod registry;
+mod requests;
+mod users;
+mod vulns;
+mod work;
+
+/// Every catalogue: the shared one here, and each page area's own words (in `i18n/`, one file an area;
+/// pages read their words through [`Tr`], never the catalogue through a page).
 pub const CATALOGS: &[&[(&str, &str, &str)]] = &[
     CATALOG,
-    crate::pages::registry::TEXT,
-    crate::pages::audit::TEXT,
-    crate::pages::account::TEXT,
-    crate::pages::users::TEXT,
-    crate::pages::requests::TEXT,
-    crate::pages::work::TEXT,
-    crate::pages::campaigns::TEXT,
-    crate::pages::incidents::TEXT,
-    crate::pages::inventory::TEXT,
-    crate::pages::connectivity::TEXT,
-    crate::pages::connectivity::maintenance::TEXT,
-    crate::pages::connectivity::channels::TEXT,
-    crate::pages::records::TEXT,
-    crate::pages::vulns::TEXT,
+    registry::TEXT,
+    audit::TEXT,
+    account::TEXT,
+    users::TEXT,
+    requests::TEXT,
+    work::TEXT,
+    campaigns::TEXT,
+    incidents::TEXT,
+    inventory::TEXT,
+    connectivity::TEXT,
+    maintenance::TEXT,
+    channels::TEXT,
+    records::TEXT,
+    vulns::TEXT,
 ];
 
 /// (key, 日本語, English)

@@ -20,6 +20,7 @@ pub mod pii_watch;
 pub mod security;
 pub mod throttle;
 pub mod totp;
+pub mod view;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

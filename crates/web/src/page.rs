@@ -373,6 +373,23 @@ pub struct ErrorItem {
     pub message: String,
 }
 
+/// The summary of field errors at the top of a form whose controls have ids of their own; `anchors` maps a
+/// field name to the id of its control (a field without one is listed without a link). Pages whose control
+/// ids are the field names with a prefix use [`LinkedErrors`] instead; both give the same [`ErrorItem`]s.
+pub fn error_summary(errors: &[FieldError], anchors: &[(&str, &str)]) -> Vec<ErrorItem> {
+    errors
+        .iter()
+        .map(|e| ErrorItem {
+            href: anchors
+                .iter()
+                .find(|(f, _)| *f == e.field)
+                .map(|(_, id)| format!("#{id}"))
+                .unwrap_or_default(),
+            message: e.message.clone(),
+        })
+        .collect()
+}
+
 /// The errors of a form: the summary at the top (each linked to its control when the page has it), and
 /// the messages by field for the controls.
 #[derive(Debug, Clone, Default)]

@@ -6,6 +6,7 @@
 //! sees the page.
 
 use crate::page::{Ctx, PageMeta, render};
+use crate::view::parse_id;
 use crate::{AppState, WebError};
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -55,10 +56,6 @@ struct ClosePage {
 #[serde(default)]
 struct Params {
     ok: String,
-}
-
-fn parse_id(s: &str) -> Result<i64, WebError> {
-    s.trim().parse().map_err(|_| WebError::NotFound)
 }
 
 async fn close_page(

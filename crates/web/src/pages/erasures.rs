@@ -10,6 +10,7 @@
 use crate::certificate::{certificate_bytes, file_response, freeze};
 use crate::download::content_disposition;
 use crate::page::{Ctx, PageMeta, render};
+use crate::view::Opt;
 use crate::{AppState, WebError};
 use axum::Form;
 use axum::body::Body;
@@ -43,12 +44,6 @@ struct Row {
     witness: String,
     verified: bool,
     sha: String,
-}
-
-struct Opt {
-    value: &'static str,
-    label: &'static str,
-    selected: bool,
 }
 
 #[derive(askama::Template)]
@@ -108,19 +103,11 @@ async fn erasures_page(
         can_export: role.allows(Action::ExportAll),
         scopes: ErasureScope::ALL
             .iter()
-            .map(|s| Opt {
-                value: s.code(),
-                label: s.label_ja(),
-                selected: f.scope == s.code(),
-            })
+            .map(|s| Opt::new(s.code(), s.label_ja(), f.scope == s.code()))
             .collect(),
         methods: ErasureMethod::ALL
             .iter()
-            .map(|m| Opt {
-                value: m.code(),
-                label: m.label_ja(),
-                selected: f.method == m.code(),
-            })
+            .map(|m| Opt::new(m.code(), m.label_ja(), f.method == m.code()))
             .collect(),
         f,
         errors,

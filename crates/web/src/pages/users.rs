@@ -5,6 +5,7 @@
 
 use crate::page::{Ctx, FormErrors, PageMeta, render, role_options};
 use crate::pages::account::{TokenRow, token_rows};
+use crate::view::{OkQuery, Opt};
 use crate::{AppState, WebError};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -15,101 +16,6 @@ use serde::Deserialize;
 use unyo_domain::{Action, DomainError, FieldError, Role};
 use unyo_store::StoreError;
 use unyo_store::users::User;
-
-/// Extra UI words of this area: (key, 日本語, English).
-pub const TEXT: &[(&str, &str, &str)] = &[
-    ("user.state_active", "有効", "Active"),
-    ("user.list", "利用者一覧", "Accounts"),
-    (
-        "user.disable_confirm",
-        "無効にすることを確認しました",
-        "I confirm disabling this account",
-    ),
-    (
-        "user.disable_help",
-        "無効にすると、その利用者のログイン中のセッションとAPIトークンは直ちに使えなくなります（異動・退職時）。",
-        "Disabling ends the person's sessions and API tokens at once (on transfer or leaving).",
-    ),
-    (
-        "user.confirm_missing",
-        "「無効にすることを確認しました」にチェックを入れてから実行してください。",
-        "Tick the confirmation box first.",
-    ),
-    (
-        "user.reset_totp",
-        "二要素認証をリセット",
-        "Reset two-factor",
-    ),
-    (
-        "user.reset_totp_help",
-        "端末を紛失した利用者の二要素認証を解除します。本人は次回ログイン後に再設定してください。",
-        "Turns off two-factor for someone who lost the device; they set it up again after logging in.",
-    ),
-    (
-        "user.created_done",
-        "利用者を登録しました。",
-        "Account created.",
-    ),
-    (
-        "user.unlocked_done",
-        "ロックを解除しました。",
-        "Account unlocked.",
-    ),
-    (
-        "user.disabled_done",
-        "アカウントを無効にしました。",
-        "Account disabled.",
-    ),
-    (
-        "user.totp_reset_done",
-        "二要素認証をリセットしました。",
-        "Two-factor reset.",
-    ),
-    (
-        "user.username_help",
-        "半角英数字と . _ - （64文字以内）",
-        "Letters, digits, . _ - (up to 64)",
-    ),
-    (
-        "user.display_name_required",
-        "氏名を入力してください。",
-        "Enter a name.",
-    ),
-    (
-        "user.display_name_long",
-        "氏名は100文字以内で入力してください。",
-        "Use at most 100 characters for the name.",
-    ),
-    (
-        "user.role_required",
-        "役割を選択してください。",
-        "Choose a role.",
-    ),
-    ("user.choose", "選択してください", "Choose"),
-    ("user.self", "（自分）", "(you)"),
-    (
-        "user.reset_password",
-        "パスワードを再設定",
-        "Reset password",
-    ),
-    (
-        "user.reset_password_help",
-        "新しいパスワードを設定すると、その利用者のログイン中のセッションはすべて終了します。",
-        "Setting a new password ends every session of the account.",
-    ),
-    (
-        "user.password_reset_done",
-        "パスワードを再設定しました。その利用者のセッションはすべて終了しました。",
-        "Password reset; every session of the account has ended.",
-    ),
-    ("user.tokens", "APIトークン", "API tokens"),
-    (
-        "user.tokens_help",
-        "各利用者が発行したAPIトークンです。不要なものや漏えいのおそれがあるものは失効させてください。",
-        "Tokens issued by each account. Revoke those no longer needed or possibly exposed.",
-    ),
-    ("user.token_owner", "利用者", "Account"),
-];
 
 /// Longest display name accepted.
 const MAX_DISPLAY_NAME: usize = 100;
@@ -133,13 +39,6 @@ struct NewUserForm {
     display_name: String,
     role: String,
     password: String,
-}
-
-/// An option of a select.
-struct Opt {
-    value: &'static str,
-    label: &'static str,
-    selected: bool,
 }
 
 /// One account as listed.
@@ -167,12 +66,6 @@ struct UsersPage {
     errors: FormErrors,
     action_error: String,
     tokens: Vec<TokenRow>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct OkQuery {
-    ok: Option<String>,
 }
 
 fn row(ctx: &Ctx, page: &PageMeta, u: User, now: &str) -> Row {
@@ -241,11 +134,7 @@ async fn show(
         .collect();
     let roles = role_options(ctx.tr)
         .into_iter()
-        .map(|(value, label)| Opt {
-            value,
-            label,
-            selected: form.role == value,
-        })
+        .map(|(value, label)| Opt::new(value, label, form.role == value))
         .collect();
     let tokens = state.store.all_api_tokens(&ctx.actor()).await?;
     let tokens = token_rows(ctx, &page, tokens);
@@ -278,7 +167,7 @@ async fn users_page(
     show(
         &state,
         &ctx,
-        q.ok.as_deref(),
+        q.get(),
         NewUserForm::default(),
         Vec::new(),
         String::new(),

@@ -24,9 +24,6 @@ use unyo_store::vulns::{
     CpeMapping, DEFAULT_STALE_DAYS, FeedImport, FeedStatus, Finding, FindingQuery, FindingStatus,
 };
 
-/// UI words of this area: (key, 日本語, English).
-pub const TEXT: &[(&str, &str, &str)] = &[("nav.vulns", "脆弱性", "Vulnerabilities")];
-
 /// The routes of this area.
 pub fn routes() -> Router<AppState> {
     Router::new()

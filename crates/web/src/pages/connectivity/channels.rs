@@ -11,8 +11,10 @@
 //! The channel model holds no secret (the SMTP relay on the closed network takes no password), so every
 //! setting can be shown; should one ever be added, it must be left out of [`settings_text`].
 
-use super::record_edit::{EditFrame, EditWords, Refusal, RetireForm, parse_id};
+use super::record_edit::{EditFrame, EditWords, Refusal, RetireForm};
 use crate::page::{Ctx, FormErrors, PageMeta};
+use crate::view::OkQuery;
+use crate::view::parse_id;
 use crate::{AppState, WebError};
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
@@ -23,24 +25,6 @@ use unyo_domain::connectivity::ChannelConfig;
 use unyo_domain::{Action, DomainError, FieldError};
 use unyo_store::connectivity::Channel;
 use unyo_store::registry::Status;
-
-/// UI words of the channel pages beyond the area's own: (key, 日本語, English).
-pub const TEXT: &[(&str, &str, &str)] = &[
-    ("ch.edit_title", "通知先の編集", "Edit notification channel"),
-    ("ch.edit_or_retire", "編集・廃止", "Edit or retire"),
-    ("ch.in_service", "有効", "In service"),
-    ("ch.back", "通知先の一覧へ戻る", "Back to the channels"),
-    (
-        "ch.retire_help",
-        "廃止した通知先には通知しなくなります。一覧・送信履歴・変更履歴には残ります。廃止の理由を入力してください（個人番号・住民票コードは記録できません）。",
-        "A retired channel is no longer notified; it stays listed with its delivery attempts and history. Give the reason (never personal identifiers).",
-    ),
-    (
-        "ch.retire_failed",
-        "通知先を廃止できませんでした。",
-        "The channel was not retired.",
-    ),
-];
 
 /// Delivery attempts shown on the page.
 const ATTEMPTS_SHOWN: i64 = 50;
@@ -223,13 +207,6 @@ const EDIT_WORDS: EditWords = EditWords {
     retire_failed: "ch.retire_failed",
     retire_help: "ch.retire_help",
 };
-
-/// `?ok=saved` after a create or a change, `?ok=retired` after a retire.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(super) struct OkQuery {
-    ok: String,
-}
 
 fn kind_label(ctx: &Ctx, c: &ChannelConfig) -> String {
     ctx.tr.t(&format!("ch.{}", c.kind())).to_string()

@@ -8,8 +8,10 @@
 //! otherwise, nothing changed), `POST /connectivity/maintenance/{id}/retire` retires it with a reason: it
 //! stays listed, marked 廃止, and no longer applies. A retired window cannot be changed.
 
-use super::record_edit::{EditFrame, EditWords, Refusal, RetireForm, parse_id};
+use super::record_edit::{EditFrame, EditWords, Refusal, RetireForm};
 use crate::page::{Ctx, FormErrors, PageMeta, show_datetime};
+use crate::view::OkQuery;
+use crate::view::parse_id;
 use crate::{AppState, WebError};
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
@@ -22,32 +24,6 @@ use unyo_domain::time::{jst, to_storage};
 use unyo_domain::{Action, DomainError, FieldError};
 use unyo_store::connectivity::WindowRecord;
 use unyo_store::registry::Status;
-
-/// UI words of the maintenance-window pages beyond the area's own: (key, 日本語, English).
-pub const TEXT: &[(&str, &str, &str)] = &[
-    (
-        "mw.edit_title",
-        "保守時間帯の編集",
-        "Edit maintenance window",
-    ),
-    ("mw.edit_or_retire", "編集・廃止", "Edit or retire"),
-    (
-        "mw.back",
-        "保守時間帯の一覧へ戻る",
-        "Back to the maintenance windows",
-    ),
-    (
-        "mw.retire_help",
-        "廃止した保守時間帯は適用されなくなり（対象の疎通確認は通知されます）、一覧と変更履歴には残ります。廃止の理由を入力してください（個人番号・住民票コードは記録できません）。",
-        "A retired window no longer applies (its checks alert again); it stays listed with its history. Give the reason (never personal identifiers).",
-    ),
-    (
-        "mw.retire_failed",
-        "保守時間帯を廃止できませんでした。",
-        "The maintenance window was not retired.",
-    ),
-    ("mw.retired_mark", "（廃止）", "(retired)"),
-];
 
 /// Weekday names, Monday first (the domain's `0 = Monday`).
 const WEEKDAYS_JA: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
@@ -296,13 +272,6 @@ const EDIT_WORDS: EditWords = EditWords {
     retire_failed: "mw.retire_failed",
     retire_help: "mw.retire_help",
 };
-
-/// `?ok=saved` after a create or a change, `?ok=retired` after a retire.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(super) struct OkQuery {
-    ok: String,
-}
 
 /// How a window's time is told: 和暦 from–to, or the weekly rule.
 fn when_text(ctx: &Ctx, r: &Recurrence) -> String {

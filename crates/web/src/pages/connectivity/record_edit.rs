@@ -8,14 +8,6 @@ use serde::Deserialize;
 use unyo_domain::{DomainError, FieldError};
 use unyo_store::StoreError;
 
-/// A record's id from the path; anything else is not found.
-pub(super) fn parse_id(raw: &str) -> Result<i64, WebError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(WebError::NotFound)
-}
-
 /// The retire form.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]

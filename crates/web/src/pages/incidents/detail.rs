@@ -456,6 +456,7 @@ pub(super) async fn detail_page(
             p.badges.push(stage_badge(tr, &i.stage));
             if i.resolved_by_known_error {
                 p.badges.push(Badge {
+                    icon: "",
                     class: "badge badge-active",
                     text: tr.t("inc.resolved_by_ke").to_string(),
                 });
@@ -715,6 +716,7 @@ pub(super) async fn detail_page(
                 note: t.site_name.clone(),
                 badge: (TerminalKind::parse(&t.kind) == Some(TerminalKind::Representative)).then(
                     || Badge {
+                        icon: "",
                         class: "badge badge-rep",
                         text: tr.t("requests.representative").to_string(),
                     },

@@ -1,13 +1,12 @@
 //! `GET /incidents/stats?fy=2026`: the incident figures of a fiscal year (by the month of 発生, JST) —
 //! counts, MTTA and MTTR per month, per site and for the year, counts per severity — as tables and two
 //! server-rendered SVG charts: incidents per month by severity, and the mean time to recover per month
-//! (drawn with the work pages' chart).
+//! (both drawn by the report crate's chart, as the documents' charts are).
 
-use super::chart::{CountChart, CountSeries, SEVERITY_FILLS, count_bars_svg};
 use super::{Opt, duration_text, respond, with_query};
 use crate::i18n::Tr;
 use crate::page::{Ctx, PageMeta};
-use crate::pages::work::chart::{BarChart, Series, stacked_bars_svg};
+use crate::view::hours_text;
 use crate::{AppState, WebError};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -18,8 +17,13 @@ use unyo_domain::Action;
 use unyo_domain::incident::{Figures, Severity, jst_month};
 use unyo_domain::time::from_storage;
 use unyo_domain::wareki::FiscalYear;
+use unyo_report::{Annotations, BarChart, BarMode, SegmentText};
 use unyo_store::incidents::{IncidentQuery, IncidentRow};
 use unyo_store::support::jst_today;
+
+/// Colours of the severities (重大, 高, 中, 低), each with at least 4.5:1 contrast against the white
+/// counts written on them.
+const SEVERITY_FILLS: [&str; 4] = ["#b3261e", "#a14f00", "#0b4f8a", "#4a5568"];
 
 /// The query string.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -254,39 +258,55 @@ pub(super) async fn page(
             )
         })
         .collect();
-    let counts_svg = count_bars_svg(&CountChart {
+    let counts_svg = BarChart {
         title: format!("{fy_label} {}", tr.t("inc.chart_counts")),
         categories: months.clone(),
         series: Severity::ALL
             .iter()
             .zip(severity_months(&rows, fy))
-            .enumerate()
-            .map(|(i, (s, counts))| CountSeries {
-                label: tr.pick(s.label_ja(), s.label_en()).to_string(),
-                fill: SEVERITY_FILLS[i % SEVERITY_FILLS.len()],
-                counts,
+            .map(|(s, counts)| {
+                (
+                    tr.pick(s.label_ja(), s.label_en()).to_string(),
+                    counts.iter().map(|&k| k as f64).collect(),
+                )
             })
             .collect(),
         y_label: tr.t("inc.axis_count").to_string(),
+        mode: BarMode::Stacked,
+        ..Default::default()
+    }
+    .svg_annotated(&Annotations {
         x_label: tr.t("inc.month").to_string(),
         unit: tr.t("inc.count_unit").to_string(),
+        fills: SEVERITY_FILLS.to_vec(),
+        segment_text: SegmentText::Values,
+        totals: true,
+        format: None,
+        whole_steps: true,
     });
-    let mttr_svg = stacked_bars_svg(&BarChart {
+    let mttr_svg = BarChart {
         title: format!("{fy_label} {}", tr.t("inc.chart_mttr")),
         categories: months.clone(),
-        series: vec![Series {
-            label: tr.t("inc.mttr").to_string(),
-            mark: String::new(),
-            fill: SEVERITY_FILLS[2],
-            minutes: stats
+        series: vec![(
+            tr.t("inc.mttr").to_string(),
+            stats
                 .months
                 .iter()
-                .map(|m| m.figures.mttr_minutes.unwrap_or(0))
+                .map(|m| m.figures.mttr_minutes.unwrap_or(0) as f64 / 60.0)
                 .collect(),
-        }],
+        )],
         y_label: tr.t("inc.axis_hours").to_string(),
+        mode: BarMode::Stacked,
+        ..Default::default()
+    }
+    .svg_annotated(&Annotations {
         x_label: tr.t("inc.month").to_string(),
         unit: tr.t("inc.hours_unit").to_string(),
+        fills: vec![SEVERITY_FILLS[2]],
+        segment_text: SegmentText::None,
+        totals: true,
+        format: Some(hours_text),
+        whole_steps: false,
     });
     let mut years: Vec<i32> = vec![current.0 - 2, current.0 - 1, current.0, current.0 + 1, fy.0];
     years.sort_unstable();

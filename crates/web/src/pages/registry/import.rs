@@ -152,7 +152,7 @@ fn page_of(ctx: &Ctx, kind: Option<Kind>) -> ImportPage {
         page: ctx.page(tr.t("import.title"), "import"),
         kinds: Kind::ALL
             .iter()
-            .map(|k| Opt::new(k.code(), tr.t(k.label_key()), current))
+            .map(|k| Opt::matching(k.code(), tr.t(k.label_key()), current))
             .collect(),
         help: Kind::ALL
             .iter()

@@ -16,6 +16,8 @@ mod terminals;
 use crate::AppState;
 use crate::error::WebError;
 use crate::i18n::Tr;
+use crate::page::ErrorItem;
+use crate::view::{Badge, OkQuery, Opt, parse_id};
 use axum::Router;
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -24,153 +26,6 @@ use unyo_domain::registry::{NodeKind, SiteKind, TerminalKind};
 use unyo_domain::{DomainError, FieldError};
 use unyo_store::StoreError;
 use unyo_store::registry::{ListQuery, Status};
-
-/// Extra UI words of this area: (key, 日本語, English).
-pub const TEXT: &[(&str, &str, &str)] = &[
-    ("registry.per_page", "表示件数", "Rows per page"),
-    ("registry.sorted_asc", "（昇順）", " (ascending)"),
-    ("registry.sorted_desc", "（降順）", " (descending)"),
-    ("registry.required_mark", "（必須）", "(required)"),
-    (
-        "registry.required_note",
-        "（必須）と表示された項目は必ず入力してください。",
-        "Fields marked (required) must be filled in.",
-    ),
-    ("registry.choose", "選択してください", "Choose"),
-    ("registry.none", "（なし）", "(none)"),
-    ("registry.blank", "（空欄）", "(blank)"),
-    ("registry.retired_at", "廃止日時", "Retired at"),
-    (
-        "registry.retired_notice",
-        "この記録は廃止されています。記録と変更履歴は保存されています。",
-        "This record is retired. The record and its history are kept.",
-    ),
-    (
-        "registry.retire_help",
-        "廃止しても記録と変更履歴は残ります。廃止の理由を入力してください（個人番号・住民票コードは記録できません）。",
-        "Retired records and their history are kept. Give the reason (never personal identifiers).",
-    ),
-    (
-        "registry.retire_failed",
-        "廃止できませんでした。",
-        "The record was not retired.",
-    ),
-    (
-        "registry.q_sites_hint",
-        "拠点コード・拠点名・所在地・備考から検索します。",
-        "Searches site code, name, address and remarks.",
-    ),
-    (
-        "registry.q_terminals_hint",
-        "ホスト名・IPアドレス・OS・拠点コード・拠点名・製造番号・備品番号から検索します（大文字・小文字、全角・半角を区別しません）。",
-        "Searches hostname, IP address, OS, site code and name, serial and asset numbers (ignoring case and full/half width).",
-    ),
-    ("registry.site_code_filter", "拠点コード", "Site code"),
-    (
-        "registry.site_code_hint",
-        "拠点が多いため、拠点コードで絞り込みます（例: S00042）。",
-        "There are many sites: filter by site code (e.g. S00042).",
-    ),
-    (
-        "registry.q_nodes_hint",
-        "機器名・IPアドレス・拠点名・備考から検索します。",
-        "Searches name, IP address, site and remarks.",
-    ),
-    ("registry.export", "出力", "Export"),
-    (
-        "registry.export_help",
-        "現在の絞り込み条件に該当するすべての行を出力します（出力は監査ログに記録されます）。",
-        "Exports every row matching the current filter (recorded in the audit log).",
-    ),
-    (
-        "registry.terminals_here",
-        "この拠点の端末",
-        "Terminals at this site",
-    ),
-    (
-        "registry.site_path",
-        "この拠点から集約ネットワークへの経路",
-        "Path from this site into the network",
-    ),
-    (
-        "registry.no_uplink",
-        "接続機器が設定されていないため、経路を表示できません。",
-        "No uplink node is set, so there is no path to show.",
-    ),
-    ("registry.root", "最上位", "top"),
-    (
-        "registry.child_nodes",
-        "この機器に接続している下位機器",
-        "Nodes connected below this node",
-    ),
-    (
-        "registry.connected_sites",
-        "この機器を経由する拠点",
-        "Sites connected through this node",
-    ),
-    ("registry.via", "経由", "Via"),
-    ("registry.site_of_node", "設置拠点", "Installed at"),
-    ("registry.units", "台", "terminals"),
-    (
-        "registry.history_none",
-        "変更履歴はありません。",
-        "No changes recorded.",
-    ),
-    ("registry.act_create", "登録", "Created"),
-    ("registry.act_update", "変更", "Changed"),
-    ("registry.act_retire", "廃止", "Retired"),
-    (
-        "registry.act_import_create",
-        "取込（新規）",
-        "Imported (new)",
-    ),
-    (
-        "registry.act_import_update",
-        "取込（更新）",
-        "Imported (update)",
-    ),
-    ("registry.network_roots", "集約ネットワーク", "Network"),
-    (
-        "registry.no_nodes",
-        "ネットワーク機器が登録されていません。",
-        "No network nodes are registered.",
-    ),
-    (
-        "registry.all_connected",
-        "すべての拠点に接続機器が設定されています。",
-        "Every site has an uplink node.",
-    ),
-    ("registry.import_kind_terminals", "端末台帳", "Terminals"),
-    ("registry.import_kind_sites", "拠点台帳", "Sites"),
-    (
-        "registry.import_kind_nodes",
-        "ネットワーク機器台帳",
-        "Network nodes",
-    ),
-    (
-        "registry.import_columns",
-        "使用できる列（1行目の見出し）",
-        "Columns (header on line 1)",
-    ),
-    (
-        "registry.import_order",
-        "ネットワーク機器 → 拠点 → 端末の順に取り込むと、参照先が先に登録されます。",
-        "Import nodes first, then sites, then terminals, so that references exist.",
-    ),
-    ("registry.import_result", "取込結果", "Result"),
-    ("registry.import_errors", "誤りのある行", "Rows with errors"),
-    (
-        "registry.import_no_file",
-        "取り込むファイルを選択してください。",
-        "Choose a file to import.",
-    ),
-    (
-        "registry.import_bad_kind",
-        "取込対象を選択してください。",
-        "Choose what to import.",
-    ),
-    ("registry.whole_row", "（行全体）", "(whole row)"),
-];
 
 /// Routes of this area. Static segments (`new`, `export.csv`) are matched before `{id}` by axum's router;
 /// the tests check that they are not captured.
@@ -206,42 +61,17 @@ pub fn routes() -> Router<AppState> {
 
 // ------------------------------------------------------------------ shared view pieces
 
-/// One `<option>`.
-#[derive(Debug, Clone)]
-pub(super) struct Opt {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-impl Opt {
-    fn new(value: impl Into<String>, label: impl Into<String>, current: &str) -> Opt {
-        let value = value.into();
-        let selected = value == current;
-        Opt {
-            value,
-            label: label.into(),
-            selected,
-        }
-    }
-}
-
-/// A small text badge (status is never shown by colour alone).
-#[derive(Debug, Clone)]
-pub(super) struct Badge {
-    pub class: &'static str,
-    pub text: String,
-}
-
 impl Badge {
     fn status(tr: Tr, retired: bool) -> Badge {
         if retired {
             Badge {
+                icon: "",
                 class: "badge badge-retired",
                 text: tr.t("common.retired").into(),
             }
         } else {
             Badge {
+                icon: "",
                 class: "badge badge-active",
                 text: tr.t("common.active").into(),
             }
@@ -251,6 +81,7 @@ impl Badge {
     fn representative(tr: Tr) -> Badge {
         let k = TerminalKind::Representative;
         Badge {
+            icon: "",
             class: "badge badge-rep",
             text: tr.pick(k.label_ja(), k.label_en()).into(),
         }
@@ -505,9 +336,9 @@ impl ListParams {
     fn status_options(&self, tr: Tr) -> Vec<Opt> {
         let current = self.status_code();
         vec![
-            Opt::new("active", tr.t("common.active"), current),
-            Opt::new("retired", tr.t("common.retired"), current),
-            Opt::new("all", tr.t("common.all"), current),
+            Opt::matching("active", tr.t("common.active"), current),
+            Opt::matching("retired", tr.t("common.retired"), current),
+            Opt::matching("all", tr.t("common.all"), current),
         ]
     }
 
@@ -515,7 +346,7 @@ impl ListParams {
         let current = self.per_page().to_string();
         PER_PAGES
             .iter()
-            .map(|n| Opt::new(n.to_string(), n.to_string(), &current))
+            .map(|n| Opt::matching(n.to_string(), n.to_string(), &current))
             .collect()
     }
 }
@@ -594,7 +425,7 @@ impl SiteFilter {
                 .await?
                 .iter()
                 .map(|(id, code, name)| {
-                    Opt::new(id.to_string(), option_label(code, name), &current)
+                    Opt::matching(id.to_string(), option_label(code, name), &current)
                 })
                 .collect();
             return Ok(SiteFilter {
@@ -776,14 +607,16 @@ pub(super) async fn site_form_field(
         let selected = current.map(|s| s.to_string()).unwrap_or_default();
         let mut options: Vec<Opt> = sites
             .iter()
-            .map(|(id, code, name)| Opt::new(id.to_string(), option_label(code, name), &selected))
+            .map(|(id, code, name)| {
+                Opt::matching(id.to_string(), option_label(code, name), &selected)
+            })
             .collect();
         if keep_retired
             && let Some(sid) = current
             && !sites.iter().any(|(id, _, _)| *id == sid)
             && let Ok(s) = state.store.site(sid).await
         {
-            options.push(Opt::new(
+            options.push(Opt::matching(
                 sid.to_string(),
                 option_label(&s.code, &s.name),
                 &selected,
@@ -901,21 +734,21 @@ pub(super) struct ListPage {
 fn site_kind_options(tr: Tr, current: &str) -> Vec<Opt> {
     SiteKind::ALL
         .iter()
-        .map(|k| Opt::new(k.code(), tr.pick(k.label_ja(), k.label_en()), current))
+        .map(|k| Opt::matching(k.code(), tr.pick(k.label_ja(), k.label_en()), current))
         .collect()
 }
 
 fn terminal_kind_options(tr: Tr, current: &str) -> Vec<Opt> {
     TerminalKind::ALL
         .iter()
-        .map(|k| Opt::new(k.code(), tr.pick(k.label_ja(), k.label_en()), current))
+        .map(|k| Opt::matching(k.code(), tr.pick(k.label_ja(), k.label_en()), current))
         .collect()
 }
 
 fn node_kind_options(tr: Tr, current: &str) -> Vec<Opt> {
     NodeKind::ALL
         .iter()
-        .map(|k| Opt::new(k.code(), tr.pick(k.label_ja(), k.label_en()), current))
+        .map(|k| Opt::matching(k.code(), tr.pick(k.label_ja(), k.label_en()), current))
         .collect()
 }
 
@@ -935,14 +768,6 @@ fn node_kind_label(tr: Tr, code: &str) -> String {
     NodeKind::parse(code)
         .map(|k| tr.pick(k.label_ja(), k.label_en()).to_string())
         .unwrap_or_else(|| code.to_string())
-}
-
-/// A record id from the path; anything else is "not found" (not a 400 with a parser message).
-fn parse_id(raw: &str) -> Result<i64, WebError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(WebError::NotFound)
 }
 
 /// An optional id from a form select (`""` = none).
@@ -1021,14 +846,6 @@ impl Field {
         self.hint = hint.into();
         self
     }
-}
-
-/// An entry of the error summary at the top of a form.
-#[derive(Debug, Clone)]
-pub(super) struct ErrorItem {
-    /// `#field` when the error belongs to a control on the page.
-    pub href: String,
-    pub message: String,
 }
 
 /// A whole form page.
@@ -1215,19 +1032,6 @@ fn detail_response(
     };
     let html = crate::page::render(&DetailPage { page, d })?;
     Ok((status, html).into_response())
-}
-
-/// `?ok=saved` after a redirect.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(super) struct OkQuery {
-    pub ok: String,
-}
-
-impl OkQuery {
-    fn get(&self) -> Option<&str> {
-        Some(self.ok.as_str()).filter(|s| !s.is_empty())
-    }
 }
 
 /// The path from `uplink` up to the root of the 集約ネットワーク, as steps to show.

@@ -129,7 +129,7 @@ async fn form_page(
     let up_opts = nodes
         .iter()
         .filter(|n| Some(n.id) != id)
-        .map(|n| Opt::new(n.id.to_string(), &n.name, &current_up))
+        .map(|n| Opt::matching(n.id.to_string(), &n.name, &current_up))
         .collect();
     let kind = NodeKind::parse(&input.kind).map(|k| k.code()).unwrap_or("");
     let fields = vec![

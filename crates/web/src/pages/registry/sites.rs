@@ -114,7 +114,7 @@ async fn form_page(
         .unwrap_or_default();
     let node_opts: Vec<Opt> = nodes
         .iter()
-        .map(|n| Opt::new(n.id.to_string(), &n.name, &current))
+        .map(|n| Opt::matching(n.id.to_string(), &n.name, &current))
         .collect();
     let kind = SiteKind::parse(&input.kind).map(|k| k.code()).unwrap_or("");
     let fields = vec![

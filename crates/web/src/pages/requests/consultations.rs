@@ -1,12 +1,12 @@
 //! 協議記録 (R18): `GET /consultations` (date and contract filter), `GET /consultations/new`
 //! (`?request_id=N` pre-links a request), `POST /consultations`, `GET /consultations/{id}`.
 
-use super::detail::OkQuery;
 use super::{
     ErrorItem, Opt, all_of, date_value, error_summary, form_errors, ids_of, lines, one_of,
     parse_id, show_date, status_label,
 };
 use crate::page::{Ctx, FormErrors, PageMeta, render};
+use crate::view::OkQuery;
 use crate::{AppState, WebError};
 use axum::Form;
 use axum::extract::{Path, Query, State};

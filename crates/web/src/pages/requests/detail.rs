@@ -7,12 +7,12 @@ use super::{
 };
 use crate::i18n::Tr;
 use crate::page::{Ctx, PageMeta, render};
+use crate::view::OkQuery;
 use crate::{AppState, WebError};
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
 use std::collections::HashMap;
 use unyo_domain::registry::TerminalKind;
 use unyo_domain::support::{
@@ -394,13 +394,6 @@ pub(super) async fn detail_page(
     };
     let status = o.status.unwrap_or(StatusCode::OK);
     Ok((status, render(&view)?).into_response())
-}
-
-/// `?ok=saved` after a redirect.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(super) struct OkQuery {
-    pub ok: String,
 }
 
 /// `GET /requests/{id}`.

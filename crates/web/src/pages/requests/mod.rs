@@ -16,242 +16,13 @@ mod list;
 use crate::AppState;
 use crate::i18n::Tr;
 use crate::page::FormErrors;
+use crate::page::{ErrorItem, error_summary};
+use crate::view::{Badge, Opt, parse_id};
 use axum::Router;
 use axum::routing::{get, post};
 use chrono::NaiveDate;
 use unyo_domain::FieldError;
 use unyo_domain::support::{RequestStatus, parse_date};
-
-/// Extra UI words of this area: (key, 日本語, English).
-pub const TEXT: &[(&str, &str, &str)] = &[
-    ("requests.title", "支援要請", "Support requests"),
-    ("requests.mine", "自分の担当（未完了）", "My open requests"),
-    (
-        "requests.mine_help",
-        "自分が担当または要請した、確認済・取下げになっていない支援要請です。対応予定日（なければ希望日）の早い順に表示します。",
-        "Requests you are assigned to or filed that are not yet confirmed or withdrawn, most urgent first.",
-    ),
-    ("requests.new", "支援要請の登録", "File a support request"),
-    ("requests.new_link", "新規要請", "New request"),
-    ("requests.number", "要請番号", "Number"),
-    ("requests.subject", "件名", "Title"),
-    ("requests.category", "作業種別", "Category"),
-    ("requests.requester", "要請者", "Requested by"),
-    ("requests.assignee", "担当", "Assignee"),
-    ("requests.wished", "希望日", "Wished date"),
-    ("requests.planned", "対応予定日", "Planned date"),
-    ("requests.planned_short", "予定日", "Planned"),
-    ("requests.more_sites", "ほか{n}拠点", "and {n} more"),
-    (
-        "requests.wished_planned",
-        "希望日／予定日",
-        "Wished / planned",
-    ),
-    ("requests.filed_on", "要請日", "Filed on"),
-    ("requests.sites", "対象拠点", "Target sites"),
-    ("requests.terminals", "対象端末", "Target terminals"),
-    ("requests.description", "要請内容", "Description"),
-    ("requests.result", "対応結果", "Result"),
-    ("requests.clause", "区分（①～⑤）", "Clause (1)–(5)"),
-    ("requests.overdue", "期限超過", "Overdue"),
-    ("requests.open_only", "未完了のみ", "Open only"),
-    ("requests.overdue_only", "期限超過のみ", "Overdue only"),
-    (
-        "requests.period",
-        "期間（要請日または希望日）",
-        "Period (filed or wished)",
-    ),
-    (
-        "requests.q_hint",
-        "要請番号・件名・要請内容・対応結果から検索します。",
-        "Searches number, title, description and result.",
-    ),
-    ("requests.counts", "状態別の件数", "Counts by status"),
-    ("requests.all_statuses", "すべて", "All"),
-    ("requests.per_page", "表示件数", "Rows per page"),
-    ("requests.choose", "選択してください", "Choose"),
-    ("requests.required_mark", "（必須）", "(required)"),
-    (
-        "requests.required_note",
-        "（必須）と表示された項目は必ず入力してください。",
-        "Fields marked (required) must be filled in.",
-    ),
-    (
-        "requests.title_hint",
-        "何をしてほしいかが一目で分かる件名（200文字以内）",
-        "A short title saying what is needed (up to 200 characters)",
-    ),
-    (
-        "requests.sites_hint",
-        "端末だけを選んだ場合は、その端末の拠点が自動で対象になります。",
-        "If you choose only terminals, their sites are added automatically.",
-    ),
-    (
-        "requests.terminals_hint",
-        "拠点ごとに表示しています。拠点を選んだ場合、端末はその拠点のものに限ります。",
-        "Grouped by site. When sites are chosen, terminals must be at one of them.",
-    ),
-    (
-        "requests.date_hint",
-        "例: 2026-05-12（和暦 令和8年5月12日 も入力できます）",
-        "e.g. 2026-05-12 (和暦 such as 令和8年5月12日 also accepted)",
-    ),
-    (
-        "requests.pii_hint",
-        "個人番号・住民票コードなど住民の個人情報は記録できません。",
-        "Never enter residents' personal identifiers (個人番号, 住民票コード).",
-    ),
-    ("requests.submit", "要請を登録", "File request"),
-    (
-        "requests.no_sites",
-        "登録されている拠点がありません。",
-        "No sites are registered.",
-    ),
-    ("requests.representative", "代表端末", "Representative"),
-    ("requests.details", "要請の概要", "Summary"),
-    ("requests.targets", "対象", "Targets"),
-    (
-        "requests.no_targets",
-        "対象の拠点・端末は指定されていません。",
-        "No target sites or terminals.",
-    ),
-    ("requests.timeline", "経過", "Timeline"),
-    ("requests.ev_when", "日時", "When"),
-    ("requests.ev_who", "操作者", "By"),
-    ("requests.ev_action", "操作", "Action"),
-    ("requests.ev_status", "状態", "Status"),
-    ("requests.ev_comment", "コメント", "Comment"),
-    ("requests.act_file", "要請", "Filed"),
-    ("requests.actions", "操作", "Actions"),
-    (
-        "requests.no_actions",
-        "現在の状態では、この役割で行える操作はありません。",
-        "There is nothing you can do on this request in its current status.",
-    ),
-    ("requests.comment", "コメント（任意）", "Comment (optional)"),
-    ("requests.result_comment", "対応結果", "Result"),
-    (
-        "requests.return_reason",
-        "差戻しの理由",
-        "Reason for sending back",
-    ),
-    (
-        "requests.refused",
-        "この操作は受け付けられませんでした。",
-        "The action was refused.",
-    ),
-    ("requests.status_now", "現在の状態", "Current status"),
-    ("requests.work", "関連する作業記録", "Work entries"),
-    ("requests.log_work", "作業を記録", "Log work"),
-    ("requests.work_date", "作業日", "Date"),
-    ("requests.work_time", "時間", "Time"),
-    ("requests.workers", "作業者", "Workers"),
-    ("requests.hours", "時間数", "Hours"),
-    ("requests.hours_total", "合計時間", "Total hours"),
-    (
-        "requests.no_work",
-        "関連する作業記録はありません。",
-        "No work entries yet.",
-    ),
-    (
-        "requests.consultations",
-        "関連する協議記録",
-        "Consultations",
-    ),
-    (
-        "requests.no_consultations",
-        "関連する協議記録はありません。",
-        "No consultations.",
-    ),
-    (
-        "requests.new_consultation",
-        "協議記録を作成",
-        "Record a consultation",
-    ),
-    ("requests.attachments", "証跡ファイル", "Evidence files"),
-    (
-        "requests.no_attachments",
-        "添付されたファイルはありません。",
-        "No files attached.",
-    ),
-    ("requests.att_name", "ファイル名", "File name"),
-    ("requests.att_type", "種類", "Type"),
-    ("requests.att_size", "サイズ", "Size"),
-    ("requests.att_sha", "SHA-256（先頭）", "SHA-256 (prefix)"),
-    ("requests.att_by", "登録者", "Uploaded by"),
-    ("requests.att_at", "登録日時", "Uploaded at"),
-    ("requests.upload_file", "添付するファイル", "File"),
-    (
-        "requests.upload_hint",
-        "PNG・JPEG・GIF・PDF・テキスト（10MBまで）。種類はファイルの中身で判定します。ダウンロードは監査ログに記録されます。",
-        "PNG, JPEG, GIF, PDF or text, up to 10 MB; the type is decided from the contents. Downloads are audit-logged.",
-    ),
-    ("requests.upload_submit", "添付", "Upload"),
-    (
-        "requests.upload_failed",
-        "ファイルを添付できませんでした。",
-        "The file was not attached.",
-    ),
-    (
-        "requests.upload_none",
-        "添付するファイルを選択してください。",
-        "Choose a file to attach.",
-    ),
-    (
-        "requests.mine_none",
-        "未完了の担当はありません。",
-        "You have no open requests.",
-    ),
-    (
-        "requests.date_invalid",
-        "日付の形式が正しくありません（例: 2026-05-12 または 令和8年5月12日）。",
-        "The date is not valid (e.g. 2026-05-12).",
-    ),
-    ("consult.title", "協議記録", "Consultations"),
-    ("consult.new", "協議記録の作成", "Record a consultation"),
-    ("consult.new_link", "新規作成", "New record"),
-    ("consult.contract", "契約", "Contract"),
-    ("consult.held_on", "協議日", "Date"),
-    ("consult.participants", "出席者", "Participants"),
-    (
-        "consult.participants_hint",
-        "所属と氏名（例: 県 情報課 佐賀太郎、受託者 保守技郎）",
-        "Organisation and name of each participant",
-    ),
-    ("consult.topic", "協議事項", "Topic"),
-    ("consult.agreed", "協議結果（合意事項）", "What was agreed"),
-    ("consult.requests", "関連する支援要請", "Linked requests"),
-    (
-        "consult.requests_hint",
-        "最近の支援要請から選ぶか、下の欄に要請番号を入力してください。",
-        "Choose from recent requests, or type request numbers below.",
-    ),
-    (
-        "consult.request_numbers",
-        "要請番号で指定",
-        "Request numbers",
-    ),
-    (
-        "consult.request_numbers_hint",
-        "例: R8-0001, R8-0002（読点・空白区切りも可）",
-        "e.g. R8-0001, R8-0002",
-    ),
-    ("consult.recorded_by", "記録者", "Recorded by"),
-    ("consult.recorded_at", "記録日時", "Recorded at"),
-    (
-        "consult.no_contracts",
-        "契約が登録されていません。先に契約を登録してください。",
-        "No contracts are registered yet.",
-    ),
-    (
-        "consult.no_requests",
-        "関連する支援要請はありません。",
-        "No linked requests.",
-    ),
-    ("consult.submit", "記録を保存", "Save record"),
-    ("consult.all_contracts", "すべての契約", "All contracts"),
-    ("consult.count", "件の協議記録", "consultations"),
-];
 
 /// Routes of this area. Static segments (`new`, `mine`) win over `{id}` in axum's router.
 pub fn routes() -> Router<AppState> {
@@ -273,35 +44,11 @@ pub fn routes() -> Router<AppState> {
 
 // ------------------------------------------------------------------ shared view pieces
 
-/// One `<option>` or checkbox.
-#[derive(Debug, Clone)]
-pub(super) struct Opt {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-impl Opt {
-    fn new(value: impl Into<String>, label: impl Into<String>, selected: bool) -> Opt {
-        Opt {
-            value: value.into(),
-            label: label.into(),
-            selected,
-        }
-    }
-}
-
-/// A text badge (state is never shown by colour alone).
-#[derive(Debug, Clone)]
-pub(super) struct Badge {
-    pub class: &'static str,
-    pub text: String,
-}
-
 /// The badge of a request status.
 fn status_badge(tr: Tr, code: &str) -> Badge {
     match RequestStatus::parse(code) {
         Some(s) => Badge {
+            icon: "",
             class: match s {
                 RequestStatus::Requested | RequestStatus::Accepted | RequestStatus::InProgress => {
                     "badge badge-rep"
@@ -313,6 +60,7 @@ fn status_badge(tr: Tr, code: &str) -> Badge {
             text: tr.pick(s.label_ja(), s.label_en()).to_string(),
         },
         None => Badge {
+            icon: "",
             class: "badge",
             text: code.to_string(),
         },
@@ -322,6 +70,7 @@ fn status_badge(tr: Tr, code: &str) -> Badge {
 /// The 「期限超過」 badge.
 fn overdue_badge(tr: Tr) -> Badge {
     Badge {
+        icon: "",
         class: "badge badge-warn",
         text: tr.t("requests.overdue").to_string(),
     }
@@ -365,40 +114,9 @@ fn date_value(text: &str) -> String {
     }
 }
 
-/// A record id from the path; anything else is "not found".
-fn parse_id(raw: &str) -> Result<i64, crate::WebError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(crate::WebError::NotFound)
-}
-
 /// Text split into lines, so that line breaks survive without inline styles.
 fn lines(text: &str) -> Vec<String> {
     text.lines().map(str::to_string).collect()
-}
-
-/// An entry of the error summary at the top of a form.
-#[derive(Debug, Clone)]
-pub(super) struct ErrorItem {
-    /// `#control` when the error belongs to a control on the page.
-    pub href: String,
-    pub message: String,
-}
-
-/// The summary of field errors; `anchors` maps a field name to the id of its control.
-fn error_summary(errors: &[FieldError], anchors: &[(&str, &str)]) -> Vec<ErrorItem> {
-    errors
-        .iter()
-        .map(|e| ErrorItem {
-            href: anchors
-                .iter()
-                .find(|(f, _)| *f == e.field)
-                .map(|(_, id)| format!("#{id}"))
-                .unwrap_or_default(),
-            message: e.message.clone(),
-        })
-        .collect()
 }
 
 /// Field errors for templates.

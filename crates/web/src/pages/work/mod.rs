@@ -9,7 +9,6 @@
 //! the saving transaction and writes the audit entry.
 
 mod calendar;
-pub mod chart;
 mod contracts;
 mod entries;
 mod export;
@@ -21,289 +20,13 @@ mod workload;
 use crate::AppState;
 use crate::error::WebError;
 use crate::i18n::Tr;
+use crate::view::{OkQuery, Opt, parse_id};
 use axum::Router;
 use axum::routing::{get, post};
 use chrono::{Datelike, NaiveDate};
-use serde::Deserialize;
 use unyo_domain::FieldError;
 use unyo_domain::support::{Category, Clause, WorkMode};
 use unyo_store::StoreError;
-
-/// Extra UI words of this area: (key, 日本語, English).
-pub const TEXT: &[(&str, &str, &str)] = &[
-    // ---- work log list
-    ("work.title", "作業記録", "Work log"),
-    ("work.new", "作業記録の登録", "Log work"),
-    ("work.edit", "作業記録の編集", "Edit work entry"),
-    ("work.number", "記録番号", "Entry no."),
-    ("work.contract", "契約", "Contract"),
-    ("work.date", "作業日", "Date"),
-    ("work.time", "時間", "Time"),
-    ("work.hours", "時間数", "Hours"),
-    ("work.hours_unit", "時間", "h"),
-    ("work.workers", "作業者", "Workers"),
-    ("work.worker", "作業者", "Worker"),
-    ("work.mode", "現地/リモート", "On site / remote"),
-    ("work.site_terminals", "拠点・端末", "Site / terminals"),
-    ("work.terminals", "端末", "Terminals"),
-    ("work.category", "作業種別", "Category"),
-    ("work.clause", "区分（①～⑤）", "Clause (1)–(5)"),
-    ("work.description", "作業内容", "What was done"),
-    ("work.result", "結果", "Result"),
-    ("work.follow_up", "今後の対応", "Follow-up"),
-    ("work.request", "支援要請", "Request"),
-    ("work.request_number", "要請番号", "Request no."),
-    ("work.start", "開始時刻", "Start"),
-    ("work.end", "終了時刻", "End"),
-    ("work.recorded_by", "登録者", "Recorded by"),
-    (
-        "work.q_hint",
-        "作業内容・結果・今後の対応から検索します。",
-        "Searches what was done, result and follow-up.",
-    ),
-    ("work.request_hint", "例: R8-0001", "e.g. R8-0001"),
-    (
-        "work.date_hint",
-        "例: 2026-05-12 または 令和8年5月12日",
-        "e.g. 2026-05-12 or 令和8年5月12日",
-    ),
-    (
-        "work.total_hours",
-        "絞り込み結果の合計時間",
-        "Total hours of the filtered entries",
-    ),
-    (
-        "work.export_help",
-        "現在の絞り込み条件（期間など）に該当するすべての作業記録を出力します（出力は監査ログに記録されます）。",
-        "Exports every entry matching the current filter (recorded in the audit log).",
-    ),
-    ("work.workload", "年度別集計", "Fiscal-year summary"),
-    ("work.per_page", "表示件数", "Rows per page"),
-    ("work.none_selected", "（なし）", "(none)"),
-    ("work.choose", "選択してください", "Choose"),
-    ("work.required", "（必須）", "(required)"),
-    (
-        "work.required_note",
-        "（必須）と表示された項目は必ず入力してください。",
-        "Fields marked (required) must be filled in.",
-    ),
-    (
-        "work.bad_date",
-        "日付の形式が正しくありません（例: 2026-05-12 または 令和8年5月12日）。この条件は無視されました。",
-        "The date is not valid (e.g. 2026-05-12); this condition was ignored.",
-    ),
-    // ---- work form
-    (
-        "work.time_hint",
-        "24時間制で入力してください（例: 09:00）。",
-        "24-hour clock (e.g. 09:00).",
-    ),
-    (
-        "work.workers_hint",
-        "選択した契約の担当者から選びます。",
-        "Choose from the staff of the selected contract.",
-    ),
-    (
-        "work.no_staff",
-        "この契約には担当者が登録されていません。契約の画面で担当者を登録してください。",
-        "No staff are assigned to this contract. Assign staff on the contract page.",
-    ),
-    (
-        "work.terminals_hint",
-        "作業した端末を選びます。選択した拠点の端末だけを選んでください。",
-        "Choose the terminals worked on; they must be at the chosen site.",
-    ),
-    (
-        "work.category_hint",
-        "区分（①～⑤）は作業種別と端末から自動で決まります（下で変更できます）。",
-        "The clause (1)–(5) is suggested from the category and the terminals (change it below).",
-    ),
-    (
-        "work.clause_hint",
-        "「自動」なら作業種別と端末から決まります（代表端末に触れる作業は①、業務端末への導入・更新は②など）。仕様書1(6)の別の区分に当たる場合は選び直してください。",
-        "\"Automatic\" suggests it from the category and terminals (work on the representative terminal is (1), installs and updates on business terminals (2), …). Choose another clause of 1(6) when the work falls under it.",
-    ),
-    (
-        "work.clause_auto",
-        "自動（作業種別と端末から）",
-        "Automatic (from category and terminals)",
-    ),
-    ("work.clause_set_note", "（SEが指定）", " (set by the SE)"),
-    (
-        "work.clause_suggested_note",
-        "（作業種別と端末から自動）",
-        " (from category and terminals)",
-    ),
-    (
-        "work.request_link_hint",
-        "対応中の支援要請に紐付けます。",
-        "Link the entry to an open support request.",
-    ),
-    (
-        "work.pii_hint",
-        "個人番号・住民票コードなどの個人情報は記録できません。",
-        "Never record personal identifiers.",
-    ),
-    (
-        "work.no_contract",
-        "契約が登録されていません。作業記録を登録する前に、管理者が契約を登録する必要があります。",
-        "No contract is registered. An administrator must register one before work can be logged.",
-    ),
-    (
-        "work.prefilled",
-        "支援要請の内容（拠点・端末・区分）を入力済みです。",
-        "Site, terminals and category were taken from the request.",
-    ),
-    // ---- work detail
-    (
-        "work.computed_hours",
-        "作業時間（自動計算）",
-        "Hours (computed)",
-    ),
-    ("work.attachments", "証跡ファイル", "Evidence files"),
-    ("work.attach_name", "ファイル名", "File name"),
-    ("work.attach_type", "形式", "Type"),
-    ("work.attach_size", "サイズ", "Size"),
-    ("work.attach_sha", "SHA-256", "SHA-256"),
-    ("work.attach_by", "登録者", "Uploaded by"),
-    ("work.attach_at", "登録日時", "Uploaded at"),
-    (
-        "work.attach_none",
-        "証跡ファイルはありません。",
-        "No evidence files.",
-    ),
-    ("work.attach_add", "証跡ファイルの添付", "Attach evidence"),
-    ("work.attach_file", "ファイル", "File"),
-    ("work.attach_submit", "添付する", "Attach"),
-    (
-        "work.attach_help",
-        "PNG・JPEG・GIF・PDF・テキスト（10MBまで）。形式はファイルの中身で判定されます。ダウンロードは監査ログに記録されます。",
-        "PNG, JPEG, GIF, PDF or text (up to 10 MB), judged by content. Downloads are audited.",
-    ),
-    (
-        "work.attach_failed",
-        "ファイルを添付できませんでした。",
-        "The file was not attached.",
-    ),
-    (
-        "work.attach_choose",
-        "添付するファイルを選択してください。",
-        "Choose a file to attach.",
-    ),
-    (
-        "work.uploaded",
-        "証跡ファイルを添付しました。",
-        "File attached.",
-    ),
-    (
-        "work.history_none",
-        "変更履歴はありません。",
-        "No changes recorded.",
-    ),
-    ("work.act_create", "登録", "Created"),
-    ("work.act_update", "変更", "Changed"),
-    // ---- contracts
-    ("contract.title", "契約", "Contracts"),
-    ("contract.new", "契約の新規登録", "New contract"),
-    ("contract.edit", "契約の編集", "Edit contract"),
-    ("contract.name", "業務名", "Name"),
-    ("contract.number", "契約番号", "Contract no."),
-    ("contract.term", "契約期間", "Term"),
-    (
-        "contract.term_start",
-        "契約期間（開始日）",
-        "Term (first day)",
-    ),
-    ("contract.term_end", "契約期間（終了日）", "Term (last day)"),
-    ("contract.contractor", "受託者", "Contractor"),
-    ("contract.manager", "作業責任者", "Manager"),
-    ("contract.staff", "担当者", "Staff"),
-    (
-        "contract.staff_hint",
-        "この契約の作業を記録できる人を選びます（SE・県管理者・県職員）。外した人は新しい作業記録の作業者にできなくなります。",
-        "Who may be a worker under this contract. People removed can no longer be workers of new entries.",
-    ),
-    (
-        "contract.term_hint",
-        "例: 令和8年4月1日 または 2026-04-01",
-        "e.g. 令和8年4月1日 or 2026-04-01",
-    ),
-    ("contract.current", "契約期間中", "Current"),
-    (
-        "contract.none",
-        "契約が登録されていません。",
-        "No contracts.",
-    ),
-    (
-        "contract.work_of",
-        "この契約の作業記録",
-        "Work under this contract",
-    ),
-    ("contract.disabled_user", "無効", "disabled"),
-    // ---- calendar
-    ("calendar.title", "予定・実績カレンダー", "Calendar"),
-    ("calendar.month", "表示月", "Month"),
-    ("calendar.month_hint", "例: 2026-05", "e.g. 2026-05"),
-    ("calendar.prev", "前の月", "Previous month"),
-    ("calendar.next", "次の月", "Next month"),
-    ("calendar.this_month", "今月", "This month"),
-    ("calendar.today", "今日", "Today"),
-    ("calendar.planned", "予定", "Planned"),
-    ("calendar.done", "実績", "Done"),
-    (
-        "calendar.help",
-        "「予定」は受付済みの支援要請の対応予定日、「実績」は作業記録です。",
-        "Planned: accepted requests on their planned date. Done: work entries.",
-    ),
-    (
-        "calendar.empty",
-        "この月の予定・実績はありません。",
-        "Nothing planned or done this month.",
-    ),
-    // ---- workload
-    (
-        "workload.title",
-        "年度別作業時間",
-        "Workload by fiscal year",
-    ),
-    ("workload.fy", "年度", "Fiscal year"),
-    ("workload.prev", "前年度", "Previous year"),
-    ("workload.next", "翌年度", "Next year"),
-    (
-        "workload.by_category",
-        "区分別・月別の作業時間（時間）",
-        "Hours by category and month",
-    ),
-    (
-        "workload.by_clause",
-        "区分別・月別の作業時間（時間）",
-        "Hours by clause and month",
-    ),
-    (
-        "workload.chart",
-        "月別作業時間のグラフ",
-        "Chart of hours by month",
-    ),
-    (
-        "workload.chart_title",
-        "月別作業時間（区分別）",
-        "Hours per month by clause",
-    ),
-    ("workload.axis_hours", "作業時間（時間）", "Hours"),
-    ("workload.axis_month", "月", "Month"),
-    ("workload.row_total", "合計", "Total"),
-    ("workload.all_contracts", "すべての契約", "All contracts"),
-    (
-        "workload.help",
-        "作業記録から集計した作業時間です（単位: 時間）。審議会資料・業務実績簿の基礎数値になります。",
-        "Hours summed from the work log (unit: hours), the basis of the council pack and the monthly record.",
-    ),
-    (
-        "workload.empty",
-        "この年度の作業記録はありません。",
-        "No work in this fiscal year.",
-    ),
-];
 
 /// Routes of this area. Static segments (`new`, `export.csv`) are matched before `{id}` by axum's router.
 pub fn routes() -> Router<AppState> {
@@ -377,24 +100,6 @@ pub fn routes() -> Router<AppState> {
 
 // ------------------------------------------------------------------ shared view pieces
 
-/// One `<option>`, radio button or checkbox.
-#[derive(Debug, Clone)]
-pub(super) struct Opt {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-impl Opt {
-    fn new(value: impl Into<String>, label: impl Into<String>, selected: bool) -> Opt {
-        Opt {
-            value: value.into(),
-            label: label.into(),
-            selected,
-        }
-    }
-}
-
 /// A row of properties on a detail page.
 #[derive(Debug, Clone)]
 pub(super) struct Prop {
@@ -440,21 +145,6 @@ fn fixable(e: StoreError) -> Result<Vec<FieldError>, WebError> {
         }
         other => Err(other.into()),
     }
-}
-
-/// `?ok=saved` after a redirect.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(super) struct OkQuery {
-    pub ok: String,
-}
-
-/// A record id from the path; anything else is "not found".
-fn parse_id(raw: &str) -> Result<i64, WebError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(WebError::NotFound)
 }
 
 /// An optional id from a select or query (`""` = none).

@@ -1,10 +1,10 @@
 //! The fiscal-year workload summary (年度別作業時間): hours by category × month and by clause (①–⑤) ×
 //! month, with totals, and a stacked bar chart by clause drawn on the server as SVG.
 
-use super::chart::{BarChart, PALETTE, Series, stacked_bars_svg};
 use super::{Opt, opt_id, respond, stored_date, with_query};
 use crate::i18n::Tr;
 use crate::page::{Ctx, PageMeta};
+use crate::view::hours_text;
 use crate::{AppState, WebError};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -13,6 +13,7 @@ use serde::Deserialize;
 use unyo_domain::Action;
 use unyo_domain::support::{Category, Clause, hours_label};
 use unyo_domain::wareki::FiscalYear;
+use unyo_report::{Annotations, BarChart, BarMode, DARK_PALETTE, SegmentText};
 use unyo_store::support::{MonthMinutes, jst_today};
 
 /// The query string.
@@ -149,19 +150,28 @@ pub(super) async fn page(
         series: Clause::ALL
             .iter()
             .zip(&clause_minutes)
-            .enumerate()
-            .map(|(i, (c, m))| Series {
-                label: tr.pick(c.label_ja(), c.label_en()).to_string(),
-                mark: c.mark().to_string(),
-                fill: PALETTE[i % PALETTE.len()],
-                minutes: m.clone(),
+            .map(|(c, m)| {
+                (
+                    tr.pick(c.label_ja(), c.label_en()).to_string(),
+                    m.iter().map(|&m| m as f64 / 60.0).collect(),
+                )
             })
             .collect(),
         y_label: tr.t("workload.axis_hours").to_string(),
+        mode: BarMode::Stacked,
+        ..Default::default()
+    };
+    let svg = chart.svg_annotated(&Annotations {
         x_label: tr.t("workload.axis_month").to_string(),
         unit: tr.t("work.hours_unit").to_string(),
-    };
-    let svg = stacked_bars_svg(&chart);
+        fills: DARK_PALETTE.to_vec(),
+        segment_text: SegmentText::Marks(
+            Clause::ALL.iter().map(|c| c.mark().to_string()).collect(),
+        ),
+        totals: true,
+        format: Some(hours_text),
+        whole_steps: false,
+    });
 
     // Years to choose from: those of the contracts, and around this one.
     let mut years: Vec<i32> = contracts
