@@ -204,7 +204,19 @@ async fn a_contract_is_closed_from_its_checklist() {
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     }
+    // Closing asks first (#16): the page says what will happen and nothing changes yet.
     let r = staff.post_form(&path, &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains("id=\"confirm-step\""), "{}", r.text());
+    assert!(
+        app.store()
+            .contract_checklist(&unyo_store::Actor::system("test"), c.id)
+            .await
+            .unwrap()
+            .closed
+            .is_none()
+    );
+    let r = staff.post_form(&path, &[("confirmed", "1")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(
         staff

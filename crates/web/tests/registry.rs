@@ -368,21 +368,50 @@ async fn retire_needs_a_reason() {
 
     // A site with terminals cannot be retired; the reason is shown.
     let r = se
-        .post_form(&format!("/sites/{site}/retire"), &[("reason", "統合")])
+        .post_form(
+            &format!("/sites/{site}/retire"),
+            &[("reason", "統合"), ("confirmed", "1")],
+        )
         .await;
     assert_eq!(r.status, 422);
     assert!(r.text().contains("稼働中の端末が1台あります"));
     // A node that others go through neither.
     let r = se
-        .post_form(&format!("/nodes/{node}/retire"), &[("reason", "更改")])
+        .post_form(
+            &format!("/nodes/{node}/retire"),
+            &[("reason", "更改"), ("confirmed", "1")],
+        )
         .await;
     assert_eq!(r.status, 422);
     assert!(r.text().contains("経由している拠点・機器"));
 
+    // Retiring asks first: a page says what will happen and changes nothing (#16).
     let r = se
         .post_form(
             &format!("/terminals/{id}/retire"),
             &[("reason", "機器更新のため")],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let t = r.text();
+    assert!(
+        t.contains("id=\"confirm-step\"") && t.contains("端末 old-pcを廃止します"),
+        "{t}"
+    );
+    assert!(t.contains("name=\"confirmed\" value=\"1\""), "{t}");
+    assert!(t.contains("value=\"機器更新のため\""), "{t}");
+    assert!(
+        app.store()
+            .terminal(id)
+            .await
+            .expect("t")
+            .retired_at
+            .is_none()
+    );
+    let r = se
+        .post_form(
+            &format!("/terminals/{id}/retire"),
+            &[("reason", "機器更新のため"), ("confirmed", "1")],
         )
         .await;
     assert_eq!(r.status, 303);

@@ -214,14 +214,47 @@ async fn record_item(
     }
 }
 
-/// `POST /contracts/{id}/close`.
+/// `POST /contracts/{id}/close`: with every item done or waived, a confirmation step first (closing
+/// cannot be undone), then the close.
 async fn close(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     ctx.require(Action::CloseContract)?;
     let id = parse_id(&id)?;
+    if !crate::confirm::confirmed(&f)
+        && state
+            .store
+            .contract_checklist(&ctx.actor(), id)
+            .await?
+            .complete()
+    {
+        let contract = state.store.contract(id).await?;
+        let tr = ctx.tr;
+        return crate::confirm::ConfirmStep {
+            page: ctx.page(tr.pick("契約終了の確認", "Confirm the close"), "contracts"),
+            heading: tr
+                .pick("契約を終了します", "Close the contract")
+                .to_string(),
+            facts: vec![
+                (tr.pick("契約", "Contract").into(), contract.name.clone()),
+                (tr.pick("契約番号", "Number").into(), contract.number.clone()),
+            ],
+            paragraphs: vec![tr
+                .pick(
+                    "終了すると、この契約の確認項目は変更できなくなり、画面から元に戻すことはできません。終了の日時と操作者は監査ログに残ります。",
+                    "Once closed, the contract's checklist can no longer change, and the pages cannot undo it. When and by whom stay in the audit log.",
+                )
+                .into()],
+            action: format!("/contracts/{id}/close"),
+            hidden: crate::confirm::carried(&f),
+            button: tr.pick("契約を終了する", "Close the contract").into(),
+            cancel_href: format!("/contracts/{id}/close"),
+        }
+        .respond();
+    }
     match state.store.close_contract(&ctx.actor(), id).await {
         Ok(_) => Ok(Redirect::to(&format!("/contracts/{id}/close?ok=1")).into_response()),
         Err(e) => refused(&state, &ctx, id, e).await,

@@ -1017,6 +1017,57 @@ fn retire_errors(e: StoreError) -> Result<(String, String), WebError> {
 #[serde(default)]
 pub(super) struct RetireForm {
     pub reason: String,
+    /// `1` once the confirmation step was passed (see `crate::confirm`).
+    pub confirmed: String,
+}
+
+/// The confirmation step of a retire (it cannot be undone from the pages): the reason is checked first,
+/// so a refusal shows on the detail page as before; then a page says what retiring `what` (e.g. 「端末
+/// jk-kencho-01」) means, and its button posts the reason again with `confirmed=1`. `None` once confirmed.
+pub(super) fn retire_confirmation(
+    ctx: &crate::page::Ctx,
+    what: String,
+    action: String,
+    cancel_href: String,
+    f: &RetireForm,
+) -> Option<Result<axum::response::Response, DomainError>> {
+    if f.confirmed == "1" {
+        return None;
+    }
+    if let Err(e) = unyo_domain::registry::validate_retire_reason(&f.reason) {
+        return Some(Err(e));
+    }
+    let tr = ctx.tr;
+    let step = crate::confirm::ConfirmStep {
+        page: ctx.page(tr.pick("廃止の確認", "Confirm retiring"), "registry"),
+        heading: tr
+            .pick(
+                &format!("{what}を廃止します"),
+                &format!("Retire {what}"),
+            )
+            .to_string(),
+        facts: vec![
+            (tr.pick("対象", "Record").into(), what.clone()),
+            (tr.t("common.retire_reason").into(), f.reason.trim().into()),
+        ],
+        paragraphs: vec![tr
+            .pick(
+                "廃止すると一覧や入力の選択肢に表示されなくなり、画面から元に戻すことはできません。廃止の日時・理由・操作者は台帳の履歴と監査ログに残ります。",
+                "A retired record leaves the lists and choices and cannot be brought back from the pages. When, why and by whom stay in its history and the audit log.",
+            )
+            .into()],
+        action,
+        hidden: vec![
+            ("reason".into(), f.reason.clone()),
+            (crate::confirm::CONFIRMED.into(), "1".into()),
+        ],
+        button: tr.t("common.retire").into(),
+        cancel_href,
+    };
+    Some(Ok(match step.respond() {
+        Ok(r) => r,
+        Err(e) => axum::response::IntoResponse::into_response(e),
+    }))
 }
 
 /// Renders a detail page, with 422 after a refused retire.

@@ -4,8 +4,8 @@ use super::history::{Entity, history};
 use super::{
     Cell, DetailView, Field, FormView, ListPage, ListParams, ListView, OkQuery, Opt, PostedSite,
     Prop, RetireForm, SiteControl, SiteFilter, SubTable, detail_response, fixable, form_id,
-    form_response, node_kind_label, node_kind_options, parse_id, path_steps, retire_errors,
-    site_form_field, status_props,
+    form_response, node_kind_label, node_kind_options, parse_id, path_steps, retire_confirmation,
+    retire_errors, site_form_field, status_props,
 };
 use crate::page::{Ctx, render};
 use crate::{AppState, WebError};
@@ -429,6 +429,21 @@ pub(super) async fn retire(
 ) -> Result<Response, WebError> {
     ctx.require(Action::EditRegistry)?;
     let id = parse_id(&id)?;
+    let name = state.store.node(id).await?.name;
+    match retire_confirmation(
+        &ctx,
+        format!("ネットワーク機器 {name}"),
+        format!("{BASE}/{id}/retire"),
+        format!("{BASE}/{id}"),
+        &f,
+    ) {
+        Some(Ok(page)) => return Ok(page),
+        Some(Err(e)) => {
+            let errors = retire_errors(e.into())?;
+            return detail_page(&state, &ctx, id, None, f.reason, errors).await;
+        }
+        None => {}
+    }
     match state.store.retire_node(&ctx.actor(), id, &f.reason).await {
         Ok(_) => Ok(Redirect::to(&format!("{BASE}/{id}?ok=retired")).into_response()),
         Err(e) => {

@@ -4,7 +4,8 @@ use super::history::{Entity, history};
 use super::{
     Badge, Cell, DetailView, Field, FormView, ListPage, ListParams, ListView, OkQuery, Opt, Prop,
     RetireForm, SubTable, detail_response, fixable, form_id, form_response, parse_id, path_steps,
-    retire_errors, site_kind_label, site_kind_options, status_props, terminal_kind_label,
+    retire_confirmation, retire_errors, site_kind_label, site_kind_options, status_props,
+    terminal_kind_label,
 };
 use crate::page::{Ctx, render};
 use crate::{AppState, WebError};
@@ -345,6 +346,21 @@ pub(super) async fn retire(
 ) -> Result<Response, WebError> {
     ctx.require(Action::EditRegistry)?;
     let id = parse_id(&id)?;
+    let name = state.store.site(id).await?.name;
+    match retire_confirmation(
+        &ctx,
+        format!("拠点 {name}"),
+        format!("{BASE}/{id}/retire"),
+        format!("{BASE}/{id}"),
+        &f,
+    ) {
+        Some(Ok(page)) => return Ok(page),
+        Some(Err(e)) => {
+            let errors = retire_errors(e.into())?;
+            return detail_page(&state, &ctx, id, None, f.reason, errors).await;
+        }
+        None => {}
+    }
     match state.store.retire_site(&ctx.actor(), id, &f.reason).await {
         Ok(_) => Ok(Redirect::to(&format!("{BASE}/{id}?ok=retired")).into_response()),
         Err(e) => {

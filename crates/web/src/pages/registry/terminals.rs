@@ -4,8 +4,8 @@ use super::history::{Entity, history};
 use super::{
     Badge, Cell, DetailView, Field, FormView, ListPage, ListParams, ListView, OkQuery, PostedSite,
     Prop, RetireForm, SiteControl, SiteFilter, detail_response, fixable, form_id, form_response,
-    parse_id, path_steps, retire_errors, site_form_field, status_props, terminal_kind_label,
-    terminal_kind_options,
+    parse_id, path_steps, retire_confirmation, retire_errors, site_form_field, status_props,
+    terminal_kind_label, terminal_kind_options,
 };
 use crate::page::{Ctx, render};
 use crate::{AppState, WebError};
@@ -362,6 +362,21 @@ pub(super) async fn retire(
 ) -> Result<Response, WebError> {
     ctx.require(Action::EditRegistry)?;
     let id = parse_id(&id)?;
+    let name = state.store.terminal(id).await?.hostname;
+    match retire_confirmation(
+        &ctx,
+        format!("端末 {name}"),
+        format!("{BASE}/{id}/retire"),
+        format!("{BASE}/{id}"),
+        &f,
+    ) {
+        Some(Ok(page)) => return Ok(page),
+        Some(Err(e)) => {
+            let errors = retire_errors(e.into())?;
+            return detail_page(&state, &ctx, id, None, f.reason, errors).await;
+        }
+        None => {}
+    }
     match state
         .store
         .retire_terminal(&ctx.actor(), id, &f.reason)
