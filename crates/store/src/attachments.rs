@@ -6,6 +6,7 @@
 //! evidence are logged), and a download whose bytes no longer match the stored hash is refused.
 
 use crate::audit::{AuditSink, NewAuditEntry};
+use crate::kit::invalid;
 use crate::{Actor, Result, Store, StoreError, now};
 use serde::Serialize;
 use serde_json::json;
@@ -140,10 +141,6 @@ pub fn sanitize_filename(name: &str) -> String {
         out.push_str(e);
     }
     out
-}
-
-fn invalid(field: &str, message: &str) -> StoreError {
-    DomainError::invalid(field, message).into()
 }
 
 /// The table of an owner kind (from a fixed list), or a refusal.

@@ -9,6 +9,7 @@
 
 use crate::audit::{AuditSink, NewAuditEntry};
 pub use crate::check_results::Sealed;
+use crate::kit::diff;
 use crate::registry::Status;
 use crate::{Actor, Result, Store, StoreError, now};
 use serde::Serialize;
@@ -304,20 +305,6 @@ fn window_record(row: WindowRow) -> Option<WindowRecord> {
 fn window_json(w: &MaintenanceWindow) -> serde_json::Value {
     json!({"title": w.title.trim(), "site_id": w.site_id, "node_id": w.node_id, "check_id": w.check_id,
            "when": w.when})
-}
-
-/// Field-by-field differences between two JSON objects, as `{field: [old, new]}`.
-fn diff(old: &serde_json::Value, new: &serde_json::Value) -> serde_json::Value {
-    let mut out = serde_json::Map::new();
-    if let (Some(o), Some(n)) = (old.as_object(), new.as_object()) {
-        for (k, nv) in n {
-            let ov = o.get(k).unwrap_or(&serde_json::Value::Null);
-            if ov != nv {
-                out.insert(k.clone(), json!([ov, nv]));
-            }
-        }
-    }
-    serde_json::Value::Object(out)
 }
 
 /// A retire reason: required, and no personal identifiers (as for the registry).

@@ -21,6 +21,7 @@ pub mod erasures;
 pub mod export;
 pub mod incidents;
 pub mod inventory;
+mod kit;
 mod numbering;
 pub mod records;
 pub mod registry;

@@ -21,6 +21,7 @@
 //!   report benchmark.
 
 use crate::audit::{AuditSink, NewAuditEntry};
+use crate::kit::{conflict, day_start, not_found};
 use crate::{Actor, Filter, Param, Result, Store, StoreError, conflict_on_unique};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
@@ -31,7 +32,7 @@ use unyo_domain::records::{
     ReturnInput, RouteStep, SAME_PERSON_MESSAGE, SourceRow, default_route, next_status,
     stage_label, status_after_step, validate_addressee, validate_route, version_label,
 };
-use unyo_domain::time::{jst, to_jst, to_storage};
+use unyo_domain::time::{to_jst, to_storage};
 use unyo_domain::wareki::FiscalYear;
 use unyo_domain::{Action, DomainError, Role};
 
@@ -311,23 +312,6 @@ pub struct CampaignActivity {
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
-}
-
-fn conflict(message: impl Into<String>) -> StoreError {
-    DomainError::Conflict(message.into()).into()
-}
-
-fn not_found(what: String) -> StoreError {
-    DomainError::NotFound(what).into()
-}
-
-/// The UTC storage instant of 00:00 JST on `d`.
-fn jst_start(d: NaiveDate) -> String {
-    let at = d
-        .and_hms_opt(0, 0, 0)
-        .and_then(|t| t.and_local_timezone(jst()).single())
-        .map_or(DateTime::<Utc>::MIN_UTC, |t| t.with_timezone(&Utc));
-    to_storage(at)
 }
 
 fn ym(text: &str) -> Option<(i32, u32)> {
@@ -1253,8 +1237,8 @@ impl Store {
         prefixes: &[&str],
     ) -> Result<Vec<AuditFigure>> {
         let mut f = Filter::default();
-        let a = f.bind(Param::Text(jst_start(from)));
-        let b = f.bind(Param::Text(jst_start(to.succ_opt().unwrap_or(to))));
+        let a = f.bind(Param::Text(day_start(from)));
+        let b = f.bind(Param::Text(day_start(to.succ_opt().unwrap_or(to))));
         f.push(format!("at >= {a}"));
         f.push(format!("at < {b}"));
         let mut ors: Vec<String> = actions
@@ -1321,8 +1305,8 @@ impl Store {
              WHERE updated_at >= $1 AND updated_at < $2 AND status IN ('done', 'failed', 'excluded')
              GROUP BY campaign_id, status ORDER BY campaign_id"
         )
-        .bind(jst_start(from))
-        .bind(jst_start(to.succ_opt().unwrap_or(to)))
+        .bind(day_start(from))
+        .bind(day_start(to.succ_opt().unwrap_or(to)))
         .fetch_all(db)
         .await?);
         let mut out: Vec<CampaignActivity> = Vec::new();
@@ -1743,8 +1727,8 @@ impl Store {
         for (i, (y, m)) in fy.months().take(o.campaigns).enumerate() {
             let id = base_campaign + 1 + i as i64;
             let month = Month { year: y, month: m };
-            let start = jst_start(month.first_day());
-            let end = jst_start(month.last_day());
+            let start = day_start(month.first_day());
+            let end = day_start(month.last_day());
             let goal = unyo_domain::campaign::CampaignGoal::AvDefinitionsAtLeast {
                 product_pattern: "Defender".into(),
                 min_version: None,

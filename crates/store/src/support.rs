@@ -20,7 +20,7 @@ use crate::{
 };
 use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use unyo_domain::contract_registers::{ApprovedScope, check_subcontracted_work};
 use unyo_domain::support::{
@@ -42,6 +42,9 @@ const PENDING_STATUSES: &str = "('requested', 'accepted', 'in_progress', 'return
 /// Statuses of closed requests.
 const CLOSED_STATUSES: &str = "('confirmed', 'withdrawn')";
 
+use crate::kit::{
+    conflict, date_text, diff, given, invalid, not_found, paging, placeholders, stored_date,
+};
 pub use crate::numbering::STALE_MESSAGE;
 
 // ------------------------------------------------------------------------------------------------ rows
@@ -343,32 +346,18 @@ pub struct WorkQuery {
     pub per_page: Option<i64>,
 }
 
-fn text(s: &Option<String>) -> Option<String> {
-    s.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-}
-
 fn query_date(s: &Option<String>) -> Option<String> {
-    text(s).as_deref().and_then(parse_date).map(date_text)
-}
-
-fn paging(page: Option<i64>, per_page: Option<i64>) -> (i64, i64) {
-    (
-        page.unwrap_or(1).max(1),
-        per_page.unwrap_or(50).clamp(1, 500),
-    )
+    given(s).as_deref().and_then(parse_date).map(date_text)
 }
 
 impl RequestQuery {
     fn filter(&self, today: NaiveDate, with_status: bool) -> Filter {
         let mut f = Filter::default();
-        if with_status && let Some(s) = text(&self.status) {
+        if with_status && let Some(s) = given(&self.status) {
             let p = f.bind(Param::Text(s));
             f.push(format!("r.status = {p}"));
         }
-        if let Some(c) = text(&self.category) {
+        if let Some(c) = given(&self.category) {
             let p = f.bind(Param::Text(c));
             f.push(format!("r.category = {p}"));
         }
@@ -414,7 +403,7 @@ impl RequestQuery {
                 "r.status IN {PENDING_STATUSES} AND COALESCE(r.planned_date, r.wished_date) < {p}"
             ));
         }
-        if let Some(q) = text(&self.q) {
+        if let Some(q) = given(&self.q) {
             let p = f.bind(Param::Text(contains_pattern(&q)));
             let ors: Vec<String> = ["r.number", "r.title", "r.description", "r.result"]
                 .iter()
@@ -457,7 +446,7 @@ impl WorkQuery {
                 "EXISTS (SELECT 1 FROM work_terminals wt WHERE wt.work_id = w.id AND wt.terminal_id = {p})"
             ));
         }
-        if let Some(c) = text(&self.category) {
+        if let Some(c) = given(&self.category) {
             let p = f.bind(Param::Text(c));
             f.push(format!("w.category = {p}"));
         }
@@ -465,7 +454,7 @@ impl WorkQuery {
             let p = f.bind(Param::Int(r));
             f.push(format!("w.request_id = {p}"));
         }
-        if let Some(q) = text(&self.q) {
+        if let Some(q) = given(&self.q) {
             let p = f.bind(Param::Text(contains_pattern(&q)));
             let ors: Vec<String> = ["w.description", "w.result", "w.follow_up"]
                 .iter()
@@ -489,40 +478,12 @@ pub fn request_number(fy: FiscalYear, seq: i64) -> String {
     Series::Requests.number(fy, seq)
 }
 
-fn date_text(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
-}
-
 fn time_text(t: NaiveTime) -> String {
     t.format("%H:%M").to_string()
 }
 
-fn stored_date(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
-}
-
 fn stored_time(s: &str) -> Option<NaiveTime> {
     NaiveTime::parse_from_str(s, "%H:%M").ok()
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> StoreError {
-    DomainError::invalid(field, message).into()
-}
-
-fn conflict(message: impl Into<String>) -> StoreError {
-    DomainError::Conflict(message.into()).into()
-}
-
-fn not_found(what: String) -> StoreError {
-    DomainError::NotFound(what).into()
-}
-
-/// `$n, $n+1, …` for `ids`, bound in order.
-fn placeholders(f: &mut Filter, ids: &[i64]) -> String {
-    ids.iter()
-        .map(|id| f.bind(Param::Int(*id)))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn is_overdue(r: &RequestRow, today: &str) -> bool {
@@ -534,20 +495,6 @@ fn is_overdue(r: &RequestRow, today: &str) -> bool {
         .as_deref()
         .or(r.wished_date.as_deref())
         .is_some_and(|d| d < today)
-}
-
-/// Field-by-field differences between two JSON objects, as `{field: [old, new]}`.
-fn diff(old: &Value, new: &Value) -> Value {
-    let mut out = Map::new();
-    if let (Some(o), Some(n)) = (old.as_object(), new.as_object()) {
-        for (k, nv) in n {
-            let ov = o.get(k).unwrap_or(&Value::Null);
-            if ov != nv {
-                out.insert(k.clone(), json!([ov, nv]));
-            }
-        }
-    }
-    Value::Object(out)
 }
 
 fn contract_json(d: &ContractDraft) -> Value {
@@ -1082,46 +1029,7 @@ const CONSULTATION_SELECT: &str =
     k.participants, k.topic, k.agreed, k.recorded_by, k.created_at
     FROM consultations k JOIN contracts c ON c.id = k.contract_id";
 
-/// Rows of either backend decodable as `T`.
-trait AnyRow:
-    for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-    + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-    + Send
-    + Unpin
-{
-}
-impl<T> AnyRow for T where
-    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-        + Send
-        + Unpin
-{
-}
-
 impl Store {
-    /// `prefix (ids…) suffix` for ids in chunks (keeps each statement's parameters well within limits).
-    async fn rows_for_ids<T: AnyRow>(
-        &self,
-        prefix: &'static str,
-        suffix: &'static str,
-        ids: &[i64],
-    ) -> Result<Vec<T>> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(500) {
-            let mut f = Filter::default();
-            let list = placeholders(&mut f, chunk);
-            let sql = format!("{prefix} ({list}){suffix}");
-            let mut rows: Vec<T> = read_db!(self, |db| bind_params!(
-                sqlx::query_as(sqlx::AssertSqlSafe(sql)),
-                f.params
-            )
-            .fetch_all(db)
-            .await?);
-            out.append(&mut rows);
-        }
-        Ok(out)
-    }
-
     // -------------------------------------------------------------------------------------------- contracts
 
     async fn fill_staff(&self, contracts: &mut [Contract]) -> Result<()> {
@@ -1487,31 +1395,13 @@ impl Store {
     /// A page of requests, newest first. `today` decides the overdue flags (and `overdue_only`).
     pub async fn requests(&self, q: &RequestQuery, today: NaiveDate) -> Result<Page<RequestRow>> {
         let f = q.filter(today, true);
-        let (page, per_page) = paging(q.page, q.per_page);
         let count_sql = format!("SELECT COUNT(*) FROM requests r{}", f.where_clause());
-        let list_sql = format!(
-            "{REQUEST_SELECT}{} ORDER BY r.id DESC LIMIT {per_page} OFFSET {}",
-            f.where_clause(),
-            (page - 1) * per_page
-        );
-        let (total, mut items): (i64, Vec<RequestRow>) = read_db!(self, |db| {
-            let total: i64 =
-                bind_params!(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)), f.params)
-                    .fetch_one(db)
-                    .await?;
-            let items: Vec<RequestRow> =
-                bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(list_sql)), f.params)
-                    .fetch_all(db)
-                    .await?;
-            (total, items)
-        });
-        self.finish_requests(&mut items, today).await?;
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
-        })
+        let list_sql = format!("{REQUEST_SELECT}{} ORDER BY r.id DESC", f.where_clause());
+        let mut page: Page<RequestRow> = self
+            .page_of(count_sql, list_sql, &f.params, paging(q.page, q.per_page))
+            .await?;
+        self.finish_requests(&mut page.items, today).await?;
+        Ok(page)
     }
 
     /// Number of requests per status (every status, in display order, zeros included) for the same filter
@@ -1776,31 +1666,16 @@ impl Store {
     /// A page of work entries, newest first.
     pub async fn work_entries(&self, q: &WorkQuery) -> Result<Page<WorkRow>> {
         let f = q.filter();
-        let (page, per_page) = paging(q.page, q.per_page);
         let count_sql = format!("SELECT COUNT(*) FROM work_entries w{}", f.where_clause());
         let list_sql = format!(
-            "{WORK_SELECT}{} ORDER BY w.work_date DESC, w.start_time DESC, w.id DESC LIMIT {per_page} OFFSET {}",
-            f.where_clause(),
-            (page - 1) * per_page
+            "{WORK_SELECT}{} ORDER BY w.work_date DESC, w.start_time DESC, w.id DESC",
+            f.where_clause()
         );
-        let (total, mut items): (i64, Vec<WorkRow>) = read_db!(self, |db| {
-            let total: i64 =
-                bind_params!(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)), f.params)
-                    .fetch_one(db)
-                    .await?;
-            let items: Vec<WorkRow> =
-                bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(list_sql)), f.params)
-                    .fetch_all(db)
-                    .await?;
-            (total, items)
-        });
-        self.finish_work(&mut items).await?;
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
-        })
+        let mut page: Page<WorkRow> = self
+            .page_of(count_sql, list_sql, &f.params, paging(q.page, q.per_page))
+            .await?;
+        self.finish_work(&mut page.items).await?;
+        Ok(page)
     }
 
     /// Every work entry matching the filter (paging ignored), in date and time order: for exports, the

@@ -30,6 +30,7 @@ use unyo_vuln::matching::{self, Index, PackageRef, Subject, Target};
 use unyo_vuln::{Cpe, FeedError, FeedKind, FileKind, Vulnerability};
 
 use crate::audit::{AuditSink, NewAuditEntry};
+use crate::kit::{paging, paging_up_to, placeholders};
 use crate::support::jst_today;
 use crate::{Actor, Filter, Page, Param, Result, Store, StoreError, contains_pattern, now};
 
@@ -582,13 +583,6 @@ fn storage(d: Option<DateTime<Utc>>) -> Option<String> {
     d.map(unyo_domain::time::to_storage)
 }
 
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 fn due_date(severity: &str, from: NaiveDate) -> String {
     let days = unyo_vuln::Severity::parse(severity)
         .unwrap_or(unyo_vuln::Severity::None)
@@ -879,14 +873,15 @@ impl Store {
         Ok(write_tx!(self, |tx| {
             let mut existing: HashMap<String, Option<String>> = HashMap::new();
             for chunk in ids.chunks(500) {
+                let mut f = Filter::default();
                 let sql = format!(
                     "SELECT id, last_modified FROM vulnerabilities WHERE id IN ({})",
-                    placeholders(1, chunk.len())
+                    placeholders(&mut f, chunk)
                 );
-                let mut q = sqlx::query_as::<_, (String, Option<String>)>(sqlx::AssertSqlSafe(sql));
-                for id in chunk {
-                    q = q.bind(*id);
-                }
+                let q = bind_params!(
+                    sqlx::query_as::<_, (String, Option<String>)>(sqlx::AssertSqlSafe(sql)),
+                    f.params
+                );
                 for (id, lm) in q.fetch_all(&mut *tx).await? {
                     existing.insert(id, lm);
                 }
@@ -1077,37 +1072,15 @@ impl Store {
                     .into(),
             );
         }
-        let per_page = q.per_page.unwrap_or(50).clamp(1, 500);
-        let page = q.page.unwrap_or(1).max(1);
         let where_ = f.where_clause();
         let count_sql = format!("SELECT COUNT(*) FROM vulnerabilities v{where_}");
         let list_sql = format!(
             "SELECT {VULN_COLUMNS} FROM vulnerabilities v{where_}
              ORDER BY CASE v.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END,
-             v.published DESC, v.id LIMIT {per_page} OFFSET {}",
-            (page - 1) * per_page
+             v.published DESC, v.id"
         );
-        let (total, items): (i64, Vec<VulnRow>) = read_db!(self, |db| {
-            let total: i64 = bind_params!(
-                sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone())),
-                f.params
-            )
-            .fetch_one(db)
-            .await?;
-            let items = bind_params!(
-                sqlx::query_as(sqlx::AssertSqlSafe(list_sql.clone())),
-                f.params
-            )
-            .fetch_all(db)
-            .await?;
-            (total, items)
-        });
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
-        })
+        self.page_of(count_sql, list_sql, &f.params, paging(q.page, q.per_page))
+            .await
     }
 
     /// One vulnerability with its related records (other feeds naming it) and earlier versions.
@@ -1208,38 +1181,21 @@ impl Store {
             let p = f.bind(Param::Text(contains_pattern(s)));
             f.push(format!("LOWER(f.software) LIKE {p} ESCAPE '\\'"));
         }
-        let per_page = q.per_page.unwrap_or(50).clamp(1, 1000);
-        let page = q.page.unwrap_or(1).max(1);
         let where_ = f.where_clause();
         let count_sql = format!("SELECT COUNT(*) FROM {FINDING_FROM}{where_}");
         let list_sql = format!(
             "SELECT {FINDING_COLUMNS} FROM {FINDING_FROM}{where_}
              ORDER BY CASE f.status WHEN 'open' THEN 0 WHEN 'in_progress' THEN 1 WHEN 'accepted' THEN 2 ELSE 3 END,
              CASE f.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END,
-             f.due_date, f.id LIMIT {per_page} OFFSET {}",
-            (page - 1) * per_page
+             f.due_date, f.id"
         );
-        let (total, items): (i64, Vec<Finding>) = read_db!(self, |db| {
-            let total: i64 = bind_params!(
-                sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone())),
-                f.params
-            )
-            .fetch_one(db)
-            .await?;
-            let items = bind_params!(
-                sqlx::query_as(sqlx::AssertSqlSafe(list_sql.clone())),
-                f.params
-            )
-            .fetch_all(db)
-            .await?;
-            (total, items)
-        });
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
-        })
+        self.page_of(
+            count_sql,
+            list_sql,
+            &f.params,
+            paging_up_to(q.page, q.per_page, 1000),
+        )
+        .await
     }
 
     /// One finding.
