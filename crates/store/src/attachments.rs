@@ -245,7 +245,7 @@ pub(crate) fn prepare(filename: &str, bytes: &[u8]) -> Result<Prepared> {
     unyo_domain::pii::guard_free_text("filename", &name)
         .map_err(|e| DomainError::invalid("filename", e.message()))?;
     let sha256 = hex::encode(Sha256::digest(bytes));
-    let size = i64::try_from(bytes.len()).map_err(|e| StoreError::Internal(e.to_string()))?;
+    let size = i64::try_from(bytes.len()).map_err(StoreError::wrap)?;
     Ok(Prepared {
         name,
         content_type,

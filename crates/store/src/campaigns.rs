@@ -125,12 +125,10 @@ struct CampaignRaw {
 
 impl CampaignRaw {
     fn into_campaign(self) -> Result<Campaign> {
-        let goal: CampaignGoal = serde_json::from_str(&self.goal).map_err(|e| {
-            StoreError::Internal(format!("campaign {}: bad goal JSON: {e}", self.id))
-        })?;
-        let target: TargetSpec = serde_json::from_str(&self.target_spec).map_err(|e| {
-            StoreError::Internal(format!("campaign {}: bad target JSON: {e}", self.id))
-        })?;
+        let goal: CampaignGoal = serde_json::from_str(&self.goal)
+            .map_err(|e| StoreError::caused(format!("campaign {}: bad goal JSON", self.id), e))?;
+        let target: TargetSpec = serde_json::from_str(&self.target_spec)
+            .map_err(|e| StoreError::caused(format!("campaign {}: bad target JSON", self.id), e))?;
         Ok(Campaign {
             id: self.id,
             number: self.number,
@@ -298,7 +296,7 @@ pub fn campaign_number(fy: FiscalYear, seq: i64) -> String {
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| StoreError::Internal(e.to_string()))
+    serde_json::to_string(v).map_err(StoreError::wrap)
 }
 
 fn instant(s: &str) -> Option<DateTime<Utc>> {

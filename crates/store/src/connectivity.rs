@@ -421,8 +421,7 @@ impl Store {
             None => None,
         };
         let d = input.validate(registered.as_deref())?;
-        let spec =
-            serde_json::to_string(&d.spec).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let spec = serde_json::to_string(&d.spec).map_err(StoreError::wrap)?;
         let at = now();
         let s = d.settings;
         let id: i64 = write_tx!(self, |tx| {
@@ -494,8 +493,7 @@ impl Store {
                 None => None,
             };
             let d = input.validate(registered)?;
-            let spec =
-                serde_json::to_string(&d.spec).map_err(|e| StoreError::Internal(e.to_string()))?;
+            let spec = serde_json::to_string(&d.spec).map_err(StoreError::wrap)?;
             drafts.push((d, spec));
         }
         let at = now();
@@ -794,8 +792,7 @@ impl Store {
     ) -> Result<i64> {
         actor.require(Action::ManageChecks)?;
         let mut errors = window_rule_errors(w)?;
-        let rec =
-            serde_json::to_string(&w.when).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let rec = serde_json::to_string(&w.when).map_err(StoreError::wrap)?;
         let at = now();
         let id = write_tx!(self, |tx| {
             errors.extend(window_target_errors!(tx, w));
@@ -872,8 +869,7 @@ impl Store {
     ) -> Result<WindowRecord> {
         actor.require(Action::ManageChecks)?;
         let mut errors = window_rule_errors(w)?;
-        let rec =
-            serde_json::to_string(&w.when).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let rec = serde_json::to_string(&w.when).map_err(StoreError::wrap)?;
         let at = now();
         let after = window_json(w);
         write_tx!(self, |tx| {
@@ -1042,8 +1038,7 @@ impl Store {
                 .into());
             }
         }
-        let json_lines =
-            serde_json::to_string(lines).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let json_lines = serde_json::to_string(lines).map_err(StoreError::wrap)?;
         let at = now();
         let id = write_tx!(self, |tx| {
             let id: i64 = sqlx::query_scalar(
@@ -1187,8 +1182,7 @@ impl Store {
         actor.require(Action::ManageChecks)?;
         unyo_domain::connectivity::validate_channel_name(name)?;
         config.validate()?;
-        let json_config =
-            serde_json::to_string(config).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let json_config = serde_json::to_string(config).map_err(StoreError::wrap)?;
         let at = now();
         let id = write_tx!(self, |tx| {
             let id: i64 = sqlx::query_scalar(
@@ -1264,8 +1258,7 @@ impl Store {
         actor.require(Action::ManageChecks)?;
         unyo_domain::connectivity::validate_channel_name(name)?;
         config.validate()?;
-        let json_config =
-            serde_json::to_string(config).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let json_config = serde_json::to_string(config).map_err(StoreError::wrap)?;
         let at = now();
         let after = json!({"name": name.trim(), "config": config});
         write_tx!(self, |tx| {

@@ -554,7 +554,7 @@ fn like_escape(s: &str) -> String {
 }
 
 fn to_json_text<T: Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| StoreError::Internal(format!("json: {e}")))
+    serde_json::to_string(v).map_err(|e| StoreError::caused("json", e))
 }
 
 /// A password hash never matched against, so that an unknown agent user costs the same time as a
@@ -652,7 +652,7 @@ struct SnapshotRow {
 impl SnapshotRow {
     fn into_stored(self) -> Result<StoredInventory> {
         let snapshot = serde_json::from_str(&self.snapshot).map_err(|e| {
-            StoreError::Internal(format!("inventory {}: stored snapshot: {e}", self.id))
+            StoreError::caused(format!("inventory {}: stored snapshot", self.id), e)
         })?;
         Ok(StoredInventory {
             id: self.id,
@@ -1173,7 +1173,7 @@ impl Store {
         .fetch_one(db)
         .await?);
         let snapshot = serde_json::from_str(&json)
-            .map_err(|e| StoreError::Internal(format!("inventory {id}: stored snapshot: {e}")))?;
+            .map_err(|e| StoreError::caused(format!("inventory {id}: stored snapshot"), e))?;
         Ok(InventoryRecord { summary, snapshot })
     }
 
@@ -1655,7 +1655,7 @@ impl Store {
         let verified_hash = hash.clone();
         let ok = tokio::task::spawn_blocking(move || verify_password(&secret, &hash))
             .await
-            .map_err(|e| StoreError::Internal(format!("password check: {e}")))?;
+            .map_err(|e| StoreError::caused("password check", e))?;
         Ok(match row {
             Some((id, name, _, None)) if ok && found => {
                 self.agent_secrets

@@ -517,15 +517,12 @@ impl Store {
         if s.pdf.is_empty() || s.xlsx.is_empty() {
             return Err(StoreError::Internal("empty document files".into()));
         }
-        let sources_json =
-            serde_json::to_string(s.sources).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let sources_json = serde_json::to_string(s.sources).map_err(StoreError::wrap)?;
         let pdf_sha = sha256_hex(s.pdf);
         let xlsx_sha = sha256_hex(s.xlsx);
         let sources_sha = sha256_hex(sources_json.as_bytes());
-        let pdf_size =
-            i64::try_from(s.pdf.len()).map_err(|e| StoreError::Internal(e.to_string()))?;
-        let xlsx_size =
-            i64::try_from(s.xlsx.len()).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let pdf_size = i64::try_from(s.pdf.len()).map_err(StoreError::wrap)?;
+        let xlsx_size = i64::try_from(s.xlsx.len()).map_err(StoreError::wrap)?;
         let name = self.actor_name(actor).await?;
         let at = self.record_time();
         let year = i64::from(s.month.year);
@@ -569,7 +566,7 @@ impl Store {
                     .into_iter()
                     .map(|(label, user_id)| RouteStep { label, user_id })
                     .collect();
-                serde_json::to_string(&route).map_err(|e| StoreError::Internal(e.to_string()))?
+                serde_json::to_string(&route).map_err(StoreError::wrap)?
             };
             let existing: Option<(i64, String, i64)> = sqlx::query_as(
                 "SELECT id, status, current_version FROM monthly_records
@@ -1117,7 +1114,7 @@ impl Store {
                 "record {record_id} version {version}: stored sources do not match their SHA-256"
             )));
         }
-        serde_json::from_str(&json).map_err(|e| StoreError::Internal(e.to_string()))
+        serde_json::from_str(&json).map_err(StoreError::wrap)
     }
 
     /// The addressee printed on monthly records ([`DEFAULT_ADDRESSEE`] until set).
@@ -1734,10 +1731,9 @@ impl Store {
                 min_version: None,
                 min_date: Some(month.first_day()),
             };
-            let goal =
-                serde_json::to_string(&goal).map_err(|e| StoreError::Internal(e.to_string()))?;
+            let goal = serde_json::to_string(&goal).map_err(StoreError::wrap)?;
             let target = serde_json::to_string(&unyo_domain::campaign::TargetSpec::All)
-                .map_err(|e| StoreError::Internal(e.to_string()))?;
+                .map_err(StoreError::wrap)?;
             rows.push(vec![
                 SeedValue::Int(id),
                 SeedValue::Text(crate::campaigns::campaign_number(fy, i as i64 + 1)),

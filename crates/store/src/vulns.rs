@@ -692,7 +692,7 @@ impl Store {
         drop(rx);
         let parsed = handle
             .await
-            .map_err(|e| StoreError::Internal(format!("feed parser: {e}")))?;
+            .map_err(|e| StoreError::caused("feed parser", e))?;
         if let Some(e) = db_error {
             return Err(e);
         }
@@ -853,7 +853,7 @@ impl Store {
         for v in latest.values() {
             let (sev, cv, score) = severity_of(v);
             let data = serde_json::to_string(v)
-                .map_err(|e| StoreError::Internal(format!("record {}: {e}", v.id)))?;
+                .map_err(|e| StoreError::caused(format!("record {}", v.id), e))?;
             let matchable = !v.configurations.is_empty() || !v.packages.is_empty();
             rows.push(RecordRow(
                 v.id.clone(),
@@ -1100,7 +1100,7 @@ impl Store {
         .fetch_one(db)
         .await?);
         let record: Vulnerability = serde_json::from_str(&data)
-            .map_err(|e| StoreError::Internal(format!("record {id}: {e}")))?;
+            .map_err(|e| StoreError::caused(format!("record {id}"), e))?;
         // Records naming this one, and those this one names.
         let mut ids: Vec<String> = record.aliases.clone();
         ids.retain(|a| a != id);
