@@ -1,7 +1,7 @@
 //! Time conventions: unyo stores instants in UTC and shows them in JST (a fixed +09:00 offset; Japan has
 //! no daylight saving, so no time-zone database is needed).
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Utc};
 
 /// Japan Standard Time, UTC+9.
 pub fn jst() -> FixedOffset {
@@ -26,6 +26,24 @@ pub fn from_storage(text: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// The UTC instant at which JST day `d` begins (00:00 JST): the lower bound of a day's instants in
+/// storage. (A fixed offset has no gaps, so the fallback is never taken.)
+pub fn jst_midnight(d: NaiveDate) -> DateTime<Utc> {
+    d.and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(jst()).single())
+        .map_or(DateTime::<Utc>::MIN_UTC, |t| t.with_timezone(&Utc))
+}
+
+/// The storage form of a calendar day (a JST date, no time): `YYYY-MM-DD`. Sorts as text.
+pub fn date_to_storage(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// A stored `YYYY-MM-DD` day back; `None` for anything else.
+pub fn date_from_storage(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,5 +59,14 @@ mod tests {
         assert_eq!(s, "2026-04-30T15:30:00.000000Z");
         assert_eq!(from_storage(&s), Some(at));
         assert_eq!(to_jst(at).to_string(), "2026-05-01 00:30:00");
+    }
+
+    #[test]
+    fn days_in_storage_and_jst_midnight() {
+        let d = NaiveDate::from_ymd_opt(2026, 5, 1).expect("valid");
+        assert_eq!(date_to_storage(d), "2026-05-01");
+        assert_eq!(date_from_storage("2026-05-01"), Some(d));
+        assert_eq!(date_from_storage("2026-5-1x"), None);
+        assert_eq!(to_storage(jst_midnight(d)), "2026-04-30T15:00:00.000000Z");
     }
 }

@@ -116,26 +116,6 @@ pub async fn run_check(id: i64, spec: &ProbeSpec, settings: &CheckSettings) -> R
     }
 }
 
-/// Runs the given checks once, now, all at once within `concurrency` (the SE's on-demand 疎通確認).
-pub async fn run_now(checks: &[Scheduled], concurrency: usize) -> Vec<ResultRecord> {
-    let sem = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut tasks = Vec::with_capacity(checks.len());
-    for c in checks.iter().cloned() {
-        let sem = sem.clone();
-        tasks.push(tokio::spawn(async move {
-            let _permit = sem.acquire_owned().await;
-            run_check(c.id, &c.spec, &c.settings).await
-        }));
-    }
-    let mut out = Vec::with_capacity(tasks.len());
-    for t in tasks {
-        if let Ok(r) = t.await {
-            out.push(r);
-        }
-    }
-    out
-}
-
 /// Engine settings.
 #[derive(Debug, Clone, Copy)]
 pub struct EngineConfig {

@@ -505,38 +505,10 @@ fn fingerprint(rows: &[CheckRow]) -> Vec<Fingerprint> {
         .collect()
 }
 
-/// Records a state change; a down that alerts opens (or repeats) an automatic incident named after its
-/// probable cause.
-pub async fn record_event(
-    store: &Store,
-    actor: &Actor,
-    checks: &HashMap<i64, CheckRow>,
-    event: &CheckEvent,
-    message: &str,
-) {
-    record_events(
-        store,
-        actor,
-        checks,
-        &[(event.clone(), message.to_string())],
-    )
-    .await;
-}
-
 /// Records state changes (each with its last result's message) in one commit, then notifies and opens
-/// or repeats the automatic incidents, event by event.
-pub async fn record_events(
-    store: &Store,
-    actor: &Actor,
-    checks: &HashMap<i64, CheckRow>,
-    events: &[(CheckEvent, String)],
-) {
-    record_events_as(store, actor, checks, events, None).await;
-}
-
-/// As [`record_events`], as one of several instances when `membership` is given: the events are written
-/// under its fence (an event of a check it no longer holds is refused and followed by nothing) and each
-/// notification is claimed in the database before it is sent.
+/// or repeats the automatic incidents, event by event. As one of several instances when `membership` is
+/// given: the events are written under its fence (an event of a check it no longer holds is refused and
+/// followed by nothing) and each notification is claimed in the database before it is sent.
 pub async fn record_events_as(
     store: &Store,
     actor: &Actor,

@@ -6,6 +6,7 @@
 //! evidence are logged), and a download whose bytes no longer match the stored hash is refused.
 
 use crate::audit::{AuditSink, NewAuditEntry};
+use crate::kit::invalid;
 use crate::{Actor, Result, Store, StoreError, now};
 use serde::Serialize;
 use serde_json::json;
@@ -142,10 +143,6 @@ pub fn sanitize_filename(name: &str) -> String {
     out
 }
 
-fn invalid(field: &str, message: &str) -> StoreError {
-    DomainError::invalid(field, message).into()
-}
-
 /// The table of an owner kind (from a fixed list), or a refusal.
 fn owner_table(owner_kind: &str) -> Result<&'static str> {
     match owner_kind {
@@ -248,7 +245,7 @@ pub(crate) fn prepare(filename: &str, bytes: &[u8]) -> Result<Prepared> {
     unyo_domain::pii::guard_free_text("filename", &name)
         .map_err(|e| DomainError::invalid("filename", e.message()))?;
     let sha256 = hex::encode(Sha256::digest(bytes));
-    let size = i64::try_from(bytes.len()).map_err(|e| StoreError::Internal(e.to_string()))?;
+    let size = i64::try_from(bytes.len()).map_err(StoreError::wrap)?;
     Ok(Prepared {
         name,
         content_type,

@@ -4,6 +4,7 @@
 //! removing or inserting an entry anywhere breaks every link after it. The database refuses `UPDATE` and
 //! `DELETE` on the table (triggers in both migrations); [`Store::verify_audit_chain`] proves the rest.
 
+use crate::kit::{day_start, paging_up_to, stored_date};
 use crate::{Actor, Filter, Page, Param, Result, Store, contains_pattern};
 use futures_util::TryStreamExt;
 use serde::Serialize;
@@ -377,15 +378,7 @@ impl AuditQuery {
 
 /// The UTC storage instant at which JST day `date` (+ `plus_days`) begins.
 fn jst_day_start_utc(date: &str, plus_days: i64) -> Option<String> {
-    let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?
-        + chrono::Duration::days(plus_days);
-    let local = d
-        .and_hms_opt(0, 0, 0)?
-        .and_local_timezone(unyo_domain::time::jst())
-        .single()?;
-    Some(unyo_domain::time::to_storage(
-        local.with_timezone(&chrono::Utc),
-    ))
+    stored_date(date).map(|d| day_start(d + chrono::Duration::days(plus_days)))
 }
 
 /// A file that leaves unyo through a page, the API or the command line: what it is, so that the store
@@ -516,30 +509,18 @@ impl Store {
     /// A page of the audit log, newest first.
     pub async fn audit_log(&self, q: &AuditQuery) -> Result<Page<AuditEntry>> {
         let f = q.filter();
-        let per_page = q.per_page.unwrap_or(50).clamp(1, 1000);
-        let page = q.page.unwrap_or(1).max(1);
         let count_sql = format!("SELECT COUNT(*) FROM audit_log{}", f.where_clause());
         let list_sql = format!(
-            "SELECT * FROM audit_log{} ORDER BY id DESC LIMIT {per_page} OFFSET {}",
-            f.where_clause(),
-            (page - 1) * per_page
+            "SELECT * FROM audit_log{} ORDER BY id DESC",
+            f.where_clause()
         );
-        read_db!(self, |db| {
-            let total: i64 =
-                bind_params!(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)), f.params)
-                    .fetch_one(db)
-                    .await?;
-            let items: Vec<AuditEntry> =
-                bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(list_sql)), f.params)
-                    .fetch_all(db)
-                    .await?;
-            Ok(Page {
-                items,
-                total,
-                page,
-                per_page,
-            })
-        })
+        self.page_of(
+            count_sql,
+            list_sql,
+            &f.params,
+            paging_up_to(q.page, q.per_page, 1000),
+        )
+        .await
     }
 
     /// Every entry matching the filter, oldest first (for export).

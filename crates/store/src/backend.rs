@@ -148,7 +148,7 @@ impl Store {
     /// Opens the SQLite database file inside a data directory (created if missing).
     pub async fn open_data_dir(dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError::Internal(format!("cannot create {}: {e}", dir.display())))?;
+            .map_err(|e| StoreError::caused(format!("cannot create {}", dir.display()), e))?;
         Store::open(&sqlite_url(&dir.join("unyo.db"))).await
     }
 

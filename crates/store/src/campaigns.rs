@@ -25,6 +25,7 @@
 
 use crate::audit::{AuditSink, NewAuditEntry};
 use crate::inventory::StoredInventory;
+use crate::kit::{conflict, invalid, not_found, paging, placeholders};
 use crate::numbering::{NumberingConn, Serial, Series};
 use crate::{Actor, Filter, Page, Param, Result, Store, StoreError, contains_pattern};
 use chrono::{DateTime, Utc};
@@ -124,12 +125,10 @@ struct CampaignRaw {
 
 impl CampaignRaw {
     fn into_campaign(self) -> Result<Campaign> {
-        let goal: CampaignGoal = serde_json::from_str(&self.goal).map_err(|e| {
-            StoreError::Internal(format!("campaign {}: bad goal JSON: {e}", self.id))
-        })?;
-        let target: TargetSpec = serde_json::from_str(&self.target_spec).map_err(|e| {
-            StoreError::Internal(format!("campaign {}: bad target JSON: {e}", self.id))
-        })?;
+        let goal: CampaignGoal = serde_json::from_str(&self.goal)
+            .map_err(|e| StoreError::caused(format!("campaign {}: bad goal JSON", self.id), e))?;
+        let target: TargetSpec = serde_json::from_str(&self.target_spec)
+            .map_err(|e| StoreError::caused(format!("campaign {}: bad target JSON", self.id), e))?;
         Ok(Campaign {
             id: self.id,
             number: self.number,
@@ -296,27 +295,8 @@ pub fn campaign_number(fy: FiscalYear, seq: i64) -> String {
     Series::Campaigns.number(fy, seq)
 }
 
-fn conflict(message: impl Into<String>) -> StoreError {
-    DomainError::Conflict(message.into()).into()
-}
-
-fn not_found(what: String) -> StoreError {
-    DomainError::NotFound(what).into()
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> StoreError {
-    DomainError::invalid(field, message).into()
-}
-
-fn placeholders(f: &mut Filter, ids: &[i64]) -> String {
-    ids.iter()
-        .map(|id| f.bind(Param::Int(*id)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 fn to_json<T: Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| StoreError::Internal(e.to_string()))
+    serde_json::to_string(v).map_err(StoreError::wrap)
 }
 
 fn instant(s: &str) -> Option<DateTime<Utc>> {
@@ -618,35 +598,22 @@ impl Store {
     /// A page of campaigns, newest first, each with its progress.
     pub async fn campaigns(&self, q: &CampaignQuery) -> Result<Page<Campaign>> {
         let f = q.filter();
-        let page = q.page.unwrap_or(1).max(1);
-        let per_page = q.per_page.unwrap_or(50).clamp(1, 500);
         let count_sql = format!("SELECT COUNT(*) FROM campaigns c{}", f.where_clause());
-        let list_sql = format!(
-            "{CAMPAIGN_SELECT}{} ORDER BY c.id DESC LIMIT {per_page} OFFSET {}",
-            f.where_clause(),
-            (page - 1) * per_page
-        );
-        let (total, raw): (i64, Vec<CampaignRaw>) = read_db!(self, |db| {
-            let total: i64 =
-                bind_params!(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)), f.params)
-                    .fetch_one(db)
-                    .await?;
-            let raw: Vec<CampaignRaw> =
-                bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(list_sql)), f.params)
-                    .fetch_all(db)
-                    .await?;
-            (total, raw)
-        });
+        let list_sql = format!("{CAMPAIGN_SELECT}{} ORDER BY c.id DESC", f.where_clause());
+        let raw: Page<CampaignRaw> = self
+            .page_of(count_sql, list_sql, &f.params, paging(q.page, q.per_page))
+            .await?;
         let mut items = raw
+            .items
             .into_iter()
             .map(CampaignRaw::into_campaign)
             .collect::<Result<Vec<_>>>()?;
         self.fill_progress(&mut items).await?;
         Ok(Page {
             items,
-            total,
-            page,
-            per_page,
+            total: raw.total,
+            page: raw.page,
+            per_page: raw.per_page,
         })
     }
 
@@ -806,25 +773,6 @@ impl Store {
              ORDER BY c.id"
         )
         .bind(terminal_id)
-        .fetch_all(db)
-        .await?);
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let latest = self.latest_by_terminal().await?;
-        let mut out = Vec::new();
-        for id in ids {
-            out.extend(self.refresh_with(actor, id, &latest).await?);
-        }
-        Ok(out)
-    }
-
-    /// Refreshes every open campaign (e.g. after a bulk import of inventories).
-    pub async fn refresh_open_campaigns(&self, actor: &Actor) -> Result<Vec<AutoVerified>> {
-        actor.require(Action::ViewCampaigns)?;
-        let ids: Vec<i64> = read_db!(self, |db| sqlx::query_scalar(
-            "SELECT id FROM campaigns WHERE status = 'open' ORDER BY id"
-        )
         .fetch_all(db)
         .await?);
         if ids.is_empty() {
@@ -1179,29 +1127,6 @@ impl Store {
                 .fetch_optional(db)
                 .await?);
         row.ok_or_else(|| not_found(format!("展開 {campaign_id} の対象端末 {terminal_id}")))
-    }
-
-    /// The campaigns a terminal is a target of, newest first: (campaign, its target row).
-    pub async fn campaigns_of_terminal(
-        &self,
-        terminal_id: i64,
-    ) -> Result<Vec<(Campaign, CampaignTarget)>> {
-        let ids: Vec<i64> = read_db!(self, |db| {
-            sqlx::query_scalar(
-            "SELECT campaign_id FROM campaign_targets WHERE terminal_id = $1 ORDER BY campaign_id DESC"
-        )
-        .bind(terminal_id)
-        .fetch_all(db)
-        .await?
-        });
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            out.push((
-                self.campaign_row(id).await?,
-                self.campaign_target(id, terminal_id).await?,
-            ));
-        }
-        Ok(out)
     }
 
     // -------------------------------------------------------------------------------------------- compliance

@@ -585,7 +585,7 @@ impl Store {
             // Unpacking a page is CPU work: off the async workers.
             acc = tokio::task::spawn_blocking(move || acc.add_page(&page))
                 .await
-                .map_err(|e| StoreError::Internal(format!("connectivity: sealing: {e}")))??;
+                .map_err(|e| StoreError::caused("connectivity: sealing", e))??;
             if !full {
                 break;
             }

@@ -9,6 +9,7 @@
 
 use crate::audit::{AuditSink, NewAuditEntry};
 pub use crate::check_results::Sealed;
+use crate::kit::diff;
 use crate::registry::Status;
 use crate::{Actor, Result, Store, StoreError, now};
 use serde::Serialize;
@@ -313,20 +314,6 @@ fn window_json(w: &MaintenanceWindow) -> serde_json::Value {
            "when": w.when})
 }
 
-/// Field-by-field differences between two JSON objects, as `{field: [old, new]}`.
-fn diff(old: &serde_json::Value, new: &serde_json::Value) -> serde_json::Value {
-    let mut out = serde_json::Map::new();
-    if let (Some(o), Some(n)) = (old.as_object(), new.as_object()) {
-        for (k, nv) in n {
-            let ov = o.get(k).unwrap_or(&serde_json::Value::Null);
-            if ov != nv {
-                out.insert(k.clone(), json!([ov, nv]));
-            }
-        }
-    }
-    serde_json::Value::Object(out)
-}
-
 /// A retire reason: required, and no personal identifiers (as for the registry).
 fn retire_reason(reason: &str) -> Result<String> {
     Ok(unyo_domain::registry::validate_retire_reason(reason)?
@@ -441,8 +428,7 @@ impl Store {
             None => None,
         };
         let d = input.validate(registered.as_deref())?;
-        let spec =
-            serde_json::to_string(&d.spec).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let spec = serde_json::to_string(&d.spec).map_err(StoreError::wrap)?;
         let at = now();
         let s = d.settings;
         let id: i64 = write_tx!(self, |tx| {
@@ -514,8 +500,7 @@ impl Store {
                 None => None,
             };
             let d = input.validate(registered)?;
-            let spec =
-                serde_json::to_string(&d.spec).map_err(|e| StoreError::Internal(e.to_string()))?;
+            let spec = serde_json::to_string(&d.spec).map_err(StoreError::wrap)?;
             drafts.push((d, spec));
         }
         let at = now();
@@ -814,8 +799,7 @@ impl Store {
     ) -> Result<i64> {
         actor.require(Action::ManageChecks)?;
         let mut errors = window_rule_errors(w)?;
-        let rec =
-            serde_json::to_string(&w.when).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let rec = serde_json::to_string(&w.when).map_err(StoreError::wrap)?;
         let at = now();
         let id = write_tx!(self, |tx| {
             errors.extend(window_target_errors!(tx, w));
@@ -892,8 +876,7 @@ impl Store {
     ) -> Result<WindowRecord> {
         actor.require(Action::ManageChecks)?;
         let mut errors = window_rule_errors(w)?;
-        let rec =
-            serde_json::to_string(&w.when).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let rec = serde_json::to_string(&w.when).map_err(StoreError::wrap)?;
         let at = now();
         let after = window_json(w);
         write_tx!(self, |tx| {
@@ -1062,8 +1045,7 @@ impl Store {
                 .into());
             }
         }
-        let json_lines =
-            serde_json::to_string(lines).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let json_lines = serde_json::to_string(lines).map_err(StoreError::wrap)?;
         let at = now();
         let id = write_tx!(self, |tx| {
             let id: i64 = sqlx::query_scalar(
@@ -1207,8 +1189,7 @@ impl Store {
         actor.require(Action::ManageChecks)?;
         unyo_domain::connectivity::validate_channel_name(name)?;
         config.validate()?;
-        let json_config =
-            serde_json::to_string(config).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let json_config = serde_json::to_string(config).map_err(StoreError::wrap)?;
         let at = now();
         let id = write_tx!(self, |tx| {
             let id: i64 = sqlx::query_scalar(
@@ -1284,8 +1265,7 @@ impl Store {
         actor.require(Action::ManageChecks)?;
         unyo_domain::connectivity::validate_channel_name(name)?;
         config.validate()?;
-        let json_config =
-            serde_json::to_string(config).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let json_config = serde_json::to_string(config).map_err(StoreError::wrap)?;
         let at = now();
         let after = json!({"name": name.trim(), "config": config});
         write_tx!(self, |tx| {

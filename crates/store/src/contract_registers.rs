@@ -14,7 +14,8 @@
 
 use crate::attachments::{INSERT_SQL, prepare};
 use crate::audit::{AuditSink, NewAuditEntry};
-use crate::{Actor, Result, Store, StoreError, now};
+use crate::kit::{conflict, date_text, diff, not_found, stored_date};
+use crate::{Actor, Result, Store, now};
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -36,36 +37,6 @@ pub(crate) const ROSTER_GATE_SQL: &str = "SELECT
 
 /// The audit action of an access ended by the roster.
 pub const ACCESS_ENDED: &str = "staff.access_ended";
-
-fn date_text(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
-}
-
-fn stored_date(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
-}
-
-fn not_found(what: String) -> StoreError {
-    DomainError::NotFound(what).into()
-}
-
-fn conflict(message: impl Into<String>) -> StoreError {
-    DomainError::Conflict(message.into()).into()
-}
-
-/// Field-by-field differences between two JSON objects, as `{field: [old, new]}`.
-fn diff(old: &Value, new: &Value) -> Value {
-    let mut out = serde_json::Map::new();
-    if let (Some(o), Some(n)) = (old.as_object(), new.as_object()) {
-        for (k, nv) in n {
-            let ov = o.get(k).unwrap_or(&Value::Null);
-            if ov != nv {
-                out.insert(k.clone(), json!([ov, nv]));
-            }
-        }
-    }
-    Value::Object(out)
-}
 
 // ------------------------------------------------------------------------------------------------ rows
 

@@ -138,7 +138,7 @@ pub(crate) enum Val {
 }
 
 pub(crate) fn io_err(path: &Path, e: std::io::Error) -> StoreError {
-    StoreError::Internal(format!("{}: {e}", path.display()))
+    StoreError::caused(path.display().to_string(), e)
 }
 
 /// `"name"` with embedded quotes doubled, for identifiers read from the catalog.
@@ -330,7 +330,7 @@ impl Writer {
             .terminator(csv::Terminator::CRLF)
             .from_writer(csv_file);
         csv.write_record(info.columns.iter().map(|c| c.name.as_str()))
-            .map_err(|e| StoreError::Internal(e.to_string()))?;
+            .map_err(StoreError::wrap)?;
         let jsonl_path = self.dir.join("tables").join(format!("{}.jsonl", info.name));
         let jsonl =
             BufWriter::new(std::fs::File::create(&jsonl_path).map_err(|e| io_err(&jsonl_path, e))?);
@@ -338,8 +338,8 @@ impl Writer {
             .dir
             .join("schema")
             .join(format!("{}.schema.json", info.name));
-        let schema = serde_json::to_vec_pretty(&readme::json_schema(info))
-            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let schema =
+            serde_json::to_vec_pretty(&readme::json_schema(info)).map_err(StoreError::wrap)?;
         std::fs::write(&schema_path, schema).map_err(|e| io_err(&schema_path, e))?;
         let chain = (info.name == "audit_log")
             .then(|| ChainCheck::new(info))
@@ -369,12 +369,8 @@ impl Writer {
             chain,
             ..
         } = t;
-        let mut csv_inner = csv
-            .into_inner()
-            .map_err(|e| StoreError::Internal(e.to_string()))?;
-        csv_inner
-            .flush()
-            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let mut csv_inner = csv.into_inner().map_err(StoreError::wrap)?;
+        csv_inner.flush().map_err(StoreError::wrap)?;
         let mut jsonl = jsonl;
         jsonl.flush().map_err(|e| io_err(&jsonl_path, e))?;
         drop(jsonl);
@@ -400,8 +396,7 @@ impl Writer {
         )
         .map_err(|e| io_err(&audit_path, e))?;
         let manifest_path = self.dir.join(MANIFEST_FILE);
-        let json = serde_json::to_vec_pretty(&self.manifest)
-            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let json = serde_json::to_vec_pretty(&self.manifest).map_err(StoreError::wrap)?;
         std::fs::write(&manifest_path, json).map_err(|e| io_err(&manifest_path, e))?;
         let readme_path = self.dir.join("README.txt");
         std::fs::write(&readme_path, readme::readme(&self.manifest))
@@ -479,7 +474,7 @@ impl TableWriter<'_> {
             .map_err(|e| io_err(&self.jsonl_path, e))?;
         self.csv
             .write_record(record.iter().map(|s| s.as_ref()))
-            .map_err(|e| StoreError::Internal(e.to_string()))?;
+            .map_err(StoreError::wrap)?;
         Ok(())
     }
 
@@ -656,9 +651,7 @@ pub(crate) fn list_files(dir: &Path) -> Result<Vec<String>> {
             if ty.is_dir() {
                 walk(root, &path, out)?;
             } else {
-                let rel = path
-                    .strip_prefix(root)
-                    .map_err(|e| StoreError::Internal(e.to_string()))?;
+                let rel = path.strip_prefix(root).map_err(StoreError::wrap)?;
                 let parts: Vec<String> = rel
                     .components()
                     .map(|c| c.as_os_str().to_string_lossy().into_owned())
@@ -746,8 +739,8 @@ pub fn verify_export_dir(dir: &Path) -> Result<String> {
 pub fn read_manifest(dir: &Path) -> Result<Manifest> {
     let path = dir.join(MANIFEST_FILE);
     let bytes = std::fs::read(&path).map_err(|e| io_err(&path, e))?;
-    let m: Manifest = serde_json::from_slice(&bytes)
-        .map_err(|e| StoreError::Internal(format!("{MANIFEST_FILE}: {e}")))?;
+    let m: Manifest =
+        serde_json::from_slice(&bytes).map_err(|e| StoreError::caused(MANIFEST_FILE, e))?;
     if m.format != FORMAT || m.format_version != FORMAT_VERSION {
         return Err(StoreError::Internal(format!(
             "{MANIFEST_FILE}: not a {FORMAT} version {FORMAT_VERSION} export"

@@ -14,6 +14,7 @@
 //! Times are stored in UTC (`unyo_domain::time::to_storage`); typed times are JST wall-clock times.
 
 use crate::audit::{AuditSink, NewAuditEntry};
+use crate::kit::{conflict, given, invalid, jst_midnight, not_found, paging, placeholders};
 use crate::numbering::{NumberingConn, Serial, Series};
 use crate::support::{SiteRef, TerminalRef, WorkRow};
 use crate::{Actor, Filter, Page, Param, Result, Store, StoreError, contains_pattern};
@@ -29,7 +30,7 @@ use unyo_domain::incident::{
     figures_by_site, figures_for_fiscal_year, jst_fiscal_year, next_stage,
 };
 use unyo_domain::support::parse_date;
-use unyo_domain::time::{from_storage, jst, to_jst, to_storage};
+use unyo_domain::time::{from_storage, to_jst, to_storage};
 use unyo_domain::wareki::FiscalYear;
 use unyo_domain::{Action, DomainError, FieldError};
 
@@ -346,27 +347,6 @@ pub struct KnownErrorQuery {
     pub per_page: Option<i64>,
 }
 
-fn text(s: &Option<String>) -> Option<String> {
-    s.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-}
-
-fn paging(page: Option<i64>, per_page: Option<i64>) -> (i64, i64) {
-    (
-        page.unwrap_or(1).max(1),
-        per_page.unwrap_or(50).clamp(1, 500),
-    )
-}
-
-/// The UTC instant of 00:00 JST on `d`.
-fn jst_midnight(d: NaiveDate) -> DateTime<Utc> {
-    d.and_hms_opt(0, 0, 0)
-        .and_then(|t| t.and_local_timezone(jst()).single())
-        .map_or(DateTime::<Utc>::MIN_UTC, |t| t.with_timezone(&Utc))
-}
-
 fn like_any(f: &mut Filter, q: &str, columns: &[&str]) {
     let p = f.bind(Param::Text(contains_pattern(q)));
     let ors: Vec<String> = columns
@@ -379,14 +359,14 @@ fn like_any(f: &mut Filter, q: &str, columns: &[&str]) {
 impl IncidentQuery {
     fn filter(&self, with_stage: bool) -> Filter {
         let mut f = Filter::default();
-        if with_stage && let Some(s) = text(&self.stage) {
+        if with_stage && let Some(s) = given(&self.stage) {
             let p = f.bind(Param::Text(s));
             f.push(format!("i.stage = {p}"));
         }
         if with_stage && self.open_only == Some(true) {
             f.push("i.stage <> 'closed'".into());
         }
-        if let Some(s) = text(&self.severity) {
+        if let Some(s) = given(&self.severity) {
             let p = f.bind(Param::Text(s));
             f.push(format!("i.severity = {p}"));
         }
@@ -396,11 +376,11 @@ impl IncidentQuery {
                 "EXISTS (SELECT 1 FROM incident_sites x WHERE x.incident_id = i.id AND x.site_id = {p})"
             ));
         }
-        if let Some(d) = text(&self.from).as_deref().and_then(parse_date) {
+        if let Some(d) = given(&self.from).as_deref().and_then(parse_date) {
             let p = f.bind(Param::Text(to_storage(jst_midnight(d))));
             f.push(format!("i.occurred_at >= {p}"));
         }
-        if let Some(d) = text(&self.to)
+        if let Some(d) = given(&self.to)
             .as_deref()
             .and_then(parse_date)
             .and_then(|d| d.succ_opt())
@@ -408,7 +388,7 @@ impl IncidentQuery {
             let p = f.bind(Param::Text(to_storage(jst_midnight(d))));
             f.push(format!("i.occurred_at < {p}"));
         }
-        if let Some(q) = text(&self.q) {
+        if let Some(q) = given(&self.q) {
             like_any(
                 &mut f,
                 &q,
@@ -436,18 +416,6 @@ pub fn known_error_number(seq: i64) -> String {
     format!("KE-{seq:04}")
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> StoreError {
-    DomainError::invalid(field, message).into()
-}
-
-fn conflict(message: impl Into<String>) -> StoreError {
-    DomainError::Conflict(message.into()).into()
-}
-
-fn not_found(what: String) -> StoreError {
-    DomainError::NotFound(what).into()
-}
-
 fn corrupt(what: &str, id: i64) -> StoreError {
     StoreError::Internal(format!("{what} {id}: stored value not readable"))
 }
@@ -463,13 +431,6 @@ fn require_any(actor: &Actor, actions: &[Action]) -> Result<()> {
 
 fn jst_label(at: DateTime<Utc>) -> String {
     unyo_domain::wareki::format_datetime_long(to_jst(at))
-}
-
-fn placeholders(f: &mut Filter, ids: &[i64]) -> String {
-    ids.iter()
-        .map(|id| f.bind(Param::Int(*id)))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Errors of a time check moved onto the form's one time field.
@@ -963,50 +924,11 @@ const KNOWN_ERROR_SELECT: &str =
 const OPEN_FIRST: &str =
     "CASE WHEN i.stage = 'closed' THEN 1 ELSE 0 END, i.noticed_at DESC, i.id DESC";
 
-/// Rows of either backend decodable as `T`.
-trait AnyRow:
-    for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-    + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-    + Send
-    + Unpin
-{
-}
-impl<T> AnyRow for T where
-    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-        + Send
-        + Unpin
-{
-}
-
 impl Store {
-    /// `prefix (ids…) suffix` for ids in chunks.
-    async fn incident_rows_for_ids<T: AnyRow>(
-        &self,
-        prefix: &'static str,
-        suffix: &'static str,
-        ids: &[i64],
-    ) -> Result<Vec<T>> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(500) {
-            let mut f = Filter::default();
-            let list = placeholders(&mut f, chunk);
-            let sql = format!("{prefix} ({list}){suffix}");
-            let mut rows: Vec<T> = read_db!(self, |db| bind_params!(
-                sqlx::query_as(sqlx::AssertSqlSafe(sql)),
-                f.params
-            )
-            .fetch_all(db)
-            .await?);
-            out.append(&mut rows);
-        }
-        Ok(out)
-    }
-
     async fn finish_incidents(&self, rows: &mut [IncidentRow], now: DateTime<Utc>) -> Result<()> {
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let names: Vec<(i64, String)> = self
-            .incident_rows_for_ids(
+            .rows_for_ids(
                 "SELECT x.incident_id, s.name FROM incident_sites x JOIN sites s ON s.id = x.site_id WHERE x.incident_id IN",
                 " ORDER BY s.code, s.id",
                 &ids,
@@ -1447,31 +1369,16 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Page<IncidentRow>> {
         let f = q.filter(true);
-        let (page, per_page) = paging(q.page, q.per_page);
         let count_sql = format!("SELECT COUNT(*) FROM incidents i{}", f.where_clause());
         let list_sql = format!(
-            "{INCIDENT_SELECT}{} ORDER BY {OPEN_FIRST} LIMIT {per_page} OFFSET {}",
-            f.where_clause(),
-            (page - 1) * per_page
+            "{INCIDENT_SELECT}{} ORDER BY {OPEN_FIRST}",
+            f.where_clause()
         );
-        let (total, mut items): (i64, Vec<IncidentRow>) = read_db!(self, |db| {
-            let total: i64 =
-                bind_params!(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)), f.params)
-                    .fetch_one(db)
-                    .await?;
-            let items: Vec<IncidentRow> =
-                bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(list_sql)), f.params)
-                    .fetch_all(db)
-                    .await?;
-            (total, items)
-        });
-        self.finish_incidents(&mut items, now).await?;
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
-        })
+        let mut page: Page<IncidentRow> = self
+            .page_of(count_sql, list_sql, &f.params, paging(q.page, q.per_page))
+            .await?;
+        self.finish_incidents(&mut page.items, now).await?;
+        Ok(page)
     }
 
     /// Number of incidents per stage (every stage, in display order, zeros included) for the same filter
@@ -1632,7 +1539,7 @@ impl Store {
             .await?);
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let links: Vec<(i64, i64)> = self
-            .incident_rows_for_ids(
+            .rows_for_ids(
                 "SELECT incident_id, site_id FROM incident_sites WHERE incident_id IN",
                 " ORDER BY incident_id, site_id",
                 &ids,
@@ -1660,7 +1567,7 @@ impl Store {
             .into_iter()
             .collect();
         let names: Vec<(i64, String, String)> = self
-            .incident_rows_for_ids(
+            .rows_for_ids(
                 "SELECT id, code, name FROM sites WHERE id IN",
                 "",
                 &site_ids,
@@ -1739,7 +1646,7 @@ impl Store {
         self.finish_incidents(&mut rows, now).await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let site_ids: Vec<(i64, i64)> = self
-            .incident_rows_for_ids(
+            .rows_for_ids(
                 "SELECT incident_id, site_id FROM incident_sites WHERE incident_id IN",
                 " ORDER BY incident_id, site_id",
                 &ids,
@@ -1788,7 +1695,7 @@ impl Store {
     async fn finish_known_errors(&self, rows: &mut [KnownError]) -> Result<()> {
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let links: Vec<(i64, i64, String, String, String)> = self
-            .incident_rows_for_ids(
+            .rows_for_ids(
                 "SELECT x.known_error_id, i.id, i.number, i.title, i.stage FROM known_error_incidents x
                  JOIN incidents i ON i.id = x.incident_id WHERE x.known_error_id IN",
                 " ORDER BY i.noticed_at, i.id",
@@ -1826,7 +1733,7 @@ impl Store {
     /// and workaround.
     pub async fn known_errors(&self, q: &KnownErrorQuery) -> Result<Page<KnownError>> {
         let mut f = Filter::default();
-        if let Some(text) = text(&q.q) {
+        if let Some(text) = given(&q.q) {
             like_any(
                 &mut f,
                 &text,
@@ -1839,31 +1746,16 @@ impl Store {
                 ],
             );
         }
-        let (page, per_page) = paging(q.page, q.per_page);
         let count_sql = format!("SELECT COUNT(*) FROM known_errors k{}", f.where_clause());
         let list_sql = format!(
-            "{KNOWN_ERROR_SELECT}{} ORDER BY k.seq DESC LIMIT {per_page} OFFSET {}",
-            f.where_clause(),
-            (page - 1) * per_page
+            "{KNOWN_ERROR_SELECT}{} ORDER BY k.seq DESC",
+            f.where_clause()
         );
-        let (total, mut items): (i64, Vec<KnownError>) = read_db!(self, |db| {
-            let total: i64 =
-                bind_params!(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)), f.params)
-                    .fetch_one(db)
-                    .await?;
-            let items: Vec<KnownError> =
-                bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(list_sql)), f.params)
-                    .fetch_all(db)
-                    .await?;
-            (total, items)
-        });
-        self.finish_known_errors(&mut items).await?;
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
-        })
+        let mut page: Page<KnownError> = self
+            .page_of(count_sql, list_sql, &f.params, paging(q.page, q.per_page))
+            .await?;
+        self.finish_known_errors(&mut page.items).await?;
+        Ok(page)
     }
 
     /// The form of a known error prefilled from a closed incident: its title, its description as the

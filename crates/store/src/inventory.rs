@@ -49,6 +49,7 @@
 //! inventory with nothing before it is stored as it came.
 
 use crate::audit::{AuditSink, NewAuditEntry};
+use crate::kit::{not_found, paging};
 use crate::registry::RegistryConn;
 use crate::users::{hash_password, random_hex};
 use crate::{Actor, Page, Result, Store, StoreError, now};
@@ -553,11 +554,7 @@ fn like_escape(s: &str) -> String {
 }
 
 fn to_json_text<T: Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| StoreError::Internal(format!("json: {e}")))
-}
-
-fn not_found(what: &str) -> StoreError {
-    StoreError::Domain(DomainError::NotFound(what.into()))
+    serde_json::to_string(v).map_err(|e| StoreError::caused("json", e))
 }
 
 /// A password hash never matched against, so that an unknown agent user costs the same time as a
@@ -655,7 +652,7 @@ struct SnapshotRow {
 impl SnapshotRow {
     fn into_stored(self) -> Result<StoredInventory> {
         let snapshot = serde_json::from_str(&self.snapshot).map_err(|e| {
-            StoreError::Internal(format!("inventory {}: stored snapshot: {e}", self.id))
+            StoreError::caused(format!("inventory {}: stored snapshot", self.id), e)
         })?;
         Ok(StoredInventory {
             id: self.id,
@@ -1176,7 +1173,7 @@ impl Store {
         .fetch_one(db)
         .await?);
         let snapshot = serde_json::from_str(&json)
-            .map_err(|e| StoreError::Internal(format!("inventory {id}: stored snapshot: {e}")))?;
+            .map_err(|e| StoreError::caused(format!("inventory {id}: stored snapshot"), e))?;
         Ok(InventoryRecord { summary, snapshot })
     }
 
@@ -1207,29 +1204,23 @@ impl Store {
             let p = f.bind(crate::Param::Int(t));
             f.push(format!("i.terminal_id = {p}"));
         }
-        let page = q.page.unwrap_or(1).max(1);
-        let per_page = q.per_page.unwrap_or(50).clamp(1, 500);
         let count_sql = format!("SELECT COUNT(*) FROM inventories i{}", f.where_clause());
         let list_sql = format!(
-            "SELECT {SUMMARY_COLUMNS}{FROM}{} ORDER BY i.id DESC LIMIT {per_page} OFFSET {}",
-            f.where_clause(),
-            (page - 1) * per_page
+            "SELECT {SUMMARY_COLUMNS}{FROM}{} ORDER BY i.id DESC",
+            f.where_clause()
         );
-        read_db!(self, |db| {
-            let total: i64 =
-                bind_params!(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)), f.params)
-                    .fetch_one(db)
-                    .await?;
-            let rows: Vec<SummaryRow> =
-                bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(list_sql)), f.params)
-                    .fetch_all(db)
-                    .await?;
-            Ok(Page {
-                items: rows.into_iter().map(SummaryRow::into_summary).collect(),
-                total,
-                page,
-                per_page,
-            })
+        let rows: Page<SummaryRow> = self
+            .page_of(count_sql, list_sql, &f.params, paging(q.page, q.per_page))
+            .await?;
+        Ok(Page {
+            items: rows
+                .items
+                .into_iter()
+                .map(SummaryRow::into_summary)
+                .collect(),
+            total: rows.total,
+            page: rows.page,
+            per_page: rows.per_page,
         })
     }
 
@@ -1664,7 +1655,7 @@ impl Store {
         let verified_hash = hash.clone();
         let ok = tokio::task::spawn_blocking(move || verify_password(&secret, &hash))
             .await
-            .map_err(|e| StoreError::Internal(format!("password check: {e}")))?;
+            .map_err(|e| StoreError::caused("password check", e))?;
         Ok(match row {
             Some((id, name, _, None)) if ok && found => {
                 self.agent_secrets

@@ -21,6 +21,7 @@ pub mod erasures;
 pub mod export;
 pub mod incidents;
 pub mod inventory;
+mod kit;
 mod numbering;
 pub mod outages;
 pub mod records;
@@ -84,12 +85,50 @@ pub enum StoreError {
     /// Migrating the schema failed.
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    /// Anything else that is our fault.
+    /// Anything else that is our fault, said in a plain message.
     #[error("{0}")]
     Internal(String),
+    /// Our fault because another error happened (a file, JSON, a hash, a task): what we were doing, and
+    /// the error itself kept as the [`source`](std::error::Error::source), so a caller that walks the
+    /// chain (logs, `anyhow`) still has it. The text is what `Internal` said for it before:
+    /// `context: cause`, or the cause alone without a context. Made by [`StoreError::caused`] and
+    /// [`StoreError::wrap`].
+    #[error("{}", caused_text(.context, .source.as_ref()))]
+    Caused {
+        /// What we were doing; may be empty.
+        context: String,
+        /// The error that made it fail.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+}
+
+/// The text of [`StoreError::Caused`].
+fn caused_text(context: &str, source: &(dyn std::error::Error + Send + Sync + 'static)) -> String {
+    if context.is_empty() {
+        source.to_string()
+    } else {
+        format!("{context}: {source}")
+    }
 }
 
 impl StoreError {
+    /// Our fault because of `source`, while doing `context` (see [`StoreError::Caused`]).
+    pub fn caused(
+        context: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> StoreError {
+        StoreError::Caused {
+            context: context.into(),
+            source: Box::new(source),
+        }
+    }
+
+    /// Our fault because of `source`, which says enough by itself (see [`StoreError::Caused`]).
+    pub fn wrap(source: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+        StoreError::caused(String::new(), source)
+    }
+
     /// Whether this is a unique-constraint violation from either backend.
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
@@ -205,5 +244,24 @@ impl Store {
     /// The day (JST) of [`Store::record_time`].
     pub(crate) fn record_day(&self) -> chrono::NaiveDate {
         unyo_domain::time::to_jst(self.as_of.unwrap_or_else(chrono::Utc::now)).date()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoreError;
+    use std::error::Error as _;
+
+    #[test]
+    fn a_caused_error_keeps_its_text_and_its_source() {
+        let json = serde_json::from_str::<i64>("x").expect_err("not a number");
+        let text = json.to_string();
+        let e = StoreError::caused("campaign 3: bad goal JSON", json);
+        assert_eq!(e.to_string(), format!("campaign 3: bad goal JSON: {text}"));
+        assert_eq!(e.source().map(|s| s.to_string()), Some(text.clone()));
+        let bare = StoreError::wrap(serde_json::from_str::<i64>("x").expect_err("not a number"));
+        assert_eq!(bare.to_string(), text);
+        assert!(bare.source().is_some());
+        assert!(StoreError::Internal("plain".into()).source().is_none());
     }
 }

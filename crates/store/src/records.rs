@@ -21,6 +21,7 @@
 //!   report benchmark.
 
 use crate::audit::{AuditSink, NewAuditEntry};
+use crate::kit::{conflict, day_start, not_found};
 use crate::{Actor, Filter, Param, Result, Store, StoreError, conflict_on_unique};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
@@ -31,7 +32,7 @@ use unyo_domain::records::{
     ReturnInput, RouteStep, SAME_PERSON_MESSAGE, SourceRow, default_route, next_status,
     stage_label, status_after_step, validate_addressee, validate_route, version_label,
 };
-use unyo_domain::time::{jst, to_jst, to_storage};
+use unyo_domain::time::{to_jst, to_storage};
 use unyo_domain::wareki::FiscalYear;
 use unyo_domain::{Action, DomainError, Role};
 
@@ -313,23 +314,6 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-fn conflict(message: impl Into<String>) -> StoreError {
-    DomainError::Conflict(message.into()).into()
-}
-
-fn not_found(what: String) -> StoreError {
-    DomainError::NotFound(what).into()
-}
-
-/// The UTC storage instant of 00:00 JST on `d`.
-fn jst_start(d: NaiveDate) -> String {
-    let at = d
-        .and_hms_opt(0, 0, 0)
-        .and_then(|t| t.and_local_timezone(jst()).single())
-        .map_or(DateTime::<Utc>::MIN_UTC, |t| t.with_timezone(&Utc));
-    to_storage(at)
-}
-
 fn ym(text: &str) -> Option<(i32, u32)> {
     let (y, m) = text.get(..7)?.split_once('-')?;
     Some((y.parse().ok()?, m.parse().ok()?))
@@ -533,15 +517,12 @@ impl Store {
         if s.pdf.is_empty() || s.xlsx.is_empty() {
             return Err(StoreError::Internal("empty document files".into()));
         }
-        let sources_json =
-            serde_json::to_string(s.sources).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let sources_json = serde_json::to_string(s.sources).map_err(StoreError::wrap)?;
         let pdf_sha = sha256_hex(s.pdf);
         let xlsx_sha = sha256_hex(s.xlsx);
         let sources_sha = sha256_hex(sources_json.as_bytes());
-        let pdf_size =
-            i64::try_from(s.pdf.len()).map_err(|e| StoreError::Internal(e.to_string()))?;
-        let xlsx_size =
-            i64::try_from(s.xlsx.len()).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let pdf_size = i64::try_from(s.pdf.len()).map_err(StoreError::wrap)?;
+        let xlsx_size = i64::try_from(s.xlsx.len()).map_err(StoreError::wrap)?;
         let name = self.actor_name(actor).await?;
         let at = self.record_time();
         let year = i64::from(s.month.year);
@@ -585,7 +566,7 @@ impl Store {
                     .into_iter()
                     .map(|(label, user_id)| RouteStep { label, user_id })
                     .collect();
-                serde_json::to_string(&route).map_err(|e| StoreError::Internal(e.to_string()))?
+                serde_json::to_string(&route).map_err(StoreError::wrap)?
             };
             let existing: Option<(i64, String, i64)> = sqlx::query_as(
                 "SELECT id, status, current_version FROM monthly_records
@@ -1133,7 +1114,7 @@ impl Store {
                 "record {record_id} version {version}: stored sources do not match their SHA-256"
             )));
         }
-        serde_json::from_str(&json).map_err(|e| StoreError::Internal(e.to_string()))
+        serde_json::from_str(&json).map_err(StoreError::wrap)
     }
 
     /// The addressee printed on monthly records ([`DEFAULT_ADDRESSEE`] until set).
@@ -1253,8 +1234,8 @@ impl Store {
         prefixes: &[&str],
     ) -> Result<Vec<AuditFigure>> {
         let mut f = Filter::default();
-        let a = f.bind(Param::Text(jst_start(from)));
-        let b = f.bind(Param::Text(jst_start(to.succ_opt().unwrap_or(to))));
+        let a = f.bind(Param::Text(day_start(from)));
+        let b = f.bind(Param::Text(day_start(to.succ_opt().unwrap_or(to))));
         f.push(format!("at >= {a}"));
         f.push(format!("at < {b}"));
         let mut ors: Vec<String> = actions
@@ -1321,8 +1302,8 @@ impl Store {
              WHERE updated_at >= $1 AND updated_at < $2 AND status IN ('done', 'failed', 'excluded')
              GROUP BY campaign_id, status ORDER BY campaign_id"
         )
-        .bind(jst_start(from))
-        .bind(jst_start(to.succ_opt().unwrap_or(to)))
+        .bind(day_start(from))
+        .bind(day_start(to.succ_opt().unwrap_or(to)))
         .fetch_all(db)
         .await?);
         let mut out: Vec<CampaignActivity> = Vec::new();
@@ -1743,17 +1724,16 @@ impl Store {
         for (i, (y, m)) in fy.months().take(o.campaigns).enumerate() {
             let id = base_campaign + 1 + i as i64;
             let month = Month { year: y, month: m };
-            let start = jst_start(month.first_day());
-            let end = jst_start(month.last_day());
+            let start = day_start(month.first_day());
+            let end = day_start(month.last_day());
             let goal = unyo_domain::campaign::CampaignGoal::AvDefinitionsAtLeast {
                 product_pattern: "Defender".into(),
                 min_version: None,
                 min_date: Some(month.first_day()),
             };
-            let goal =
-                serde_json::to_string(&goal).map_err(|e| StoreError::Internal(e.to_string()))?;
+            let goal = serde_json::to_string(&goal).map_err(StoreError::wrap)?;
             let target = serde_json::to_string(&unyo_domain::campaign::TargetSpec::All)
-                .map_err(|e| StoreError::Internal(e.to_string()))?;
+                .map_err(StoreError::wrap)?;
             rows.push(vec![
                 SeedValue::Int(id),
                 SeedValue::Text(crate::campaigns::campaign_number(fy, i as i64 + 1)),

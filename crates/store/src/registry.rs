@@ -2,12 +2,13 @@
 //! retire (never delete), all-or-nothing import, and history from the audit log.
 
 use crate::audit::{AuditSink, NewAuditEntry};
+use crate::kit::{diff, paging, placeholders};
 use crate::{
     Actor, Filter, Page, Param, Result, Store, StoreError, conflict_on_unique, contains_pattern,
     now,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::collections::HashMap;
 use unyo_domain::registry::{
     NodeDraft, NodeInput, SiteDraft, SiteInput, TerminalDraft, TerminalInput, upstream_path,
@@ -117,10 +118,7 @@ pub struct ListQuery {
 
 impl ListQuery {
     fn page(&self) -> (i64, i64) {
-        (
-            self.page.unwrap_or(1).max(1),
-            self.per_page.unwrap_or(50).clamp(1, 500),
-        )
+        paging(self.page, self.per_page)
     }
 
     fn order(&self, allowed: &[(&str, &str)], default: &str, alias: &str) -> String {
@@ -176,20 +174,6 @@ const TERMINAL_SELECT: &str = "SELECT t.id, t.site_id, s.code AS site_code, s.na
 const NODE_SELECT: &str = "SELECT n.id, n.name, n.kind, n.site_id, s.name AS site_name, n.ip_address, n.upstream_id,
     u.name AS upstream_name, n.note, n.created_at, n.updated_at, n.retired_at
     FROM network_nodes n LEFT JOIN sites s ON s.id = n.site_id LEFT JOIN network_nodes u ON u.id = n.upstream_id";
-
-/// Field-by-field differences between two JSON objects, as `{field: [old, new]}`.
-fn diff(old: &Value, new: &Value) -> Value {
-    let mut out = Map::new();
-    if let (Some(o), Some(n)) = (old.as_object(), new.as_object()) {
-        for (k, nv) in n {
-            let ov = o.get(k).unwrap_or(&Value::Null);
-            if ov != nv {
-                out.insert(k.clone(), json!([ov, nv]));
-            }
-        }
-    }
-    Value::Object(out)
-}
 
 fn to_json<T: Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
@@ -275,7 +259,6 @@ impl Store {
     /// Sites, filtered, sorted and paged. Sort keys: `code`, `name`, `kind`, `terminals`, `updated`.
     pub async fn sites(&self, q: &ListQuery) -> Result<Page<Site>> {
         let f = q.base_filter("s", &["s.code", "s.name", "s.address", "s.note"]);
-        let (page, per_page) = q.page();
         let order = q.order(
             &[
                 ("code", "s.code"),
@@ -288,27 +271,8 @@ impl Store {
             "s",
         );
         let count_sql = format!("SELECT COUNT(*) FROM sites s{}", f.where_clause());
-        let list_sql = format!(
-            "{SITE_SELECT}{}{order} LIMIT {per_page} OFFSET {}",
-            f.where_clause(),
-            (page - 1) * per_page
-        );
-        read_db!(self, |db| {
-            let total: i64 =
-                bind_params!(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)), f.params)
-                    .fetch_one(db)
-                    .await?;
-            let items: Vec<Site> =
-                bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(list_sql)), f.params)
-                    .fetch_all(db)
-                    .await?;
-            Ok(Page {
-                items,
-                total,
-                page,
-                per_page,
-            })
-        })
+        let list_sql = format!("{SITE_SELECT}{}{order}", f.where_clause());
+        self.page_of(count_sql, list_sql, &f.params, q.page()).await
     }
 
     /// Every site in service, by code (for selects and the network map).
@@ -458,17 +422,15 @@ impl Store {
         if ids.is_empty() {
             return Ok((Vec::new(), None));
         }
-        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let mut f = Filter::default();
+        let list = placeholders(&mut f, ids);
         let select = TERMINAL_SELECT.replacen(
             " FROM terminals t",
             ", rv.version AS registry_version FROM registry_version rv, terminals t",
             1,
         );
-        let sql = format!(
-            "{select} WHERE rv.id = 1 AND t.id IN ({})",
-            placeholders.join(", ")
-        );
-        let params: Vec<Param> = ids.iter().map(|&i| Param::Int(i)).collect();
+        let sql = format!("{select} WHERE rv.id = 1 AND t.id IN ({list})");
+        let params = f.params;
         let (rows, version) = read_db!(self, |db| {
             let rows = bind_params!(sqlx::query(sqlx::AssertSqlSafe(sql)), params)
                 .fetch_all(db)
@@ -566,7 +528,6 @@ impl Store {
             let p = f.bind(Param::Int(site));
             f.push(format!("n.site_id = {p}"));
         }
-        let (page, per_page) = q.page();
         let order = q.order(
             &[
                 ("name", "n.name"),
@@ -582,27 +543,8 @@ impl Store {
             "SELECT COUNT(*) FROM network_nodes n LEFT JOIN sites s ON s.id = n.site_id{}",
             f.where_clause()
         );
-        let list_sql = format!(
-            "{NODE_SELECT}{}{order} LIMIT {per_page} OFFSET {}",
-            f.where_clause(),
-            (page - 1) * per_page
-        );
-        read_db!(self, |db| {
-            let total: i64 =
-                bind_params!(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)), f.params)
-                    .fetch_one(db)
-                    .await?;
-            let items: Vec<NetworkNode> =
-                bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(list_sql)), f.params)
-                    .fetch_all(db)
-                    .await?;
-            Ok(Page {
-                items,
-                total,
-                page,
-                per_page,
-            })
-        })
+        let list_sql = format!("{NODE_SELECT}{}{order}", f.where_clause());
+        self.page_of(count_sql, list_sql, &f.params, q.page()).await
     }
 
     /// Every node in service (for selects and the network map).

@@ -405,7 +405,7 @@ impl Store {
             tokio::task::spawn_blocking(move || Snapshot::build(version, active_sites, rows))
                 .await
                 .map(Arc::new)
-                .map_err(|e| StoreError::Internal(format!("terminal index build: {e}")))?;
+                .map_err(|e| StoreError::caused("terminal index build", e))?;
         if let Ok(mut c) = index.current.lock() {
             *c = Some(snapshot.clone());
         }

@@ -33,8 +33,7 @@ pub async fn test_store() -> Result<TestDb> {
                 .execute(&mut admin)
                 .await?;
             admin.close().await?;
-            let mut url =
-                url::Url::parse(&base).map_err(|e| StoreError::Internal(e.to_string()))?;
+            let mut url = url::Url::parse(&base).map_err(StoreError::wrap)?;
             url.set_path(&name);
             let url = url.to_string();
             let store = Store::open(&url).await?;
@@ -47,7 +46,7 @@ pub async fn test_store() -> Result<TestDb> {
         _ => {
             let dir =
                 std::env::temp_dir().join(format!("unyo-test-{}", crate::users::random_hex(8)?));
-            std::fs::create_dir_all(&dir).map_err(|e| StoreError::Internal(e.to_string()))?;
+            std::fs::create_dir_all(&dir).map_err(StoreError::wrap)?;
             let url = crate::sqlite_url(&dir.join("unyo.db"));
             let store = Store::open(&url).await?;
             Ok(TestDb {

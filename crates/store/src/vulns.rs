@@ -30,6 +30,7 @@ use unyo_vuln::matching::{self, Index, PackageRef, Subject, Target};
 use unyo_vuln::{Cpe, FeedError, FeedKind, FileKind, Vulnerability};
 
 use crate::audit::{AuditSink, NewAuditEntry};
+use crate::kit::{paging, paging_up_to, placeholders};
 use crate::support::jst_today;
 use crate::{Actor, Filter, Page, Param, Result, Store, StoreError, contains_pattern, now};
 
@@ -582,13 +583,6 @@ fn storage(d: Option<DateTime<Utc>>) -> Option<String> {
     d.map(unyo_domain::time::to_storage)
 }
 
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 fn due_date(severity: &str, from: NaiveDate) -> String {
     let days = unyo_vuln::Severity::parse(severity)
         .unwrap_or(unyo_vuln::Severity::None)
@@ -698,7 +692,7 @@ impl Store {
         drop(rx);
         let parsed = handle
             .await
-            .map_err(|e| StoreError::Internal(format!("feed parser: {e}")))?;
+            .map_err(|e| StoreError::caused("feed parser", e))?;
         if let Some(e) = db_error {
             return Err(e);
         }
@@ -859,7 +853,7 @@ impl Store {
         for v in latest.values() {
             let (sev, cv, score) = severity_of(v);
             let data = serde_json::to_string(v)
-                .map_err(|e| StoreError::Internal(format!("record {}: {e}", v.id)))?;
+                .map_err(|e| StoreError::caused(format!("record {}", v.id), e))?;
             let matchable = !v.configurations.is_empty() || !v.packages.is_empty();
             rows.push(RecordRow(
                 v.id.clone(),
@@ -879,14 +873,15 @@ impl Store {
         Ok(write_tx!(self, |tx| {
             let mut existing: HashMap<String, Option<String>> = HashMap::new();
             for chunk in ids.chunks(500) {
+                let mut f = Filter::default();
                 let sql = format!(
                     "SELECT id, last_modified FROM vulnerabilities WHERE id IN ({})",
-                    placeholders(1, chunk.len())
+                    placeholders(&mut f, chunk)
                 );
-                let mut q = sqlx::query_as::<_, (String, Option<String>)>(sqlx::AssertSqlSafe(sql));
-                for id in chunk {
-                    q = q.bind(*id);
-                }
+                let q = bind_params!(
+                    sqlx::query_as::<_, (String, Option<String>)>(sqlx::AssertSqlSafe(sql)),
+                    f.params
+                );
                 for (id, lm) in q.fetch_all(&mut *tx).await? {
                     existing.insert(id, lm);
                 }
@@ -1077,37 +1072,15 @@ impl Store {
                     .into(),
             );
         }
-        let per_page = q.per_page.unwrap_or(50).clamp(1, 500);
-        let page = q.page.unwrap_or(1).max(1);
         let where_ = f.where_clause();
         let count_sql = format!("SELECT COUNT(*) FROM vulnerabilities v{where_}");
         let list_sql = format!(
             "SELECT {VULN_COLUMNS} FROM vulnerabilities v{where_}
              ORDER BY CASE v.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END,
-             v.published DESC, v.id LIMIT {per_page} OFFSET {}",
-            (page - 1) * per_page
+             v.published DESC, v.id"
         );
-        let (total, items): (i64, Vec<VulnRow>) = read_db!(self, |db| {
-            let total: i64 = bind_params!(
-                sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone())),
-                f.params
-            )
-            .fetch_one(db)
-            .await?;
-            let items = bind_params!(
-                sqlx::query_as(sqlx::AssertSqlSafe(list_sql.clone())),
-                f.params
-            )
-            .fetch_all(db)
-            .await?;
-            (total, items)
-        });
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
-        })
+        self.page_of(count_sql, list_sql, &f.params, paging(q.page, q.per_page))
+            .await
     }
 
     /// One vulnerability with its related records (other feeds naming it) and earlier versions.
@@ -1127,7 +1100,7 @@ impl Store {
         .fetch_one(db)
         .await?);
         let record: Vulnerability = serde_json::from_str(&data)
-            .map_err(|e| StoreError::Internal(format!("record {id}: {e}")))?;
+            .map_err(|e| StoreError::caused(format!("record {id}"), e))?;
         // Records naming this one, and those this one names.
         let mut ids: Vec<String> = record.aliases.clone();
         ids.retain(|a| a != id);
@@ -1208,38 +1181,21 @@ impl Store {
             let p = f.bind(Param::Text(contains_pattern(s)));
             f.push(format!("LOWER(f.software) LIKE {p} ESCAPE '\\'"));
         }
-        let per_page = q.per_page.unwrap_or(50).clamp(1, 1000);
-        let page = q.page.unwrap_or(1).max(1);
         let where_ = f.where_clause();
         let count_sql = format!("SELECT COUNT(*) FROM {FINDING_FROM}{where_}");
         let list_sql = format!(
             "SELECT {FINDING_COLUMNS} FROM {FINDING_FROM}{where_}
              ORDER BY CASE f.status WHEN 'open' THEN 0 WHEN 'in_progress' THEN 1 WHEN 'accepted' THEN 2 ELSE 3 END,
              CASE f.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END,
-             f.due_date, f.id LIMIT {per_page} OFFSET {}",
-            (page - 1) * per_page
+             f.due_date, f.id"
         );
-        let (total, items): (i64, Vec<Finding>) = read_db!(self, |db| {
-            let total: i64 = bind_params!(
-                sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone())),
-                f.params
-            )
-            .fetch_one(db)
-            .await?;
-            let items = bind_params!(
-                sqlx::query_as(sqlx::AssertSqlSafe(list_sql.clone())),
-                f.params
-            )
-            .fetch_all(db)
-            .await?;
-            (total, items)
-        });
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
-        })
+        self.page_of(
+            count_sql,
+            list_sql,
+            &f.params,
+            paging_up_to(q.page, q.per_page, 1000),
+        )
+        .await
     }
 
     /// One finding.
